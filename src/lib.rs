@@ -1,0 +1,2 @@
+//! smptrack (placeholder while the modules land)
+pub mod synth;
