@@ -1,0 +1,118 @@
+//! Truth-vs-measured table over generated scenes: skin tones, scales, densities, dot sizes.
+//!
+//! `cargo run --release --example accuracy [-- --quick]`
+
+use smptrack::measure::measure;
+use smptrack::metrics::session_metrics;
+use smptrack::synth::{self, Camera, DotParams, Scene};
+use smptrack::Region;
+
+struct Case {
+    name: String,
+    skin: u8,
+    px_per_mm: f64,
+    params: DotParams,
+    seed: u64,
+}
+
+fn cases(quick: bool) -> Vec<Case> {
+    let mut out = Vec::new();
+    type Preset = (&'static str, fn() -> DotParams);
+    let presets: [Preset; 4] = [
+        ("healed", DotParams::healed),
+        ("fresh", DotParams::fresh),
+        ("first", DotParams::first_session),
+        ("blown", DotParams::blown_out),
+    ];
+    let skins: &[u8] = if quick { &[2, 5] } else { &[1, 2, 3, 4, 5, 6] };
+    let scales: &[f64] = if quick {
+        &[25.0]
+    } else {
+        &[15.0, 25.0, 50.0, 100.0]
+    };
+    let mut seed = 1;
+    for &skin in skins {
+        for &ppm in scales {
+            for (name, preset) in presets {
+                seed += 1;
+                out.push(Case {
+                    name: format!("{name} skin{skin} {ppm}px/mm"),
+                    skin,
+                    px_per_mm: ppm,
+                    params: preset(),
+                    seed,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    println!(
+        "{:<28} {:>6} {:>6} {:>7} | {:>6} {:>6} {:>6} | {:>5} {:>5} {:>6} | {:>5} {:>5}",
+        "scene",
+        "true",
+        "found",
+        "err%",
+        "cov_t",
+        "cov_m",
+        "err",
+        "dk_t",
+        "dk_m",
+        "err",
+        "dia_t",
+        "dia_m"
+    );
+    let mut count_errs = Vec::new();
+    let mut cov_errs = Vec::new();
+    let mut dark_errs = Vec::new();
+    for case in cases(quick) {
+        // About 20 × 15 mm of scalp, at most 1600 px on a side.
+        let side_mm = (1600.0 / case.px_per_mm).min(20.0);
+        let w = (side_mm * case.px_per_mm) as u32;
+        let h = (w * 3) / 4;
+        let camera = Camera::new(w, h, case.px_per_mm);
+        let scene = Scene::typical(&camera, case.skin, &case.params, case.seed);
+        let img = synth::render(&scene, &camera);
+        let truth = synth::truth(&scene, &camera, (0, 0, w, h));
+        let image = image::DynamicImage::ImageRgb8(img);
+        let m = measure(&image, Region::whole(w, h), Some(case.px_per_mm)).unwrap();
+        let metrics = session_metrics(&m, Some(case.px_per_mm));
+        let count_err = 100.0 * (metrics.dot_count as f64 - truth.dot_count as f64)
+            / truth.dot_count.max(1) as f64;
+        let cov_err = metrics.coverage_pct - truth.coverage_pct;
+        let dark = metrics.darkness.unwrap_or(0.0);
+        let dark_err = dark - truth.darkness_median;
+        count_errs.push(count_err.abs());
+        cov_errs.push(cov_err.abs());
+        dark_errs.push(dark_err.abs());
+        println!(
+            "{:<28} {:>6} {:>6} {:>+7.1} | {:>6.2} {:>6.2} {:>+6.2} | {:>5.3} {:>5.3} {:>+6.3} | {:>5.1} {:>5.1}",
+            case.name,
+            truth.dot_count,
+            metrics.dot_count,
+            count_err,
+            truth.coverage_pct,
+            metrics.coverage_pct,
+            cov_err,
+            truth.darkness_median,
+            dark,
+            dark_err,
+            truth.mean_diameter_px,
+            metrics.mean_dot_diameter_px.unwrap_or(0.0),
+        );
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[v.len() - 1])
+    };
+    let (c50, cmax) = med(&mut count_errs);
+    let (v50, vmax) = med(&mut cov_errs);
+    let (d50, dmax) = med(&mut dark_errs);
+    println!(
+        "\n|count error| median {c50:.1}% worst {cmax:.1}%; |coverage error| median {v50:.2} pp \
+         worst {vmax:.2} pp; |darkness error| median {d50:.3} worst {dmax:.3}"
+    );
+}

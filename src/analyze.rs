@@ -1,0 +1,151 @@
+//! The library's front door: photos in, a [`Report`] out.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::load::{load_photo, LoadLimits, Photo};
+use crate::manifest::Manifest;
+use crate::measure::{measure, Measurement};
+use crate::metrics::{session_metrics, SessionMetrics};
+use crate::region::Region;
+use crate::report::{
+    link_changes, session_report, ImageSize, Report, SessionContext, SessionReport, ToolInfo,
+    SCHEMA_VERSION,
+};
+
+/// One session to analyse.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionInput {
+    /// The photo as the user wrote it (reported as `photo`).
+    pub photo: String,
+    /// Where to read it.
+    pub path: PathBuf,
+    /// Label, if any.
+    pub label: Option<String>,
+    /// Date (`YYYY-MM-DD…`); when absent the photo's EXIF DateTimeOriginal is used.
+    pub date: Option<String>,
+    /// Region in px of the displayed photo; the whole photo when absent.
+    pub region: Option<Region>,
+    /// Names where the region came from, for errors (e.g. `--region`).
+    pub region_source: String,
+    /// Scale (px/mm), if known.
+    pub px_per_mm: Option<f64>,
+}
+
+/// A client's series of sessions.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SeriesInput {
+    /// Client identifier.
+    pub client: Option<String>,
+    /// Target density (dots/cm²).
+    pub target_density_per_cm2: Option<f64>,
+    /// Sessions in order.
+    pub sessions: Vec<SessionInput>,
+}
+
+impl SeriesInput {
+    /// The series described by a validated manifest.
+    pub fn from_manifest(manifest: &Manifest) -> Self {
+        SeriesInput {
+            client: manifest.client.clone(),
+            target_density_per_cm2: manifest.target_density_per_cm2,
+            sessions: manifest
+                .sessions
+                .iter()
+                .enumerate()
+                .map(|(i, s)| SessionInput {
+                    photo: s.photo.clone(),
+                    path: s.photo_path.clone(),
+                    label: s.label.clone(),
+                    date: s.date.clone(),
+                    region: s.region,
+                    region_source: format!(
+                        "manifest '{}', sessions[{i}].region (session {})",
+                        manifest.path.display(),
+                        i + 1
+                    ),
+                    px_per_mm: s.px_per_mm,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The measured result of one photo: its numbers and the raw measurement behind them.
+#[derive(Clone, Debug)]
+pub struct PhotoAnalysis {
+    /// The session's report entry (rounded, `change` not yet filled).
+    pub report: SessionReport,
+    /// Unrounded numbers.
+    pub metrics: SessionMetrics,
+    /// Per-dot samples and coverage.
+    pub measurement: Measurement,
+}
+
+/// Measures one decoded photo for `session` (the photo is not read again).
+pub fn analyze_photo(photo: &Photo, session: &SessionInput) -> Result<PhotoAnalysis> {
+    let (width, height) = (photo.image.width(), photo.image.height());
+    let region = session.region.unwrap_or(Region::whole(width, height));
+    region
+        .check_within(width, height)
+        .map_err(|reason| Error::Region {
+            source_name: session.region_source.clone(),
+            reason: format!("{reason} of photo '{}'", session.photo),
+        })?;
+    if let Some(s) = session.px_per_mm {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(Error::argument(
+                "px_per_mm",
+                format!("{s} is not a positive number of pixels per millimetre"),
+            ));
+        }
+    }
+    let measurement = measure(&photo.image, region, session.px_per_mm)?;
+    let metrics = session_metrics(&measurement, session.px_per_mm);
+    let context = SessionContext {
+        photo: session.photo.clone(),
+        label: session.label.clone(),
+        date: session.date.clone().or_else(|| photo.capture_date.clone()),
+        image: ImageSize { width, height },
+        region,
+        px_per_mm: session.px_per_mm,
+    };
+    let report = session_report(context, &metrics, measurement.warnings.clone());
+    Ok(PhotoAnalysis {
+        report,
+        metrics,
+        measurement,
+    })
+}
+
+/// Loads and measures every session (in parallel across photos) and builds the report.
+/// `on_done(index, entry)` is called as each session finishes (in any order), e.g. for progress.
+/// If any photo fails, the first failing session's error (in session order) is returned.
+pub fn analyze_series(
+    series: &SeriesInput,
+    limits: &LoadLimits,
+    on_done: impl Fn(usize, &SessionReport) + Sync,
+) -> Result<Report> {
+    let results: Vec<Result<SessionReport>> = series
+        .sessions
+        .par_iter()
+        .enumerate()
+        .map(|(i, session)| {
+            let photo = load_photo(&session.path, limits)?;
+            let analysis = analyze_photo(&photo, session)?;
+            on_done(i, &analysis.report);
+            Ok(analysis.report)
+        })
+        .collect();
+    let mut sessions = results.into_iter().collect::<Result<Vec<_>>>()?;
+    link_changes(&mut sessions);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo::default(),
+        client: series.client.clone(),
+        target_density_per_cm2: series.target_density_per_cm2,
+        sessions,
+    })
+}

@@ -1,0 +1,108 @@
+//! Command-line definitions (the binary's only module besides `main`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use smptrack::Region;
+
+/// Exit codes, also listed in `--help` and the README.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// A photo or manifest could not be read or measured (missing, corrupt, too large, region
+    /// outside the photo…).
+    pub const INPUT: i32 = 1;
+    /// Bad command line: unknown option, malformed value, conflicting options.
+    pub const USAGE: i32 = 2;
+    /// The report could not be written.
+    pub const OUTPUT: i32 = 3;
+    /// Internal error (a bug): please report it.
+    pub const INTERNAL: i32 = 101;
+}
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success
+  1    a photo or manifest could not be read or measured (missing, not an image, corrupt,
+       too large, region outside the photo, malformed manifest)
+  2    bad command line (unknown option, malformed --region, non-positive --px-per-mm, …)
+  3    the report could not be written
+  101  internal error (a bug; please report it)";
+
+/// Measure Scalp Micropigmentation (SMP) progress from session photos.
+#[derive(Debug, Parser)]
+#[command(name = "smptrack", version, about, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure each session photo and write a JSON progress report.
+    ///
+    /// Each photo is one session, in the order given; or give one client's sessions in a
+    /// manifest. Reports per session: dot count, density (dots/cm², with a scale), coverage (%),
+    /// mean dot diameter (px, mm), pigment and skin lightness (CIELAB L*), darkness (0..1) and
+    /// the change since the previous session.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Session photos (JPEG, PNG, TIFF, WebP), one per session, oldest first.
+    #[arg(value_name = "PHOTO", required_unless_present = "manifest")]
+    pub photos: Vec<PathBuf>,
+
+    /// JSON manifest of one client's sessions (photos, dates, labels, regions, scales); photo
+    /// paths in it are relative to its folder. Replaces PHOTO, --region and --px-per-mm.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["photos", "region", "px_per_mm"])]
+    pub manifest: Option<PathBuf>,
+
+    /// Region to measure, in pixels of the photo as displayed (after EXIF rotation): left, top,
+    /// width, height. Default: the whole photo.
+    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_region)]
+    pub region: Option<Region>,
+
+    /// Image scale in pixels per millimetre (e.g. from a ruler in the photo). Enables density
+    /// (dots/cm²), region area (cm²) and dot diameters in mm.
+    #[arg(long, value_name = "PX_PER_MM", value_parser = parse_scale)]
+    pub px_per_mm: Option<f64>,
+
+    /// Write the report to FILE instead of standard output (written atomically: an existing
+    /// file is only replaced by a complete report).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Refuse photos larger than this many megapixels (decoding limit).
+    #[arg(long, value_name = "MP", default_value_t = 200.0, value_parser = parse_megapixels)]
+    pub max_megapixels: f64,
+
+    /// Print no progress lines on standard error (warnings and errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_region(s: &str) -> Result<Region, String> {
+    s.parse()
+}
+
+fn parse_positive(s: &str, what: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number ({what})"))?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!("{s} must be greater than 0 ({what})"));
+    }
+    Ok(v)
+}
+
+fn parse_scale(s: &str) -> Result<f64, String> {
+    parse_positive(s, "pixels per millimetre")
+}
+
+fn parse_megapixels(s: &str) -> Result<f64, String> {
+    parse_positive(s, "megapixels")
+}

@@ -1,0 +1,280 @@
+//! Colour: sRGB decoding to linear light, relative luminance Y, CIELAB.
+//!
+//! All measurements of darkness are made on linear-light luminance Y (Rec. 709 primaries, D65,
+//! 0..1), where a change of exposure is a pure scale factor that cancels in ratios. Lightness is
+//! reported as CIELAB L* (D65), computed with `palette`.
+
+use std::sync::LazyLock;
+
+use image::DynamicImage;
+use palette::{FromColor, Lab, LinSrgb};
+use rayon::prelude::*;
+
+use crate::plane::Plane;
+use crate::region::Region;
+
+/// Rec. 709 / sRGB luminance weights for linear R, G, B.
+pub const LUMINANCE_WEIGHTS: [f32; 3] = [0.2126, 0.7152, 0.0722];
+
+/// An 8-bit or 16-bit channel value counted as clipped (saturated) when it is at least this
+/// fraction of full scale: 254/255.
+pub const CLIPPED_FRACTION: f32 = 254.0 / 255.0;
+
+/// The sRGB transfer function inverted: encoded value in 0..1 → linear light 0..1.
+#[inline]
+pub fn srgb_to_linear(encoded: f32) -> f32 {
+    if encoded <= 0.04045 {
+        encoded / 12.92
+    } else {
+        ((encoded + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+// 256- and 65536-entry tables: decoding through powf per channel per pixel is the slowest part of
+// a naive conversion.
+static LINEAR_FROM_U8: LazyLock<[f32; 256]> =
+    LazyLock::new(|| std::array::from_fn(|i| srgb_to_linear(i as f32 / 255.0)));
+static LINEAR_FROM_U16: LazyLock<Vec<f32>> = LazyLock::new(|| {
+    (0..=u16::MAX)
+        .map(|i| srgb_to_linear(f32::from(i) / 65535.0))
+        .collect()
+});
+
+/// Linear luminance of the pixels of `rect` in `image`, as a plane of Y values (0..1), plus the
+/// number of pixels with a clipped (saturated) channel. `rect` must lie inside the image.
+pub fn luminance(image: &DynamicImage, rect: Region) -> (Plane, u64) {
+    let (w, h) = (rect.width as usize, rect.height as usize);
+    let mut plane = Plane::filled(w, h, 0.0);
+    let x0 = rect.x as usize;
+    let y0 = rect.y as usize;
+    let stride = image.width() as usize;
+    let clipped: u64 = match image {
+        DynamicImage::ImageRgb8(img) => fill(
+            &mut plane,
+            img.as_raw(),
+            stride,
+            3,
+            x0,
+            y0,
+            &LINEAR_FROM_U8[..],
+            254,
+        ),
+        DynamicImage::ImageRgba8(img) => fill(
+            &mut plane,
+            img.as_raw(),
+            stride,
+            4,
+            x0,
+            y0,
+            &LINEAR_FROM_U8[..],
+            254,
+        ),
+        DynamicImage::ImageLuma8(img) => fill(
+            &mut plane,
+            img.as_raw(),
+            stride,
+            1,
+            x0,
+            y0,
+            &LINEAR_FROM_U8[..],
+            254,
+        ),
+        DynamicImage::ImageLumaA8(img) => fill(
+            &mut plane,
+            img.as_raw(),
+            stride,
+            2,
+            x0,
+            y0,
+            &LINEAR_FROM_U8[..],
+            254,
+        ),
+        DynamicImage::ImageRgb16(img) => fill(
+            &mut plane,
+            img.as_raw(),
+            stride,
+            3,
+            x0,
+            y0,
+            &LINEAR_FROM_U16[..],
+            65278,
+        ),
+        DynamicImage::ImageRgba16(img) => fill(
+            &mut plane,
+            img.as_raw(),
+            stride,
+            4,
+            x0,
+            y0,
+            &LINEAR_FROM_U16[..],
+            65278,
+        ),
+        DynamicImage::ImageLuma16(img) => fill(
+            &mut plane,
+            img.as_raw(),
+            stride,
+            1,
+            x0,
+            y0,
+            &LINEAR_FROM_U16[..],
+            65278,
+        ),
+        DynamicImage::ImageLumaA16(img) => fill(
+            &mut plane,
+            img.as_raw(),
+            stride,
+            2,
+            x0,
+            y0,
+            &LINEAR_FROM_U16[..],
+            65278,
+        ),
+        other => {
+            // Float or future formats: rare for photos; go through 16-bit RGB.
+            let rgb = other.to_rgb16();
+            fill(
+                &mut plane,
+                rgb.as_raw(),
+                stride,
+                3,
+                x0,
+                y0,
+                &LINEAR_FROM_U16[..],
+                65278,
+            )
+        }
+    };
+    (plane, clipped)
+}
+
+/// Fills `plane` with the luminance of the window at (`x0`, `y0`) of an interleaved buffer with
+/// `channels` channels (1–2: grey, 3–4: RGB) and rows of `stride` px; returns clipped pixels.
+#[allow(clippy::too_many_arguments)]
+fn fill<T>(
+    plane: &mut Plane,
+    raw: &[T],
+    stride: usize,
+    channels: usize,
+    x0: usize,
+    y0: usize,
+    table: &[f32],
+    clip_at: T,
+) -> u64
+where
+    T: Copy + Sync + Into<usize> + PartialOrd,
+{
+    let w = plane.width;
+    plane
+        .data
+        .par_chunks_mut(w.max(1))
+        .enumerate()
+        .map(|(y, out)| {
+            let start = ((y0 + y) * stride + x0) * channels;
+            let src = &raw[start..start + w * channels];
+            let mut clipped = 0u64;
+            for (o, px) in out.iter_mut().zip(src.chunks_exact(channels)) {
+                if channels >= 3 {
+                    let (r, g, b) = (px[0], px[1], px[2]);
+                    *o = LUMINANCE_WEIGHTS[0] * table[r.into()]
+                        + LUMINANCE_WEIGHTS[1] * table[g.into()]
+                        + LUMINANCE_WEIGHTS[2] * table[b.into()];
+                    clipped += u64::from(r >= clip_at || g >= clip_at || b >= clip_at);
+                } else {
+                    *o = table[px[0].into()];
+                    clipped += u64::from(px[0] >= clip_at);
+                }
+            }
+            clipped
+        })
+        .sum()
+}
+
+/// Linear-light RGB (0..1 each) of the pixel at (`x`, `y`) of `image`; grey images give R=G=B.
+pub fn linear_rgb(image: &DynamicImage, x: u32, y: u32) -> [f32; 3] {
+    match image {
+        DynamicImage::ImageRgb8(img) => img.get_pixel(x, y).0.map(|v| LINEAR_FROM_U8[v as usize]),
+        DynamicImage::ImageRgba8(img) => {
+            let p = img.get_pixel(x, y).0;
+            [p[0], p[1], p[2]].map(|v| LINEAR_FROM_U8[v as usize])
+        }
+        DynamicImage::ImageLuma8(img) => [LINEAR_FROM_U8[img.get_pixel(x, y).0[0] as usize]; 3],
+        DynamicImage::ImageLumaA8(img) => [LINEAR_FROM_U8[img.get_pixel(x, y).0[0] as usize]; 3],
+        DynamicImage::ImageRgb16(img) => img.get_pixel(x, y).0.map(|v| LINEAR_FROM_U16[v as usize]),
+        DynamicImage::ImageRgba16(img) => {
+            let p = img.get_pixel(x, y).0;
+            [p[0], p[1], p[2]].map(|v| LINEAR_FROM_U16[v as usize])
+        }
+        DynamicImage::ImageLuma16(img) => [LINEAR_FROM_U16[img.get_pixel(x, y).0[0] as usize]; 3],
+        DynamicImage::ImageLumaA16(img) => [LINEAR_FROM_U16[img.get_pixel(x, y).0[0] as usize]; 3],
+        other => {
+            use image::GenericImageView;
+            let p = other.get_pixel(x, y).0;
+            [p[0], p[1], p[2]].map(|v| LINEAR_FROM_U8[v as usize])
+        }
+    }
+}
+
+/// Relative luminance Y (0..1) of a linear-light RGB triple.
+#[inline]
+pub fn luminance_of(rgb: [f32; 3]) -> f32 {
+    LUMINANCE_WEIGHTS[0] * rgb[0] + LUMINANCE_WEIGHTS[1] * rgb[1] + LUMINANCE_WEIGHTS[2] * rgb[2]
+}
+
+/// CIELAB (D65) `[L*, a*, b*]` of a linear-light sRGB triple; L* in 0..100.
+pub fn lab_from_linear(rgb: [f32; 3]) -> [f32; 3] {
+    let lab: Lab<palette::white_point::D65, f32> =
+        Lab::from_color(LinSrgb::new(rgb[0], rgb[1], rgb[2]));
+    [lab.l, lab.a, lab.b]
+}
+
+/// CIELAB L* (D65, 0..100) of a relative luminance `y` (0..1).
+pub fn lightness_from_luminance(y: f32) -> f32 {
+    lab_from_linear([y, y, y])[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srgb_decoding_matches_the_standard() {
+        assert_eq!(srgb_to_linear(0.0), 0.0);
+        assert!((srgb_to_linear(1.0) - 1.0).abs() < 1e-6);
+        // sRGB 128/255 is 21.6% linear light.
+        assert!((LINEAR_FROM_U8[128] - 0.2158).abs() < 1e-3);
+        assert!((LINEAR_FROM_U16[65535] - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn lightness_of_known_greys() {
+        assert!((lightness_from_luminance(1.0) - 100.0).abs() < 0.01);
+        assert!((lightness_from_luminance(0.18) - 49.5).abs() < 0.1);
+        assert!(lightness_from_luminance(0.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn luminance_of_a_window_and_clipping() {
+        let mut img = image::RgbImage::from_pixel(4, 3, image::Rgb([128, 128, 128]));
+        img.put_pixel(2, 1, image::Rgb([255, 0, 0]));
+        let dynamic = DynamicImage::ImageRgb8(img);
+        let rect = Region {
+            x: 1,
+            y: 1,
+            width: 2,
+            height: 2,
+        };
+        let (plane, clipped) = luminance(&dynamic, rect);
+        assert_eq!((plane.width, plane.height), (2, 2));
+        assert!((plane.get(0, 0) - LINEAR_FROM_U8[128]).abs() < 1e-6);
+        assert!((plane.get(1, 0) - 0.2126).abs() < 1e-6);
+        assert_eq!(clipped, 1);
+        // 16-bit grey decodes to the same luminance as 8-bit.
+        let grey16 = DynamicImage::ImageLuma16(image::ImageBuffer::from_pixel(
+            2,
+            2,
+            image::Luma([128u16 * 257]),
+        ));
+        let (p16, _) = luminance(&grey16, Region::whole(2, 2));
+        assert!((p16.get(1, 1) - LINEAR_FROM_U8[128]).abs() < 1e-5);
+    }
+}

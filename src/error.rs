@@ -1,0 +1,112 @@
+//! The library's one error type. Every variant names the file or argument it is about, so the
+//! binary can print it as a single line.
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong between a user's input and a report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A photo could not be read from disk (missing, unreadable, a directory…).
+    #[error("cannot read photo '{}': {source}", path.display())]
+    PhotoIo {
+        /// The photo's path as given.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not an image in a format we read (JPEG, PNG, TIFF, WebP).
+    #[error("'{}' is not a JPEG, PNG, TIFF or WebP image{}", path.display(), detail_suffix(detail))]
+    NotAnImage {
+        /// The photo's path as given.
+        path: PathBuf,
+        /// Extra detail, e.g. the format that was recognised but is not supported.
+        detail: Option<String>,
+    },
+    /// The image is empty, truncated or corrupt, or its decoder failed.
+    #[error("cannot decode photo '{}': {reason}", path.display())]
+    Decode {
+        /// The photo's path as given.
+        path: PathBuf,
+        /// What the decoder reported.
+        reason: String,
+    },
+    /// The image is larger than the decoding limits allow.
+    #[error("photo '{}' is too large: {reason}", path.display())]
+    TooLarge {
+        /// The photo's path as given.
+        path: PathBuf,
+        /// Which limit was exceeded, with the numbers.
+        reason: String,
+    },
+    /// A region does not fit its photo or has zero size.
+    #[error("{source_name}: {reason}")]
+    Region {
+        /// Where the region came from: `--region` or a manifest field such as
+        /// `manifest 'm.json', sessions[1].region`.
+        source_name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A command-line argument or library option is invalid.
+    #[error("invalid {argument}: {reason}")]
+    InvalidArgument {
+        /// The argument, e.g. `--px-per-mm`.
+        argument: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The manifest is malformed or names something that does not exist.
+    #[error("manifest '{}': {reason}", path.display())]
+    Manifest {
+        /// The manifest's path.
+        path: PathBuf,
+        /// What is wrong, including the session and field.
+        reason: String,
+    },
+    /// An output file could not be written.
+    #[error("cannot write '{}': {source}", path.display())]
+    Output {
+        /// The output path.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn detail_suffix(detail: &Option<String>) -> String {
+    detail
+        .as_ref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// A `Decode` error for `path`.
+    pub(crate) fn decode(path: &Path, reason: impl Into<String>) -> Self {
+        Error::Decode {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A `Manifest` error for `path`.
+    pub(crate) fn manifest(path: &Path, reason: impl Into<String>) -> Self {
+        Error::Manifest {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An `InvalidArgument` error.
+    pub(crate) fn argument(argument: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            argument: argument.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,267 @@
+//! Illumination flattening: the skin field S, an estimate of what each pixel's luminance would be
+//! without pigment, and the darkness plane D = 1 − Y / S.
+//!
+//! Pigment only ever darkens skin, so S is estimated per block from the bright side of the
+//! luminance distribution, then refined from the pixels that the first estimate calls skin. The
+//! block size is chosen by the caller from the dot size (several dot diameters), so the field
+//! follows lighting gradients, vignetting and mottling but never dips into a dot.
+
+use rayon::prelude::*;
+
+use crate::plane::Plane;
+
+/// First-pass skin estimate per block: this quantile of luminance. Dots rarely cover more than a
+/// third of a block several dot diameters wide, so the 70th percentile lies on skin.
+pub const FIRST_PASS_QUANTILE: f32 = 0.70;
+
+/// Second pass: pixels at least this much darker than the first-pass skin (darkness, 0..1) are left
+/// out of the skin median. Well below the faintest pigment core (≈ 0.3), well above skin noise
+/// on a normally exposed photo (≈ 0.01–0.03).
+pub const SKIN_EXCLUDE_DARKNESS: f32 = 0.08;
+
+/// A block whose second pass keeps fewer than this fraction of its pixels as skin takes its value
+/// from its neighbours instead (it is mostly pigment or hair).
+pub const MIN_SKIN_FRACTION: f32 = 0.2;
+
+/// The estimated skin luminance over an image, stored as a coarse grid of blocks and
+/// interpolated bilinearly between block centres.
+#[derive(Clone, Debug)]
+pub struct SkinField {
+    /// Block side (px).
+    pub block: usize,
+    /// Image width (px).
+    pub width: usize,
+    /// Image height (px).
+    pub height: usize,
+    grid_w: usize,
+    grid_h: usize,
+    /// Skin luminance (linear, 0..1) per block, row-major.
+    values: Vec<f32>,
+}
+
+impl SkinField {
+    /// Estimates the skin field of the luminance plane `y` with blocks of `block` px.
+    pub fn estimate(y: &Plane, block: usize) -> SkinField {
+        let block = block.max(4);
+        let grid_w = y.width.div_ceil(block).max(1);
+        let grid_h = y.height.div_ceil(block).max(1);
+        let mut field = SkinField {
+            block,
+            width: y.width,
+            height: y.height,
+            grid_w,
+            grid_h,
+            values: vec![0.0; grid_w * grid_h],
+        };
+        field.values = field.per_block(y, |pixels, _| Some(quantile(pixels, FIRST_PASS_QUANTILE)));
+        field.smooth();
+        // Second pass: the median of the pixels the first pass calls skin.
+        let first = field.clone();
+        let refined = field.per_block(y, |pixels, coords| {
+            let kept: Vec<f32> = pixels
+                .iter()
+                .zip(coords)
+                .filter(|(v, (x, yy))| **v > first.at(*x, *yy) * (1.0 - SKIN_EXCLUDE_DARKNESS))
+                .map(|(v, _)| *v)
+                .collect();
+            if (kept.len() as f32) < MIN_SKIN_FRACTION * pixels.len() as f32 {
+                None
+            } else {
+                let mut kept = kept;
+                Some(quantile(&mut kept, 0.5))
+            }
+        });
+        field.values = refined;
+        field.smooth();
+        field
+    }
+
+    /// Runs `stat` on each block's pixels (with their coordinates); `None` blocks are filled from
+    /// their neighbours afterwards.
+    fn per_block<F>(&self, y: &Plane, stat: F) -> Vec<f32>
+    where
+        F: Fn(&mut [f32], &[(usize, usize)]) -> Option<f32> + Sync,
+    {
+        let results: Vec<Option<f32>> = (0..self.grid_w * self.grid_h)
+            .into_par_iter()
+            .map(|i| {
+                let (bx, by) = (i % self.grid_w, i / self.grid_w);
+                let (x0, y0) = (bx * self.block, by * self.block);
+                let (x1, y1) = (
+                    (x0 + self.block).min(y.width),
+                    (y0 + self.block).min(y.height),
+                );
+                let mut pixels = Vec::with_capacity((x1 - x0) * (y1 - y0));
+                let mut coords = Vec::with_capacity(pixels.capacity());
+                for yy in y0..y1 {
+                    for (x, v) in y.row(yy)[x0..x1].iter().enumerate() {
+                        pixels.push(*v);
+                        coords.push((x0 + x, yy));
+                    }
+                }
+                stat(&mut pixels, &coords)
+            })
+            .collect();
+        fill_missing(&results, self.grid_w, self.grid_h)
+    }
+
+    /// 3×3 median over the block grid: one block covered by a large blown-out dot or a tuft of
+    /// hair must not drag the field down.
+    fn smooth(&mut self) {
+        if self.grid_w < 3 || self.grid_h < 3 {
+            return;
+        }
+        let (gw, gh) = (self.grid_w as isize, self.grid_h as isize);
+        let source = self.values.clone();
+        for by in 0..gh {
+            for bx in 0..gw {
+                let mut window = Vec::with_capacity(9);
+                for dy in -1..=1 {
+                    for dx in -1..=1 {
+                        let (x, y) = (bx + dx, by + dy);
+                        if x >= 0 && y >= 0 && x < gw && y < gh {
+                            window.push(source[(y * gw + x) as usize]);
+                        }
+                    }
+                }
+                self.values[(by * gw + bx) as usize] = quantile(&mut window, 0.5);
+            }
+        }
+    }
+
+    /// Skin luminance at pixel (`x`, `y`), bilinear between block centres (linear light, 0..1).
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        let (gx, wx) = self.axis(x, self.grid_w);
+        let (gy, wy) = self.axis(y, self.grid_h);
+        let v = |i: usize, j: usize| self.values[j * self.grid_w + i];
+        let gx1 = (gx + 1).min(self.grid_w - 1);
+        let gy1 = (gy + 1).min(self.grid_h - 1);
+        let top = v(gx, gy) * (1.0 - wx) + v(gx1, gy) * wx;
+        let bottom = v(gx, gy1) * (1.0 - wx) + v(gx1, gy1) * wx;
+        top * (1.0 - wy) + bottom * wy
+    }
+
+    /// Grid cell index left of/above pixel coordinate `p` and the interpolation weight of the next.
+    #[inline]
+    fn axis(&self, p: usize, cells: usize) -> (usize, f32) {
+        let pos = (p as f32 + 0.5) / self.block as f32 - 0.5;
+        if pos <= 0.0 {
+            return (0, 0.0);
+        }
+        let i = (pos.floor() as usize).min(cells - 1);
+        if i + 1 >= cells {
+            return (cells - 1, 0.0);
+        }
+        (i, pos - i as f32)
+    }
+
+    /// The median skin luminance over all blocks (linear, 0..1).
+    pub fn median(&self) -> f32 {
+        let mut v = self.values.clone();
+        quantile(&mut v, 0.5)
+    }
+
+    /// The darkness plane D = 1 − Y / S for luminance `y` (the plane this field was estimated
+    /// from): 0 on skin, the pigment's darkness on a dot; negative where a pixel is brighter than
+    /// the local skin.
+    pub fn darkness(&self, y: &Plane) -> Plane {
+        let mut out = Plane::filled(y.width, y.height, 0.0);
+        out.data
+            .par_chunks_mut(y.width.max(1))
+            .enumerate()
+            .for_each(|(row, out_row)| {
+                for (x, (o, v)) in out_row.iter_mut().zip(y.row(row)).enumerate() {
+                    let skin = self.at(x, row).max(1e-6);
+                    *o = 1.0 - v / skin;
+                }
+            });
+        out
+    }
+}
+
+/// Replaces `None` blocks by the mean of their available neighbours, growing outwards; an image
+/// with no skin block at all gets the median of the first values (never happens with real skin).
+fn fill_missing(values: &[Option<f32>], gw: usize, gh: usize) -> Vec<f32> {
+    let mut current: Vec<Option<f32>> = values.to_vec();
+    if current.iter().all(Option::is_none) {
+        return vec![1.0; values.len()];
+    }
+    while current.iter().any(Option::is_none) {
+        let previous = current.clone();
+        for by in 0..gh {
+            for bx in 0..gw {
+                if previous[by * gw + bx].is_some() {
+                    continue;
+                }
+                let mut sum = 0.0;
+                let mut n = 0;
+                for (dx, dy) in [(-1isize, 0isize), (1, 0), (0, -1), (0, 1)] {
+                    let (x, y) = (bx as isize + dx, by as isize + dy);
+                    if x >= 0 && y >= 0 && (x as usize) < gw && (y as usize) < gh {
+                        if let Some(v) = previous[y as usize * gw + x as usize] {
+                            sum += v;
+                            n += 1;
+                        }
+                    }
+                }
+                if n > 0 {
+                    current[by * gw + bx] = Some(sum / n as f32);
+                }
+            }
+        }
+    }
+    current.into_iter().map(|v| v.unwrap_or(1.0)).collect()
+}
+
+/// The `q` quantile (0..1) of `values` (reorders them); 0 for an empty slice.
+pub fn quantile(values: &mut [f32], q: f32) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let k = ((values.len() - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize;
+    *values.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gradient_with_dark_spots_flattens_to_zero_darkness_on_skin() {
+        let (w, h) = (120, 80);
+        let mut y = Plane::filled(w, h, 0.0);
+        for yy in 0..h {
+            for x in 0..w {
+                // Illumination falls from 0.6 to 0.3 left to right.
+                let skin = 0.6 - 0.3 * x as f32 / w as f32;
+                let dot = (x % 20 < 4) && (yy % 20 < 4);
+                y.data[yy * w + x] = if dot { skin * 0.4 } else { skin };
+            }
+        }
+        let field = SkinField::estimate(&y, 24);
+        let d = field.darkness(&y);
+        // Skin pixels read ≈ 0 darkness, dot pixels ≈ 0.6, across the whole gradient.
+        for (x, yy) in [(10, 10), (60, 50), (110, 70)] {
+            assert!(
+                d.get(x, yy).abs() < 0.03,
+                "skin at {x},{yy}: {}",
+                d.get(x, yy)
+            );
+        }
+        for (x, yy) in [(1, 1), (61, 41), (101, 61)] {
+            assert!(
+                (d.get(x, yy) - 0.6).abs() < 0.04,
+                "dot at {x},{yy}: {}",
+                d.get(x, yy)
+            );
+        }
+    }
+
+    #[test]
+    fn quantile_edges() {
+        assert_eq!(quantile(&mut [], 0.5), 0.0);
+        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.0), 1.0);
+        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 1.0), 3.0);
+        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.5), 2.0);
+    }
+}

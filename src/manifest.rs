@@ -1,0 +1,210 @@
+//! The manifest: one client's sessions in a JSON file.
+//!
+//! ```json
+//! {"client": "C-042", "px_per_mm": 32.0, "target_density_per_cm2": 120,
+//!  "sessions": [{"photo": "s1.jpg", "date": "2026-01-10", "label": "layout",
+//!                "region": {"x": 10, "y": 20, "width": 800, "height": 600}, "px_per_mm": 31.5}]}
+//! ```
+//! Photo paths are relative to the manifest's folder. Only `sessions[].photo` is required; a
+//! session's own `px_per_mm` overrides the top-level one. Unknown fields are errors, so a typo
+//! cannot silently drop a scale.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::region::Region;
+use crate::report::parse_date;
+
+/// Largest manifest file we read (bytes): far above any real client's few dozen sessions.
+pub const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    client: Option<String>,
+    px_per_mm: Option<f64>,
+    target_density_per_cm2: Option<f64>,
+    sessions: Vec<SessionFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    photo: String,
+    date: Option<String>,
+    label: Option<String>,
+    region: Option<Region>,
+    px_per_mm: Option<f64>,
+}
+
+/// A validated manifest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Manifest {
+    /// The manifest's own path.
+    pub path: PathBuf,
+    /// Client identifier.
+    pub client: Option<String>,
+    /// Density the treatment aims for (dots/cm²).
+    pub target_density_per_cm2: Option<f64>,
+    /// The sessions, in order.
+    pub sessions: Vec<ManifestSession>,
+}
+
+/// One validated session of a manifest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManifestSession {
+    /// The photo as written in the manifest.
+    pub photo: String,
+    /// The photo's path resolved against the manifest's folder.
+    pub photo_path: PathBuf,
+    /// Session date (`YYYY-MM-DD`, optionally with a time).
+    pub date: Option<String>,
+    /// Session label.
+    pub label: Option<String>,
+    /// Region to measure (px of the displayed photo); the whole photo when absent.
+    pub region: Option<Region>,
+    /// Scale (px/mm): the session's own, else the manifest's.
+    pub px_per_mm: Option<f64>,
+}
+
+/// Reads and validates the manifest at `path`: its JSON, its values, and that every photo exists.
+pub fn read_manifest(path: &Path) -> Result<Manifest> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::manifest(path, e.to_string()))?;
+    if meta.len() > MAX_MANIFEST_BYTES {
+        return Err(Error::manifest(
+            path,
+            format!(
+                "{} bytes is over the {MAX_MANIFEST_BYTES}-byte limit",
+                meta.len()
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::manifest(path, e.to_string()))?;
+    let folder = path.parent().unwrap_or(Path::new(""));
+    parse_manifest(&text, path, folder)
+}
+
+/// Parses and validates manifest `text`; `path` names it in errors and photo paths are resolved
+/// against `folder`.
+pub fn parse_manifest(text: &str, path: &Path, folder: &Path) -> Result<Manifest> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let file: ManifestFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        if at == "." || at.is_empty() {
+            Error::manifest(path, format!("invalid JSON: {inner}"))
+        } else {
+            Error::manifest(path, format!("{at}: {inner}"))
+        }
+    })?;
+    let bad = |field: String, reason: String| Error::manifest(path, format!("{field}: {reason}"));
+
+    check_scale(file.px_per_mm, "px_per_mm").map_err(|r| bad("px_per_mm".into(), r))?;
+    if let Some(t) = file.target_density_per_cm2 {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(bad(
+                "target_density_per_cm2".into(),
+                format!("{t} is not a positive density (dots/cm²)"),
+            ));
+        }
+    }
+    if file.sessions.is_empty() {
+        return Err(bad("sessions".into(), "the list is empty".into()));
+    }
+    let mut sessions = Vec::with_capacity(file.sessions.len());
+    for (i, s) in file.sessions.into_iter().enumerate() {
+        let field = |name: &str| format!("sessions[{i}].{name} (session {})", i + 1);
+        check_scale(s.px_per_mm, "px_per_mm").map_err(|r| bad(field("px_per_mm"), r))?;
+        if let Some(date) = &s.date {
+            if parse_date(date).is_none() {
+                return Err(bad(
+                    field("date"),
+                    format!("'{date}' is not a date (YYYY-MM-DD)"),
+                ));
+            }
+        }
+        if let Some(r) = &s.region {
+            if r.width == 0 || r.height == 0 {
+                return Err(bad(field("region"), format!("region {r} has zero size")));
+            }
+        }
+        if s.photo.trim().is_empty() {
+            return Err(bad(field("photo"), "is empty".into()));
+        }
+        let photo_path = folder.join(&s.photo);
+        if !photo_path.is_file() {
+            return Err(bad(
+                field("photo"),
+                format!("photo '{}' not found", photo_path.display()),
+            ));
+        }
+        sessions.push(ManifestSession {
+            photo: s.photo,
+            photo_path,
+            date: s.date,
+            label: s.label,
+            region: s.region,
+            px_per_mm: s.px_per_mm.or(file.px_per_mm),
+        });
+    }
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        client: file.client,
+        target_density_per_cm2: file.target_density_per_cm2,
+        sessions,
+    })
+}
+
+/// Checks an optional scale is a positive finite number of px per mm.
+pub fn check_scale(scale: Option<f64>, _name: &str) -> std::result::Result<(), String> {
+    match scale {
+        Some(s) if !(s.is_finite() && s > 0.0) => Err(format!(
+            "{s} is not a positive number of pixels per millimetre"
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest> {
+        let dir = std::env::temp_dir();
+        parse_manifest(text, Path::new("m.json"), &dir)
+    }
+
+    fn message(r: Result<Manifest>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let m = message(parse(r#"{"sessions": [{"photo": "a.jpg", "pxpermm": 3}]}"#));
+        assert!(m.contains("sessions[0]") && m.contains("pxpermm"), "{m}");
+        let m = message(parse(r#"{"client": "x", "scale": 3, "sessions": []}"#));
+        assert!(m.contains("scale"), "{m}");
+    }
+
+    #[test]
+    fn values_are_validated_with_their_field() {
+        let m = message(parse(r#"{"px_per_mm": -1, "sessions": [{"photo": "a"}]}"#));
+        assert!(m.starts_with("manifest 'm.json': px_per_mm:"), "{m}");
+        let m = message(parse(r#"{"sessions": []}"#));
+        assert!(m.contains("sessions: the list is empty"), "{m}");
+        let m = message(parse(r#"{"sessions": [{"photo": "nope-not-here.jpg"}]}"#));
+        assert!(
+            m.contains("sessions[0].photo (session 1)") && m.contains("not found"),
+            "{m}"
+        );
+        let m = message(parse(r#"{"sessions": [{"photo": 3}]}"#));
+        assert!(m.contains("sessions[0].photo"), "{m}");
+        let m = message(parse("{not json"));
+        assert!(
+            m.contains("invalid JSON") || m.contains("key must be a string"),
+            "{m}"
+        );
+    }
+}

@@ -1,0 +1,354 @@
+//! One photo, one region: the measuring walk from pixels to per-dot samples.
+//!
+//! region (+ context margin) → luminance Y → dot size estimate → skin field S (blocks of several
+//! dot diameters) → darkness D = 1 − Y/S → dots → per-dot core and skin-ring samples.
+
+use image::DynamicImage;
+use rayon::prelude::*;
+
+use crate::color::{lab_from_linear, linear_rgb};
+use crate::dots::{self, find_dots, DotMap};
+use crate::error::{Error, Result};
+use crate::flatten::{quantile, SkinField};
+use crate::plane::Plane;
+use crate::region::Region;
+
+/// Smallest physical dot diameter we look for (mm): healed fine impressions.
+pub const MIN_DOT_MM: f64 = 0.1;
+/// Largest physical dot diameter we look for (mm): blown-out impressions with halo.
+pub const MAX_DOT_MM: f64 = 1.5;
+/// Dot diameter assumed when nothing can be measured and the scale is known (mm).
+pub const NOMINAL_DOT_MM: f64 = 0.4;
+/// Dot diameter assumed when nothing can be measured and there is no scale (px).
+pub const NOMINAL_DOT_PX: f64 = 8.0;
+/// Block of the first (sizing) skin field when the scale is known (mm): over twice the largest
+/// dot, so no block is mostly pigment.
+pub const SIZING_BLOCK_MM: f64 = 4.0;
+/// Block of the first (sizing) skin field without a scale (px): over twice a 40 px dot.
+pub const SIZING_BLOCK_PX: usize = 96;
+/// Darkness above which pixels are counted as pigment when sizing the dots.
+pub const SIZING_DARKNESS: f32 = 0.2;
+/// Skin-field block side in estimated dot diameters: enough skin in every block for a robust
+/// median, small enough to follow lighting gradients and mottling.
+pub const FLATTEN_BLOCK_DIAMETERS: f64 = 6.0;
+/// Smallest skin-field block (px).
+pub const MIN_FLATTEN_BLOCK_PX: usize = 12;
+/// Context around the region, in dot diameters, so that dots cut by the region's edge are still
+/// seen whole and counted by their true centre.
+pub const CONTEXT_MARGIN_DIAMETERS: f64 = 3.0;
+/// Dots fewer pixels across than this cannot be counted reliably: the session gets a warning.
+pub const MIN_RELIABLE_DOT_PX: f64 = 4.0;
+/// A region with more than this fraction of clipped pixels gets an exposure warning.
+pub const MAX_CLIPPED_FRACTION: f64 = 0.01;
+/// A region fewer dot diameters across than this gets a warning that density is uncertain.
+pub const MIN_REGION_DIAMETERS: f64 = 10.0;
+
+/// One counted dot, measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DotSample {
+    /// Centre x in image px (pixel centres at i + 0.5).
+    pub x: f64,
+    /// Centre y in image px.
+    pub y: f64,
+    /// Equivalent-circle diameter of the half-maximum outline (px).
+    pub diameter_px: f64,
+    /// 1 − Y_core / Y_skin, linear light (0..1 for pigment).
+    pub darkness: f64,
+    /// CIELAB (D65) of the core.
+    pub core_lab: [f32; 3],
+    /// CIELAB (D65) of the skin ring around the dot.
+    pub skin_lab: [f32; 3],
+}
+
+/// Everything measured in one region of one photo.
+#[derive(Clone, Debug)]
+pub struct Measurement {
+    /// The region measured (image px).
+    pub region: Region,
+    /// Dots whose centre lies in the region.
+    pub dots: Vec<DotSample>,
+    /// Region pixels inside some dot's half-maximum outline.
+    pub covered_px: u64,
+    /// Region pixels.
+    pub region_px: u64,
+    /// The dot diameter the filters were tuned to (px).
+    pub dot_scale_px: f64,
+    /// Median skin luminance over the region (linear, 0..1).
+    pub skin_luminance: f64,
+    /// Fraction of region pixels with a clipped channel (0..1).
+    pub clipped_fraction: f64,
+    /// Dark ridge candidates (hairs, stubble) that were not counted.
+    pub ridges_rejected: usize,
+    /// Human-readable cautions about this measurement.
+    pub warnings: Vec<String>,
+}
+
+/// Measures `region` of `image`. `px_per_mm`, when known, bounds the dot size to physical
+/// limits. Errors only if the region does not fit the image.
+pub fn measure(
+    image: &DynamicImage,
+    region: Region,
+    px_per_mm: Option<f64>,
+) -> Result<Measurement> {
+    region
+        .check_within(image.width(), image.height())
+        .map_err(|reason| Error::Region {
+            source_name: "region".into(),
+            reason,
+        })?;
+    let (min_dot, max_dot) = match px_per_mm {
+        Some(s) => (MIN_DOT_MM * s, MAX_DOT_MM * s),
+        None => (2.0, 80.0),
+    };
+    let margin = (CONTEXT_MARGIN_DIAMETERS * max_dot.min(40.0)).ceil() as u32;
+    let crop = region.expanded_within(margin, image.width(), image.height());
+    let (y, clipped_all) = crate::color::luminance(image, crop);
+
+    // Size the dots with a generous skin field, then flatten at their scale.
+    let sizing_block = match px_per_mm {
+        Some(s) => (SIZING_BLOCK_MM * s).round() as usize,
+        None => SIZING_BLOCK_PX,
+    }
+    .max(16);
+    let dot_scale = estimate_dot_diameter(&y, sizing_block)
+        .unwrap_or(match px_per_mm {
+            Some(s) => NOMINAL_DOT_MM * s,
+            None => NOMINAL_DOT_PX,
+        })
+        .clamp(min_dot, max_dot);
+    let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
+    let skin = SkinField::estimate(&y, block);
+    let d = skin.darkness(&y);
+    let map = find_dots(&d, dot_scale as f32);
+
+    let (ox, oy) = (f64::from(crop.x), f64::from(crop.y));
+    let counted: Vec<usize> = (0..map.dots.len())
+        .filter(|&k| {
+            let dot = &map.dots[k];
+            dot.area_px > 0 && region.contains(dot.x + ox, dot.y + oy)
+        })
+        .collect();
+    let dots: Vec<DotSample> = counted
+        .par_iter()
+        .map(|&k| sample_dot(image, crop, &y, &d, &map, k, dot_scale))
+        .collect();
+
+    let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
+    let covered_px: u64 = (ry0..ry0 + region.height as usize)
+        .map(|row| {
+            let start = row * d.width + rx0;
+            map.covered[start..start + region.width as usize]
+                .iter()
+                .filter(|c| **c)
+                .count() as u64
+        })
+        .sum();
+    let region_px = region.area_px();
+    // Clipping is counted over the crop: close enough, and the crop is only a margin larger.
+    let clipped_fraction = clipped_all as f64 / crop.area_px() as f64;
+
+    let mut warnings = Vec::new();
+    if dots.is_empty() {
+        warnings.push("no pigment dots found in the region".to_string());
+    } else if dot_scale < MIN_RELIABLE_DOT_PX {
+        warnings.push(format!(
+            "dots are only about {dot_scale:.1} px across (under {MIN_RELIABLE_DOT_PX} px): counts \
+             and sizes are unreliable; photograph closer or at a higher resolution"
+        ));
+    }
+    if clipped_fraction > MAX_CLIPPED_FRACTION {
+        warnings.push(format!(
+            "{:.1}% of the region is overexposed (clipped): darkness and lightness there cannot \
+             be measured",
+            100.0 * clipped_fraction
+        ));
+    }
+    let across = f64::from(region.width.min(region.height)) / dot_scale;
+    if !dots.is_empty() && across < MIN_REGION_DIAMETERS {
+        warnings.push(format!(
+            "the region is only {across:.0} dot diameters across: density is uncertain; choose \
+             a larger region"
+        ));
+    }
+
+    Ok(Measurement {
+        region,
+        dots,
+        covered_px,
+        region_px,
+        dot_scale_px: dot_scale,
+        skin_luminance: f64::from(skin.median()),
+        clipped_fraction,
+        ridges_rejected: map.ridges.len(),
+        warnings,
+    })
+}
+
+/// Median equivalent diameter (px) of the pigment blobs of `y`, from a coarse skin field with
+/// `block` px blocks; `None` when there are none.
+fn estimate_dot_diameter(y: &Plane, block: usize) -> Option<f64> {
+    let field = SkinField::estimate(y, block);
+    let d = field.darkness(y);
+    let mask: Vec<bool> = d.data.iter().map(|v| *v >= SIZING_DARKNESS).collect();
+    let mut areas: Vec<f32> = dots::component_areas(&mask, d.width)
+        .into_iter()
+        .filter(|a| *a >= 2)
+        .map(|a| a as f32)
+        .collect();
+    if areas.is_empty() {
+        return None;
+    }
+    let median_area = quantile(&mut areas, 0.5);
+    Some(2.0 * (f64::from(median_area) / std::f64::consts::PI).sqrt())
+}
+
+/// Core and skin-ring samples of dot `k` of `map` (crop coordinates), as a [`DotSample`] in
+/// image coordinates.
+fn sample_dot(
+    image: &DynamicImage,
+    crop: Region,
+    y: &Plane,
+    d: &Plane,
+    map: &DotMap,
+    k: usize,
+    dot_scale: f64,
+) -> DotSample {
+    let dot = &map.dots[k];
+    let radius = (f64::from(dot.area_px) / std::f64::consts::PI)
+        .sqrt()
+        .max(0.5);
+    let core_radius = (dots::CORE_RADIUS_DIAMETERS as f64 * dot_scale).max(0.5);
+    let (px, py) = dot.peak;
+
+    // Core: mean linear RGB and luminance over a small disc at the peak.
+    let mut core_rgb = [0f64; 3];
+    let mut core_y = 0f64;
+    let mut n = 0u32;
+    for_disc(px, py, 0.0, core_radius, y.width, y.height, |x, yy| {
+        let rgb = linear_rgb(image, crop.x + x as u32, crop.y + yy as u32);
+        for c in 0..3 {
+            core_rgb[c] += f64::from(rgb[c]);
+        }
+        core_y += f64::from(y.get(x, yy));
+        n += 1;
+    });
+    let n = f64::from(n.max(1));
+    let core_rgb = core_rgb.map(|v| (v / n) as f32);
+    let core_y = core_y / n;
+
+    // Skin ring: unlabelled, not dark pixels between RING_INNER and RING_OUTER radii.
+    let (cx, cy) = (dot.x.floor() as usize, dot.y.floor() as usize);
+    let mut ring = ring_samples(
+        image,
+        crop,
+        y,
+        d,
+        map,
+        (cx, cy),
+        dots::RING_INNER_RADII as f64 * radius,
+        dots::RING_OUTER_RADII as f64 * radius + 1.0,
+    );
+    if ring.len() < dots::MIN_RING_PIXELS {
+        ring = ring_samples(
+            image,
+            crop,
+            y,
+            d,
+            map,
+            (cx, cy),
+            dots::RING_OUTER_RADII as f64 * radius,
+            2.0 * dots::RING_OUTER_RADII as f64 * radius + 2.0,
+        );
+    }
+    let (skin_y, skin_rgb) = if ring.len() >= dots::MIN_RING_PIXELS {
+        let mut lum: Vec<f32> = ring.iter().map(|s| s.0).collect();
+        let channel = |c: usize| {
+            let mut v: Vec<f32> = ring.iter().map(|s| s.1[c]).collect();
+            quantile(&mut v, 0.5)
+        };
+        (
+            f64::from(quantile(&mut lum, 0.5)),
+            [channel(0), channel(1), channel(2)],
+        )
+    } else {
+        // Skin field at the centre: S = Y / (1 − D).
+        let i = cy.min(y.height - 1) * y.width + cx.min(y.width - 1);
+        let s = f64::from(y.data[i]) / (1.0 - f64::from(d.data[i])).max(1e-6);
+        (s, [s as f32; 3])
+    };
+    let darkness = if skin_y > 0.0 {
+        1.0 - core_y / skin_y
+    } else {
+        0.0
+    };
+    DotSample {
+        x: dot.x + f64::from(crop.x),
+        y: dot.y + f64::from(crop.y),
+        diameter_px: 2.0 * (f64::from(dot.area_px) / std::f64::consts::PI).sqrt(),
+        darkness,
+        core_lab: lab_from_linear(core_rgb),
+        skin_lab: lab_from_linear(skin_rgb),
+    }
+}
+
+/// (luminance, linear RGB) of the skin pixels in the annulus `inner..outer` px around `centre`.
+#[allow(clippy::too_many_arguments)]
+fn ring_samples(
+    image: &DynamicImage,
+    crop: Region,
+    y: &Plane,
+    d: &Plane,
+    map: &DotMap,
+    centre: (usize, usize),
+    inner: f64,
+    outer: f64,
+) -> Vec<(f32, [f32; 3])> {
+    let mut out = Vec::new();
+    for_disc(
+        centre.0,
+        centre.1,
+        inner,
+        outer,
+        y.width,
+        y.height,
+        |x, yy| {
+            let i = yy * y.width + x;
+            if map.labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
+                let rgb = linear_rgb(image, crop.x + x as u32, crop.y + yy as u32);
+                out.push((y.data[i], rgb));
+            }
+        },
+    );
+    out
+}
+
+/// Calls `f(x, y)` for every pixel whose centre lies at a distance in `inner..=outer` px from the
+/// centre of pixel (`cx`, `cy`), within a `width` × `height` plane.
+fn for_disc(
+    cx: usize,
+    cy: usize,
+    inner: f64,
+    outer: f64,
+    width: usize,
+    height: usize,
+    mut f: impl FnMut(usize, usize),
+) {
+    let r = outer.ceil() as isize;
+    let (inner2, outer2) = (inner * inner, outer * outer + 0.25);
+    for dy in -r..=r {
+        let yy = cy as isize + dy;
+        if yy < 0 || yy as usize >= height {
+            continue;
+        }
+        for dx in -r..=r {
+            let x = cx as isize + dx;
+            if x < 0 || x as usize >= width {
+                continue;
+            }
+            let dist2 = (dx * dx + dy * dy) as f64;
+            if dist2 >= inner2 && dist2 <= outer2 {
+                f(x as usize, yy as usize);
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Per-session numbers from a [`Measurement`]: count, density, coverage, size, lightness,
+//! darkness. Unrounded; the report rounds them.
+
+use crate::color::lightness_from_luminance;
+use crate::flatten::quantile;
+use crate::measure::Measurement;
+
+/// The numbers reported for one session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionMetrics {
+    /// Dots whose centre lies in the region.
+    pub dot_count: u64,
+    /// Region area (cm²), when the scale is known.
+    pub region_area_cm2: Option<f64>,
+    /// Dots per cm², when the scale is known.
+    pub density_per_cm2: Option<f64>,
+    /// Percent (0–100) of region pixels inside a dot's half-maximum outline.
+    pub coverage_pct: f64,
+    /// Mean equivalent-circle dot diameter (px); `None` without dots.
+    pub mean_dot_diameter_px: Option<f64>,
+    /// Mean dot diameter (mm); `None` without dots or scale.
+    pub mean_dot_diameter_mm: Option<f64>,
+    /// Median CIELAB L* of the dots' cores; `None` without dots.
+    pub pigment_lightness: Option<f64>,
+    /// Median CIELAB L* of the skin around the dots (of the region's skin without dots).
+    pub skin_lightness: Option<f64>,
+    /// Median over dots of 1 − Y_core / Y_skin (0..1); `None` without dots.
+    pub darkness: Option<f64>,
+}
+
+/// Region area in cm² of `width_px` × `height_px` at `px_per_mm`.
+pub fn area_cm2(width_px: u32, height_px: u32, px_per_mm: f64) -> f64 {
+    f64::from(width_px) * f64::from(height_px) / (px_per_mm * px_per_mm) / 100.0
+}
+
+/// Median of `values` (f64); `None` when empty.
+fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f32> = values.map(|x| x as f32).collect();
+    (!v.is_empty()).then(|| f64::from(quantile(&mut v, 0.5)))
+}
+
+/// Computes the session's numbers from its measurement and scale (px/mm).
+pub fn session_metrics(m: &Measurement, px_per_mm: Option<f64>) -> SessionMetrics {
+    let dot_count = m.dots.len() as u64;
+    let region_area_cm2 = px_per_mm.map(|s| area_cm2(m.region.width, m.region.height, s));
+    let mean_px = (!m.dots.is_empty())
+        .then(|| m.dots.iter().map(|d| d.diameter_px).sum::<f64>() / m.dots.len() as f64);
+    let skin_from_dots = median(m.dots.iter().map(|d| f64::from(d.skin_lab[0])));
+    SessionMetrics {
+        dot_count,
+        region_area_cm2,
+        density_per_cm2: region_area_cm2.map(|a| dot_count as f64 / a),
+        coverage_pct: 100.0 * m.covered_px as f64 / m.region_px.max(1) as f64,
+        mean_dot_diameter_px: mean_px,
+        mean_dot_diameter_mm: mean_px.zip(px_per_mm).map(|(d, s)| d / s),
+        pigment_lightness: median(m.dots.iter().map(|d| f64::from(d.core_lab[0]))),
+        skin_lightness: skin_from_dots
+            .or_else(|| Some(f64::from(lightness_from_luminance(m.skin_luminance as f32)))),
+        darkness: median(m.dots.iter().map(|d| d.darkness.clamp(0.0, 1.0))),
+    }
+}

@@ -1,0 +1,197 @@
+//! The rectangle of a photo to measure, in pixels of the photo as displayed (after EXIF
+//! orientation).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A rectangle in image pixels: `x`, `y` of the top-left corner, `width` × `height` (px).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Left edge (px from the image's left).
+    pub x: u32,
+    /// Top edge (px from the image's top).
+    pub y: u32,
+    /// Width (px).
+    pub width: u32,
+    /// Height (px).
+    pub height: u32,
+}
+
+impl Region {
+    /// The whole of a `width` × `height` image.
+    pub fn whole(width: u32, height: u32) -> Self {
+        Region {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        }
+    }
+
+    /// Area in px².
+    pub fn area_px(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
+    /// One past the right edge (px), without overflow.
+    pub fn right(&self) -> u64 {
+        u64::from(self.x) + u64::from(self.width)
+    }
+
+    /// One past the bottom edge (px), without overflow.
+    pub fn bottom(&self) -> u64 {
+        u64::from(self.y) + u64::from(self.height)
+    }
+
+    /// Whether the point (`x`, `y`) in px lies inside: `x ≤ px < x + width`, same for y.
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        x >= f64::from(self.x)
+            && x < self.right() as f64
+            && y >= f64::from(self.y)
+            && y < self.bottom() as f64
+    }
+
+    /// Checks that the region has a non-zero size and lies inside an image of
+    /// `image_width` × `image_height` px. The error text says what is wrong, with the numbers.
+    pub fn check_within(&self, image_width: u32, image_height: u32) -> Result<(), String> {
+        if self.width == 0 || self.height == 0 {
+            return Err(format!("region {self} has zero size"));
+        }
+        if self.right() > u64::from(image_width) || self.bottom() > u64::from(image_height) {
+            return Err(format!(
+                "region {self} lies outside the {image_width}×{image_height} px image"
+            ));
+        }
+        Ok(())
+    }
+
+    /// This region grown by `margin` px on every side, clipped to a
+    /// `image_width` × `image_height` image.
+    pub fn expanded_within(&self, margin: u32, image_width: u32, image_height: u32) -> Region {
+        let x0 = self.x.saturating_sub(margin);
+        let y0 = self.y.saturating_sub(margin);
+        let x1 = (self.right() + u64::from(margin)).min(u64::from(image_width)) as u32;
+        let y1 = (self.bottom() + u64::from(margin)).min(u64::from(image_height)) as u32;
+        Region {
+            x: x0,
+            y: y0,
+            width: x1 - x0,
+            height: y1 - y0,
+        }
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{},{},{},{}", self.x, self.y, self.width, self.height)
+    }
+}
+
+impl FromStr for Region {
+    type Err = String;
+
+    /// Parses `X,Y,W,H` (four non-negative integers in px; spaces around numbers allowed).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+        if parts.len() != 4 {
+            return Err(format!(
+                "'{s}' is not X,Y,W,H (four whole numbers of pixels, e.g. 100,200,800,600)"
+            ));
+        }
+        let mut values = [0u32; 4];
+        for (value, (part, name)) in values
+            .iter_mut()
+            .zip(parts.iter().zip(["X", "Y", "W", "H"]))
+        {
+            *value = part.parse().map_err(|_| {
+                format!("{name} = '{part}' in '{s}' is not a whole number of pixels ≥ 0")
+            })?;
+        }
+        let region = Region {
+            x: values[0],
+            y: values[1],
+            width: values[2],
+            height: values[3],
+        };
+        if region.width == 0 || region.height == 0 {
+            return Err(format!("region '{s}' has zero size"));
+        }
+        Ok(region)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints() {
+        let r: Region = " 10, 20,800 ,600".parse().unwrap();
+        assert_eq!(
+            r,
+            Region {
+                x: 10,
+                y: 20,
+                width: 800,
+                height: 600
+            }
+        );
+        assert_eq!(r.to_string(), "10,20,800,600");
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for bad in [
+            "",
+            "1,2,3",
+            "1,2,3,4,5",
+            "a,2,3,4",
+            "-1,2,3,4",
+            "1,2,0,4",
+            "1.5,2,3,4",
+        ] {
+            assert!(bad.parse::<Region>().is_err(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn checks_bounds() {
+        let r = Region {
+            x: 90,
+            y: 0,
+            width: 10,
+            height: 10,
+        };
+        assert!(r.check_within(100, 10).is_ok());
+        assert!(r.check_within(99, 10).is_err());
+        let huge = Region {
+            x: u32::MAX,
+            y: 0,
+            width: u32::MAX,
+            height: 1,
+        };
+        assert!(huge.check_within(100, 100).is_err());
+    }
+
+    #[test]
+    fn expands_with_clipping() {
+        let r = Region {
+            x: 5,
+            y: 5,
+            width: 10,
+            height: 10,
+        };
+        assert_eq!(
+            r.expanded_within(10, 18, 100),
+            Region {
+                x: 0,
+                y: 0,
+                width: 18,
+                height: 25
+            }
+        );
+    }
+}

@@ -1,0 +1,267 @@
+//! The progress report: per-session numbers, the change since the previous session, and JSON.
+//!
+//! Numbers are rounded to the precision they carry (so reports diff cleanly), and `change` is
+//! computed from the rounded values, so it always equals the difference of what is printed.
+
+use serde::Serialize;
+
+use crate::metrics::SessionMetrics;
+use crate::region::Region;
+
+/// Version of the report's layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole report for one client.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Layout version ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The tool that wrote the report.
+    pub tool: ToolInfo,
+    /// Client identifier from the manifest, if any.
+    pub client: Option<String>,
+    /// Target density (dots/cm²) from the manifest, if any.
+    pub target_density_per_cm2: Option<f64>,
+    /// One entry per photo, in session order.
+    pub sessions: Vec<SessionReport>,
+}
+
+/// Name and version of the tool.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ToolInfo {
+    /// `smptrack`.
+    pub name: String,
+    /// The crate version.
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// Displayed image size (px, after EXIF orientation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ImageSize {
+    /// Width (px).
+    pub width: u32,
+    /// Height (px).
+    pub height: u32,
+}
+
+/// One session's entry. Units: px, mm, cm², percent, CIELAB L*, darkness 0..1.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SessionReport {
+    /// The photo path as given.
+    pub photo: String,
+    /// Session label from the manifest.
+    pub label: Option<String>,
+    /// Manifest date, else EXIF DateTimeOriginal (ISO 8601), else null.
+    pub date: Option<String>,
+    /// Image size as displayed (px).
+    pub image: ImageSize,
+    /// Region measured (px).
+    pub region: Region,
+    /// Scale (px/mm), if known.
+    pub px_per_mm: Option<f64>,
+    /// Region area (cm²), if the scale is known.
+    pub region_area_cm2: Option<f64>,
+    /// Dots whose centre lies in the region.
+    pub dot_count: u64,
+    /// Dots per cm², if the scale is known.
+    pub density_per_cm2: Option<f64>,
+    /// Percent of region pixels covered by pigment (0–100).
+    pub coverage_pct: f64,
+    /// Mean dot diameter (px).
+    pub mean_dot_diameter_px: Option<f64>,
+    /// Mean dot diameter (mm), if the scale is known.
+    pub mean_dot_diameter_mm: Option<f64>,
+    /// Median CIELAB L* (D65) of the dot cores.
+    pub pigment_lightness: Option<f64>,
+    /// Median CIELAB L* (D65) of the skin around the dots.
+    pub skin_lightness: Option<f64>,
+    /// Median over dots of 1 − Y_core / Y_skin (linear light, 0..1).
+    pub darkness: Option<f64>,
+    /// Cautions about this session's numbers.
+    pub warnings: Vec<String>,
+    /// Difference from the previous session; null for the first.
+    pub change: Option<Change>,
+}
+
+/// Differences from the previous session (this minus previous).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Change {
+    /// Change in dot count.
+    pub dot_count: i64,
+    /// Change in dots per cm² (null unless both sessions have a scale).
+    pub density_per_cm2: Option<f64>,
+    /// Change in coverage (percentage points).
+    pub coverage_pct: f64,
+    /// Change in darkness (null unless both sessions have dots).
+    pub darkness: Option<f64>,
+    /// Days between the two sessions' dates (null unless both are known).
+    pub days: Option<i64>,
+}
+
+/// Decimal places of each reported quantity.
+pub mod precision {
+    /// Scale (px/mm).
+    pub const PX_PER_MM: i32 = 4;
+    /// Area (cm²).
+    pub const AREA_CM2: i32 = 4;
+    /// Density (dots/cm²).
+    pub const DENSITY: i32 = 1;
+    /// Coverage (percent).
+    pub const COVERAGE_PCT: i32 = 2;
+    /// Diameter (px).
+    pub const DIAMETER_PX: i32 = 2;
+    /// Diameter (mm).
+    pub const DIAMETER_MM: i32 = 3;
+    /// Lightness (L*).
+    pub const LIGHTNESS: i32 = 2;
+    /// Darkness (0..1).
+    pub const DARKNESS: i32 = 3;
+}
+
+/// `value` rounded to `decimals` places (half away from zero); −0 becomes 0.
+pub fn round_to(value: f64, decimals: i32) -> f64 {
+    let factor = 10f64.powi(decimals);
+    let r = (value * factor).round() / factor;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+fn round_opt(value: Option<f64>, decimals: i32) -> Option<f64> {
+    value
+        .filter(|v| v.is_finite())
+        .map(|v| round_to(v, decimals))
+}
+
+/// What a session is, apart from its measured numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionContext {
+    /// Photo path as given.
+    pub photo: String,
+    /// Label, if any.
+    pub label: Option<String>,
+    /// Date (manifest date or EXIF DateTimeOriginal), if any.
+    pub date: Option<String>,
+    /// Displayed image size.
+    pub image: ImageSize,
+    /// Region measured.
+    pub region: Region,
+    /// Scale (px/mm), if known.
+    pub px_per_mm: Option<f64>,
+}
+
+/// Builds a session's report entry (rounded, without `change`).
+pub fn session_report(
+    context: SessionContext,
+    metrics: &SessionMetrics,
+    warnings: Vec<String>,
+) -> SessionReport {
+    use precision::*;
+    SessionReport {
+        photo: context.photo,
+        label: context.label,
+        date: context.date,
+        image: context.image,
+        region: context.region,
+        px_per_mm: round_opt(context.px_per_mm, PX_PER_MM),
+        region_area_cm2: round_opt(metrics.region_area_cm2, AREA_CM2),
+        dot_count: metrics.dot_count,
+        density_per_cm2: round_opt(metrics.density_per_cm2, DENSITY),
+        coverage_pct: round_to(metrics.coverage_pct, COVERAGE_PCT),
+        mean_dot_diameter_px: round_opt(metrics.mean_dot_diameter_px, DIAMETER_PX),
+        mean_dot_diameter_mm: round_opt(metrics.mean_dot_diameter_mm, DIAMETER_MM),
+        pigment_lightness: round_opt(metrics.pigment_lightness, LIGHTNESS),
+        skin_lightness: round_opt(metrics.skin_lightness, LIGHTNESS),
+        darkness: round_opt(metrics.darkness, DARKNESS),
+        warnings,
+        change: None,
+    }
+}
+
+/// The change from `previous` to `current`, from their rounded values.
+pub fn change_between(previous: &SessionReport, current: &SessionReport) -> Change {
+    use precision::*;
+    let diff =
+        |a: Option<f64>, b: Option<f64>, decimals| a.zip(b).map(|(a, b)| round_to(b - a, decimals));
+    Change {
+        dot_count: current.dot_count as i64 - previous.dot_count as i64,
+        density_per_cm2: diff(previous.density_per_cm2, current.density_per_cm2, DENSITY),
+        coverage_pct: round_to(current.coverage_pct - previous.coverage_pct, COVERAGE_PCT),
+        darkness: diff(previous.darkness, current.darkness, DARKNESS),
+        days: days_between(previous.date.as_deref(), current.date.as_deref()),
+    }
+}
+
+/// Whole calendar days from `earlier` to `later` (each `YYYY-MM-DD…`); `None` if either is
+/// missing or not a date.
+pub fn days_between(earlier: Option<&str>, later: Option<&str>) -> Option<i64> {
+    let a = parse_date(earlier?)?;
+    let b = parse_date(later?)?;
+    Some((b - a).num_days())
+}
+
+/// The calendar date at the start of `text` (`YYYY-MM-DD`, optionally followed by a time).
+pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    let day = text.get(..10)?;
+    let rest = &text[10..];
+    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+}
+
+/// Fills in every session's `change` from its predecessor (the first gets null).
+pub fn link_changes(sessions: &mut [SessionReport]) {
+    for i in 1..sessions.len() {
+        let change = change_between(&sessions[i - 1], &sessions[i]);
+        sessions[i].change = Some(change);
+    }
+}
+
+impl Report {
+    /// The report as pretty-printed JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("report serialises");
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_stable_and_has_no_negative_zero() {
+        assert_eq!(round_to(0.12345, 3), 0.123);
+        assert_eq!(round_to(-0.0004, 3), 0.0);
+        assert!(round_to(-0.0004, 3).is_sign_positive());
+        assert_eq!(round_to(12.345_678, 1), 12.3);
+    }
+
+    #[test]
+    fn days_between_dates_and_datetimes() {
+        assert_eq!(
+            days_between(Some("2026-01-10"), Some("2026-01-20")),
+            Some(10)
+        );
+        assert_eq!(
+            days_between(Some("2024-02-28T23:59:00"), Some("2024-03-01")),
+            Some(2)
+        );
+        assert_eq!(days_between(None, Some("2026-01-20")), None);
+        assert_eq!(days_between(Some("2026-13-01"), Some("2026-01-20")), None);
+        assert_eq!(parse_date("2026-01-10x"), None);
+    }
+}

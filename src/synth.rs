@@ -1,1 +1,0 @@
-//! Ground-truth scene generator (being written).
