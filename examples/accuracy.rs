@@ -51,7 +51,7 @@ fn cases(quick: bool) -> Vec<Case> {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     println!(
-        "{:<28} {:>6} {:>6} {:>7} | {:>6} {:>6} {:>6} | {:>5} {:>5} {:>6} | {:>5} {:>5}",
+        "{:<28} {:>6} {:>6} {:>7} | {:>6} {:>6} {:>6} | {:>5} {:>5} {:>6} | {:>5} {:>5} {:>5}",
         "scene",
         "true",
         "found",
@@ -63,7 +63,8 @@ fn main() {
         "dk_m",
         "err",
         "dia_t",
-        "dia_m"
+        "dia_m",
+        "scale"
     );
     let mut count_errs = Vec::new();
     let mut cov_errs = Vec::new();
@@ -89,7 +90,7 @@ fn main() {
         cov_errs.push(cov_err.abs());
         dark_errs.push(dark_err.abs());
         println!(
-            "{:<28} {:>6} {:>6} {:>+7.1} | {:>6.2} {:>6.2} {:>+6.2} | {:>5.3} {:>5.3} {:>+6.3} | {:>5.1} {:>5.1}",
+            "{:<28} {:>6} {:>6} {:>+7.1} | {:>6.2} {:>6.2} {:>+6.2} | {:>5.3} {:>5.3} {:>+6.3} | {:>5.1} {:>5.1} {:>5.1}",
             case.name,
             truth.dot_count,
             metrics.dot_count,
@@ -102,6 +103,7 @@ fn main() {
             dark_err,
             truth.mean_diameter_px,
             metrics.mean_dot_diameter_px.unwrap_or(0.0),
+            m.dot_scale_px,
         );
     }
     let med = |v: &mut Vec<f64>| {

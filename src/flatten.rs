@@ -23,6 +23,12 @@ pub const SKIN_EXCLUDE_DARKNESS: f32 = 0.08;
 /// from its neighbours instead (it is mostly pigment or hair).
 pub const MIN_SKIN_FRACTION: f32 = 0.2;
 
+/// A block differing from the median of its 3×3 neighbourhood by more than this fraction is an
+/// outlier (mostly pigment, hair or a specular highlight) and takes the median. A steep lighting
+/// gradient (illumination halving across five blocks) changes the skin by ≈ 15% from one block
+/// to the next, which must not count as an outlier even at the image's edge.
+pub const OUTLIER_RELATIVE: f32 = 0.25;
+
 /// The estimated skin luminance over an image, stored as a coarse grid of blocks and
 /// interpolated bilinearly between block centres.
 #[derive(Clone, Debug)]
@@ -105,8 +111,10 @@ impl SkinField {
         fill_missing(&results, self.grid_w, self.grid_h)
     }
 
-    /// 3×3 median over the block grid: one block covered by a large blown-out dot or a tuft of
-    /// hair must not drag the field down.
+    /// Replaces blocks that stand out from the median of their 3×3 neighbourhood by more than
+    /// [`OUTLIER_RELATIVE`] with that median: one block covered by a large blown-out dot or a
+    /// tuft of hair must not drag the field down. Blocks that follow a smooth gradient are left
+    /// exactly as measured (a plain median filter would bend gradients at the image's edges).
     fn smooth(&mut self) {
         if self.grid_w < 3 || self.grid_h < 3 {
             return;
@@ -124,35 +132,28 @@ impl SkinField {
                         }
                     }
                 }
-                self.values[(by * gw + bx) as usize] = quantile(&mut window, 0.5);
+                let median = quantile(&mut window, 0.5);
+                let value = &mut self.values[(by * gw + bx) as usize];
+                if (*value - median).abs() > OUTLIER_RELATIVE * median {
+                    *value = median;
+                }
             }
         }
     }
 
-    /// Skin luminance at pixel (`x`, `y`), bilinear between block centres (linear light, 0..1).
+    /// Skin luminance at pixel (`x`, `y`), bilinear between block centres and extrapolated
+    /// linearly beyond the outermost centres (linear light, 0..1).
     pub fn at(&self, x: usize, y: usize) -> f32 {
-        let (gx, wx) = self.axis(x, self.grid_w);
-        let (gy, wy) = self.axis(y, self.grid_h);
+        let (gx, wx) = axis(x, self.block, self.width, self.grid_w);
+        let (gy, wy) = axis(y, self.block, self.height, self.grid_h);
         let v = |i: usize, j: usize| self.values[j * self.grid_w + i];
         let gx1 = (gx + 1).min(self.grid_w - 1);
         let gy1 = (gy + 1).min(self.grid_h - 1);
         let top = v(gx, gy) * (1.0 - wx) + v(gx1, gy) * wx;
         let bottom = v(gx, gy1) * (1.0 - wx) + v(gx1, gy1) * wx;
-        top * (1.0 - wy) + bottom * wy
-    }
-
-    /// Grid cell index left of/above pixel coordinate `p` and the interpolation weight of the next.
-    #[inline]
-    fn axis(&self, p: usize, cells: usize) -> (usize, f32) {
-        let pos = (p as f32 + 0.5) / self.block as f32 - 0.5;
-        if pos <= 0.0 {
-            return (0, 0.0);
-        }
-        let i = (pos.floor() as usize).min(cells - 1);
-        if i + 1 >= cells {
-            return (cells - 1, 0.0);
-        }
-        (i, pos - i as f32)
+        let s = top * (1.0 - wy) + bottom * wy;
+        // Extrapolation over half a block cannot go far, but never let it reach zero.
+        s.max(0.25 * v(gx, gy).min(v(gx1, gy1)))
     }
 
     /// The median skin luminance over all blocks (linear, 0..1).
@@ -177,6 +178,21 @@ impl SkinField {
             });
         out
     }
+}
+
+/// Along one axis of `size` px cut into `cells` blocks of `block` px (the last may be partial):
+/// the block whose centre is at or before pixel `p`'s centre, and the weight of the next block
+/// (below 0 or above 1 beyond the outermost centres, for linear extrapolation).
+#[inline]
+fn axis(p: usize, block: usize, size: usize, cells: usize) -> (usize, f32) {
+    if cells < 2 {
+        return (0, 0.0);
+    }
+    let centre = |i: usize| (i * block + ((i + 1) * block).min(size)) as f32 / 2.0;
+    let pos = p as f32 + 0.5;
+    let i = ((pos / block as f32 - 0.5).floor().max(0.0) as usize).min(cells - 2);
+    let (c0, c1) = (centre(i), centre(i + 1));
+    (i, (pos - c0) / (c1 - c0))
 }
 
 /// Replaces `None` blocks by the mean of their available neighbours, growing outwards; an image

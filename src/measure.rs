@@ -28,6 +28,10 @@ pub const SIZING_BLOCK_MM: f64 = 4.0;
 pub const SIZING_BLOCK_PX: usize = 96;
 /// Darkness above which pixels are counted as pigment when sizing the dots.
 pub const SIZING_DARKNESS: f32 = 0.2;
+/// Denoising blur before sizing the dots (px).
+pub const SIZING_BLUR_PX: f32 = 1.0;
+/// Sizing threshold in noise standard deviations of the denoised darkness on skin.
+pub const SIZING_NOISE_SIGMAS: f32 = 5.0;
 /// Skin-field block side in estimated dot diameters: enough skin in every block for a robust
 /// median, small enough to follow lighting gradients and mottling.
 pub const FLATTEN_BLOCK_DIAMETERS: f64 = 6.0;
@@ -184,21 +188,32 @@ pub fn measure(
     })
 }
 
-/// Median equivalent diameter (px) of the pigment blobs of `y`, from a coarse skin field with
-/// `block` px blocks; `None` when there are none.
+/// Typical dot diameter (px) in `y`: the equivalent diameter of the pigment blob that a random
+/// pigment pixel belongs to (area-weighted median), from a coarse skin field with `block` px
+/// blocks, after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
+/// dark skin, where 8-bit shadows are coarse) from passing for dots. `None` when there is no
+/// pigment.
 fn estimate_dot_diameter(y: &Plane, block: usize) -> Option<f64> {
     let field = SkinField::estimate(y, block);
-    let d = field.darkness(y);
-    let mask: Vec<bool> = d.data.iter().map(|v| *v >= SIZING_DARKNESS).collect();
-    let mut areas: Vec<f32> = dots::component_areas(&mask, d.width)
-        .into_iter()
-        .filter(|a| *a >= 2)
-        .map(|a| a as f32)
-        .collect();
+    let d = field.darkness(y).gaussian_blur(SIZING_BLUR_PX);
+    let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&d));
+    let mask: Vec<bool> = d.data.iter().map(|v| *v >= threshold).collect();
+    let mut areas = dots::component_areas(&mask, d.width);
+    areas.retain(|a| *a >= 2);
     if areas.is_empty() {
         return None;
     }
-    let median_area = quantile(&mut areas, 0.5);
+    areas.sort_unstable();
+    let total: u64 = areas.iter().map(|a| u64::from(*a)).sum();
+    let mut running = 0u64;
+    let median_area = areas
+        .iter()
+        .find(|a| {
+            running += u64::from(**a);
+            2 * running >= total
+        })
+        .copied()
+        .unwrap_or(areas[areas.len() - 1]);
     Some(2.0 * (f64::from(median_area) / std::f64::consts::PI).sqrt())
 }
 

@@ -45,6 +45,7 @@ mod exif;
 mod hair;
 mod optics;
 mod rng;
+mod series;
 mod skin;
 
 pub use camera::Camera;
@@ -61,6 +62,7 @@ pub use optics::{
     linear_to_srgb, srgb_to_linear, Lighting, Optics, READ_NOISE_REL, SHARPEN_SIGMA_PX,
 };
 pub use rng::SplitMix64;
+pub use series::{four_session_series, SeriesSession, SeriesSpec};
 pub use skin::{Skin, TEXTURE_SCALE_MM};
 
 use image::RgbImage;

@@ -1,0 +1,68 @@
+//! Renders one generated scene, measures it, and writes a crop with true dot centres (green) and
+//! found dots (red) to /tmp/inspect.png, for looking at what the finder does.
+//!
+//! `cargo run --release --example inspect -- PRESET SKIN PX_PER_MM SEED`
+
+use image::{Rgb, RgbImage};
+use smptrack::measure::measure;
+use smptrack::synth::{self, Camera, DotParams, Scene};
+use smptrack::Region;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let preset = args.first().map(String::as_str).unwrap_or("healed");
+    let skin: u8 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2);
+    let ppm: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(25.0);
+    let seed: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let params = match preset {
+        "fresh" => DotParams::fresh(),
+        "first" => DotParams::first_session(),
+        "blown" => DotParams::blown_out(),
+        _ => DotParams::healed(),
+    };
+    let side_mm = (1600.0 / ppm).min(20.0);
+    let w = (side_mm * ppm) as u32;
+    let h = (w * 3) / 4;
+    let camera = Camera::new(w, h, ppm);
+    let scene = Scene::typical(&camera, skin, &params, seed);
+    let img = synth::render(&scene, &camera);
+    let truth = synth::truth(&scene, &camera, (0, 0, w, h));
+    let m = measure(
+        &image::DynamicImage::ImageRgb8(img.clone()),
+        Region::whole(w, h),
+        Some(ppm),
+    )
+    .unwrap();
+    println!(
+        "true {} found {} scale {:.1}px warnings {:?}",
+        truth.dot_count,
+        m.dots.len(),
+        m.dot_scale_px,
+        m.warnings
+    );
+    let (cw, ch) = (400.min(w), 300.min(h));
+    let (x0, y0) = ((w - cw) / 2, (h - ch) / 2);
+    let zoom = 2;
+    let mut out = RgbImage::new(cw * zoom, ch * zoom);
+    for (x, y, p) in out.enumerate_pixels_mut() {
+        *p = *img.get_pixel(x0 + x / zoom, y0 + y / zoom);
+    }
+    let mut mark = |cx: f64, cy: f64, colour: Rgb<u8>, size: i64| {
+        let px = ((cx - f64::from(x0)) * f64::from(zoom)) as i64;
+        let py = ((cy - f64::from(y0)) * f64::from(zoom)) as i64;
+        for d in -size..=size {
+            for (x, y) in [(px + d, py), (px, py + d)] {
+                if x >= 0 && y >= 0 && (x as u32) < cw * zoom && (y as u32) < ch * zoom {
+                    out.put_pixel(x as u32, y as u32, colour);
+                }
+            }
+        }
+    };
+    for &(x, y) in &truth.dot_centres_px {
+        mark(x, y, Rgb([0, 255, 0]), 4);
+    }
+    for d in &m.dots {
+        mark(d.x, d.y, Rgb([255, 0, 0]), 2);
+    }
+    out.save("/tmp/inspect.png").unwrap();
+}

@@ -1,0 +1,217 @@
+//! Blob candidates: scale-normalised Laplacian-of-Gaussian maxima over a few scales, kept where
+//! dark enough and darkest at their centre, strongest first, each marked when it sits on a ridge.
+
+use rayon::prelude::*;
+
+use super::{
+    BLOB_SCALES, BLOB_SIGMA_DIAMETERS, CENTRE_FILL_RATIO, MIN_BLOB_EIGEN_RATIO,
+    NMS_RADIUS_DIAMETERS,
+};
+use crate::plane::Plane;
+
+/// A blob candidate: position (px), scale-normalised response, diameter (px) of its scale.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Candidate {
+    pub x: usize,
+    pub y: usize,
+    pub response: f32,
+    pub diameter: f32,
+    /// On a ridge (one Hessian eigenvalue near zero): a hair, or a dot that a hair crosses.
+    pub ridge: bool,
+}
+
+/// Blob candidates of darkness plane `d` around the typical dot diameter `diameter_px`, with
+/// smoothed darkness at least `threshold`; `flood` is `d` lightly smoothed.
+pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32, threshold: f32) -> Vec<Candidate> {
+    let mut candidates = Vec::new();
+    for factor in BLOB_SCALES {
+        let scale_d = diameter_px * factor;
+        let sigma = (BLOB_SIGMA_DIAMETERS * scale_d).max(0.5);
+        let smoothed = d.gaussian_blur(sigma);
+        let response = scaled_laplacian(&smoothed, sigma);
+        let step = sigma.round().max(1.0) as usize;
+        for (x, y, r) in local_maxima(&response, 0.0) {
+            if smoothed.get(x, y) < threshold {
+                continue;
+            }
+            if flood.get(x, y) < CENTRE_FILL_RATIO * disc_max(flood, x, y, 0.25 * scale_d) {
+                continue;
+            }
+            candidates.push(Candidate {
+                x,
+                y,
+                response: r,
+                diameter: scale_d,
+                ridge: blob_ratio(&smoothed, x, y, step) < MIN_BLOB_EIGEN_RATIO,
+            });
+        }
+    }
+    suppress(candidates, d.width, d.height, diameter_px)
+}
+
+/// −σ²∇²p: the scale-normalised Laplacian of an already smoothed plane (positive on dark blobs).
+fn scaled_laplacian(p: &Plane, sigma: f32) -> Plane {
+    let (w, h) = (p.width, p.height);
+    let mut out = Plane::filled(w, h, 0.0);
+    let s2 = sigma * sigma;
+    out.data
+        .par_chunks_mut(w.max(1))
+        .enumerate()
+        .for_each(|(y, row)| {
+            let up = p.row(y.saturating_sub(1));
+            let mid = p.row(y);
+            let down = p.row((y + 1).min(h - 1));
+            for x in 0..w {
+                let l = mid[x.saturating_sub(1)];
+                let r = mid[(x + 1).min(w - 1)];
+                let lap = l + r + up[x] + down[x] - 4.0 * mid[x];
+                row[x] = -s2 * lap;
+            }
+        });
+    out
+}
+
+/// Strongest first, drops candidates within [`NMS_RADIUS_DIAMETERS`] of a kept dot's diameter
+/// (or their own). Deterministic: ties break on position.
+pub(super) fn suppress(
+    mut candidates: Vec<Candidate>,
+    width: usize,
+    height: usize,
+    diameter_px: f32,
+) -> Vec<Candidate> {
+    candidates.sort_by(|a, b| {
+        b.response
+            .total_cmp(&a.response)
+            .then(a.y.cmp(&b.y))
+            .then(a.x.cmp(&b.x))
+    });
+    let largest = diameter_px * BLOB_SCALES[BLOB_SCALES.len() - 1];
+    let cell = (NMS_RADIUS_DIAMETERS * largest).ceil().max(1.0) as usize;
+    let gw = width / cell + 1;
+    let gh = height / cell + 1;
+    let mut grid: Vec<Vec<usize>> = vec![Vec::new(); gw * gh];
+    let mut kept: Vec<Candidate> = Vec::new();
+    'next: for c in candidates {
+        let (cx, cy) = (c.x / cell, c.y / cell);
+        for gy in cy.saturating_sub(1)..=(cy + 1).min(gh - 1) {
+            for gx in cx.saturating_sub(1)..=(cx + 1).min(gw - 1) {
+                for &k in &grid[gy * gw + gx] {
+                    let other = kept[k];
+                    let dist2 = (c.x as f32 - other.x as f32).powi(2)
+                        + (c.y as f32 - other.y as f32).powi(2);
+                    let radius = NMS_RADIUS_DIAMETERS * other.diameter.max(c.diameter);
+                    if dist2 < radius * radius {
+                        continue 'next;
+                    }
+                }
+            }
+        }
+        grid[cy * gw + cx].push(kept.len());
+        kept.push(c);
+    }
+    kept
+}
+
+/// Strict local maxima of `p` at or above `threshold`, as (x, y, value), in raster order.
+/// Plateaus yield their first pixel in raster order.
+fn local_maxima(p: &Plane, threshold: f32) -> Vec<(usize, usize, f32)> {
+    let (w, h) = (p.width, p.height);
+    if w < 3 || h < 3 {
+        return Vec::new();
+    }
+    (1..h - 1)
+        .into_par_iter()
+        .flat_map_iter(|y| {
+            let (above, row, below) = (p.row(y - 1), p.row(y), p.row(y + 1));
+            (1..w - 1).filter_map(move |x| {
+                let v = row[x];
+                if v < threshold {
+                    return None;
+                }
+                // Strictly greater than neighbours before in raster order, ≥ those after.
+                let is_max = v > above[x - 1]
+                    && v > above[x]
+                    && v > above[x + 1]
+                    && v > row[x - 1]
+                    && v >= row[x + 1]
+                    && v >= below[x - 1]
+                    && v >= below[x]
+                    && v >= below[x + 1];
+                is_max.then_some((x, y, v))
+            })
+        })
+        .collect()
+}
+
+/// Ratio of the weaker to the stronger (negative) Hessian eigenvalue at (x, y), with finite
+/// differences of `step` px: ≈ 1 for a round blob, ≈ 0 on a ridge, ≤ 0 on a saddle.
+fn blob_ratio(p: &Plane, x: usize, y: usize, step: usize) -> f32 {
+    let h = step
+        .min(x)
+        .min(y)
+        .min(p.width - 1 - x)
+        .min(p.height - 1 - y);
+    if h == 0 {
+        return 1.0;
+    }
+    let v = |dx: isize, dy: isize| {
+        p.get(
+            (x as isize + dx * h as isize) as usize,
+            (y as isize + dy * h as isize) as usize,
+        )
+    };
+    let c = v(0, 0);
+    let dxx = v(1, 0) - 2.0 * c + v(-1, 0);
+    let dyy = v(0, 1) - 2.0 * c + v(0, -1);
+    let dxy = (v(1, 1) - v(1, -1) - v(-1, 1) + v(-1, -1)) / 4.0;
+    let mean = (dxx + dyy) / 2.0;
+    let spread = (((dxx - dyy) / 2.0).powi(2) + dxy * dxy).sqrt();
+    let strong = mean - spread; // most negative
+    let weak = mean + spread;
+    if strong >= 0.0 {
+        return 0.0;
+    }
+    weak / strong
+}
+
+/// Largest value of `p` over the disc of `radius` px around (x, y).
+fn disc_max(p: &Plane, x: usize, y: usize, radius: f32) -> f32 {
+    let r = radius.ceil() as isize;
+    let mut best = f32::NEG_INFINITY;
+    for dy in -r..=r {
+        for dx in -r..=r {
+            if (dx * dx + dy * dy) as f32 > radius * radius + 0.25 {
+                continue;
+            }
+            let (xx, yy) = (x as isize + dx, y as isize + dy);
+            if xx >= 0 && yy >= 0 && (xx as usize) < p.width && (yy as usize) < p.height {
+                best = best.max(p.get(xx as usize, yy as usize));
+            }
+        }
+    }
+    best
+}
+
+/// Mean of `p` over the disc of `radius` px around (x, y).
+pub(super) fn disc_mean(p: &Plane, x: usize, y: usize, radius: f32) -> f32 {
+    let r = radius.ceil() as isize;
+    let mut sum = 0f64;
+    let mut n = 0u32;
+    for dy in -r..=r {
+        for dx in -r..=r {
+            if (dx * dx + dy * dy) as f32 > radius * radius + 0.25 {
+                continue;
+            }
+            let (xx, yy) = (x as isize + dx, y as isize + dy);
+            if xx >= 0 && yy >= 0 && (xx as usize) < p.width && (yy as usize) < p.height {
+                sum += f64::from(p.get(xx as usize, yy as usize));
+                n += 1;
+            }
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        (sum / f64::from(n)) as f32
+    }
+}

@@ -1,0 +1,370 @@
+//! Dot finding on the darkness plane: centres, territories, coverage.
+//!
+//! 1. Scale-normalised blob detection: the darkness plane D is smoothed at a few scales around
+//!    the estimated dot size and −σ²∇² (the Laplacian of Gaussian) is taken at each. A round dot
+//!    of radius r answers most strongly at its centre at σ = r/√2, while two touching dots answer
+//!    at their own centres, not at the point where they touch — which is what a threshold on D
+//!    alone cannot tell apart for soft-edged dots.
+//! 2. Candidates must be dark enough (a physical darkness, not a contrast) and round: a
+//!    candidate on a ridge (a hair or stubble: one Hessian eigenvalue near zero) is set aside.
+//!    Strongest first, a candidate within half a dot diameter of a kept one is the same dot.
+//! 3. A watershed from the kept centres splits touching dots into territories.
+//! 4. Within its territory a dot covers the pixels at least half as dark as its core (the
+//!    full-width-at-half-maximum outline, which blur and exposure leave in place).
+//! 5. Hairs are thin: a territory whose widest inscribed disc is far narrower than the typical
+//!    dot's is a hair or stubble piece, and an opening at half a dot's inscribed radius cuts
+//!    the arms of hairs crossing it.
+
+mod blobs;
+mod outline;
+
+use crate::flatten::quantile;
+use crate::plane::Plane;
+
+/// Laplacian-of-Gaussian scale in dot diameters: σ = r/√2 answers most strongly at the centre
+/// of a disc of radius r.
+pub const BLOB_SIGMA_DIAMETERS: f32 = 0.353_553_4;
+/// Scales searched, as multiples of the estimated dot diameter: dots in one photo range from
+/// about half to twice the typical size (fresh touch-ups next to blown-out dots).
+pub const BLOB_SCALES: [f32; 5] = [0.55, 0.75, 1.0, 1.4, 2.0];
+/// Light smoothing of D for the watershed, in dot diameters (noise off, dips between dots kept).
+pub const FLOOD_SIGMA_DIAMETERS: f32 = 0.12;
+/// Lowest darkness a dot may have, measured on D smoothed at its own scale (which keeps ≈ 63%
+/// of a dot's core darkness). The faintest fresh pigment is ≈ 0.3 dark at its core (≈ 0.19
+/// smoothed); pores and skin texture stay well below (≈ 0.03–0.1, and they are small).
+pub const MIN_PEAK_DARKNESS: f32 = 0.12;
+/// A centre must also stand this many noise standard deviations (of smoothed darkness on skin)
+/// above the skin.
+pub const PEAK_NOISE_SIGMAS: f32 = 5.0;
+/// A candidate within this many of a stronger dot's diameters is part of that dot: touching
+/// dots have centres about one diameter apart.
+pub const NMS_RADIUS_DIAMETERS: f32 = 0.5;
+/// A candidate whose Hessian eigenvalue ratio (weaker / stronger curvature) is below this sits on
+/// a ridge — a hair, or a dot that a hair crosses — and does not count towards the typical dot
+/// width. A dot of aspect 1.5 gives ≈ 0.45; a hair ≈ 0.
+pub const MIN_BLOB_EIGEN_RATIO: f32 = 0.2;
+/// A candidate's centre must be at least this fraction as dark as the darkest point within a
+/// quarter of its diameter: a real dot is darkest at its core, while the centre of a cluster of
+/// touching dots (which a large blob scale also answers to) lies between them.
+pub const CENTRE_FILL_RATIO: f32 = 0.85;
+/// A territory whose inscribed radius is below this fraction of the typical (median) dot's is a
+/// hair or stubble piece: a hair is 0.04–0.14 mm wide, a dot 0.25–1.2 mm, and dots in one photo
+/// vary in size by about 2× at most.
+pub const MIN_HALF_WIDTH_RATIO: f32 = 0.5;
+/// Each dot's outline is opened (eroded, then dilated) by a disc of this fraction of its own
+/// inscribed radius: round dots keep their shape, thinner hair arms are cut off.
+pub const OPENING_RADIUS_FRACTION: f32 = 0.5;
+/// A dot whose (opened) outline is more elongated than this (ratio of the principal axes) is a
+/// stretch of stubble, not a dot. Elliptical dots reach ≈ 1.5, two merged dots ≈ 2.
+pub const MAX_ELONGATION: f32 = 3.0;
+/// Denoising blur (px) of the plane on which outlines are drawn: enough to calm sensor noise on
+/// dark skin, small enough to move the half-maximum contour of a 4 px-radius dot by < 0.1 px.
+pub const OUTLINE_SIGMA_PX: f32 = 0.7;
+/// A pixel belongs to a dot's outline when its darkness is at least this fraction of the dot's
+/// core darkness (half maximum).
+pub const HALF_MAX: f32 = 0.5;
+/// The core over which a dot's darkness is averaged, as a radius in dot diameters (min 0.5 px).
+pub const CORE_RADIUS_DIAMETERS: f32 = 0.12;
+/// Skin ring around a dot: from this many dot radii …
+pub const RING_INNER_RADII: f32 = 1.5;
+/// … to this many.
+pub const RING_OUTER_RADII: f32 = 2.5;
+/// Fewer skin pixels than this in the ring and the ring is widened, then the skin field is used.
+pub const MIN_RING_PIXELS: usize = 8;
+/// Skin ring pixels darker than this (darkness vs. the skin field) are hair or pores: left out.
+pub const RING_EXCLUDE_DARKNESS: f32 = 0.08;
+
+/// A found dot, in the coordinates of the plane it was found in (px, pixel centres at i + 0.5).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundDot {
+    /// Centre x (px), darkness-weighted centroid of the dot's outline.
+    pub x: f64,
+    /// Centre y (px).
+    pub y: f64,
+    /// Pixels within the dot's half-maximum outline (px²).
+    pub area_px: u32,
+    /// Mean darkness D over the core (0..1).
+    pub core_darkness: f32,
+    /// The pixel (integer px) the dot was detected at.
+    pub peak: (usize, usize),
+    /// The dot diameter (px) of the blob scale that detected it.
+    pub scale_px: f32,
+}
+
+/// Result of [`find_dots`]: dots, labels and masks, one entry per pixel of the plane.
+#[derive(Clone, Debug)]
+pub struct DotMap {
+    /// The dots, strongest blob response first.
+    pub dots: Vec<FoundDot>,
+    /// Per pixel: 0 for no dot, else 1 + index into `dots` of the territory it was flooded into.
+    pub labels: Vec<u32>,
+    /// Per pixel: inside a dot's half-maximum outline (covered by pigment).
+    pub covered: Vec<bool>,
+    /// Per pixel: part of a thin dark structure set aside as hair or stubble.
+    pub hair: Vec<bool>,
+    /// The darkness threshold used (smoothed darkness at the dot's scale, 0..1).
+    pub peak_threshold: f32,
+    /// Pixels where candidates were rejected as ridges or thin pieces (hairs, stubble).
+    pub ridges: Vec<(usize, usize)>,
+}
+
+/// Finds the dots in the darkness plane `d` (1 − Y/S) given an estimated typical dot diameter
+/// `diameter_px` (px).
+pub fn find_dots(d: &Plane, diameter_px: f32) -> DotMap {
+    let width = d.width;
+    let noise = skin_noise(&d.gaussian_blur(BLOB_SIGMA_DIAMETERS * diameter_px));
+    let threshold = MIN_PEAK_DARKNESS.max(PEAK_NOISE_SIGMAS * noise);
+    let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
+    let peaks = blobs::detect(d, &flood, diameter_px, threshold);
+    let mut ridges = Vec::new();
+    let n = peaks.len();
+
+    // Territories on the lightly smoothed plane; half-maximum outlines on D with only a sub-pixel
+    // denoise, because blur pulls the half-maximum contour of a curved outline inwards (by
+    // ≈ σ²/2r px).
+    let fine = d.gaussian_blur(OUTLINE_SIGMA_PX);
+    let cores: Vec<f32> = peaks
+        .iter()
+        .map(|c| {
+            blobs::disc_mean(
+                &fine,
+                c.x,
+                c.y,
+                (CORE_RADIUS_DIAMETERS * c.diameter).max(0.5),
+            )
+        })
+        .collect();
+    let seeds: Vec<(usize, usize, f32)> = peaks
+        .iter()
+        .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
+        .collect();
+    let mut labels = outline::watershed(&flood, &seeds, 0.5 * HALF_MAX * threshold);
+    let outlined: Vec<bool> = labels
+        .iter()
+        .zip(&fine.data)
+        .map(|(&l, &v)| l != 0 && v >= HALF_MAX * cores[l as usize - 1])
+        .collect();
+
+    // Thin pieces are hairs; hair arms are cut off the dots they cross.
+    let inside = outline::inside_distance(&labels, &outlined, width);
+    let mut half_width = vec![0f32; n];
+    for (i, &l) in labels.iter().enumerate() {
+        if outlined[i] {
+            let k = l as usize - 1;
+            half_width[k] = half_width[k].max(inside[i] - 0.5);
+        }
+    }
+    // The typical dot: round candidates only (hair pieces must not set the standard).
+    let mut widths: Vec<f32> = half_width
+        .iter()
+        .zip(&peaks)
+        .filter(|(w, c)| **w > 0.0 && !c.ridge)
+        .map(|(w, _)| *w)
+        .collect();
+    let typical = quantile(&mut widths, 0.5);
+    let mut keep: Vec<bool> = half_width
+        .iter()
+        .map(|w| *w > 0.0 && *w >= MIN_HALF_WIDTH_RATIO * typical)
+        .collect();
+    let radii: Vec<f32> = half_width
+        .iter()
+        .map(|w| OPENING_RADIUS_FRACTION * w)
+        .collect();
+    let opened = outline::open(&labels, &outlined, &inside, &radii, width);
+
+    // Area, centroid and shape of what remains, in raster order (deterministic sums).
+    let mut moments = vec![[0f64; 6]; n];
+    let mut weighted = vec![[0f64; 3]; n];
+    for (i, &l) in labels.iter().enumerate() {
+        if !opened[i] {
+            continue;
+        }
+        let k = l as usize - 1;
+        let (x, y) = ((i % width) as f64 + 0.5, (i / width) as f64 + 0.5);
+        let m = &mut moments[k];
+        m[0] += 1.0;
+        m[1] += x;
+        m[2] += y;
+        m[3] += x * x;
+        m[4] += y * y;
+        m[5] += x * y;
+        let w = f64::from(flood.data[i].max(0.0));
+        weighted[k][0] += w * x;
+        weighted[k][1] += w * y;
+        weighted[k][2] += w;
+    }
+    for k in 0..n {
+        if keep[k] && outline::elongation(&moments[k]) > MAX_ELONGATION {
+            keep[k] = false;
+        }
+        if !keep[k] {
+            ridges.push((peaks[k].x, peaks[k].y));
+        }
+    }
+
+    let covered: Vec<bool> = (0..labels.len())
+        .map(|i| opened[i] && keep[labels[i] as usize - 1])
+        .collect();
+    let hair: Vec<bool> = (0..labels.len())
+        .map(|i| outlined[i] && !covered[i])
+        .collect();
+    let mut new_index = vec![0u32; n];
+    let mut dots = Vec::new();
+    for (k, c) in peaks.iter().enumerate() {
+        if !keep[k] {
+            continue;
+        }
+        dots.push(FoundDot {
+            x: weighted[k][0] / weighted[k][2].max(f64::MIN_POSITIVE),
+            y: weighted[k][1] / weighted[k][2].max(f64::MIN_POSITIVE),
+            area_px: moments[k][0] as u32,
+            core_darkness: cores[k],
+            peak: (c.x, c.y),
+            scale_px: c.diameter,
+        });
+        new_index[k] = dots.len() as u32;
+    }
+    for label in labels.iter_mut() {
+        if *label != 0 {
+            *label = new_index[*label as usize - 1];
+        }
+    }
+    DotMap {
+        dots,
+        labels,
+        covered,
+        hair,
+        peak_threshold: threshold,
+        ridges,
+    }
+}
+
+/// Robust standard deviation of smoothed darkness on skin: 1.4826 × the median of |D| over the
+/// pixels with D < 0, sampled on a sparse grid. The skin field is the skin's median, so skin
+/// straddles 0 while pigment only adds darkness: the negative side is skin alone, however dense
+/// the dots.
+pub fn skin_noise(smoothed: &Plane) -> f32 {
+    let mut below: Vec<f32> = smoothed
+        .data
+        .iter()
+        .step_by(7)
+        .filter(|v| **v < 0.0)
+        .map(|v| -v)
+        .collect();
+    if below.len() < 16 {
+        return 0.0;
+    }
+    1.4826 * quantile(&mut below, 0.5)
+}
+
+/// Sizes (px) of the 8-connected components of `mask` (`width` px per row), in raster order of
+/// their first pixel.
+pub fn component_areas(mask: &[bool], width: usize) -> Vec<u32> {
+    let height = mask.len().checked_div(width).unwrap_or(0);
+    let mut seen = vec![false; mask.len()];
+    let mut areas = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..mask.len() {
+        if !mask[start] || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        let mut area = 0u32;
+        while let Some(i) = stack.pop() {
+            area += 1;
+            let (x, y) = (i % width, i / width);
+            for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
+                for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
+                    let j = ny * width + nx;
+                    if mask[j] && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        areas.push(area);
+    }
+    areas
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Darkness plane with soft discs of `darkness` at `centres`, radius `r` px.
+    fn discs(w: usize, h: usize, centres: &[(f32, f32)], r: f32, darkness: f32) -> Plane {
+        let mut p = Plane::filled(w, h, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                let mut t = 1.0f32;
+                for &(cx, cy) in centres {
+                    let dist =
+                        ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
+                    let alpha = (0.5 - (dist - r) / 2.0).clamp(0.0, 1.0);
+                    t *= 1.0 - darkness * alpha;
+                }
+                p.data[y * w + x] = 1.0 - t;
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn separates_touching_dots_and_keeps_single_ones_whole() {
+        let r = 6.0;
+        let pair = discs(60, 40, &[(20.0, 20.0), (20.0 + 2.0 * r, 20.0)], r, 0.7);
+        assert_eq!(find_dots(&pair, 2.0 * r).dots.len(), 2);
+        let triangle = discs(
+            60,
+            60,
+            &[(20.0, 20.0), (32.0, 20.0), (26.0, 20.0 + 10.4)],
+            r,
+            0.7,
+        );
+        assert_eq!(find_dots(&triangle, 2.0 * r).dots.len(), 3);
+        let single = discs(40, 40, &[(20.0, 20.0)], r, 0.7);
+        let map = find_dots(&single, 2.0 * r);
+        assert_eq!(map.dots.len(), 1);
+        let dot = &map.dots[0];
+        assert!((dot.x - 20.0).abs() < 0.3 && (dot.y - 20.0).abs() < 0.3);
+        // Half-maximum outline ≈ the disc of radius r.
+        let expected = std::f32::consts::PI * r * r;
+        assert!(
+            (dot.area_px as f32 - expected).abs() < 0.1 * expected,
+            "{}",
+            dot.area_px
+        );
+        assert!((dot.core_darkness - 0.7).abs() < 0.02);
+    }
+
+    #[test]
+    fn a_thin_line_is_a_ridge_not_a_dot() {
+        let mut p = Plane::filled(80, 40, 0.0);
+        for x in 5..75 {
+            for y in 19..21 {
+                p.data[y * 80 + x] = 0.7;
+            }
+        }
+        let map = find_dots(&p, 10.0);
+        assert!(map.dots.is_empty(), "{:?}", map.dots);
+    }
+
+    #[test]
+    fn faint_texture_below_the_threshold_is_ignored() {
+        let texture = discs(40, 40, &[(20.0, 20.0)], 4.0, MIN_PEAK_DARKNESS * 0.8);
+        assert!(find_dots(&texture, 8.0).dots.is_empty());
+    }
+
+    #[test]
+    fn component_areas_are_8_connected() {
+        #[rustfmt::skip]
+        let mask = [
+            true,  false, false, true,
+            false, true,  false, false,
+            false, false, false, true,
+        ];
+        assert_eq!(component_areas(&mask, 4), vec![2, 1, 1]);
+    }
+}

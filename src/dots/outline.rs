@@ -1,0 +1,208 @@
+//! Dot outlines: the watershed that splits touching dots into territories, the distance
+//! transform that tells a dot (fat) from a hair (thin), and the opening that shaves hair arms
+//! off the dots they cross.
+
+use std::collections::VecDeque;
+
+use crate::plane::Plane;
+
+/// Number of priority levels of the watershed's bucket queue over darkness 0..1.
+const WATERSHED_LEVELS: usize = 256;
+
+/// Marker watershed on `p` from `seeds`, flooding downhill over pixels with `p ≥ floor`.
+/// Returns per-pixel labels (0 = none, k + 1 = seed k). A bucket queue over quantised darkness
+/// makes it O(pixels); priority flooding (a pixel never enters a level above the current one)
+/// keeps the order correct.
+pub(super) fn watershed(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<u32> {
+    let (w, h) = (p.width, p.height);
+    let mut labels = vec![0u32; w * h];
+    let level = |v: f32| (v.clamp(0.0, 1.0) * (WATERSHED_LEVELS - 1) as f32) as usize;
+    let mut buckets: Vec<VecDeque<u32>> = vec![VecDeque::new(); WATERSHED_LEVELS];
+    let mut current = 0;
+    for (k, &(x, y, v)) in seeds.iter().enumerate() {
+        let i = y * w + x;
+        labels[i] = k as u32 + 1;
+        let l = level(v);
+        buckets[l].push_back(i as u32);
+        current = current.max(l);
+    }
+    loop {
+        while current > 0 && buckets[current].is_empty() {
+            current -= 1;
+        }
+        let Some(i) = buckets[current].pop_front() else {
+            break;
+        };
+        let i = i as usize;
+        let (x, y) = (i % w, i / w);
+        let label = labels[i];
+        let neighbours = [
+            (x > 0).then(|| i - 1),
+            (x + 1 < w).then(|| i + 1),
+            (y > 0).then(|| i - w),
+            (y + 1 < h).then(|| i + w),
+        ];
+        for j in neighbours.into_iter().flatten() {
+            if labels[j] == 0 && p.data[j] >= floor {
+                labels[j] = label;
+                buckets[level(p.data[j]).min(current)].push_back(j as u32);
+            }
+        }
+    }
+    labels
+}
+
+/// Whether pixel `j` belongs to the same dot outline as a pixel labelled `label`.
+#[inline]
+fn same(labels: &[u32], covered: &[bool], j: usize, label: u32) -> bool {
+    covered[j] && labels[j] == label
+}
+
+/// Chamfer distance (px, steps 1 and √2) from every covered pixel to the nearest pixel outside
+/// its own dot's outline — a pixel of another dot, uncovered, or beyond the image — and 0 outside
+/// the outlines. Touching dots are measured separately, so a hair piece flooded into its own
+/// territory next to a dot stays thin.
+pub(super) fn inside_distance(labels: &[u32], covered: &[bool], width: usize) -> Vec<f32> {
+    let height = labels.len() / width.max(1);
+    let mut dist: Vec<f32> = (0..labels.len())
+        .map(|i| {
+            if covered[i] && labels[i] != 0 {
+                f32::INFINITY
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let forward = [
+        (-1isize, 0isize, 1.0f32),
+        (-1, -1, SQRT2),
+        (0, -1, 1.0),
+        (1, -1, SQRT2),
+    ];
+    let backward = [
+        (1isize, 0isize, 1.0f32),
+        (1, 1, SQRT2),
+        (0, 1, 1.0),
+        (-1, 1, SQRT2),
+    ];
+    let relax = |x: usize, y: usize, steps: &[(isize, isize, f32)], dist: &mut Vec<f32>| {
+        let i = y * width + x;
+        if dist[i] == 0.0 {
+            return;
+        }
+        let label = labels[i];
+        let mut best = dist[i];
+        for &(dx, dy, step) in steps {
+            let (nx, ny) = (x as isize + dx, y as isize + dy);
+            let candidate = if nx < 0 || ny < 0 || nx as usize >= width || ny as usize >= height {
+                step
+            } else {
+                let j = ny as usize * width + nx as usize;
+                if same(labels, covered, j, label) {
+                    dist[j] + step
+                } else {
+                    step
+                }
+            };
+            best = best.min(candidate);
+        }
+        dist[i] = best;
+    };
+    for y in 0..height {
+        for x in 0..width {
+            relax(x, y, &forward, &mut dist);
+        }
+    }
+    for y in (0..height).rev() {
+        for x in (0..width).rev() {
+            relax(x, y, &backward, &mut dist);
+        }
+    }
+    dist
+}
+
+const SQRT2: f32 = std::f32::consts::SQRT_2;
+
+/// Morphological opening of each dot's outline by a disc of `radius[label − 1]` px: keeps the
+/// covered pixels within that radius of a pixel lying deeper than it inside the outline
+/// (`inside` from [`inside_distance`]). Round dots keep their shape; thin arms (hairs crossing
+/// a dot) narrower than twice the radius are cut off.
+pub(super) fn open(
+    labels: &[u32],
+    covered: &[bool],
+    inside: &[f32],
+    radius: &[f32],
+    width: usize,
+) -> Vec<bool> {
+    let height = labels.len() / width.max(1);
+    // Distance (px) to the eroded outline, propagated within each dot.
+    let mut to_core: Vec<f32> = (0..labels.len())
+        .map(|i| {
+            if covered[i] && labels[i] != 0 && inside[i] > radius[labels[i] as usize - 1] {
+                0.0
+            } else {
+                f32::INFINITY
+            }
+        })
+        .collect();
+    let forward = [
+        (-1isize, 0isize, 1.0f32),
+        (-1, -1, SQRT2),
+        (0, -1, 1.0),
+        (1, -1, SQRT2),
+    ];
+    let backward = [
+        (1isize, 0isize, 1.0f32),
+        (1, 1, SQRT2),
+        (0, 1, 1.0),
+        (-1, 1, SQRT2),
+    ];
+    let relax = |x: usize, y: usize, steps: &[(isize, isize, f32)], to_core: &mut Vec<f32>| {
+        let i = y * width + x;
+        let label = labels[i];
+        if label == 0 || !covered[i] {
+            return;
+        }
+        let mut best = to_core[i];
+        for &(dx, dy, step) in steps {
+            let (nx, ny) = (x as isize + dx, y as isize + dy);
+            if nx < 0 || ny < 0 || nx as usize >= width || ny as usize >= height {
+                continue;
+            }
+            let j = ny as usize * width + nx as usize;
+            if same(labels, covered, j, label) {
+                best = best.min(to_core[j] + step);
+            }
+        }
+        to_core[i] = best;
+    };
+    for y in 0..height {
+        for x in 0..width {
+            relax(x, y, &forward, &mut to_core);
+        }
+    }
+    for y in (0..height).rev() {
+        for x in (0..width).rev() {
+            relax(x, y, &backward, &mut to_core);
+        }
+    }
+    (0..labels.len())
+        .map(|i| covered[i] && labels[i] != 0 && to_core[i] <= radius[labels[i] as usize - 1] + 0.5)
+        .collect()
+}
+
+/// Ratio of principal axes (≥ 1) of a pixel set from its moment sums
+/// (n, Σx, Σy, Σx², Σy², Σxy), counting each pixel as a unit square.
+pub(super) fn elongation(m: &[f64; 6]) -> f32 {
+    let [n, sx, sy, sxx, syy, sxy] = *m;
+    if n < 3.0 {
+        return 1.0;
+    }
+    let (mx, my) = (sx / n, sy / n);
+    let (cxx, cyy, cxy) = (sxx / n - mx * mx, syy / n - my * my, sxy / n - mx * my);
+    let mean = (cxx + cyy) / 2.0;
+    let spread = (((cxx - cyy) / 2.0).powi(2) + cxy * cxy).sqrt();
+    let minor = (mean - spread).max(0.0) + 1.0 / 12.0;
+    let major = mean + spread + 1.0 / 12.0;
+    (major / minor).sqrt() as f32
+}
