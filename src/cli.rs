@@ -9,10 +9,11 @@ use smptrack::Region;
 pub mod exit {
     /// Success.
     pub const OK: i32 = 0;
-    /// A photo or manifest could not be read or measured (missing, corrupt, too large, region
-    /// outside the photo…).
+    /// A photo or manifest could not be read or measured (missing, corrupt, too large, a
+    /// manifest's region outside its photo…).
     pub const INPUT: i32 = 1;
-    /// Bad command line: unknown option, malformed value, conflicting options.
+    /// Bad command line: unknown option, malformed value, conflicting options, a `--region`
+    /// outside the photo.
     pub const USAGE: i32 = 2;
     /// The report could not be written.
     pub const OUTPUT: i32 = 3;
@@ -24,8 +25,9 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success
   1    a photo or manifest could not be read or measured (missing, not an image, corrupt,
-       too large, region outside the photo, malformed manifest)
-  2    bad command line (unknown option, malformed --region, non-positive --px-per-mm, …)
+       too large, a manifest region outside its photo, malformed manifest)
+  2    bad command line (unknown option, malformed --region or one outside the photo,
+       non-positive --px-per-mm, …)
   3    the report could not be written
   101  internal error (a bug; please report it)";
 
@@ -62,12 +64,14 @@ pub struct AnalyzeArgs {
 
     /// Region to measure, in pixels of the photo as displayed (after EXIF rotation): left, top,
     /// width, height. Default: the whole photo.
-    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_region)]
+    // allow_hyphen_values: `--region -1,2,3,4` must be refused as a bad --region value, not as an
+    // unknown option `-1` that never names --region.
+    #[arg(long, value_name = "X,Y,W,H", value_parser = parse_region, allow_hyphen_values = true)]
     pub region: Option<Region>,
 
     /// Image scale in pixels per millimetre (e.g. from a ruler in the photo). Enables density
     /// (dots/cm²), region area (cm²) and dot diameters in mm.
-    #[arg(long, value_name = "PX_PER_MM", value_parser = parse_scale)]
+    #[arg(long, value_name = "PX_PER_MM", value_parser = parse_scale, allow_hyphen_values = true)]
     pub px_per_mm: Option<f64>,
 
     /// Write the report to FILE instead of standard output (written atomically: an existing
@@ -76,7 +80,13 @@ pub struct AnalyzeArgs {
     pub output: Option<PathBuf>,
 
     /// Refuse photos larger than this many megapixels (decoding limit).
-    #[arg(long, value_name = "MP", default_value_t = 200.0, value_parser = parse_megapixels)]
+    #[arg(
+        long,
+        value_name = "MP",
+        default_value_t = 200.0,
+        value_parser = parse_megapixels,
+        allow_hyphen_values = true
+    )]
     pub max_megapixels: f64,
 
     /// Print no progress lines on standard error (warnings and errors are still printed).

@@ -53,10 +53,24 @@ pub struct Photo {
 
 /// Reads and decodes the photo at `path`. Errors name `path`.
 pub fn load_photo(path: &Path, limits: &LoadLimits) -> Result<Photo> {
-    let bytes = std::fs::read(path).map_err(|source| Error::PhotoIo {
+    let io_error = |source| Error::PhotoIo {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    // A compressed photo is never larger than its decoded pixels: refuse a file over the decoded
+    // limit before reading it into memory.
+    let size = std::fs::metadata(path).map_err(io_error)?.len();
+    if size > limits.max_decoded_bytes {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the file is {} MiB, over the limit of {} MiB",
+                size >> 20,
+                limits.max_decoded_bytes >> 20
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io_error)?;
     decode_photo(&bytes, path, limits)
 }
 
@@ -99,9 +113,18 @@ fn decode_unguarded(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Ph
     image_limits.max_alloc = Some(limits.max_decoded_bytes);
     reader.limits(image_limits);
 
+    let format = reader.format();
     let mut decoder = reader.into_decoder().map_err(|e| image_error(name, e))?;
     let (width, height) = decoder.dimensions();
     check_size(name, width, height, decoder.total_bytes(), limits)?;
+    if format == Some(image::ImageFormat::Jpeg) && !jpeg_has_end_marker(bytes) {
+        // The JPEG decoder fills a scan cut short with grey instead of failing, so a photo
+        // truncated by an interrupted copy or download would be measured as if it were whole.
+        return Err(Error::decode(
+            name,
+            "the JPEG is truncated (its end-of-image marker is missing)",
+        ));
+    }
 
     let exif = decoder.exif_metadata().unwrap_or(None);
     let orientation = exif
@@ -139,9 +162,9 @@ fn check_size(name: &Path, width: u32, height: u32, bytes: u64, limits: &LoadLim
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
         return Err(too_large(format!(
-            "{width}×{height} px is {:.1} MP, over the limit of {:.1} MP",
-            pixels as f64 / 1e6,
-            limits.max_pixels as f64 / 1e6
+            "{width}×{height} px is {} MP, over the limit of {} MP",
+            format_megapixels(pixels),
+            format_megapixels(limits.max_pixels)
         )));
     }
     if bytes > limits.max_decoded_bytes {
@@ -152,6 +175,52 @@ fn check_size(name: &Path, width: u32, height: u32, bytes: u64, limits: &LoadLim
         )));
     }
     Ok(())
+}
+
+/// Whether a JPEG's marker structure reaches its end-of-image marker (FF D9): walks the marker
+/// segments from SOI, skipping each segment by its length (so an EXIF thumbnail's own markers
+/// are never mistaken for the photo's) and each scan's entropy-coded data (where 0xFF is only
+/// followed by a stuffed 00 or a restart marker).
+fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
+    let mut pos = 2; // after SOI (FF D8)
+    let mut in_scan = false;
+    while pos + 1 < bytes.len() {
+        if bytes[pos] != 0xFF {
+            // Entropy-coded data, or stray bytes between segments (tolerated, as libjpeg does).
+            pos += 1;
+            continue;
+        }
+        let marker = bytes[pos + 1];
+        match marker {
+            // Fill byte before a marker.
+            0xFF => pos += 1,
+            // Stuffed zero or restart marker inside a scan.
+            0x00 | 0xD0..=0xD7 if in_scan => pos += 2,
+            0xD9 => return true,
+            // Stand-alone markers without a length.
+            0x00 | 0x01 | 0xD0..=0xD8 => pos += 2,
+            _ => {
+                let Some(len) = bytes.get(pos + 2..pos + 4) else {
+                    return false;
+                };
+                let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+                if len < 2 {
+                    return false;
+                }
+                pos += 2 + len;
+                in_scan = marker == 0xDA;
+            }
+        }
+    }
+    false
+}
+
+fn format_megapixels(pixels: u64) -> String {
+    // Enough digits that a small limit (e.g. 0.01 MP) is not shown as 0.0.
+    let mp = pixels as f64 / 1e6;
+    let s = format!("{mp:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
 }
 
 fn image_error(name: &Path, error: ImageError) -> Error {
@@ -241,6 +310,38 @@ mod tests {
             decode_photo(truncated, name, &limits),
             Err(Error::Decode { .. })
         ));
+    }
+
+    #[test]
+    fn truncated_jpegs_are_refused() {
+        let img = image::RgbImage::from_fn(64, 48, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x ^ y) * 3) as u8])
+        });
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .unwrap();
+        assert!(jpeg_has_end_marker(&jpeg));
+        let mut trailing = jpeg.clone();
+        trailing.extend_from_slice(b"trailing bytes after EOI");
+        assert!(jpeg_has_end_marker(&trailing));
+        let limits = LoadLimits::default();
+        let name = Path::new("cut.jpg");
+        for cut in [
+            jpeg.len() / 4,
+            jpeg.len() / 2,
+            jpeg.len() - 2,
+            jpeg.len() - 1,
+        ] {
+            assert!(!jpeg_has_end_marker(&jpeg[..cut]), "cut at {cut}");
+            assert!(
+                matches!(
+                    decode_photo(&jpeg[..cut], name, &limits),
+                    Err(Error::Decode { .. })
+                ),
+                "cut at {cut}"
+            );
+        }
+        assert!(decode_photo(&trailing, name, &limits).is_ok());
     }
 
     #[test]

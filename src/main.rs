@@ -24,7 +24,10 @@ fn main() -> ExitCode {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            eprintln!("smptrack: internal error (please report this bug): {message}");
+            eprintln!(
+                "smptrack: internal error (please report this bug): {}",
+                one_line(&message)
+            );
             exit::INTERNAL
         }
     };
@@ -44,10 +47,21 @@ fn run() -> i32 {
                 let _ = e.print();
                 return exit::USAGE;
             }
-            // One line: clap's first line, without its usage block.
+            // One line: clap's first paragraph (its message, and for a missing argument the
+            // indented names that follow it), without the usage block and tips.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let first = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
+            let first = if first.is_empty() {
+                "invalid arguments"
+            } else {
+                first
+            };
             eprintln!("smptrack: {first} (see --help)");
             return exit::USAGE;
         }
@@ -56,11 +70,17 @@ fn run() -> i32 {
         Command::Analyze(args) => match analyze(&args) {
             Ok(()) => exit::OK,
             Err(e) => {
-                eprintln!("smptrack: {e}");
+                eprintln!("smptrack: {}", one_line(&e.to_string()));
                 exit_code(&e)
             }
         },
     }
+}
+
+/// `text` on one line: decoder and OS messages may contain line breaks (or end with one), and
+/// an error must be exactly one line on stderr.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn exit_code(e: &Error) -> i32 {
@@ -101,6 +121,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
     };
     if let Some(out) = &args.output {
         check_output_folder(out)?;
+        check_not_an_input(out, &series, args.manifest.as_deref())?;
     }
 
     let total = series.sessions.len();
@@ -136,6 +157,35 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
                     path: "<stdout>".into(),
                     source,
                 })?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output path that names one of the inputs: the report must never replace a photo
+/// or the manifest.
+fn check_not_an_input(
+    out: &std::path::Path,
+    series: &SeriesInput,
+    manifest: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let Ok(out_real) = out.canonicalize() else {
+        return Ok(()); // does not exist yet, so it is no input
+    };
+    let inputs = series
+        .sessions
+        .iter()
+        .map(|s| s.path.as_path())
+        .chain(manifest);
+    for input in inputs {
+        if input.canonicalize().is_ok_and(|p| p == out_real) {
+            return Err(Error::InvalidArgument {
+                argument: "--output".into(),
+                reason: format!(
+                    "'{}' is one of the inputs; writing the report there would destroy it",
+                    out.display()
+                ),
+            });
         }
     }
     Ok(())

@@ -83,7 +83,8 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::manifest(path, e.to_string()))?;
     let folder = path.parent().unwrap_or(Path::new(""));
-    parse_manifest(&text, path, folder)
+    // Windows editors may save UTF-8 with a byte-order mark, which JSON does not allow.
+    parse_manifest(text.trim_start_matches('\u{feff}'), path, folder)
 }
 
 /// Parses and validates manifest `text`; `path` names it in errors and photo paths are resolved
@@ -134,6 +135,12 @@ pub fn parse_manifest(text: &str, path: &Path, folder: &Path) -> Result<Manifest
             return Err(bad(field("photo"), "is empty".into()));
         }
         let photo_path = folder.join(&s.photo);
+        if photo_path.is_dir() {
+            return Err(bad(
+                field("photo"),
+                format!("'{}' is a folder, not a photo", photo_path.display()),
+            ));
+        }
         if !photo_path.is_file() {
             return Err(bad(
                 field("photo"),
@@ -201,6 +208,13 @@ mod tests {
         );
         let m = message(parse(r#"{"sessions": [{"photo": 3}]}"#));
         assert!(m.contains("sessions[0].photo"), "{m}");
+        let dir = std::env::temp_dir();
+        let m = message(parse_manifest(
+            r#"{"sessions": [{"photo": "."}]}"#,
+            Path::new("m.json"),
+            &dir,
+        ));
+        assert!(m.contains("is a folder"), "{m}");
         let m = message(parse("{not json"));
         assert!(
             m.contains("invalid JSON") || m.contains("key must be a string"),

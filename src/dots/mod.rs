@@ -51,6 +51,10 @@ pub const CENTRE_FILL_RATIO: f32 = 0.85;
 /// hair or stubble piece: a hair is 0.04–0.14 mm wide, a dot 0.25–1.2 mm, and dots in one photo
 /// vary in size by about 2× at most.
 pub const MIN_HALF_WIDTH_RATIO: f32 = 0.5;
+/// The same for a candidate on a ridge (see [`MIN_BLOB_EIGEN_RATIO`]): the curvature already
+/// says "hair", so its territory must be nearly as wide as a typical dot to count — which a dot
+/// crossed by a hair is (its full radius), and a piece of stubble is not (half its width).
+pub const MIN_RIDGE_HALF_WIDTH_RATIO: f32 = 0.7;
 /// Each dot's outline is opened (eroded, then dilated) by a disc of this fraction of its own
 /// inscribed radius: round dots keep their shape, thinner hair arms are cut off.
 pub const OPENING_RADIUS_FRACTION: f32 = 0.5;
@@ -164,7 +168,15 @@ pub fn find_dots(d: &Plane, diameter_px: f32) -> DotMap {
     let typical = quantile(&mut widths, 0.5);
     let mut keep: Vec<bool> = half_width
         .iter()
-        .map(|w| *w > 0.0 && *w >= MIN_HALF_WIDTH_RATIO * typical)
+        .zip(&peaks)
+        .map(|(w, c)| {
+            let ratio = if c.ridge {
+                MIN_RIDGE_HALF_WIDTH_RATIO
+            } else {
+                MIN_HALF_WIDTH_RATIO
+            };
+            *w > 0.0 && *w >= ratio * typical
+        })
         .collect();
     let radii: Vec<f32> = half_width
         .iter()
