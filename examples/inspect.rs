@@ -14,17 +14,31 @@ fn main() {
     let skin: u8 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2);
     let ppm: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(25.0);
     let seed: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let params = match preset {
+    let mut params = match preset {
         "fresh" => DotParams::fresh(),
         "first" => DotParams::first_session(),
         "blown" => DotParams::blown_out(),
         _ => DotParams::healed(),
     };
+    // Optional overrides: DENSITY=dots/cm², GRADIENT=gx,gy, EXPOSURE=factor.
+    if let Some(v) = std::env::var("DENSITY").ok().and_then(|s| s.parse().ok()) {
+        params.density_per_cm2 = v;
+    }
     let side_mm = (1600.0 / ppm).min(20.0);
     let w = (side_mm * ppm) as u32;
     let h = (w * 3) / 4;
     let camera = Camera::new(w, h, ppm);
-    let scene = Scene::typical(&camera, skin, &params, seed);
+    let mut scene = Scene::typical(&camera, skin, &params, seed);
+    if let Ok(g) = std::env::var("GRADIENT") {
+        let v: Vec<f64> = g.split(',').filter_map(|s| s.parse().ok()).collect();
+        scene.lighting.gradient = (v[0], v[1]);
+    }
+    if let Some(e) = std::env::var("EXPOSURE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
+        scene.lighting.exposure *= e;
+    }
     let img = synth::render(&scene, &camera);
     let truth = synth::truth(&scene, &camera, (0, 0, w, h));
     let m = measure(
@@ -34,14 +48,35 @@ fn main() {
     )
     .unwrap();
     println!(
-        "true {} found {} scale {:.1}px warnings {:?}",
+        "true {} found {} scale {:.1}px coverage true {:.2} measured {:.2} warnings {:?}",
         truth.dot_count,
         m.dots.len(),
         m.dot_scale_px,
+        truth.coverage_pct,
+        100.0 * m.covered_px as f64 / m.region_px as f64,
         m.warnings
     );
     let (cw, ch) = (400.min(w), 300.min(h));
-    let (x0, y0) = ((w - cw) / 2, (h - ch) / 2);
+    let x0 = std::env::var("X0")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or((w - cw) / 2);
+    let y0 = std::env::var("Y0")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or((h - ch) / 2);
+    for d in &m.dots {
+        let near = truth
+            .dot_centres_px
+            .iter()
+            .any(|&(x, y)| (x - d.x).hypot(y - d.y) < 0.5 * m.dot_scale_px);
+        if !near {
+            println!(
+                "unmatched found dot at {:.0},{:.0} diameter {:.1}",
+                d.x, d.y, d.diameter_px
+            );
+        }
+    }
     let zoom = 2;
     let mut out = RgbImage::new(cw * zoom, ch * zoom);
     for (x, y, p) in out.enumerate_pixels_mut() {

@@ -23,11 +23,10 @@ pub const SKIN_EXCLUDE_DARKNESS: f32 = 0.08;
 /// from its neighbours instead (it is mostly pigment or hair).
 pub const MIN_SKIN_FRACTION: f32 = 0.2;
 
-/// A block differing from the median of its 3×3 neighbourhood by more than this fraction is an
-/// outlier (mostly pigment, hair or a specular highlight) and takes the median. A steep lighting
-/// gradient (illumination halving across five blocks) changes the skin by ≈ 15% from one block
-/// to the next, which must not count as an outlier even at the image's edge.
-pub const OUTLIER_RELATIVE: f32 = 0.25;
+/// A block more than this fraction darker than the darkest of its neighbours (or brighter than
+/// the brightest) is an outlier — mostly pigment, hair, or a specular highlight — and takes its
+/// neighbours' median. Skin mottling and noise move a block's median by a few percent at most.
+pub const OUTLIER_RELATIVE: f32 = 0.1;
 
 /// The estimated skin luminance over an image, stored as a coarse grid of blocks and
 /// interpolated bilinearly between block centres.
@@ -111,31 +110,35 @@ impl SkinField {
         fill_missing(&results, self.grid_w, self.grid_h)
     }
 
-    /// Replaces blocks that stand out from the median of their 3×3 neighbourhood by more than
-    /// [`OUTLIER_RELATIVE`] with that median: one block covered by a large blown-out dot or a
-    /// tuft of hair must not drag the field down. Blocks that follow a smooth gradient are left
-    /// exactly as measured (a plain median filter would bend gradients at the image's edges).
+    /// Replaces blocks that are local extremes — more than [`OUTLIER_RELATIVE`] below the darkest
+    /// or above the brightest of their 8 neighbours — by their neighbours' median: one block
+    /// covered by a large blown-out dot or a tuft of hair (too dark), or a specular highlight
+    /// (too bright), must not bend the field. A block that lies between its neighbours is never
+    /// touched, so lighting gradients of any steepness survive exactly.
     fn smooth(&mut self) {
-        if self.grid_w < 3 || self.grid_h < 3 {
-            return;
-        }
         let (gw, gh) = (self.grid_w as isize, self.grid_h as isize);
         let source = self.values.clone();
         for by in 0..gh {
             for bx in 0..gw {
-                let mut window = Vec::with_capacity(9);
+                let mut neighbours = Vec::with_capacity(8);
                 for dy in -1..=1 {
                     for dx in -1..=1 {
                         let (x, y) = (bx + dx, by + dy);
-                        if x >= 0 && y >= 0 && x < gw && y < gh {
-                            window.push(source[(y * gw + x) as usize]);
+                        if (dx, dy) != (0, 0) && x >= 0 && y >= 0 && x < gw && y < gh {
+                            neighbours.push(source[(y * gw + x) as usize]);
                         }
                     }
                 }
-                let median = quantile(&mut window, 0.5);
+                if neighbours.len() < 3 {
+                    continue;
+                }
+                let lowest = neighbours.iter().copied().fold(f32::INFINITY, f32::min);
+                let highest = neighbours.iter().copied().fold(0.0, f32::max);
                 let value = &mut self.values[(by * gw + bx) as usize];
-                if (*value - median).abs() > OUTLIER_RELATIVE * median {
-                    *value = median;
+                if *value < lowest * (1.0 - OUTLIER_RELATIVE)
+                    || *value > highest * (1.0 + OUTLIER_RELATIVE)
+                {
+                    *value = quantile(&mut neighbours, 0.5);
                 }
             }
         }

@@ -33,8 +33,9 @@ pub const SIZING_BLUR_PX: f32 = 1.0;
 /// Sizing threshold in noise standard deviations of the denoised darkness on skin.
 pub const SIZING_NOISE_SIGMAS: f32 = 5.0;
 /// Skin-field block side in estimated dot diameters: enough skin in every block for a robust
-/// median, small enough to follow lighting gradients and mottling.
-pub const FLATTEN_BLOCK_DIAMETERS: f64 = 6.0;
+/// median (outlier blocks are replaced by their neighbours'), small enough to follow lighting
+/// gradients, mottling and the steep fall-off of vignetting in a photo's corners.
+pub const FLATTEN_BLOCK_DIAMETERS: f64 = 4.0;
 /// Smallest skin-field block (px).
 pub const MIN_FLATTEN_BLOCK_PX: usize = 12;
 /// Context around the region, in dot diameters, so that dots cut by the region's edge are still
@@ -73,6 +74,8 @@ pub struct Measurement {
     pub dots: Vec<DotSample>,
     /// Region pixels inside some dot's half-maximum outline.
     pub covered_px: u64,
+    /// Region pixels set aside as hair or stubble.
+    pub hair_px: u64,
     /// Region pixels.
     pub region_px: u64,
     /// The dot diameter the filters were tuned to (px).
@@ -123,7 +126,7 @@ pub fn measure(
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
     let skin = SkinField::estimate(&y, block);
     let d = skin.darkness(&y);
-    let map = find_dots(&d, dot_scale as f32);
+    let map = find_dots(&d, dot_scale as f32, px_per_mm.map(|s| s as f32));
 
     let (ox, oy) = (f64::from(crop.x), f64::from(crop.y));
     let counted: Vec<usize> = (0..map.dots.len())
@@ -138,15 +141,19 @@ pub fn measure(
         .collect();
 
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
-    let covered_px: u64 = (ry0..ry0 + region.height as usize)
-        .map(|row| {
-            let start = row * d.width + rx0;
-            map.covered[start..start + region.width as usize]
-                .iter()
-                .filter(|c| **c)
-                .count() as u64
-        })
-        .sum();
+    let count_in_region = |mask: &[bool]| -> u64 {
+        (ry0..ry0 + region.height as usize)
+            .map(|row| {
+                let start = row * d.width + rx0;
+                mask[start..start + region.width as usize]
+                    .iter()
+                    .filter(|c| **c)
+                    .count() as u64
+            })
+            .sum()
+    };
+    let covered_px = count_in_region(&map.covered);
+    let hair_px = count_in_region(&map.hair);
     let region_px = region.area_px();
     // Clipping is counted over the crop: close enough, and the crop is only a margin larger.
     let clipped_fraction = clipped_all as f64 / crop.area_px() as f64;
@@ -154,11 +161,17 @@ pub fn measure(
     let mut warnings = Vec::new();
     if dots.is_empty() {
         warnings.push("no pigment dots found in the region".to_string());
-    } else if dot_scale < MIN_RELIABLE_DOT_PX {
-        warnings.push(format!(
-            "dots are only about {dot_scale:.1} px across (under {MIN_RELIABLE_DOT_PX} px): counts \
-             and sizes are unreliable; photograph closer or at a higher resolution"
-        ));
+    } else {
+        // The smaller of the filter scale and the measured median diameter: blur makes tiny
+        // dots look larger to both, so either being small is reason enough.
+        let mut diameters: Vec<f32> = dots.iter().map(|d| d.diameter_px as f32).collect();
+        let seen = f64::from(quantile(&mut diameters, 0.5)).min(dot_scale);
+        if seen < MIN_RELIABLE_DOT_PX {
+            warnings.push(format!(
+                "dots are only about {seen:.1} px across (under {MIN_RELIABLE_DOT_PX} px): \
+                 counts and sizes are unreliable; photograph closer or at a higher resolution"
+            ));
+        }
     }
     if clipped_fraction > MAX_CLIPPED_FRACTION {
         warnings.push(format!(
@@ -179,6 +192,7 @@ pub fn measure(
         region,
         dots,
         covered_px,
+        hair_px,
         region_px,
         dot_scale_px: dot_scale,
         skin_luminance: f64::from(skin.median()),

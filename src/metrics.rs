@@ -16,6 +16,8 @@ pub struct SessionMetrics {
     pub density_per_cm2: Option<f64>,
     /// Percent (0–100) of region pixels inside a dot's half-maximum outline.
     pub coverage_pct: f64,
+    /// Percent (0–100) of region pixels set aside as hair or stubble.
+    pub hair_coverage_pct: f64,
     /// Mean equivalent-circle dot diameter (px); `None` without dots.
     pub mean_dot_diameter_px: Option<f64>,
     /// Mean dot diameter (mm); `None` without dots or scale.
@@ -51,6 +53,7 @@ pub fn session_metrics(m: &Measurement, px_per_mm: Option<f64>) -> SessionMetric
         region_area_cm2,
         density_per_cm2: region_area_cm2.map(|a| dot_count as f64 / a),
         coverage_pct: 100.0 * m.covered_px as f64 / m.region_px.max(1) as f64,
+        hair_coverage_pct: 100.0 * m.hair_px as f64 / m.region_px.max(1) as f64,
         mean_dot_diameter_px: mean_px,
         mean_dot_diameter_mm: mean_px.zip(px_per_mm).map(|(d, s)| d / s),
         pigment_lightness: median(m.dots.iter().map(|d| f64::from(d.core_lab[0]))),

@@ -76,6 +76,8 @@ pub struct SessionReport {
     pub density_per_cm2: Option<f64>,
     /// Percent of region pixels covered by pigment (0–100).
     pub coverage_pct: f64,
+    /// Percent of region pixels set aside as hair or stubble (0–100); not part of coverage.
+    pub hair_coverage_pct: f64,
     /// Mean dot diameter (px).
     pub mean_dot_diameter_px: Option<f64>,
     /// Mean dot diameter (mm), if the scale is known.
@@ -179,6 +181,7 @@ pub fn session_report(
         dot_count: metrics.dot_count,
         density_per_cm2: round_opt(metrics.density_per_cm2, DENSITY),
         coverage_pct: round_to(metrics.coverage_pct, COVERAGE_PCT),
+        hair_coverage_pct: round_to(metrics.hair_coverage_pct, COVERAGE_PCT),
         mean_dot_diameter_px: round_opt(metrics.mean_dot_diameter_px, DIAMETER_PX),
         mean_dot_diameter_mm: round_opt(metrics.mean_dot_diameter_mm, DIAMETER_MM),
         pigment_lightness: round_opt(metrics.pigment_lightness, LIGHTNESS),

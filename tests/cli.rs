@@ -41,7 +41,7 @@ fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
 }
 
 /// The measured fields of a session (everything that depends only on pixels, region and scale).
-const MEASURED: [&str; 12] = [
+const MEASURED: [&str; 13] = [
     "image",
     "region",
     "px_per_mm",
@@ -49,6 +49,7 @@ const MEASURED: [&str; 12] = [
     "dot_count",
     "density_per_cm2",
     "coverage_pct",
+    "hair_coverage_pct",
     "mean_dot_diameter_px",
     "mean_dot_diameter_mm",
     "pigment_lightness",
@@ -610,7 +611,7 @@ fn command_line_mistakes_are_usage_errors() {
 // Report layout
 // ---------------------------------------------------------------------------------------------
 
-const SESSION_KEYS: [&str; 17] = [
+const SESSION_KEYS: [&str; 18] = [
     "photo",
     "label",
     "date",
@@ -621,6 +622,7 @@ const SESSION_KEYS: [&str; 17] = [
     "dot_count",
     "density_per_cm2",
     "coverage_pct",
+    "hair_coverage_pct",
     "mean_dot_diameter_px",
     "mean_dot_diameter_mm",
     "pigment_lightness",

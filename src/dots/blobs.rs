@@ -4,10 +4,55 @@
 use rayon::prelude::*;
 
 use super::{
-    BLOB_SCALES, BLOB_SIGMA_DIAMETERS, CENTRE_FILL_RATIO, MIN_BLOB_EIGEN_RATIO,
-    NMS_RADIUS_DIAMETERS,
+    BLOB_SCALES, BLOB_SIGMA_DIAMETERS, CENTRE_FILL_RATIO, MIN_BLOB_EIGEN_RATIO, MIN_PEAK_DARKNESS,
+    NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS,
 };
+use crate::flatten::quantile;
 use crate::plane::Plane;
+
+/// Noise (robust standard deviation of darkness on skin) per block of a smoothed darkness
+/// plane: dim parts of a photo (a dark corner, vignetting, dark skin) are noisier than bright
+/// ones, and a single global threshold would let their noise pass for faint dots.
+struct NoiseMap {
+    block: usize,
+    grid_w: usize,
+    sigma: Vec<f32>,
+}
+
+impl NoiseMap {
+    fn new(p: &Plane, block: usize) -> Self {
+        let grid_w = p.width.div_ceil(block).max(1);
+        let grid_h = p.height.div_ceil(block).max(1);
+        let global = super::skin_noise(p);
+        let sigma = (0..grid_w * grid_h)
+            .into_par_iter()
+            .map(|i| {
+                let (bx, by) = (i % grid_w, i / grid_w);
+                let values: Vec<f32> = (by * block..((by + 1) * block).min(p.height))
+                    .flat_map(|y| p.row(y)[bx * block..((bx + 1) * block).min(p.width)].iter())
+                    .copied()
+                    .collect();
+                // The skin field sits at the skin's median, so skin straddles 0 while pigment
+                // only adds darkness: the negative side is skin alone, however dense the dots.
+                let mut below: Vec<f32> = values.iter().filter(|v| **v < 0.0).map(|v| -v).collect();
+                if below.len() < 32 {
+                    global
+                } else {
+                    1.4826 * quantile(&mut below, 0.5)
+                }
+            })
+            .collect();
+        NoiseMap {
+            block,
+            grid_w,
+            sigma,
+        }
+    }
+
+    fn at(&self, x: usize, y: usize) -> f32 {
+        self.sigma[(y / self.block) * self.grid_w + x / self.block]
+    }
+}
 
 /// A blob candidate: position (px), scale-normalised response, diameter (px) of its scale.
 #[derive(Clone, Copy, Debug)]
@@ -21,16 +66,20 @@ pub(super) struct Candidate {
 }
 
 /// Blob candidates of darkness plane `d` around the typical dot diameter `diameter_px`, with
-/// smoothed darkness at least `threshold`; `flood` is `d` lightly smoothed.
-pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32, threshold: f32) -> Vec<Candidate> {
+/// smoothed darkness at least [`MIN_PEAK_DARKNESS`] and [`PEAK_NOISE_SIGMAS`] times the local
+/// noise of that smoothing; `flood` is `d` lightly smoothed.
+pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> Vec<Candidate> {
     let mut candidates = Vec::new();
+    let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
     for factor in BLOB_SCALES {
         let scale_d = diameter_px * factor;
         let sigma = (BLOB_SIGMA_DIAMETERS * scale_d).max(0.5);
         let smoothed = d.gaussian_blur(sigma);
         let response = scaled_laplacian(&smoothed, sigma);
+        let noise = NoiseMap::new(&smoothed, block);
         let step = sigma.round().max(1.0) as usize;
         for (x, y, r) in local_maxima(&response, 0.0) {
+            let threshold = MIN_PEAK_DARKNESS.max(PEAK_NOISE_SIGMAS * noise.at(x, y));
             if smoothed.get(x, y) < threshold {
                 continue;
             }

@@ -33,9 +33,11 @@ pub const FLOOD_SIGMA_DIAMETERS: f32 = 0.12;
 /// of a dot's core darkness). The faintest fresh pigment is ≈ 0.3 dark at its core (≈ 0.19
 /// smoothed); pores and skin texture stay well below (≈ 0.03–0.1, and they are small).
 pub const MIN_PEAK_DARKNESS: f32 = 0.12;
-/// A centre must also stand this many noise standard deviations (of smoothed darkness on skin)
-/// above the skin.
+/// A centre must also stand this many noise standard deviations (of darkness on skin, smoothed
+/// at the candidate's scale, measured locally) above the skin.
 pub const PEAK_NOISE_SIGMAS: f32 = 5.0;
+/// Side of the blocks over which noise is measured, in typical dot diameters.
+pub const NOISE_BLOCK_DIAMETERS: f32 = 8.0;
 /// A candidate within this many of a stronger dot's diameters is part of that dot: touching
 /// dots have centres about one diameter apart.
 pub const NMS_RADIUS_DIAMETERS: f32 = 0.5;
@@ -55,15 +57,27 @@ pub const MIN_HALF_WIDTH_RATIO: f32 = 0.5;
 /// says "hair", so its territory must be nearly as wide as a typical dot to count — which a dot
 /// crossed by a hair is (its full radius), and a piece of stubble is not (half its width).
 pub const MIN_RIDGE_HALF_WIDTH_RATIO: f32 = 0.7;
+/// With a known scale, a piece narrower than this half-width (mm) is hair whatever the other
+/// dots look like: hairs are 0.04–0.09 mm wide, stubble up to 0.14 mm, the finest healed dots
+/// ≥ 0.16 mm across.
+pub const HAIR_HALF_WIDTH_MM: f32 = 0.07;
+/// With a known scale, a piece at least this half-width (mm) is never hair, however elongated
+/// (the thickest stubble is 0.14 mm wide): a blown-out dot, or a tattooed line.
+pub const FAT_HALF_WIDTH_MM: f32 = 0.12;
 /// Each dot's outline is opened (eroded, then dilated) by a disc of this fraction of its own
 /// inscribed radius: round dots keep their shape, thinner hair arms are cut off.
 pub const OPENING_RADIUS_FRACTION: f32 = 0.5;
-/// A dot whose (opened) outline is more elongated than this (ratio of the principal axes) is a
-/// stretch of stubble, not a dot. Elliptical dots reach ≈ 1.5, two merged dots ≈ 2.
+/// A dot whose (opened) outline is more elongated than this (ratio of the principal axes), and
+/// not wider than any stubble (see [`FAT_HALF_WIDTH_MM`]), is a stretch of stubble, not a dot.
+/// Elliptical dots reach ≈ 1.5, two merged dots ≈ 2.
 pub const MAX_ELONGATION: f32 = 3.0;
 /// Denoising blur (px) of the plane on which outlines are drawn: enough to calm sensor noise on
 /// dark skin, small enough to move the half-maximum contour of a 4 px-radius dot by < 0.1 px.
 pub const OUTLINE_SIGMA_PX: f32 = 0.7;
+/// A dot nearly fills its widest inscribed disc (area ≈ 1–1.5 × that disc; two merged dots
+/// ≈ 2×). A piece spreading more than this many times that disc along arms — two hairs
+/// crossing, stubble lying on a hair — is hair, unless fat (see [`FAT_HALF_WIDTH_MM`]).
+pub const MAX_AREA_PER_INSCRIBED_DISC: f64 = 3.0;
 /// A pixel belongs to a dot's outline when its darkness is at least this fraction of the dot's
 /// core darkness (half maximum).
 pub const HALF_MAX: f32 = 0.5;
@@ -106,20 +120,21 @@ pub struct DotMap {
     pub covered: Vec<bool>,
     /// Per pixel: part of a thin dark structure set aside as hair or stubble.
     pub hair: Vec<bool>,
-    /// The darkness threshold used (smoothed darkness at the dot's scale, 0..1).
+    /// The lowest darkness a dot centre may have (smoothed at the dot's scale, 0..1); noisy
+    /// parts of the photo ask for more.
     pub peak_threshold: f32,
     /// Pixels where candidates were rejected as ridges or thin pieces (hairs, stubble).
     pub ridges: Vec<(usize, usize)>,
 }
 
 /// Finds the dots in the darkness plane `d` (1 − Y/S) given an estimated typical dot diameter
-/// `diameter_px` (px).
-pub fn find_dots(d: &Plane, diameter_px: f32) -> DotMap {
+/// `diameter_px` (px) and, when known, the scale `px_per_mm` (which lets hair be told from dots
+/// by physical width as well as by comparison with the other dots).
+pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap {
     let width = d.width;
-    let noise = skin_noise(&d.gaussian_blur(BLOB_SIGMA_DIAMETERS * diameter_px));
-    let threshold = MIN_PEAK_DARKNESS.max(PEAK_NOISE_SIGMAS * noise);
+    let threshold = MIN_PEAK_DARKNESS;
     let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
-    let peaks = blobs::detect(d, &flood, diameter_px, threshold);
+    let peaks = blobs::detect(d, &flood, diameter_px);
     let mut ridges = Vec::new();
     let n = peaks.len();
 
@@ -166,6 +181,10 @@ pub fn find_dots(d: &Plane, diameter_px: f32) -> DotMap {
         .map(|(w, _)| *w)
         .collect();
     let typical = quantile(&mut widths, 0.5);
+    let (always_hair, never_hair) = match px_per_mm {
+        Some(s) => (HAIR_HALF_WIDTH_MM * s, FAT_HALF_WIDTH_MM * s),
+        None => (0.0, f32::INFINITY),
+    };
     let mut keep: Vec<bool> = half_width
         .iter()
         .zip(&peaks)
@@ -175,7 +194,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32) -> DotMap {
             } else {
                 MIN_HALF_WIDTH_RATIO
             };
-            *w > 0.0 && *w >= ratio * typical
+            *w > 0.0 && *w >= always_hair && (*w >= never_hair || *w >= ratio * typical)
         })
         .collect();
     let radii: Vec<f32> = half_width
@@ -206,7 +225,12 @@ pub fn find_dots(d: &Plane, diameter_px: f32) -> DotMap {
         weighted[k][2] += w;
     }
     for k in 0..n {
-        if keep[k] && outline::elongation(&moments[k]) > MAX_ELONGATION {
+        let disc = std::f64::consts::PI * f64::from(half_width[k] + 0.5).powi(2);
+        if keep[k]
+            && half_width[k] < never_hair
+            && (outline::elongation(&moments[k]) > MAX_ELONGATION
+                || moments[k][0] > MAX_AREA_PER_INSCRIBED_DISC * disc)
+        {
             keep[k] = false;
         }
         if !keep[k] {
@@ -327,7 +351,7 @@ mod tests {
     fn separates_touching_dots_and_keeps_single_ones_whole() {
         let r = 6.0;
         let pair = discs(60, 40, &[(20.0, 20.0), (20.0 + 2.0 * r, 20.0)], r, 0.7);
-        assert_eq!(find_dots(&pair, 2.0 * r).dots.len(), 2);
+        assert_eq!(find_dots(&pair, 2.0 * r, None).dots.len(), 2);
         let triangle = discs(
             60,
             60,
@@ -335,9 +359,9 @@ mod tests {
             r,
             0.7,
         );
-        assert_eq!(find_dots(&triangle, 2.0 * r).dots.len(), 3);
+        assert_eq!(find_dots(&triangle, 2.0 * r, None).dots.len(), 3);
         let single = discs(40, 40, &[(20.0, 20.0)], r, 0.7);
-        let map = find_dots(&single, 2.0 * r);
+        let map = find_dots(&single, 2.0 * r, None);
         assert_eq!(map.dots.len(), 1);
         let dot = &map.dots[0];
         assert!((dot.x - 20.0).abs() < 0.3 && (dot.y - 20.0).abs() < 0.3);
@@ -359,14 +383,14 @@ mod tests {
                 p.data[y * 80 + x] = 0.7;
             }
         }
-        let map = find_dots(&p, 10.0);
+        let map = find_dots(&p, 10.0, None);
         assert!(map.dots.is_empty(), "{:?}", map.dots);
     }
 
     #[test]
     fn faint_texture_below_the_threshold_is_ignored() {
         let texture = discs(40, 40, &[(20.0, 20.0)], 4.0, MIN_PEAK_DARKNESS * 0.8);
-        assert!(find_dots(&texture, 8.0).dots.is_empty());
+        assert!(find_dots(&texture, 8.0, None).dots.is_empty());
     }
 
     #[test]
