@@ -1,0 +1,149 @@
+//! Real phone photos of one tattoo test target, fresh (2021) to three years faded (2024), from
+//! `../shared/real/tattoo-ageing/` (CC0). Not SMP, but the real thing the tool must cope with:
+//! EXIF orientation, skin texture, hairs, uneven light, tone-mapped phone JPEGs. Regions are
+//! over the black bar groups, in displayed coordinates; scales come from the bars' 8 mm period.
+//! The tests skip, saying so, when the folder is absent.
+
+use std::path::PathBuf;
+
+use smptrack::load::{load_photo, LoadLimits};
+use smptrack::measure::measure;
+use smptrack::metrics::{session_metrics, SessionMetrics};
+use smptrack::Region;
+
+fn folder() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/real/tattoo-ageing");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} is absent", dir.display());
+        None
+    }
+}
+
+/// A photo, a region over its black bars (displayed px), its scale (px/mm), its displayed size,
+/// and its EXIF orientation.
+struct Shot {
+    file: &'static str,
+    region: &'static str,
+    px_per_mm: f64,
+    displayed: (u32, u32),
+    orientation: u8,
+}
+
+/// Healed photos (2021-09-29, 2022-01-11) and faded ones (2024-06-29), plus the fresh one.
+const HEALED: [Shot; 2] = [
+    Shot {
+        file: "2021-09-29_slightly_infected.jpg",
+        region: "250,600,350,410",
+        px_per_mm: 15.0,
+        displayed: (2028, 2424),
+        orientation: 1,
+    },
+    Shot {
+        file: "2022-01-11.jpg",
+        region: "430,130,290,240",
+        px_per_mm: 11.5,
+        displayed: (1224, 1104),
+        orientation: 6,
+    },
+];
+const FADED: [Shot; 2] = [
+    Shot {
+        file: "2024-06-29_close_up.jpg",
+        region: "760,620,740,760",
+        px_per_mm: 32.6,
+        displayed: (1562, 2194),
+        orientation: 1,
+    },
+    Shot {
+        file: "2024-06-29_its_blurrier_already.jpg",
+        region: "1230,540,720,720",
+        px_per_mm: 30.0,
+        displayed: (3072, 4080),
+        orientation: 1,
+    },
+];
+const FRESH: Shot = Shot {
+    file: "2021-09-18_fresh.jpg",
+    region: "690,1265,200,150",
+    px_per_mm: 7.8,
+    displayed: (2112, 4608),
+    orientation: 6,
+};
+
+fn measure_shot(dir: &std::path::Path, shot: &Shot) -> SessionMetrics {
+    let photo = load_photo(&dir.join(shot.file), &LoadLimits::default()).expect(shot.file);
+    assert_eq!(
+        (photo.image.width(), photo.image.height()),
+        shot.displayed,
+        "{}: displayed size",
+        shot.file
+    );
+    assert_eq!(photo.orientation, shot.orientation, "{}", shot.file);
+    let region: Region = shot.region.parse().unwrap();
+    let m = measure(&photo.image, region, Some(shot.px_per_mm)).expect(shot.file);
+    let metrics = session_metrics(&m, Some(shot.px_per_mm));
+    eprintln!(
+        "{}: darkness {:?}, pigment L* {:?}, skin L* {:?}, coverage {:.1}%, hair {:.2}%",
+        shot.file,
+        metrics.darkness,
+        metrics.pigment_lightness,
+        metrics.skin_lightness,
+        metrics.coverage_pct,
+        metrics.hair_coverage_pct
+    );
+    metrics
+}
+
+/// Black pigment against light skin: dark cores, light skin, a plausible gap between them.
+fn assert_plausible(file: &str, m: &SessionMetrics) {
+    let darkness = m.darkness.expect("pigment found");
+    let pigment = m.pigment_lightness.unwrap();
+    let skin = m.skin_lightness.unwrap();
+    assert!(
+        (0.5..0.99).contains(&darkness),
+        "{file}: darkness {darkness}"
+    );
+    assert!((50.0..90.0).contains(&skin), "{file}: skin L* {skin}");
+    assert!(
+        pigment < skin - 25.0,
+        "{file}: pigment L* {pigment} vs skin {skin}"
+    );
+    // The bars fill a good part of each region.
+    assert!(m.coverage_pct > 20.0, "{file}: coverage {}", m.coverage_pct);
+}
+
+#[test]
+fn black_bars_read_plausibly_and_the_faded_photos_read_lighter() {
+    let Some(dir) = folder() else { return };
+    let healed: Vec<SessionMetrics> = HEALED.iter().map(|s| measure_shot(&dir, s)).collect();
+    let faded: Vec<SessionMetrics> = FADED.iter().map(|s| measure_shot(&dir, s)).collect();
+    for (shot, m) in HEALED.iter().zip(&healed).chain(FADED.iter().zip(&faded)) {
+        assert_plausible(shot.file, m);
+    }
+    let mean = |v: &[SessionMetrics], f: fn(&SessionMetrics) -> f64| {
+        v.iter().map(f).sum::<f64>() / v.len() as f64
+    };
+    let dark = |m: &SessionMetrics| m.darkness.unwrap();
+    let light = |m: &SessionMetrics| m.pigment_lightness.unwrap();
+    assert!(
+        mean(&faded, dark) < mean(&healed, dark) - 0.03,
+        "faded darkness {} vs healed {}",
+        mean(&faded, dark),
+        mean(&healed, dark)
+    );
+    assert!(
+        mean(&faded, light) > mean(&healed, light) + 5.0,
+        "faded pigment L* {} vs healed {}",
+        mean(&faded, light),
+        mean(&healed, light)
+    );
+}
+
+#[test]
+fn a_sideways_stored_fresh_photo_is_measured_upright() {
+    let Some(dir) = folder() else { return };
+    let m = measure_shot(&dir, &FRESH);
+    assert_plausible(FRESH.file, &m);
+}
