@@ -32,6 +32,10 @@ pub const SIZING_DARKNESS: f32 = 0.2;
 pub const SIZING_BLUR_PX: f32 = 1.0;
 /// Sizing threshold in noise standard deviations of the denoised darkness on skin.
 pub const SIZING_NOISE_SIGMAS: f32 = 5.0;
+/// A blob counts towards the dot size only if (its longest bounding-box side)² is at most this
+/// many times its area: a disc gives 1.27, an ellipse of aspect 1.5 ≈ 1.9, two touching dots
+/// ≈ 2.5, a hair or stubble far more.
+pub const SIZING_MAX_EXTENT_RATIO: f64 = 3.0;
 /// Skin-field block side in estimated dot diameters: enough skin in every block for a robust
 /// median (outlier blocks are replaced by their neighbours'), small enough to follow lighting
 /// gradients, mottling and the steep fall-off of vignetting in a photo's corners.
@@ -202,8 +206,8 @@ pub fn measure(
     })
 }
 
-/// Typical dot diameter (px) in `y`: the equivalent diameter of the pigment blob that a random
-/// pigment pixel belongs to (area-weighted median), from a coarse skin field with `block` px
+/// Typical dot diameter (px) in `y`: the equivalent diameter of the compact pigment blob that a
+/// random pigment pixel belongs to (area-weighted median), from a coarse skin field with `block` px
 /// blocks, after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
 /// dark skin, where 8-bit shadows are coarse) from passing for dots. `None` when there is no
 /// pigment.
@@ -212,8 +216,15 @@ fn estimate_dot_diameter(y: &Plane, block: usize) -> Option<f64> {
     let d = field.darkness(y).gaussian_blur(SIZING_BLUR_PX);
     let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&d));
     let mask: Vec<bool> = d.data.iter().map(|v| *v >= threshold).collect();
-    let mut areas = dots::component_areas(&mask, d.width);
-    areas.retain(|a| *a >= 2);
+    // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
+    let mut areas: Vec<u32> = dots::component_shapes(&mask, d.width)
+        .into_iter()
+        .filter(|&(area, w, h)| {
+            let extent = f64::from(w.max(h));
+            area >= 2 && extent * extent <= SIZING_MAX_EXTENT_RATIO * f64::from(area)
+        })
+        .map(|(area, _, _)| area)
+        .collect();
     if areas.is_empty() {
         return None;
     }

@@ -78,6 +78,10 @@ pub const OUTLINE_SIGMA_PX: f32 = 0.7;
 /// ≈ 2×). A piece spreading more than this many times that disc along arms — two hairs
 /// crossing, stubble lying on a hair — is hair, unless fat (see [`FAT_HALF_WIDTH_MM`]).
 pub const MAX_AREA_PER_INSCRIBED_DISC: f64 = 3.0;
+/// A connected network of dark pixels whose fattest point is under [`FAT_HALF_WIDTH_MM`] (with a
+/// scale) or under this fraction of the typical dot's half-width (without one), and which spreads
+/// over more than [`MAX_AREA_PER_INSCRIBED_DISC`] times that inscribed disc, is hair as a whole.
+pub const MAX_NETWORK_HALF_WIDTH_RATIO: f32 = 0.8;
 /// A pixel belongs to a dot's outline when its darkness is at least this fraction of the dot's
 /// core darkness (half maximum).
 pub const HALF_MAX: f32 = 0.5;
@@ -181,14 +185,40 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .map(|(w, _)| *w)
         .collect();
     let typical = quantile(&mut widths, 0.5);
-    let (always_hair, never_hair) = match px_per_mm {
+    let (always_hair, never_hair): (f32, f32) = match px_per_mm {
         Some(s) => (HAIR_HALF_WIDTH_MM * s, FAT_HALF_WIDTH_MM * s),
         None => (0.0, f32::INFINITY),
     };
+    // Whole networks of dark pixels whose fattest point is thinner than a typical dot, yet which
+    // spread far beyond that inscribed disc, are hair however the watershed split them: a chain
+    // of short stubble pieces can look compact piece by piece.
+    let networks = outline::networks(&outlined, width);
+    // With a scale the limit is physical (hair of any clump is thinner than an impression),
+    // and holds even where there are no dots to compare with; without one, the typical dot.
+    let network_limit = if never_hair.is_finite() {
+        never_hair
+    } else {
+        MAX_NETWORK_HALF_WIDTH_RATIO * typical
+    };
+    let in_hair_network: Vec<bool> = peaks
+        .iter()
+        .map(|c| {
+            let id = networks.id[c.y * width + c.x];
+            id != 0 && {
+                let (area, fattest) = networks.size[id as usize - 1];
+                let disc = std::f64::consts::PI * f64::from(fattest + 0.5).powi(2);
+                fattest < network_limit && f64::from(area) > MAX_AREA_PER_INSCRIBED_DISC * disc
+            }
+        })
+        .collect();
     let mut keep: Vec<bool> = half_width
         .iter()
         .zip(&peaks)
-        .map(|(w, c)| {
+        .zip(&in_hair_network)
+        .map(|((w, c), &hair)| {
+            if hair {
+                return false;
+            }
             let ratio = if c.ridge {
                 MIN_RIDGE_HALF_WIDTH_RATIO
             } else {
@@ -293,12 +323,12 @@ pub fn skin_noise(smoothed: &Plane) -> f32 {
     1.4826 * quantile(&mut below, 0.5)
 }
 
-/// Sizes (px) of the 8-connected components of `mask` (`width` px per row), in raster order of
-/// their first pixel.
-pub fn component_areas(mask: &[bool], width: usize) -> Vec<u32> {
+/// Shapes of the 8-connected components of `mask` (`width` px per row), in raster order of their
+/// first pixel: (area in px, bounding-box width, bounding-box height in px).
+pub fn component_shapes(mask: &[bool], width: usize) -> Vec<(u32, u32, u32)> {
     let height = mask.len().checked_div(width).unwrap_or(0);
     let mut seen = vec![false; mask.len()];
-    let mut areas = Vec::new();
+    let mut shapes = Vec::new();
     let mut stack = Vec::new();
     for start in 0..mask.len() {
         if !mask[start] || seen[start] {
@@ -307,9 +337,11 @@ pub fn component_areas(mask: &[bool], width: usize) -> Vec<u32> {
         seen[start] = true;
         stack.push(start);
         let mut area = 0u32;
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
         while let Some(i) = stack.pop() {
             area += 1;
             let (x, y) = (i % width, i / width);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
             for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
                 for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
                     let j = ny * width + nx;
@@ -320,9 +352,9 @@ pub fn component_areas(mask: &[bool], width: usize) -> Vec<u32> {
                 }
             }
         }
-        areas.push(area);
+        shapes.push((area, (x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32));
     }
-    areas
+    shapes
 }
 
 #[cfg(test)]
@@ -394,13 +426,16 @@ mod tests {
     }
 
     #[test]
-    fn component_areas_are_8_connected() {
+    fn components_are_8_connected_with_their_extent() {
         #[rustfmt::skip]
         let mask = [
             true,  false, false, true,
             false, true,  false, false,
             false, false, false, true,
         ];
-        assert_eq!(component_areas(&mask, 4), vec![2, 1, 1]);
+        assert_eq!(
+            component_shapes(&mask, 4),
+            vec![(2, 2, 2), (1, 1, 1), (1, 1, 1)]
+        );
     }
 }

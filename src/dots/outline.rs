@@ -206,3 +206,45 @@ pub(super) fn elongation(m: &[f64; 6]) -> f32 {
     let major = mean + spread + 1.0 / 12.0;
     (major / minor).sqrt() as f32
 }
+
+/// The 8-connected networks of a mask: per pixel the network's number (0 outside, else 1 + index)
+/// and per network its (area in px, half-width of its fattest point in px).
+pub(super) struct Networks {
+    pub id: Vec<u32>,
+    pub size: Vec<(u32, f32)>,
+}
+
+/// Finds the networks of `mask` (`width` px per row) and how fat each is at its fattest point.
+pub(super) fn networks(mask: &[bool], width: usize) -> Networks {
+    let all_one: Vec<u32> = mask.iter().map(|&m| u32::from(m)).collect();
+    let inside = inside_distance(&all_one, mask, width);
+    let height = mask.len() / width.max(1);
+    let mut id = vec![0u32; mask.len()];
+    let mut size = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..mask.len() {
+        if !mask[start] || id[start] != 0 {
+            continue;
+        }
+        let label = size.len() as u32 + 1;
+        id[start] = label;
+        stack.push(start);
+        let (mut area, mut fattest) = (0u32, 0f32);
+        while let Some(i) = stack.pop() {
+            area += 1;
+            fattest = fattest.max(inside[i] - 0.5);
+            let (x, y) = (i % width, i / width);
+            for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
+                for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
+                    let j = ny * width + nx;
+                    if mask[j] && id[j] == 0 {
+                        id[j] = label;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        size.push((area, fattest));
+    }
+    Networks { id, size }
+}
