@@ -95,12 +95,8 @@ pub fn analyze_photo(photo: &Photo, session: &SessionInput) -> Result<PhotoAnaly
             reason: format!("{reason} of photo '{}'", session.photo),
         })?;
     if let Some(s) = session.px_per_mm {
-        if !(s.is_finite() && s > 0.0) {
-            return Err(Error::argument(
-                "px_per_mm",
-                format!("{s} is not a positive number of pixels per millimetre"),
-            ));
-        }
+        crate::measure::check_px_per_mm(s)
+            .map_err(|reason| Error::argument("px_per_mm", reason))?;
     }
     let measurement = measure(&photo.image, region, session.px_per_mm)?;
     let metrics = session_metrics(&measurement, session.px_per_mm);

@@ -110,7 +110,9 @@ fn parse_positive(s: &str, what: &str) -> Result<f64, String> {
 }
 
 fn parse_scale(s: &str) -> Result<f64, String> {
-    parse_positive(s, "pixels per millimetre")
+    let v = parse_positive(s, "pixels per millimetre")?;
+    smptrack::measure::check_px_per_mm(v)?;
+    Ok(v)
 }
 
 fn parse_megapixels(s: &str) -> Result<f64, String> {

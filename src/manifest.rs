@@ -166,12 +166,7 @@ pub fn parse_manifest(text: &str, path: &Path, folder: &Path) -> Result<Manifest
 
 /// Checks an optional scale is a positive finite number of px per mm.
 pub fn check_scale(scale: Option<f64>, _name: &str) -> std::result::Result<(), String> {
-    match scale {
-        Some(s) if !(s.is_finite() && s > 0.0) => Err(format!(
-            "{s} is not a positive number of pixels per millimetre"
-        )),
-        _ => Ok(()),
-    }
+    scale.map_or(Ok(()), crate::measure::check_px_per_mm)
 }
 
 #[cfg(test)]

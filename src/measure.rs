@@ -52,6 +52,29 @@ pub const MAX_CLIPPED_FRACTION: f64 = 0.01;
 /// A region fewer dot diameters across than this gets a warning that density is uncertain.
 pub const MIN_REGION_DIAMETERS: f64 = 10.0;
 
+/// Smallest accepted scale (px/mm): below it a 1.2 mm impression is under a pixel.
+pub const MIN_PX_PER_MM: f64 = 0.5;
+/// Largest accepted scale (px/mm): a phone macro reaches ≈ 200 px/mm, a dermatoscope ≈ 1000;
+/// beyond this the number is a typo (and the filters would be sized for absurd dots).
+pub const MAX_PX_PER_MM: f64 = 5000.0;
+
+/// Checks a scale is a number of px/mm a camera can produce
+/// ([`MIN_PX_PER_MM`]..=[`MAX_PX_PER_MM`]); the error says why not.
+pub fn check_px_per_mm(px_per_mm: f64) -> std::result::Result<(), String> {
+    if !(px_per_mm.is_finite() && px_per_mm > 0.0) {
+        return Err(format!(
+            "{px_per_mm} is not a positive number of pixels per millimetre"
+        ));
+    }
+    if !(MIN_PX_PER_MM..=MAX_PX_PER_MM).contains(&px_per_mm) {
+        return Err(format!(
+            "{px_per_mm} pixels per millimetre is outside the plausible range \
+             {MIN_PX_PER_MM}–{MAX_PX_PER_MM}"
+        ));
+    }
+    Ok(())
+}
+
 /// One counted dot, measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DotSample {
@@ -107,9 +130,17 @@ pub fn measure(
             source_name: "region".into(),
             reason,
         })?;
+    if let Some(s) = px_per_mm {
+        check_px_per_mm(s).map_err(|reason| Error::InvalidArgument {
+            argument: "px_per_mm".into(),
+            reason,
+        })?;
+    }
+    // Dots are sought between physical bounds, and never larger than half the region.
+    let largest = f64::from(region.width.min(region.height)).max(4.0) / 2.0;
     let (min_dot, max_dot) = match px_per_mm {
-        Some(s) => (MIN_DOT_MM * s, MAX_DOT_MM * s),
-        None => (2.0, 80.0),
+        Some(s) => ((MIN_DOT_MM * s).min(largest), (MAX_DOT_MM * s).min(largest)),
+        None => (2.0_f64.min(largest), 80.0_f64.min(largest)),
     };
     let margin = (CONTEXT_MARGIN_DIAMETERS * max_dot.min(40.0)).ceil() as u32;
     let crop = region.expanded_within(margin, image.width(), image.height());
@@ -120,7 +151,7 @@ pub fn measure(
         Some(s) => (SIZING_BLOCK_MM * s).round() as usize,
         None => SIZING_BLOCK_PX,
     }
-    .max(16);
+    .clamp(16, y.width.max(y.height).max(16));
     let dot_scale = estimate_dot_diameter(&y, sizing_block)
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
@@ -389,6 +420,47 @@ fn for_disc(
             if dist2 >= inner2 && dist2 <= outer2 {
                 f(x as usize, yy as usize);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_limits_hold_at_their_edges() {
+        assert!(check_px_per_mm(MIN_PX_PER_MM).is_ok());
+        assert!(check_px_per_mm(MAX_PX_PER_MM).is_ok());
+        assert!(check_px_per_mm(MIN_PX_PER_MM * 0.999).is_err());
+        assert!(check_px_per_mm(MAX_PX_PER_MM * 1.001).is_err());
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(check_px_per_mm(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_uniform_photo_has_no_dots_and_says_so() {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            120,
+            90,
+            image::Rgb([200, 160, 130]),
+        ));
+        let m = measure(&img, Region::whole(120, 90), Some(20.0)).unwrap();
+        assert!(m.dots.is_empty());
+        assert_eq!(m.covered_px, 0);
+        assert!(m.warnings.iter().any(|w| w.contains("no pigment")));
+        // A region of one pixel, and one at the image's corner, are measured without panic.
+        for region in [
+            Region::whole(1, 1),
+            Region {
+                x: 119,
+                y: 89,
+                width: 1,
+                height: 1,
+            },
+        ] {
+            assert!(measure(&img, region, None).is_ok());
         }
     }
 }

@@ -45,7 +45,8 @@ impl Plane {
         if sigma <= 0.0 || self.width == 0 || self.height == 0 {
             return self.clone();
         }
-        let kernel = gaussian_kernel(sigma);
+        // A kernel wider than the plane only repeats its clamped edge: cap it there.
+        let kernel = gaussian_kernel(sigma.min(self.width.max(self.height) as f32));
         let radius = kernel.len() / 2;
         let (w, h) = (self.width, self.height);
         // Horizontal pass, one row per task.

@@ -918,7 +918,7 @@ fn bad_scales_fail_cleanly() {
     let fx = bad_files();
     for scale in [
         "0", "0.0", "-0", "-1", "-0.5", "abc", "", "NaN", "nan", "inf", "-inf", "1e999", "20mm",
-        "1,5",
+        "1,5", "1e9", "5000.1", "0.49",
     ] {
         check_bad(
             &fx,
@@ -927,6 +927,16 @@ fn bad_scales_fail_cleanly() {
             &["--px-per-mm"],
         );
     }
+}
+
+#[test]
+fn implausible_manifest_scales_name_the_session() {
+    let fx = bad_files();
+    check_bad_manifest(
+        &fx,
+        r#"{"sessions": [{"photo": "good.png"}, {"photo": "good.png", "px_per_mm": 1e6}]}"#,
+        &["sessions[1].px_per_mm", "plausible"],
+    );
 }
 
 #[test]
