@@ -48,101 +48,32 @@ pub fn luminance(image: &DynamicImage, rect: Region) -> (Plane, u64) {
     let x0 = rect.x as usize;
     let y0 = rect.y as usize;
     let stride = image.width() as usize;
-    let clipped: u64 = match image {
-        DynamicImage::ImageRgb8(img) => fill(
-            &mut plane,
-            img.as_raw(),
-            stride,
-            3,
-            x0,
-            y0,
-            &LINEAR_FROM_U8[..],
-            254,
-        ),
-        DynamicImage::ImageRgba8(img) => fill(
-            &mut plane,
-            img.as_raw(),
-            stride,
-            4,
-            x0,
-            y0,
-            &LINEAR_FROM_U8[..],
-            254,
-        ),
-        DynamicImage::ImageLuma8(img) => fill(
-            &mut plane,
-            img.as_raw(),
-            stride,
-            1,
-            x0,
-            y0,
-            &LINEAR_FROM_U8[..],
-            254,
-        ),
-        DynamicImage::ImageLumaA8(img) => fill(
-            &mut plane,
-            img.as_raw(),
-            stride,
-            2,
-            x0,
-            y0,
-            &LINEAR_FROM_U8[..],
-            254,
-        ),
-        DynamicImage::ImageRgb16(img) => fill(
-            &mut plane,
-            img.as_raw(),
-            stride,
-            3,
-            x0,
-            y0,
-            &LINEAR_FROM_U16[..],
-            65278,
-        ),
-        DynamicImage::ImageRgba16(img) => fill(
-            &mut plane,
-            img.as_raw(),
-            stride,
-            4,
-            x0,
-            y0,
-            &LINEAR_FROM_U16[..],
-            65278,
-        ),
-        DynamicImage::ImageLuma16(img) => fill(
-            &mut plane,
-            img.as_raw(),
-            stride,
-            1,
-            x0,
-            y0,
-            &LINEAR_FROM_U16[..],
-            65278,
-        ),
-        DynamicImage::ImageLumaA16(img) => fill(
-            &mut plane,
-            img.as_raw(),
-            stride,
-            2,
-            x0,
-            y0,
-            &LINEAR_FROM_U16[..],
-            65278,
-        ),
-        other => {
-            // Float or future formats: rare for photos; go through 16-bit RGB.
-            let rgb = other.to_rgb16();
+    // One arm per pixel layout: (buffer, channels, decoding table, clipped-at value).
+    macro_rules! fill_from {
+        ($img:expr, $channels:expr, $table:expr, $clip:expr) => {
             fill(
                 &mut plane,
-                rgb.as_raw(),
+                $img.as_raw(),
                 stride,
-                3,
+                $channels,
                 x0,
                 y0,
-                &LINEAR_FROM_U16[..],
-                65278,
+                &$table[..],
+                $clip,
             )
-        }
+        };
+    }
+    let clipped: u64 = match image {
+        DynamicImage::ImageRgb8(img) => fill_from!(img, 3, LINEAR_FROM_U8, 254),
+        DynamicImage::ImageRgba8(img) => fill_from!(img, 4, LINEAR_FROM_U8, 254),
+        DynamicImage::ImageLuma8(img) => fill_from!(img, 1, LINEAR_FROM_U8, 254),
+        DynamicImage::ImageLumaA8(img) => fill_from!(img, 2, LINEAR_FROM_U8, 254),
+        DynamicImage::ImageRgb16(img) => fill_from!(img, 3, LINEAR_FROM_U16, 65278),
+        DynamicImage::ImageRgba16(img) => fill_from!(img, 4, LINEAR_FROM_U16, 65278),
+        DynamicImage::ImageLuma16(img) => fill_from!(img, 1, LINEAR_FROM_U16, 65278),
+        DynamicImage::ImageLumaA16(img) => fill_from!(img, 2, LINEAR_FROM_U16, 65278),
+        // Float or future formats: rare for photos; go through 16-bit RGB.
+        other => fill_from!(other.to_rgb16(), 3, LINEAR_FROM_U16, 65278),
     };
     (plane, clipped)
 }

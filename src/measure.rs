@@ -10,7 +10,7 @@ use crate::color::{lab_from_linear, linear_rgb};
 use crate::dots::{self, find_dots, DotMap};
 use crate::error::{Error, Result};
 use crate::flatten::{quantile, SkinField};
-use crate::plane::Plane;
+use crate::plane::{for_each_in_ring, Plane};
 use crate::region::Region;
 
 /// Smallest physical dot diameter we look for (mm): healed fine impressions.
@@ -295,7 +295,7 @@ fn sample_dot(
     let mut core_rgb = [0f64; 3];
     let mut core_y = 0f64;
     let mut n = 0u32;
-    for_disc(px, py, 0.0, core_radius, y.width, y.height, |x, yy| {
+    for_each_in_ring((px, py), 0.0, core_radius, (y.width, y.height), |x, yy| {
         let rgb = linear_rgb(image, crop.x + x as u32, crop.y + yy as u32);
         for c in 0..3 {
             core_rgb[c] += f64::from(rgb[c]);
@@ -375,53 +375,14 @@ fn ring_samples(
     outer: f64,
 ) -> Vec<(f32, [f32; 3])> {
     let mut out = Vec::new();
-    for_disc(
-        centre.0,
-        centre.1,
-        inner,
-        outer,
-        y.width,
-        y.height,
-        |x, yy| {
-            let i = yy * y.width + x;
-            if map.labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
-                let rgb = linear_rgb(image, crop.x + x as u32, crop.y + yy as u32);
-                out.push((y.data[i], rgb));
-            }
-        },
-    );
+    for_each_in_ring(centre, inner, outer, (y.width, y.height), |x, yy| {
+        let i = yy * y.width + x;
+        if map.labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
+            let rgb = linear_rgb(image, crop.x + x as u32, crop.y + yy as u32);
+            out.push((y.data[i], rgb));
+        }
+    });
     out
-}
-
-/// Calls `f(x, y)` for every pixel whose centre lies at a distance in `inner..=outer` px from the
-/// centre of pixel (`cx`, `cy`), within a `width` × `height` plane.
-fn for_disc(
-    cx: usize,
-    cy: usize,
-    inner: f64,
-    outer: f64,
-    width: usize,
-    height: usize,
-    mut f: impl FnMut(usize, usize),
-) {
-    let r = outer.ceil() as isize;
-    let (inner2, outer2) = (inner * inner, outer * outer + 0.25);
-    for dy in -r..=r {
-        let yy = cy as isize + dy;
-        if yy < 0 || yy as usize >= height {
-            continue;
-        }
-        for dx in -r..=r {
-            let x = cx as isize + dx;
-            if x < 0 || x as usize >= width {
-                continue;
-            }
-            let dist2 = (dx * dx + dy * dy) as f64;
-            if dist2 >= inner2 && dist2 <= outer2 {
-                f(x as usize, yy as usize);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -84,6 +84,35 @@ impl Plane {
     }
 }
 
+/// Calls `f(x, y)` for every pixel of a `width` × `height` grid whose centre lies at a distance
+/// in `inner..=outer` px from the centre of pixel (`cx`, `cy`) (a disc when `inner` is 0).
+pub fn for_each_in_ring(
+    (cx, cy): (usize, usize),
+    inner: f64,
+    outer: f64,
+    (width, height): (usize, usize),
+    mut f: impl FnMut(usize, usize),
+) {
+    let r = outer.ceil() as isize;
+    let (inner2, outer2) = (inner * inner, outer * outer + 0.25);
+    for dy in -r..=r {
+        let y = cy as isize + dy;
+        if y < 0 || y as usize >= height {
+            continue;
+        }
+        for dx in -r..=r {
+            let x = cx as isize + dx;
+            if x < 0 || x as usize >= width {
+                continue;
+            }
+            let dist2 = (dx * dx + dy * dy) as f64;
+            if dist2 >= inner2 && dist2 <= outer2 {
+                f(x as usize, y as usize);
+            }
+        }
+    }
+}
+
 /// Normalised 1-D Gaussian kernel of standard deviation `sigma` (px), radius ⌈3σ⌉.
 fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     let radius = (3.0 * sigma).ceil().max(1.0) as i32;

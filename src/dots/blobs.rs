@@ -8,7 +8,7 @@ use super::{
     NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS,
 };
 use crate::flatten::quantile;
-use crate::plane::Plane;
+use crate::plane::{for_each_in_ring, Plane};
 
 /// Noise (robust standard deviation of darkness on skin) per block of a smoothed darkness
 /// plane: dim parts of a photo (a dark corner, vignetting, dark skin) are noisier than bright
@@ -225,39 +225,32 @@ fn blob_ratio(p: &Plane, x: usize, y: usize, step: usize) -> f32 {
 
 /// Largest value of `p` over the disc of `radius` px around (x, y).
 fn disc_max(p: &Plane, x: usize, y: usize, radius: f32) -> f32 {
-    let r = radius.ceil() as isize;
     let mut best = f32::NEG_INFINITY;
-    for dy in -r..=r {
-        for dx in -r..=r {
-            if (dx * dx + dy * dy) as f32 > radius * radius + 0.25 {
-                continue;
-            }
-            let (xx, yy) = (x as isize + dx, y as isize + dy);
-            if xx >= 0 && yy >= 0 && (xx as usize) < p.width && (yy as usize) < p.height {
-                best = best.max(p.get(xx as usize, yy as usize));
-            }
-        }
-    }
+    for_each_in_ring(
+        (x, y),
+        0.0,
+        f64::from(radius),
+        (p.width, p.height),
+        |xx, yy| {
+            best = best.max(p.get(xx, yy));
+        },
+    );
     best
 }
 
 /// Mean of `p` over the disc of `radius` px around (x, y).
 pub(super) fn disc_mean(p: &Plane, x: usize, y: usize, radius: f32) -> f32 {
-    let r = radius.ceil() as isize;
-    let mut sum = 0f64;
-    let mut n = 0u32;
-    for dy in -r..=r {
-        for dx in -r..=r {
-            if (dx * dx + dy * dy) as f32 > radius * radius + 0.25 {
-                continue;
-            }
-            let (xx, yy) = (x as isize + dx, y as isize + dy);
-            if xx >= 0 && yy >= 0 && (xx as usize) < p.width && (yy as usize) < p.height {
-                sum += f64::from(p.get(xx as usize, yy as usize));
-                n += 1;
-            }
-        }
-    }
+    let (mut sum, mut n) = (0f64, 0u32);
+    for_each_in_ring(
+        (x, y),
+        0.0,
+        f64::from(radius),
+        (p.width, p.height),
+        |xx, yy| {
+            sum += f64::from(p.get(xx, yy));
+            n += 1;
+        },
+    );
     if n == 0 {
         0.0
     } else {

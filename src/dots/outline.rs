@@ -58,21 +58,14 @@ fn same(labels: &[u32], covered: &[bool], j: usize, label: u32) -> bool {
     covered[j] && labels[j] == label
 }
 
-/// Chamfer distance (px, steps 1 and √2) from every covered pixel to the nearest pixel outside
-/// its own dot's outline — a pixel of another dot, uncovered, or beyond the image — and 0 outside
-/// the outlines. Touching dots are measured separately, so a hair piece flooded into its own
-/// territory next to a dot stays thin.
-pub(super) fn inside_distance(labels: &[u32], covered: &[bool], width: usize) -> Vec<f32> {
+const SQRT2: f32 = std::f32::consts::SQRT_2;
+
+/// Two-pass chamfer propagation (steps 1 and √2) over the pixels of each dot's outline.
+/// `dist` holds the starting distances; a pixel of dot `label` takes the smallest of its own
+/// value and, for each neighbour, `dist[neighbour] + step` when the neighbour is in the same
+/// outline, or `outside + step` when it is not (`outside` = `None` ignores such neighbours).
+fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], outside: Option<f32>) {
     let height = labels.len() / width.max(1);
-    let mut dist: Vec<f32> = (0..labels.len())
-        .map(|i| {
-            if covered[i] && labels[i] != 0 {
-                f32::INFINITY
-            } else {
-                0.0
-            }
-        })
-        .collect();
     let forward = [
         (-1isize, 0isize, 1.0f32),
         (-1, -1, SQRT2),
@@ -85,43 +78,58 @@ pub(super) fn inside_distance(labels: &[u32], covered: &[bool], width: usize) ->
         (0, 1, 1.0),
         (-1, 1, SQRT2),
     ];
-    let relax = |x: usize, y: usize, steps: &[(isize, isize, f32)], dist: &mut Vec<f32>| {
+    let mut relax = |x: usize, y: usize, steps: &[(isize, isize, f32)]| {
         let i = y * width + x;
-        if dist[i] == 0.0 {
+        let label = labels[i];
+        if label == 0 || !covered[i] {
             return;
         }
-        let label = labels[i];
         let mut best = dist[i];
         for &(dx, dy, step) in steps {
             let (nx, ny) = (x as isize + dx, y as isize + dy);
-            let candidate = if nx < 0 || ny < 0 || nx as usize >= width || ny as usize >= height {
-                step
+            let inside = nx >= 0 && ny >= 0 && (nx as usize) < width && (ny as usize) < height;
+            let j = if inside {
+                ny as usize * width + nx as usize
             } else {
-                let j = ny as usize * width + nx as usize;
-                if same(labels, covered, j, label) {
-                    dist[j] + step
-                } else {
-                    step
-                }
+                0
             };
-            best = best.min(candidate);
+            if inside && same(labels, covered, j, label) {
+                best = best.min(dist[j] + step);
+            } else if let Some(o) = outside {
+                best = best.min(o + step);
+            }
         }
         dist[i] = best;
     };
     for y in 0..height {
         for x in 0..width {
-            relax(x, y, &forward, &mut dist);
+            relax(x, y, &forward);
         }
     }
     for y in (0..height).rev() {
         for x in (0..width).rev() {
-            relax(x, y, &backward, &mut dist);
+            relax(x, y, &backward);
         }
     }
-    dist
 }
 
-const SQRT2: f32 = std::f32::consts::SQRT_2;
+/// Chamfer distance (px) from every covered pixel to the nearest pixel outside its own dot's
+/// outline — a pixel of another dot, uncovered, or beyond the image — and 0 outside the
+/// outlines. Touching dots are measured separately, so a hair piece flooded into its own
+/// territory next to a dot stays thin.
+pub(super) fn inside_distance(labels: &[u32], covered: &[bool], width: usize) -> Vec<f32> {
+    let mut dist: Vec<f32> = (0..labels.len())
+        .map(|i| {
+            if covered[i] && labels[i] != 0 {
+                f32::INFINITY
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    chamfer(labels, covered, width, &mut dist, Some(0.0));
+    dist
+}
 
 /// Morphological opening of each dot's outline by a disc of `radius[label − 1]` px: keeps the
 /// covered pixels within that radius of a pixel lying deeper than it inside the outline
@@ -134,60 +142,20 @@ pub(super) fn open(
     radius: &[f32],
     width: usize,
 ) -> Vec<bool> {
-    let height = labels.len() / width.max(1);
+    let member = |i: usize| covered[i] && labels[i] != 0;
     // Distance (px) to the eroded outline, propagated within each dot.
     let mut to_core: Vec<f32> = (0..labels.len())
         .map(|i| {
-            if covered[i] && labels[i] != 0 && inside[i] > radius[labels[i] as usize - 1] {
+            if member(i) && inside[i] > radius[labels[i] as usize - 1] {
                 0.0
             } else {
                 f32::INFINITY
             }
         })
         .collect();
-    let forward = [
-        (-1isize, 0isize, 1.0f32),
-        (-1, -1, SQRT2),
-        (0, -1, 1.0),
-        (1, -1, SQRT2),
-    ];
-    let backward = [
-        (1isize, 0isize, 1.0f32),
-        (1, 1, SQRT2),
-        (0, 1, 1.0),
-        (-1, 1, SQRT2),
-    ];
-    let relax = |x: usize, y: usize, steps: &[(isize, isize, f32)], to_core: &mut Vec<f32>| {
-        let i = y * width + x;
-        let label = labels[i];
-        if label == 0 || !covered[i] {
-            return;
-        }
-        let mut best = to_core[i];
-        for &(dx, dy, step) in steps {
-            let (nx, ny) = (x as isize + dx, y as isize + dy);
-            if nx < 0 || ny < 0 || nx as usize >= width || ny as usize >= height {
-                continue;
-            }
-            let j = ny as usize * width + nx as usize;
-            if same(labels, covered, j, label) {
-                best = best.min(to_core[j] + step);
-            }
-        }
-        to_core[i] = best;
-    };
-    for y in 0..height {
-        for x in 0..width {
-            relax(x, y, &forward, &mut to_core);
-        }
-    }
-    for y in (0..height).rev() {
-        for x in (0..width).rev() {
-            relax(x, y, &backward, &mut to_core);
-        }
-    }
+    chamfer(labels, covered, width, &mut to_core, None);
     (0..labels.len())
-        .map(|i| covered[i] && labels[i] != 0 && to_core[i] <= radius[labels[i] as usize - 1] + 0.5)
+        .map(|i| member(i) && to_core[i] <= radius[labels[i] as usize - 1] + 0.5)
         .collect()
 }
 
