@@ -131,18 +131,19 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
         if show_progress {
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             let density = session
+                .metrics
                 .density_per_cm2
                 .map(|d| format!(", {d} dots/cm²"))
                 .unwrap_or_default();
             eprintln!(
                 "smptrack: [{n}/{total}] {}: {} dots{density}, coverage {}%",
-                session.photo, session.dot_count, session.coverage_pct
+                session.context.photo, session.metrics.dot_count, session.metrics.coverage_pct
             );
         }
     })?;
     for session in &report.sessions {
         for w in &session.warnings {
-            eprintln!("smptrack: warning: {}: {w}", session.photo);
+            eprintln!("smptrack: warning: {}: {w}", session.context.photo);
         }
     }
     let json = report.to_json();

@@ -1,17 +1,19 @@
 //! Per-session numbers from a [`Measurement`]: count, density, coverage, size, lightness,
 //! darkness. Unrounded; the report rounds them.
 
+use serde::Serialize;
+
 use crate::color::lightness_from_luminance;
 use crate::flatten::quantile;
 use crate::measure::Measurement;
 
-/// The numbers reported for one session.
-#[derive(Clone, Debug, PartialEq)]
+/// The numbers reported for one session, in the order the report prints them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SessionMetrics {
-    /// Dots whose centre lies in the region.
-    pub dot_count: u64,
     /// Region area (cm²), when the scale is known.
     pub region_area_cm2: Option<f64>,
+    /// Dots whose centre lies in the region.
+    pub dot_count: u64,
     /// Dots per cm², when the scale is known.
     pub density_per_cm2: Option<f64>,
     /// Percent (0–100) of region pixels inside a dot's half-maximum outline.
@@ -22,11 +24,11 @@ pub struct SessionMetrics {
     pub mean_dot_diameter_px: Option<f64>,
     /// Mean dot diameter (mm); `None` without dots or scale.
     pub mean_dot_diameter_mm: Option<f64>,
-    /// Median CIELAB L* of the dots' cores; `None` without dots.
+    /// Median CIELAB L* (D65) of the dots' cores; `None` without dots.
     pub pigment_lightness: Option<f64>,
-    /// Median CIELAB L* of the skin around the dots (of the region's skin without dots).
+    /// Median CIELAB L* (D65) of the skin around the dots (of the region's skin without dots).
     pub skin_lightness: Option<f64>,
-    /// Median over dots of 1 − Y_core / Y_skin (0..1); `None` without dots.
+    /// Median over dots of 1 − Y_core / Y_skin (linear light, 0..1); `None` without dots.
     pub darkness: Option<f64>,
 }
 

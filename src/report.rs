@@ -53,41 +53,17 @@ pub struct ImageSize {
     pub height: u32,
 }
 
-/// One session's entry. Units: px, mm, cm², percent, CIELAB L*, darkness 0..1.
+/// One session's entry: what the session is, its numbers (rounded), cautions and change. The
+/// JSON is flat: `photo`, `label`, `date`, `image`, `region`, `px_per_mm`, then the numbers of
+/// [`SessionMetrics`] (px, mm, cm², percent, CIELAB L*, darkness 0..1), `warnings`, `change`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SessionReport {
-    /// The photo path as given.
-    pub photo: String,
-    /// Session label from the manifest.
-    pub label: Option<String>,
-    /// Manifest date, else EXIF DateTimeOriginal (ISO 8601), else null.
-    pub date: Option<String>,
-    /// Image size as displayed (px).
-    pub image: ImageSize,
-    /// Region measured (px).
-    pub region: Region,
-    /// Scale (px/mm), if known.
-    pub px_per_mm: Option<f64>,
-    /// Region area (cm²), if the scale is known.
-    pub region_area_cm2: Option<f64>,
-    /// Dots whose centre lies in the region.
-    pub dot_count: u64,
-    /// Dots per cm², if the scale is known.
-    pub density_per_cm2: Option<f64>,
-    /// Percent of region pixels covered by pigment (0–100).
-    pub coverage_pct: f64,
-    /// Percent of region pixels set aside as hair or stubble (0–100); not part of coverage.
-    pub hair_coverage_pct: f64,
-    /// Mean dot diameter (px).
-    pub mean_dot_diameter_px: Option<f64>,
-    /// Mean dot diameter (mm), if the scale is known.
-    pub mean_dot_diameter_mm: Option<f64>,
-    /// Median CIELAB L* (D65) of the dot cores.
-    pub pigment_lightness: Option<f64>,
-    /// Median CIELAB L* (D65) of the skin around the dots.
-    pub skin_lightness: Option<f64>,
-    /// Median over dots of 1 − Y_core / Y_skin (linear light, 0..1).
-    pub darkness: Option<f64>,
+    /// The photo, date, size, region and scale.
+    #[serde(flatten)]
+    pub context: SessionContext,
+    /// The numbers, rounded to [`precision`].
+    #[serde(flatten)]
+    pub metrics: SessionMetrics,
     /// Cautions about this session's numbers.
     pub warnings: Vec<String>,
     /// Difference from the previous session; null for the first.
@@ -147,36 +123,26 @@ fn round_opt(value: Option<f64>, decimals: i32) -> Option<f64> {
 }
 
 /// What a session is, apart from its measured numbers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SessionContext {
     /// Photo path as given.
     pub photo: String,
     /// Label, if any.
     pub label: Option<String>,
-    /// Date (manifest date or EXIF DateTimeOriginal), if any.
+    /// Manifest date, else EXIF DateTimeOriginal (ISO 8601), else null.
     pub date: Option<String>,
-    /// Displayed image size.
+    /// Displayed image size (px, after EXIF orientation).
     pub image: ImageSize,
-    /// Region measured.
+    /// Region measured (px).
     pub region: Region,
     /// Scale (px/mm), if known.
     pub px_per_mm: Option<f64>,
 }
 
-/// Builds a session's report entry (rounded, without `change`).
-pub fn session_report(
-    context: SessionContext,
-    metrics: &SessionMetrics,
-    warnings: Vec<String>,
-) -> SessionReport {
+/// `metrics` rounded to the precision each quantity carries ([`precision`]).
+pub fn rounded(metrics: &SessionMetrics) -> SessionMetrics {
     use precision::*;
-    SessionReport {
-        photo: context.photo,
-        label: context.label,
-        date: context.date,
-        image: context.image,
-        region: context.region,
-        px_per_mm: round_opt(context.px_per_mm, PX_PER_MM),
+    SessionMetrics {
         region_area_cm2: round_opt(metrics.region_area_cm2, AREA_CM2),
         dot_count: metrics.dot_count,
         density_per_cm2: round_opt(metrics.density_per_cm2, DENSITY),
@@ -187,6 +153,19 @@ pub fn session_report(
         pigment_lightness: round_opt(metrics.pigment_lightness, LIGHTNESS),
         skin_lightness: round_opt(metrics.skin_lightness, LIGHTNESS),
         darkness: round_opt(metrics.darkness, DARKNESS),
+    }
+}
+
+/// Builds a session's report entry (rounded, without `change`).
+pub fn session_report(
+    mut context: SessionContext,
+    metrics: &SessionMetrics,
+    warnings: Vec<String>,
+) -> SessionReport {
+    context.px_per_mm = round_opt(context.px_per_mm, precision::PX_PER_MM);
+    SessionReport {
+        context,
+        metrics: rounded(metrics),
         warnings,
         change: None,
     }
@@ -195,14 +174,18 @@ pub fn session_report(
 /// The change from `previous` to `current`, from their rounded values.
 pub fn change_between(previous: &SessionReport, current: &SessionReport) -> Change {
     use precision::*;
+    let (before, now) = (&previous.metrics, &current.metrics);
     let diff =
         |a: Option<f64>, b: Option<f64>, decimals| a.zip(b).map(|(a, b)| round_to(b - a, decimals));
     Change {
-        dot_count: current.dot_count as i64 - previous.dot_count as i64,
-        density_per_cm2: diff(previous.density_per_cm2, current.density_per_cm2, DENSITY),
-        coverage_pct: round_to(current.coverage_pct - previous.coverage_pct, COVERAGE_PCT),
-        darkness: diff(previous.darkness, current.darkness, DARKNESS),
-        days: days_between(previous.date.as_deref(), current.date.as_deref()),
+        dot_count: now.dot_count as i64 - before.dot_count as i64,
+        density_per_cm2: diff(before.density_per_cm2, now.density_per_cm2, DENSITY),
+        coverage_pct: round_to(now.coverage_pct - before.coverage_pct, COVERAGE_PCT),
+        darkness: diff(before.darkness, now.darkness, DARKNESS),
+        days: days_between(
+            previous.context.date.as_deref(),
+            current.context.date.as_deref(),
+        ),
     }
 }
 

@@ -349,14 +349,15 @@ fn a_four_session_series_through_a_manifest_tracks_density_and_fade() {
         |_, _| {},
     )
     .unwrap();
-    let s = &report.sessions;
+    let s: Vec<&SessionMetrics> = report.sessions.iter().map(|r| &r.metrics).collect();
     let summary: String = s
         .iter()
         .zip(&truths)
-        .map(|(m, t)| {
+        .zip(&report.sessions)
+        .map(|((m, t), r)| {
             format!(
                 "{}: count {} (true {}), density {:?} (true {:.1}), darkness {:?} (true {:.3})\n",
-                m.label.as_deref().unwrap_or(""),
+                r.context.label.as_deref().unwrap_or(""),
                 m.dot_count,
                 t.dot_count,
                 m.density_per_cm2,
@@ -383,5 +384,5 @@ fn a_four_session_series_through_a_manifest_tracks_density_and_fade() {
         let err = (m.density_per_cm2.unwrap() - t.density_per_cm2).abs() / t.density_per_cm2;
         assert!(err <= 0.12, "density off by {:.1}%\n{summary}", 100.0 * err);
     }
-    assert_eq!(s[3].change.as_ref().unwrap().days, Some(185));
+    assert_eq!(report.sessions[3].change.as_ref().unwrap().days, Some(185));
 }
