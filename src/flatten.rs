@@ -19,6 +19,10 @@ pub const FIRST_PASS_QUANTILE: f32 = 0.70;
 /// on a normally exposed photo (≈ 0.01–0.03).
 pub const SKIN_EXCLUDE_DARKNESS: f32 = 0.08;
 
+/// Blur (px) of the copy on which the second pass tells skin from pigment: it averages pixel
+/// noise down by ≈ 4× while leaving dots (≥ 3 px across) well below the skin.
+pub const EXCLUDE_DENOISE_PX: f32 = 1.5;
+
 /// A block whose second pass keeps fewer than this fraction of its pixels as skin takes its value
 /// from its neighbours instead (it is mostly pigment or hair).
 pub const MIN_SKIN_FRACTION: f32 = 0.2;
@@ -62,11 +66,17 @@ impl SkinField {
         field.smooth();
         // Second pass: the median of the pixels the first pass calls skin.
         let first = field.clone();
+        // Skin or pigment is decided on a denoised copy: on dark or underexposed skin the pixel
+        // noise exceeds the exclusion, and deciding on raw pixels would cut the skin's own
+        // lower tail and bias S upwards. The median is still taken over the raw values.
+        let calm = y.gaussian_blur(EXCLUDE_DENOISE_PX);
         let refined = field.per_block(y, |pixels, coords| {
             let kept: Vec<f32> = pixels
                 .iter()
                 .zip(coords)
-                .filter(|(v, (x, yy))| **v > first.at(*x, *yy) * (1.0 - SKIN_EXCLUDE_DARKNESS))
+                .filter(|(_, (x, yy))| {
+                    calm.get(*x, *yy) > first.at(*x, *yy) * (1.0 - SKIN_EXCLUDE_DARKNESS)
+                })
                 .map(|(v, _)| *v)
                 .collect();
             if (kept.len() as f32) < MIN_SKIN_FRACTION * pixels.len() as f32 {

@@ -208,6 +208,14 @@ pub fn measure(
             ));
         }
     }
+    if map.noise_floor > dots::FAINTEST_PIGMENT_SMOOTHED {
+        warnings.push(format!(
+            "the photo is too noisy (dark or underexposed) for faint pigment: dots lighter than \
+             darkness {:.2} cannot be told from noise, so faint dots may be missed or noise \
+             counted; photograph with more light",
+            map.noise_floor / 0.63
+        ));
+    }
     if clipped_fraction > MAX_CLIPPED_FRACTION {
         warnings.push(format!(
             "{:.1}% of the region is overexposed (clipped): darkness and lightness there cannot \
