@@ -49,6 +49,10 @@ pub const CONTEXT_MARGIN_DIAMETERS: f64 = 3.0;
 pub const MIN_RELIABLE_DOT_PX: f64 = 4.0;
 /// A region with more than this fraction of clipped pixels gets an exposure warning.
 pub const MAX_CLIPPED_FRACTION: f64 = 0.01;
+/// Median skin luminance (linear, 0..1) below which the photo is underexposed: the darkest skin
+/// (type VI, sRGB ≈ 70,48,38) properly lit is Y ≈ 0.035; below Y = 0.02 (sRGB ≈ 38) 8-bit
+/// shadows and sensor noise swamp faint pigment.
+pub const UNDEREXPOSED_SKIN_LUMINANCE: f64 = 0.02;
 /// A region fewer dot diameters across than this gets a warning that density is uncertain.
 pub const MIN_REGION_DIAMETERS: f64 = 10.0;
 
@@ -208,12 +212,12 @@ pub fn measure(
             ));
         }
     }
-    if map.noise_floor > dots::FAINTEST_PIGMENT_SMOOTHED {
+    let skin_luminance = f64::from(skin.median());
+    if skin_luminance < UNDEREXPOSED_SKIN_LUMINANCE {
         warnings.push(format!(
-            "the photo is too noisy (dark or underexposed) for faint pigment: dots lighter than \
-             darkness {:.2} cannot be told from noise, so faint dots may be missed or noise \
-             counted; photograph with more light",
-            map.noise_floor / 0.63
+            "the photo is underexposed (skin at L* {:.0}): counts, coverage and darkness are \
+             unreliable; photograph with more light",
+            crate::color::lightness_from_luminance(skin_luminance as f32)
         ));
     }
     if clipped_fraction > MAX_CLIPPED_FRACTION {
@@ -238,7 +242,7 @@ pub fn measure(
         hair_px,
         region_px,
         dot_scale_px: dot_scale,
-        skin_luminance: f64::from(skin.median()),
+        skin_luminance,
         clipped_fraction,
         ridges_rejected: map.ridges.len(),
         warnings,

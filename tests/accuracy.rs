@@ -309,6 +309,26 @@ fn too_few_pixels_per_dot_gives_a_warning_not_a_silent_number() {
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
 }
 
+#[test]
+fn an_underexposed_photo_gets_a_warning_and_dark_skin_does_not() {
+    let camera = Camera::new(400, 300, 25.0);
+    let mut scene = Scene::typical(&camera, 6, &DotParams::healed(), 5);
+    let region = Region::whole(400, 300);
+    let (_, m) = measure_image(&render(&scene, &camera), region, 25.0);
+    assert!(
+        m.warnings.is_empty(),
+        "type VI skin, normal light: {:?}",
+        m.warnings
+    );
+    scene.lighting.exposure *= 0.15;
+    let (_, m) = measure_image(&render(&scene, &camera), region, 25.0);
+    assert!(
+        m.warnings.iter().any(|w| w.contains("underexposed")),
+        "{:?}",
+        m.warnings
+    );
+}
+
 /// Layout, density, touch-up and a faded follow-up, each framed differently (shifted, rotated,
 /// one zoomed with its own scale), measured through a manifest with a region per photo.
 #[test]

@@ -54,9 +54,6 @@ impl NoiseMap {
     }
 }
 
-/// The noise floor is taken at this quantile of the blocks: the noisiest tenth of the photo.
-const NOISY_QUANTILE: f32 = 0.9;
-
 /// A blob candidate: position (px), scale-normalised response, diameter (px) of its scale.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Candidate {
@@ -71,13 +68,8 @@ pub(super) struct Candidate {
 /// Blob candidates of darkness plane `d` around the typical dot diameter `diameter_px`, with
 /// smoothed darkness at least [`MIN_PEAK_DARKNESS`] and [`PEAK_NOISE_SIGMAS`] times the local
 /// noise of that smoothing; `flood` is `d` lightly smoothed.
-///
-/// Also returns the noise floor: the darkness a dot of the typical size must reach to stand
-/// [`PEAK_NOISE_SIGMAS`] above the noise in the noisiest tenth of the photo (0..1, smoothed at
-/// that size): a dark corner is enough to spoil a count.
-pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> (Vec<Candidate>, f32) {
+pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> Vec<Candidate> {
     let mut candidates = Vec::new();
-    let mut noise_floor = 0.0;
     let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
     for factor in BLOB_SCALES {
         let scale_d = diameter_px * factor;
@@ -85,9 +77,6 @@ pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> (Vec<Candida
         let smoothed = d.gaussian_blur(sigma);
         let response = scaled_laplacian(&smoothed, sigma);
         let noise = NoiseMap::new(&smoothed, block);
-        if factor == 1.0 {
-            noise_floor = PEAK_NOISE_SIGMAS * quantile(&mut noise.sigma.clone(), NOISY_QUANTILE);
-        }
         let step = sigma.round().max(1.0) as usize;
         for (x, y, r) in local_maxima(&response, 0.0) {
             let threshold = MIN_PEAK_DARKNESS.max(PEAK_NOISE_SIGMAS * noise.at(x, y));
@@ -106,10 +95,7 @@ pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> (Vec<Candida
             });
         }
     }
-    (
-        suppress(candidates, d.width, d.height, diameter_px),
-        noise_floor,
-    )
+    suppress(candidates, d.width, d.height, diameter_px)
 }
 
 /// −σ²∇²p: the scale-normalised Laplacian of an already smoothed plane (positive on dark blobs).

@@ -36,10 +36,6 @@ pub const MIN_PEAK_DARKNESS: f32 = 0.12;
 /// A centre must also stand this many noise standard deviations (of darkness on skin, smoothed
 /// at the candidate's scale, measured locally) above the skin.
 pub const PEAK_NOISE_SIGMAS: f32 = 5.0;
-/// The faintest pigment worth finding (darkness 0.3 at the core, a light first session) as seen
-/// smoothed at its own size (≈ 63% of the core): when the noise floor is above this, faint dots
-/// cannot be told from noise and the session gets a warning instead of a confident count.
-pub const FAINTEST_PIGMENT_SMOOTHED: f32 = 0.3 * 0.63;
 /// Side of the blocks over which noise is measured, in typical dot diameters.
 pub const NOISE_BLOCK_DIAMETERS: f32 = 8.0;
 /// A candidate within this many of a stronger dot's diameters is part of that dot: touching
@@ -133,9 +129,6 @@ pub struct DotMap {
     pub peak_threshold: f32,
     /// Pixels where candidates were rejected as ridges or thin pieces (hairs, stubble).
     pub ridges: Vec<(usize, usize)>,
-    /// Darkness (0..1, smoothed at the typical dot size) a dot must reach to stand out of the
-    /// noise in a typical part of the photo; see [`FAINTEST_PIGMENT_SMOOTHED`].
-    pub noise_floor: f32,
 }
 
 /// Finds the dots in the darkness plane `d` (1 − Y/S) given an estimated typical dot diameter
@@ -145,7 +138,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     let width = d.width;
     let threshold = MIN_PEAK_DARKNESS;
     let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
-    let (peaks, noise_floor) = blobs::detect(d, &flood, diameter_px);
+    let peaks = blobs::detect(d, &flood, diameter_px);
     let mut ridges = Vec::new();
     let n = peaks.len();
 
@@ -309,7 +302,6 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         hair,
         peak_threshold: threshold,
         ridges,
-        noise_floor,
     }
 }
 
