@@ -34,6 +34,17 @@ fn main() {
             }
         }
     }
+    if std::env::var("DIAMETERS").is_ok() {
+        let mut ds: Vec<(f64, f64, f64)> = m
+            .dots
+            .iter()
+            .map(|d| (d.x, d.y, d.diameter_px / ppm))
+            .collect();
+        ds.sort_by(|a, b| a.2.total_cmp(&b.2));
+        for (x, y, mm) in ds {
+            println!("dot at {x:.0},{y:.0}: {mm:.3} mm");
+        }
+    }
     println!(
         "{} dots, scale {:.1} px, warnings {:?}",
         m.dots.len(),
