@@ -41,6 +41,10 @@ pub const NOISE_BLOCK_DIAMETERS: f32 = 8.0;
 /// A candidate within this many of a stronger dot's diameters is part of that dot: touching
 /// dots have centres about one diameter apart.
 pub const NMS_RADIUS_DIAMETERS: f32 = 0.5;
+/// A candidate within a larger dot's radius but outside its own is a separate dot (overlapping
+/// the larger one's edge) when darkness between the two centres falls below this fraction of
+/// the lighter centre.
+pub const SADDLE_RATIO: f32 = 0.9;
 /// A candidate whose Hessian eigenvalue ratio (weaker / stronger curvature) is below this sits on
 /// a ridge — a hair, or a dot that a hair crosses — and does not count towards the typical dot
 /// width. A dot of aspect 1.5 gives ≈ 0.45; a hair ≈ 0.
@@ -49,9 +53,10 @@ pub const MIN_BLOB_EIGEN_RATIO: f32 = 0.2;
 /// quarter of its diameter: a real dot is darkest at its core, while the centre of a cluster of
 /// touching dots (which a large blob scale also answers to) lies between them.
 pub const CENTRE_FILL_RATIO: f32 = 0.85;
-/// A territory whose inscribed radius is below this fraction of the typical (median) dot's is a
-/// hair or stubble piece: a hair is 0.04–0.14 mm wide, a dot 0.25–1.2 mm, and dots in one photo
-/// vary in size by about 2× at most.
+/// Without a scale, a territory whose inscribed radius is below this fraction of the typical
+/// (median) dot's is a hair or stubble piece: a hair is 0.04–0.14 mm wide, a dot 0.25–1.2 mm.
+/// (With a scale, round pieces are judged by [`HAIR_HALF_WIDTH_MM`] alone: dot sizes in one
+/// photo can vary by more than the 2× this ratio assumes.)
 pub const MIN_HALF_WIDTH_RATIO: f32 = 0.5;
 /// The same for a candidate on a ridge (see [`MIN_BLOB_EIGEN_RATIO`]): the curvature already
 /// says "hair", so its territory must be nearly as wide as a typical dot to count — which a dot
@@ -170,7 +175,15 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
     let inside = outline::inside_distance(&labels, &outlined, width);
-    let mut half_width = vec![0f32; n];
+    let networks = outline::networks(&outlined, width);
+    // A dot's half-width: the fattest point of its own territory, or the depth of its centre in
+    // the dark structure as a whole — a small dot overlapping a larger one's edge loses most of
+    // its territory to the watershed but still sits deep in pigment, while a hair is thin
+    // either way.
+    let mut half_width: Vec<f32> = peaks
+        .iter()
+        .map(|c| networks.inside[c.y * width + c.x] - 0.5)
+        .collect();
     for (i, &l) in labels.iter().enumerate() {
         if outlined[i] {
             let k = l as usize - 1;
@@ -192,7 +205,6 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // Whole networks of dark pixels whose fattest point is thinner than a typical dot, yet which
     // spread far beyond that inscribed disc, are hair however the watershed split them: a chain
     // of short stubble pieces can look compact piece by piece.
-    let networks = outline::networks(&outlined, width);
     // With a scale the limit is physical (hair of any clump is thinner than an impression),
     // and holds even where there are no dots to compare with; without one, the typical dot.
     let network_limit = if never_hair.is_finite() {
@@ -219,12 +231,16 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
             if hair {
                 return false;
             }
-            let ratio = if c.ridge {
-                MIN_RIDGE_HALF_WIDTH_RATIO
+            if c.ridge {
+                *w >= always_hair
+                    && (*w >= never_hair || *w >= MIN_RIDGE_HALF_WIDTH_RATIO * typical)
+            } else if px_per_mm.is_some() {
+                // A round blob wider than any hair is a dot, however small beside the others
+                // (fresh touch-ups sit beside blown-out dots twice their size and more).
+                *w >= always_hair
             } else {
-                MIN_HALF_WIDTH_RATIO
-            };
-            *w > 0.0 && *w >= always_hair && (*w >= never_hair || *w >= ratio * typical)
+                *w > 0.0 && *w >= MIN_HALF_WIDTH_RATIO * typical
+            }
         })
         .collect();
     let radii: Vec<f32> = half_width

@@ -180,6 +180,8 @@ pub(super) fn elongation(m: &[f64; 6]) -> f32 {
 pub(super) struct Networks {
     pub id: Vec<u32>,
     pub size: Vec<(u32, f32)>,
+    /// Per pixel: distance (px) to the nearest pixel outside every outline.
+    pub inside: Vec<f32>,
 }
 
 /// Finds the networks of `mask` (`width` px per row) and how fat each is at its fattest point.
@@ -214,5 +216,5 @@ pub(super) fn networks(mask: &[bool], width: usize) -> Networks {
         }
         size.push((area, fattest));
     }
-    Networks { id, size }
+    Networks { id, size, inside }
 }
