@@ -176,22 +176,24 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
     let inside = outline::inside_distance(&labels, &outlined, width);
     let networks = outline::networks(&outlined, width);
-    // A dot's half-width: the fattest point of its own territory, or the depth of its centre in
-    // the dark structure as a whole — a small dot overlapping a larger one's edge loses most of
-    // its territory to the watershed but still sits deep in pigment, while a hair is thin
-    // either way.
-    let mut half_width: Vec<f32> = peaks
-        .iter()
-        .map(|c| networks.inside[c.y * width + c.x] - 0.5)
-        .collect();
+    // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
+    let mut own_width = vec![0f32; n];
     for (i, &l) in labels.iter().enumerate() {
         if outlined[i] {
             let k = l as usize - 1;
-            half_width[k] = half_width[k].max(inside[i] - 0.5);
+            own_width[k] = own_width[k].max(inside[i] - 0.5);
         }
     }
+    // For telling dots from hairs, also the depth of the centre in the dark structure as a
+    // whole: a small dot overlapping a larger one's edge loses most of its territory to the
+    // watershed but still sits deep in pigment, while a hair is thin either way.
+    let half_width: Vec<f32> = peaks
+        .iter()
+        .zip(&own_width)
+        .map(|(c, own)| own.max(networks.inside[c.y * width + c.x] - 0.5))
+        .collect();
     // The typical dot: round candidates only (hair pieces must not set the standard).
-    let mut widths: Vec<f32> = half_width
+    let mut widths: Vec<f32> = own_width
         .iter()
         .zip(&peaks)
         .filter(|(w, c)| **w > 0.0 && !c.ridge)
@@ -243,7 +245,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
             }
         })
         .collect();
-    let radii: Vec<f32> = half_width
+    let radii: Vec<f32> = own_width
         .iter()
         .map(|w| OPENING_RADIUS_FRACTION * w)
         .collect();
@@ -271,7 +273,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         weighted[k][2] += w;
     }
     for k in 0..n {
-        let disc = std::f64::consts::PI * f64::from(half_width[k] + 0.5).powi(2);
+        let disc = std::f64::consts::PI * f64::from(own_width[k] + 0.5).powi(2);
         if keep[k]
             && half_width[k] < never_hair
             && (outline::elongation(&moments[k]) > MAX_ELONGATION
