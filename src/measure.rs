@@ -13,7 +13,8 @@ use crate::flatten::{quantile, SkinField};
 use crate::plane::{for_each_in_ring, Plane};
 use crate::region::Region;
 
-/// Smallest physical dot diameter we look for (mm): healed fine impressions.
+/// Smallest physical dot diameter we look for (mm): healed fine impressions. With a scale, a
+/// piece whose outline is smaller than this is not counted as a dot.
 pub const MIN_DOT_MM: f64 = 0.1;
 /// Largest physical dot diameter we look for (mm): blown-out impressions with halo.
 pub const MAX_DOT_MM: f64 = 1.5;

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::{
     BLOB_SCALES, BLOB_SIGMA_DIAMETERS, CENTRE_FILL_RATIO, MIN_BLOB_EIGEN_RATIO, MIN_PEAK_DARKNESS,
-    NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS, SADDLE_RATIO,
+    NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS,
 };
 use crate::flatten::quantile;
 use crate::plane::{for_each_in_ring, Plane};
@@ -95,7 +95,7 @@ pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> Vec<Candidat
             });
         }
     }
-    suppress(flood, candidates, d.width, d.height, diameter_px)
+    suppress(candidates, d.width, d.height, diameter_px)
 }
 
 /// −σ²∇²p: the scale-normalised Laplacian of an already smoothed plane (positive on dark blobs).
@@ -121,9 +121,8 @@ fn scaled_laplacian(p: &Plane, sigma: f32) -> Plane {
 }
 
 /// Strongest first, drops candidates within [`NMS_RADIUS_DIAMETERS`] of a kept dot's diameter
-/// (or their own), unless a dip on `flood` shows a smaller dot overlapping a larger one's edge. Deterministic: ties break on position.
+/// (or their own). Deterministic: ties break on position.
 pub(super) fn suppress(
-    flood: &Plane,
     mut candidates: Vec<Candidate>,
     width: usize,
     height: usize,
@@ -150,13 +149,7 @@ pub(super) fn suppress(
                     let dist2 = (c.x as f32 - other.x as f32).powi(2)
                         + (c.y as f32 - other.y as f32).powi(2);
                     let radius = NMS_RADIUS_DIAMETERS * other.diameter.max(c.diameter);
-                    let own = NMS_RADIUS_DIAMETERS * other.diameter.min(c.diameter);
-                    // Inside the larger one's radius but outside the smaller one's: a small dot
-                    // overlapping a big one's edge is its own dot if darkness dips between them.
-                    let separate = dist2 >= own * own
-                        && min_along(flood, (c.x, c.y), (other.x, other.y))
-                            < SADDLE_RATIO * flood.get(c.x, c.y).min(flood.get(other.x, other.y));
-                    if dist2 < radius * radius && !separate {
+                    if dist2 < radius * radius {
                         continue 'next;
                     }
                 }
@@ -228,20 +221,6 @@ fn blob_ratio(p: &Plane, x: usize, y: usize, step: usize) -> f32 {
         return 0.0;
     }
     weak / strong
-}
-
-/// Minimum of `p` sampled at 1-px steps on the segment from `a` to `b` (nearest pixel).
-fn min_along(p: &Plane, a: (usize, usize), b: (usize, usize)) -> f32 {
-    let (dx, dy) = (b.0 as f32 - a.0 as f32, b.1 as f32 - a.1 as f32);
-    let steps = dx.abs().max(dy.abs()).ceil().max(1.0) as usize;
-    (0..=steps)
-        .map(|i| {
-            let t = i as f32 / steps as f32;
-            let x = (a.0 as f32 + t * dx).round() as usize;
-            let y = (a.1 as f32 + t * dy).round() as usize;
-            p.get(x, y)
-        })
-        .fold(f32::INFINITY, f32::min)
 }
 
 /// Largest value of `p` over the disc of `radius` px around (x, y).

@@ -41,10 +41,6 @@ pub const NOISE_BLOCK_DIAMETERS: f32 = 8.0;
 /// A candidate within this many of a stronger dot's diameters is part of that dot: touching
 /// dots have centres about one diameter apart.
 pub const NMS_RADIUS_DIAMETERS: f32 = 0.5;
-/// A candidate within a larger dot's radius but outside its own is a separate dot (overlapping
-/// the larger one's edge) when darkness between the two centres falls below this fraction of
-/// the lighter centre.
-pub const SADDLE_RATIO: f32 = 0.9;
 /// A candidate whose Hessian eigenvalue ratio (weaker / stronger curvature) is below this sits on
 /// a ridge — a hair, or a dot that a hair crosses — and does not count towards the typical dot
 /// width. A dot of aspect 1.5 gives ≈ 0.45; a hair ≈ 0.
@@ -251,6 +247,9 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .collect();
     let opened = outline::open(&labels, &outlined, &inside, &radii, width);
 
+    let min_dot_area = px_per_mm.map_or(0.0, |s| {
+        std::f64::consts::PI * (0.5 * crate::measure::MIN_DOT_MM * f64::from(s)).powi(2)
+    });
     // Area, centroid and shape of what remains, in raster order (deterministic sums).
     let mut moments = vec![[0f64; 6]; n];
     let mut weighted = vec![[0f64; 3]; n];
@@ -273,6 +272,11 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         weighted[k][2] += w;
     }
     for k in 0..n {
+        // With a scale, nothing under the smallest impression's size is a dot (pores, specks
+        // of hair lying in a dot's halo).
+        if keep[k] && moments[k][0] < min_dot_area {
+            keep[k] = false;
+        }
         let disc = std::f64::consts::PI * f64::from(own_width[k] + 0.5).powi(2);
         if keep[k]
             && half_width[k] < never_hair
