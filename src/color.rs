@@ -122,25 +122,27 @@ where
 
 /// Linear-light RGB (0..1 each) of the pixel at (`x`, `y`) of `image`; grey images give R=G=B.
 pub fn linear_rgb(image: &DynamicImage, x: u32, y: u32) -> [f32; 3] {
+    // Decodes the first three channels (RGB, RGBA) or repeats the first (grey, grey + alpha).
+    fn decode<T: Copy + Into<usize>>(channels: &[T], table: &[f32]) -> [f32; 3] {
+        match channels {
+            [r, g, b, ..] => [table[(*r).into()], table[(*g).into()], table[(*b).into()]],
+            [v, ..] => [table[(*v).into()]; 3],
+            [] => [0.0; 3],
+        }
+    }
+    let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
     match image {
-        DynamicImage::ImageRgb8(img) => img.get_pixel(x, y).0.map(|v| LINEAR_FROM_U8[v as usize]),
-        DynamicImage::ImageRgba8(img) => {
-            let p = img.get_pixel(x, y).0;
-            [p[0], p[1], p[2]].map(|v| LINEAR_FROM_U8[v as usize])
-        }
-        DynamicImage::ImageLuma8(img) => [LINEAR_FROM_U8[img.get_pixel(x, y).0[0] as usize]; 3],
-        DynamicImage::ImageLumaA8(img) => [LINEAR_FROM_U8[img.get_pixel(x, y).0[0] as usize]; 3],
-        DynamicImage::ImageRgb16(img) => img.get_pixel(x, y).0.map(|v| LINEAR_FROM_U16[v as usize]),
-        DynamicImage::ImageRgba16(img) => {
-            let p = img.get_pixel(x, y).0;
-            [p[0], p[1], p[2]].map(|v| LINEAR_FROM_U16[v as usize])
-        }
-        DynamicImage::ImageLuma16(img) => [LINEAR_FROM_U16[img.get_pixel(x, y).0[0] as usize]; 3],
-        DynamicImage::ImageLumaA16(img) => [LINEAR_FROM_U16[img.get_pixel(x, y).0[0] as usize]; 3],
+        DynamicImage::ImageRgb8(img) => decode(&img.get_pixel(x, y).0, u8s),
+        DynamicImage::ImageRgba8(img) => decode(&img.get_pixel(x, y).0, u8s),
+        DynamicImage::ImageLuma8(img) => decode(&img.get_pixel(x, y).0, u8s),
+        DynamicImage::ImageLumaA8(img) => decode(&img.get_pixel(x, y).0, u8s),
+        DynamicImage::ImageRgb16(img) => decode(&img.get_pixel(x, y).0, u16s),
+        DynamicImage::ImageRgba16(img) => decode(&img.get_pixel(x, y).0, u16s),
+        DynamicImage::ImageLuma16(img) => decode(&img.get_pixel(x, y).0, u16s),
+        DynamicImage::ImageLumaA16(img) => decode(&img.get_pixel(x, y).0, u16s),
         other => {
             use image::GenericImageView;
-            let p = other.get_pixel(x, y).0;
-            [p[0], p[1], p[2]].map(|v| LINEAR_FROM_U8[v as usize])
+            decode(&other.get_pixel(x, y).0, u8s)
         }
     }
 }

@@ -116,8 +116,6 @@ pub struct Measurement {
     pub skin_luminance: f64,
     /// Fraction of region pixels with a clipped channel (0..1).
     pub clipped_fraction: f64,
-    /// Dark ridge candidates (hairs, stubble) that were not counted.
-    pub ridges_rejected: usize,
     /// Human-readable cautions about this measurement.
     pub warnings: Vec<String>,
 }
@@ -245,7 +243,6 @@ pub fn measure(
         dot_scale_px: dot_scale,
         skin_luminance,
         clipped_fraction,
-        ridges_rejected: map.ridges.len(),
         warnings,
     })
 }

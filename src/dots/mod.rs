@@ -125,11 +125,6 @@ pub struct DotMap {
     pub covered: Vec<bool>,
     /// Per pixel: part of a thin dark structure set aside as hair or stubble.
     pub hair: Vec<bool>,
-    /// The lowest darkness a dot centre may have (smoothed at the dot's scale, 0..1); noisy
-    /// parts of the photo ask for more.
-    pub peak_threshold: f32,
-    /// Pixels where candidates were rejected as ridges or thin pieces (hairs, stubble).
-    pub ridges: Vec<(usize, usize)>,
 }
 
 /// Finds the dots in the darkness plane `d` (1 − Y/S) given an estimated typical dot diameter
@@ -137,10 +132,8 @@ pub struct DotMap {
 /// by physical width as well as by comparison with the other dots).
 pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap {
     let width = d.width;
-    let threshold = MIN_PEAK_DARKNESS;
     let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
     let peaks = blobs::detect(d, &flood, diameter_px);
-    let mut ridges = Vec::new();
     let n = peaks.len();
 
     // Territories on the lightly smoothed plane; half-maximum outlines on D with only a sub-pixel
@@ -162,7 +155,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .iter()
         .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
         .collect();
-    let mut labels = outline::watershed(&flood, &seeds, 0.5 * HALF_MAX * threshold);
+    let mut labels = outline::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
     let outlined: Vec<bool> = labels
         .iter()
         .zip(&fine.data)
@@ -285,9 +278,6 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         {
             keep[k] = false;
         }
-        if !keep[k] {
-            ridges.push((peaks[k].x, peaks[k].y));
-        }
     }
 
     let covered: Vec<bool> = (0..labels.len())
@@ -322,8 +312,6 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         labels,
         covered,
         hair,
-        peak_threshold: threshold,
-        ridges,
     }
 }
 
