@@ -77,6 +77,15 @@ fn main() {
             );
         }
     }
+    for &(x, y) in &truth.dot_centres_px {
+        if !m
+            .dots
+            .iter()
+            .any(|d| (x - d.x).hypot(y - d.y) < 0.5 * m.dot_scale_px)
+        {
+            println!("missed true dot at {x:.0},{y:.0}");
+        }
+    }
     let zoom = 2;
     let mut out = RgbImage::new(cw * zoom, ch * zoom);
     for (x, y, p) in out.enumerate_pixels_mut() {

@@ -16,19 +16,34 @@ fn main() {
         .image
         .crop_imm(region.x, region.y, region.width, region.height)
         .to_rgb8();
-    let scale = (900.0 / f64::from(region.width.max(region.height))).min(1.0);
+    // LOOK_SIDE (default 900) sets the long side; above the region's own size it zooms in.
+    let side: f64 = std::env::var("LOOK_SIDE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(900.0);
+    let scale = side / f64::from(region.width.max(region.height));
+    let filter = if scale > 1.0 {
+        image::imageops::FilterType::Nearest
+    } else {
+        image::imageops::FilterType::Triangle
+    };
     let mut out = image::imageops::resize(
         &crop,
         (f64::from(region.width) * scale) as u32,
         (f64::from(region.height) * scale) as u32,
-        image::imageops::FilterType::Triangle,
+        filter,
     );
     for d in &m.dots {
         let cx = ((d.x - f64::from(region.x)) * scale) as i64;
         let cy = ((d.y - f64::from(region.y)) * scale) as i64;
         for k in -4..=4i64 {
             for (x, y) in [(cx + k, cy), (cx, cy + k)] {
-                if x >= 0 && y >= 0 && (x as u32) < out.width() && (y as u32) < out.height() {
+                if k.abs() > 1
+                    && x >= 0
+                    && y >= 0
+                    && (x as u32) < out.width()
+                    && (y as u32) < out.height()
+                {
                     out.put_pixel(x as u32, y as u32, Rgb([255, 0, 0]));
                 }
             }

@@ -147,3 +147,36 @@ fn a_sideways_stored_fresh_photo_is_measured_upright() {
     let m = measure_shot(&dir, &FRESH);
     assert_plausible(FRESH.file, &m);
 }
+
+/// The skin between the 4 mm bars of 2022-01-11 is crossed by many hairs (fine and thick,
+/// crossing each other) and holds no pigment: no dot may be counted there. The gaps' interiors
+/// keep 0.7 mm (8 px) clear of the bars' edges, whose soft halo is pigment.
+#[test]
+fn hairs_crossing_the_skin_between_the_bars_are_not_dots() {
+    let Some(dir) = folder() else { return };
+    let shot = &HEALED[1];
+    assert_eq!(shot.file, "2022-01-11.jpg");
+    let photo = load_photo(&dir.join(shot.file), &LoadLimits::default()).expect(shot.file);
+    let region: Region = shot.region.parse().unwrap();
+    let m = measure(&photo.image, region, Some(shot.px_per_mm)).expect(shot.file);
+    // Gaps between the bars, in region px.
+    let gaps = [(90.0, 108.0), (172.0, 196.0)];
+    let in_gaps: Vec<(f64, f64)> = m
+        .dots
+        .iter()
+        .map(|d| (d.x - f64::from(region.x), d.y - f64::from(region.y)))
+        .filter(|&(x, y)| {
+            (20.0..220.0).contains(&y) && gaps.iter().any(|g| (g.0..g.1).contains(&x))
+        })
+        .collect();
+    assert!(
+        in_gaps.is_empty(),
+        "dots on the hairy skin between the bars: {in_gaps:?}"
+    );
+    let metrics = session_metrics(&m, Some(shot.px_per_mm));
+    assert!(
+        metrics.hair_coverage_pct > 0.5,
+        "hair {}",
+        metrics.hair_coverage_pct
+    );
+}

@@ -17,6 +17,7 @@
 
 mod blobs;
 mod outline;
+mod ridges;
 
 use crate::flatten::quantile;
 use crate::plane::Plane;
@@ -83,6 +84,14 @@ pub const MAX_AREA_PER_INSCRIBED_DISC: f64 = 3.0;
 /// scale) or under this fraction of the typical dot's half-width (without one), and which spreads
 /// over more than [`MAX_AREA_PER_INSCRIBED_DISC`] times that inscribed disc, is hair as a whole.
 pub const MAX_NETWORK_HALF_WIDTH_RATIO: f32 = 0.8;
+/// With a known scale, a candidate whose core (a disc of [`HAIR_CORE_DIAMETERS`] of its own
+/// diameter) lies at least this much on a hair line (see [`ridges`]) is a hair crossing or a
+/// clump on a hair, not a dot. A dot that a hair crosses keeps most of its core off the line,
+/// which is only where the hair has skin beside it.
+pub const MAX_HAIR_LINE_FRACTION: f32 = 0.5;
+/// Radius of the core judged by [`MAX_HAIR_LINE_FRACTION`], in the candidate's diameters
+/// (min 1 px).
+pub const HAIR_CORE_DIAMETERS: f32 = 0.25;
 /// A pixel belongs to a dot's outline when its darkness is at least this fraction of the dot's
 /// core darkness (half maximum).
 pub const HALF_MAX: f32 = 0.5;
@@ -214,12 +223,38 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
             }
         })
         .collect();
+    let on_hair_line: Vec<bool> = match px_per_mm {
+        Some(s) => {
+            let lines = ridges::hair_lines(d, s, diameter_px);
+            peaks
+                .iter()
+                .map(|c| {
+                    let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
+                    let (mut on, mut all) = (0u32, 0u32);
+                    crate::plane::for_each_in_ring(
+                        (c.x, c.y),
+                        0.0,
+                        f64::from(radius),
+                        (d.width, d.height),
+                        |x, y| {
+                            all += 1;
+                            on += u32::from(lines[y * width + x]);
+                        },
+                    );
+                    on as f32 >= MAX_HAIR_LINE_FRACTION * all.max(1) as f32
+                })
+                .collect()
+        }
+        None => vec![false; n],
+    };
     let mut keep: Vec<bool> = half_width
         .iter()
         .zip(&peaks)
-        .zip(&in_hair_network)
-        .map(|((w, c), &hair)| {
-            if hair {
+        .zip(in_hair_network.iter().zip(&on_hair_line))
+        .map(|((w, c), (&hair, &on_line))| {
+            // On a hair line, only a piece clearly narrower than a typical dot is hair: a dot
+            // that a hair crosses keeps its full width.
+            if hair || (on_line && *w < MIN_RIDGE_HALF_WIDTH_RATIO * typical) {
                 return false;
             }
             if c.ridge {

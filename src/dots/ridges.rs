@@ -1,0 +1,201 @@
+//! Hair lines: long, thin, dark ridges on lighter skin, found with the Hessian at hair width.
+//!
+//! Width and shape tests on a dot's own territory cannot tell a real hair crossing (two hairs,
+//! each 0.1–0.2 mm wide after the lens' blur, meeting in an X) from a small impression: both
+//! are a compact dark spot a few pixels across. What tells them apart is the context: a hair
+//! continues as a thin line far beyond the spot, with skin beside it. This module marks those
+//! lines so that a candidate sitting on one (its core mostly on the line) is set aside as hair.
+//!
+//! A line inside dark pigment (texture within a tattooed area, a hair across a dot) is not
+//! marked: a hair pixel must have skin on at least one side.
+
+use rayon::prelude::*;
+
+use crate::plane::{for_each_in_ring, Plane};
+
+/// Hessian scale of hair (mm): hairs are 0.04–0.14 mm wide, a line of width w answers most
+/// strongly at σ ≈ w / (2√3) … w/2; 0.045 mm suits the 0.1–0.2 mm a blurred hair shows.
+pub const HAIR_SIGMA_MM: f32 = 0.045;
+/// Scales searched, as multiples of [`HAIR_SIGMA_MM`]: fine hair, and thick hair or stubble
+/// (up to 0.14 mm, wider still where two hairs lie side by side).
+pub const HAIR_SCALES: [f32; 2] = [1.0, 2.0];
+/// Smallest Hessian scale (px): below this the finite differences only see noise.
+pub const MIN_HAIR_SIGMA_PX: f32 = 0.7;
+/// A ridge's weaker curvature is at most this fraction of its stronger one (a line, not a
+/// blob: a round dot's two curvatures are equal, an elliptical dot's within 2×).
+pub const RIDGE_EIGEN_RATIO: f32 = 0.35;
+/// Smoothed darkness a hair line must reach: faint skin creases and shadows stay below
+/// (≈ 0.05), hairs seen on skin are 0.2–0.6 dark.
+pub const MIN_HAIR_DARKNESS: f32 = 0.1;
+/// A line pixel lies on skin when one side of it, [`SIDE_OFFSET_SIGMAS`] σ away across the line,
+/// is at most this fraction as dark as the line: a hair on skin has skin beside it; a line
+/// within a tattooed area has pigment on both sides.
+pub const LIGHT_SIDE_FRACTION: f32 = 0.5;
+/// How far across the line its sides are sampled, in hair σ (beyond a blurred hair's edge).
+pub const SIDE_OFFSET_SIGMAS: f32 = 3.0;
+/// A connected ridge network counts as hair when it extends over at least this many typical dot
+/// diameters: a hair runs for millimetres, while the ridge a single elliptical dot or a pore
+/// leaves is no longer than the dot.
+pub const MIN_HAIR_LENGTH_DIAMETERS: f32 = 2.0;
+
+/// Per pixel of `d` (darkness, 1 − Y/S): on a hair line standing on skin, widened to the hair's
+/// width. `px_per_mm` sets the hair scale, `dot_diameter_px` the shortest hair (see
+/// [`MIN_HAIR_LENGTH_DIAMETERS`]).
+pub(super) fn hair_lines(d: &Plane, px_per_mm: f32, dot_diameter_px: f32) -> Vec<bool> {
+    let mut mask = vec![false; d.width * d.height];
+    for factor in HAIR_SCALES {
+        let sigma = (factor * HAIR_SIGMA_MM * px_per_mm).max(MIN_HAIR_SIGMA_PX);
+        lines_at(d, sigma, dot_diameter_px, &mut mask);
+    }
+    mask
+}
+
+/// Marks in `mask` the hair lines of `d` at Hessian scale `sigma` (px).
+fn lines_at(d: &Plane, sigma: f32, dot_diameter_px: f32, mask: &mut [bool]) {
+    let (w, h) = (d.width, d.height);
+    let g = d.gaussian_blur(sigma);
+    // Per pixel: 0 = not a ridge, 1 = ridge, 2 = ridge centreline with skin on one side.
+    let mut kind = vec![0u8; w * h];
+    let offset = SIDE_OFFSET_SIGMAS * sigma;
+    if w < 3 || h < 3 {
+        return;
+    }
+    kind.par_chunks_mut(w)
+        .enumerate()
+        .skip(1)
+        .take(h - 2)
+        .for_each(|(y, row)| {
+            let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
+            for x in 1..w - 1 {
+                let c = mid[x];
+                if c < MIN_HAIR_DARKNESS {
+                    continue;
+                }
+                let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
+                let dyy = up[x] - 2.0 * c + down[x];
+                let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
+                let mean = (dxx + dyy) / 2.0;
+                let spread = (((dxx - dyy) / 2.0).powi(2) + dxy * dxy).sqrt();
+                let strong = mean - spread;
+                let weak = mean + spread;
+                if strong >= 0.0 || weak.abs() > RIDGE_EIGEN_RATIO * -strong {
+                    continue;
+                }
+                row[x] = 1;
+                // Unit normal: the eigenvector of the strong (across-the-line) curvature.
+                let (nx, ny) = if dxy.abs() > 1e-12 {
+                    let (vx, vy) = (dxy, strong - dxx);
+                    let len = (vx * vx + vy * vy).sqrt();
+                    (vx / len, vy / len)
+                } else if dxx < dyy {
+                    (1.0, 0.0)
+                } else {
+                    (0.0, 1.0)
+                };
+                let at = |t: f32| {
+                    let sx = (x as f32 + t * nx).round().clamp(0.0, (w - 1) as f32) as usize;
+                    let sy = (y as f32 + t * ny).round().clamp(0.0, (h - 1) as f32) as usize;
+                    g.get(sx, sy)
+                };
+                // Centreline: no darker than itself one pixel across; skin on one side.
+                let centre = c >= at(1.0) && c >= at(-1.0);
+                if centre && at(offset).min(at(-offset)) <= LIGHT_SIDE_FRACTION * c {
+                    row[x] = 2;
+                }
+            }
+        });
+
+    // Length of each ridge network (8-connected), from its bounding box's diagonal.
+    let min_length = MIN_HAIR_LENGTH_DIAMETERS * dot_diameter_px;
+    let mut long = vec![false; w * h];
+    let mut seen = vec![false; w * h];
+    let mut stack = Vec::new();
+    let mut members = Vec::new();
+    for start in 0..w * h {
+        if kind[start] == 0 || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        members.clear();
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        while let Some(i) = stack.pop() {
+            members.push(i);
+            let (x, y) = (i % w, i / w);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
+                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+                    let j = ny * w + nx;
+                    if kind[j] != 0 && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        let diagonal = (((x1 - x0 + 1).pow(2) + (y1 - y0 + 1).pow(2)) as f32).sqrt();
+        if diagonal >= min_length {
+            for &i in &members {
+                long[i] = kind[i] == 2;
+            }
+        }
+    }
+
+    // Widen the centrelines to the hair's width.
+    let radius = f64::from(sigma) + 0.5;
+    for (i, _) in long.iter().enumerate().filter(|(_, &l)| l) {
+        for_each_in_ring((i % w, i / w), 0.0, radius, (w, h), |x, y| {
+            mask[y * w + x] = true;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 0.1 mm hair (dark 0.5) across 60 px of skin at 10 px/mm, and a 0.5 mm dot 1 mm from it.
+    fn scene(with_hair: bool) -> Plane {
+        let (w, h) = (60, 40);
+        let mut p = Plane::filled(w, h, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+                let dot = ((fx - 45.0).powi(2) + (fy - 33.5).powi(2)).sqrt() < 2.5;
+                let hair = with_hair && (fy - (10.0 + 0.3 * fx)).abs() < 0.5;
+                let v: f32 = if dot {
+                    0.7
+                } else if hair {
+                    0.5
+                } else {
+                    0.0
+                };
+                p.data[y * w + x] = v;
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn a_long_hair_on_skin_is_marked_and_a_dot_is_not() {
+        let mask = hair_lines(&scene(true), 10.0, 5.0);
+        let at = |x: usize, y: usize| mask[y * 60 + x];
+        // On the hair, away from the dot.
+        assert!(at(10, 13) || at(10, 12) || at(10, 14));
+        // The dot's centre is not hair.
+        assert!(!at(45, 33));
+        let clean = hair_lines(&scene(false), 10.0, 5.0);
+        assert!(clean.iter().all(|&m| !m));
+    }
+
+    #[test]
+    fn a_line_inside_pigment_is_not_hair() {
+        // A darker streak inside a uniformly dark (0.6) area: pigment on both sides.
+        let (w, h) = (60, 40);
+        let mut p = Plane::filled(w, h, 0.6);
+        for x in 0..w {
+            p.data[20 * w + x] = 0.9;
+        }
+        assert!(hair_lines(&p, 10.0, 5.0).iter().all(|&m| !m));
+    }
+}
