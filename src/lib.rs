@@ -42,6 +42,7 @@ pub mod metrics;
 pub mod output;
 pub mod plane;
 pub mod region;
+pub mod render;
 pub mod report;
 pub mod synth;
 
