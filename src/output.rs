@@ -58,9 +58,15 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // The permissions any new file gets (0666 less the umask), or those of the file replaced;
+    // not the owner-only 0600 of a temporary file: reports are shared.
+    let permissions = std::fs::metadata(&target)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut tmp = tempfile::Builder::new()
         .prefix(".smptrack-")
         .suffix(".tmp")
+        .permissions(permissions)
         .tempfile_in(folder)
         .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
@@ -127,6 +133,21 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         write_all_atomic(&files[..1]).unwrap();
         assert_eq!(std::fs::read(&good).unwrap(), b"a");
+    }
+
+    #[test]
+    fn files_get_ordinary_permissions_and_keep_their_own() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let probe = dir.path().join("probe");
+        std::fs::File::create(&probe).unwrap();
+        let new = dir.path().join("new.csv");
+        write_atomic(&new, b"x").unwrap();
+        assert_eq!(mode(&new), mode(&probe), "as any new file");
+        std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&new, b"y").unwrap();
+        assert_eq!(mode(&new), 0o640, "a replaced file keeps its permissions");
     }
 
     #[test]

@@ -269,7 +269,7 @@ fn csv_has_a_header_with_units_and_the_json_values() {
     let header = text.lines().next().unwrap();
     assert_eq!(
         header,
-        "session (#),client,photo,label,date (ISO 8601),image.width (px),image.height (px),\
+        "session,client,photo,label,date (ISO 8601),image.width (px),image.height (px),\
          region.x (px),region.y (px),region.width (px),region.height (px),px_per_mm (px/mm),\
          region_area_cm2 (cm²),dot_count (dots),density_per_cm2 (dots/cm²),coverage_pct (%),\
          hair_coverage_pct (%),mean_dot_diameter_px (px),mean_dot_diameter_mm (mm),\

@@ -17,7 +17,6 @@ pub const ARRAY_SEPARATOR: &str = "; ";
 
 /// The unit of each reported field, by its flattened name (for `change.*`, see [`unit_of`]).
 pub const UNITS: &[(&str, &str)] = &[
-    ("session", "#"),
     ("date", "ISO 8601"),
     ("image.width", "px"),
     ("image.height", "px"),
@@ -40,17 +39,32 @@ pub const UNITS: &[(&str, &str)] = &[
     ("days", "days"),
 ];
 
-/// The unit of flattened field `name`, if known: from [`UNITS`]; for a `change.` field, the unit
-/// of the field it is the change of, with percentages as percentage points (`pp`).
+/// Units implied by the end of a field's name, for fields [`UNITS`] does not list.
+pub const SUFFIX_UNITS: &[(&str, &str)] = &[
+    ("_pct", "%"),
+    ("_mm", "mm"),
+    ("_px", "px"),
+    ("_per_cm2", "dots/cm²"),
+    ("_cm2", "cm²"),
+];
+
+/// The unit of flattened field `name`, if known: from [`UNITS`], else from the end of its name
+/// ([`SUFFIX_UNITS`]); for a `change.` field, the unit of the field it is the change of, with
+/// percentages as percentage points (`pp`).
 pub fn unit_of(name: &str) -> Option<&'static str> {
-    let lookup = |n: &str| UNITS.iter().find(|(k, _)| *k == n).map(|(_, u)| *u);
-    if let Some(unit) = lookup(name) {
-        return Some(unit);
-    }
-    let inner = name.strip_prefix("change.")?;
-    match lookup(inner)? {
-        "%" => Some("pp"),
-        unit => Some(unit),
+    let lookup = |n: &str| {
+        UNITS
+            .iter()
+            .find(|(k, _)| *k == n)
+            .or_else(|| SUFFIX_UNITS.iter().find(|(suffix, _)| n.ends_with(suffix)))
+            .map(|(_, u)| *u)
+    };
+    match name.strip_prefix("change.") {
+        Some(inner) => match lookup(inner)? {
+            "%" => Some("pp"),
+            unit => Some(unit),
+        },
+        None => lookup(name),
     }
 }
 
@@ -112,16 +126,25 @@ fn cell(value: &Value) -> String {
 /// the field that precedes it in the session where it first appears; a field that is null in one
 /// session and an object in another (`change`) becomes the object's columns, empty where null.
 pub fn flat_table(report: &Report) -> FlatTable {
-    let client = report.client.clone().unwrap_or_default();
+    // A report always serialises (plain data); an error here would be a bug.
+    flat_table_of_json(&serde_json::to_value(report).unwrap_or(Value::Null))
+}
+
+/// [`flat_table`] of a report already turned into JSON (its `client` and `sessions`).
+pub fn flat_table_of_json(report: &Value) -> FlatTable {
+    let client = report.get("client").cloned().unwrap_or(Value::Null);
+    let no_sessions = Vec::new();
+    let sessions = report
+        .get("sessions")
+        .and_then(Value::as_array)
+        .unwrap_or(&no_sessions);
     let mut flat_rows: Vec<Vec<(String, Value)>> = Vec::new();
-    for (i, session) in report.sessions.iter().enumerate() {
+    for (i, session) in sessions.iter().enumerate() {
         let mut fields = vec![
             ("session".to_string(), Value::from(i + 1)),
-            ("client".to_string(), Value::from(client.clone())),
+            ("client".to_string(), client.clone()),
         ];
-        // A session always serialises (plain data); an error here would be a bug.
-        let value = serde_json::to_value(session).unwrap_or(Value::Null);
-        flatten("", &value, &mut fields);
+        flatten("", session, &mut fields);
         flat_rows.push(fields);
     }
     let mut columns: Vec<String> = Vec::new();
@@ -204,6 +227,40 @@ mod tests {
         assert_eq!(header("change.days"), "change.days (days)");
         assert_eq!(header("uniformity"), "uniformity");
         assert_eq!(header("change.uniformity"), "change.uniformity");
+    }
+
+    #[test]
+    fn fields_added_later_take_their_place_among_the_columns() {
+        // As a later report might look: a new nested field null in the first session, a new
+        // plain field, and `change` gaining a field.
+        let report = json!({"client": null, "sessions": [
+            {"photo": "a", "pigment_lab": null, "darkness": 0.5, "uniformity": 0.9, "change": null},
+            {"photo": "b", "pigment_lab": {"l": 40.0, "a": 5.0, "b": 7.5}, "darkness": 0.6,
+             "uniformity": 0.8, "change": {"darkness": 0.1, "spread_pct": -2.5}},
+        ]});
+        let t = flat_table_of_json(&report);
+        assert_eq!(
+            t.columns,
+            [
+                "session",
+                "client",
+                "photo",
+                "pigment_lab.l",
+                "pigment_lab.a",
+                "pigment_lab.b",
+                "darkness",
+                "uniformity",
+                "change.darkness",
+                "change.spread_pct"
+            ]
+        );
+        assert_eq!(t.rows[0], ["1", "", "a", "", "", "", "0.5", "0.9", "", ""]);
+        assert_eq!(
+            t.rows[1],
+            ["2", "", "b", "40.0", "5.0", "7.5", "0.6", "0.8", "0.1", "-2.5"]
+        );
+        assert_eq!(header("change.spread_pct"), "change.spread_pct (pp)");
+        assert_eq!(header("dot_diameter_mm"), "dot_diameter_mm (mm)");
     }
 
     #[test]
