@@ -1,4 +1,4 @@
-//! Command-line definitions (the binary's only module besides `main`).
+//! Command-line definitions (a module of the binary, with `progress`).
 
 use std::path::PathBuf;
 

@@ -1,21 +1,20 @@
 //! The `smptrack` binary: parse arguments, call the library, map errors to exit codes.
 
 mod cli;
+mod progress;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
 use cli::{exit, AnalyzeArgs, Cli, Command};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use progress::Progress;
 use smptrack::render::csv::report_csv;
 use smptrack::render::html::render_html;
 use smptrack::render::{analyze_series_with_images, overlay_file_names, ImageOptions};
 use smptrack::{
     load::LoadLimits, output::write_all_atomic, read_manifest, Error, SeriesInput, SessionInput,
-    SessionReport,
 };
 
 fn main() -> ExitCode {
@@ -266,67 +265,6 @@ fn check_overlay_folder(dir: &Path) -> Result<(), Error> {
         return Ok(());
     }
     check_output_folder(dir)
-}
-
-/// Progress on standard error: a bar for several photos on a terminal, else one line per
-/// photo, or nothing with `--quiet`.
-enum Progress {
-    Silent,
-    Lines { done: AtomicUsize, total: usize },
-    Bar(ProgressBar),
-}
-
-impl Progress {
-    fn new(total: usize, quiet: bool) -> Self {
-        if quiet {
-            return Progress::Silent;
-        }
-        if total >= 2 && std::io::stderr().is_terminal() {
-            let bar =
-                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "smptrack: {bar:30.cyan/blue} {pos}/{len} photos, {elapsed} {wide_msg}",
-            ) {
-                bar.set_style(style.progress_chars("█▉▊▋▌▍▎▏ "));
-            }
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            return Progress::Bar(bar);
-        }
-        Progress::Lines {
-            done: AtomicUsize::new(0),
-            total,
-        }
-    }
-
-    fn done(&self, session: &SessionReport) {
-        let metrics = &session.metrics;
-        let density = metrics
-            .density_per_cm2
-            .map(|d| format!(", {d} dots/cm²"))
-            .unwrap_or_default();
-        let summary = format!(
-            "{}: {} dots{density}, coverage {}%",
-            session.context.photo, metrics.dot_count, metrics.coverage_pct
-        );
-        match self {
-            Progress::Silent => {}
-            Progress::Lines { done, total } => {
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                eprintln!("smptrack: [{n}/{total}] {summary}");
-            }
-            Progress::Bar(bar) => {
-                bar.inc(1);
-                bar.set_message(summary);
-            }
-        }
-    }
-
-    /// Clears the bar, so what follows (warnings, an error) starts on a clean line.
-    fn finish(&self) {
-        if let Progress::Bar(bar) = self {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 /// Refuses an output path that names one of the inputs: no output may replace a photo or the

@@ -495,3 +495,31 @@ fn a_terminal_shows_a_bar_for_several_photos() {
         "{quiet:?}"
     );
 }
+
+#[test]
+fn one_photo_without_a_manifest_still_makes_a_full_report() {
+    let fx = bad_outputs_fixture();
+    run_ok(fx.cmd().args([
+        "analyze",
+        "s.png",
+        "--html",
+        "r.html",
+        "--csv",
+        "r.csv",
+        "--overlay",
+        ".",
+        "-q",
+    ]));
+    let html = fs::read_to_string(fx.path("r.html")).unwrap();
+    assert_eq!(
+        html.matches("<img ").count(),
+        2,
+        "the session, and once more at the top"
+    );
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 3);
+    assert!(html.contains("· 1 session<"), "one session, no dates");
+    assert!(html.contains("not measured"), "no scale: no density");
+    let csv = fs::read_to_string(fx.path("r.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 2);
+    assert!(fx.path("s.overlay.png").is_file());
+}
