@@ -27,10 +27,10 @@ fn region_arg() -> String {
     format!("{},{},{},{}", REGION.0, REGION.1, REGION.2, REGION.3)
 }
 
-/// Where the overlay shows the region: the frame drawn 2 px outside it (rows and columns with
-/// long runs of its colour; the legend's small swatch has short ones) gives the picture px of
-/// the region's left and top edges and the picture px per photo px.
-fn frame(img: &RgbImage) -> (f64, f64, f64, f64) {
+/// Where the overlay shows a `width` × `height` px region: the frame drawn 2 px outside it (rows
+/// and columns with long runs of its colour; the legend's small swatch has short ones) gives the
+/// picture px of the region's left and top edges and the picture px per photo px.
+fn frame_of(img: &RgbImage, width: u32, height: u32) -> (f64, f64, f64, f64) {
     let long = 100;
     let rows: Vec<u32> = (0..img.height())
         .filter(|&y| {
@@ -56,9 +56,13 @@ fn frame(img: &RgbImage) -> (f64, f64, f64, f64) {
     let (y0, y1) = (rows[0], rows[rows.len() - 1]);
     // The frame's outer box is [x0, x1] = [left − 2, right + 1] in picture px.
     let (left, top) = (f64::from(x0 + 2), f64::from(y0 + 2));
-    let sx = (f64::from(x1 - 1) - left) / f64::from(REGION.2);
-    let sy = (f64::from(y1 - 1) - top) / f64::from(REGION.3);
+    let sx = (f64::from(x1 - 1) - left) / f64::from(width);
+    let sy = (f64::from(y1 - 1) - top) / f64::from(height);
     (left, top, sx, sy)
+}
+
+fn frame(img: &RgbImage) -> (f64, f64, f64, f64) {
+    frame_of(img, REGION.2, REGION.3)
 }
 
 /// Centroids (picture px, pixel centres at i + 0.5) of the 4-connected groups of `colour`
@@ -522,4 +526,67 @@ fn one_photo_without_a_manifest_still_makes_a_full_report() {
     let csv = fs::read_to_string(fx.path("r.csv")).unwrap();
     assert_eq!(csv.lines().count(), 2);
     assert!(fx.path("s.overlay.png").is_file());
+}
+
+#[test]
+fn a_large_region_is_shrunk_and_its_marks_stay_on_the_dots() {
+    use smptrack::render::overlay::{render_overlay, OVERLAY_MAX_SIDE};
+    // Dark discs (radius 12 px) on a grid, on plain skin: 3000 × 1000 px.
+    let centres: Vec<(f64, f64)> = (0..18)
+        .flat_map(|i| {
+            (0..5).map(move |j| (250.0 + 150.0 * f64::from(i), 200.0 + 150.0 * f64::from(j)))
+        })
+        .collect();
+    let img = RgbImage::from_fn(3000, 1000, |x, y| {
+        let (px, py) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let inside = centres.iter().any(|c| (px - c.0).hypot(py - c.1) <= 12.0);
+        if inside {
+            Rgb([80, 64, 56])
+        } else {
+            Rgb([200, 160, 140])
+        }
+    });
+    let photo = smptrack::Photo {
+        image: image::DynamicImage::ImageRgb8(img),
+        capture_date: None,
+        orientation: 1,
+    };
+    let region = smptrack::Region {
+        x: 100,
+        y: 100,
+        width: 2800,
+        height: 800,
+    };
+    let session = smptrack::SessionInput {
+        photo: "wide.png".into(),
+        path: "wide.png".into(),
+        label: None,
+        date: None,
+        region: Some(region),
+        region_source: "region".into(),
+        px_per_mm: Some(30.0),
+    };
+    let analysis = smptrack::analyze_photo(&photo, &session).unwrap();
+    assert_eq!(analysis.measurement.dots.len(), centres.len());
+    let overlay = render_overlay(&photo.image, &analysis);
+    assert_eq!(
+        overlay.width(),
+        OVERLAY_MAX_SIDE,
+        "the picture is shrunk to the limit"
+    );
+    let (left, top, sx, _) = frame_of(&overlay, region.width, region.height);
+    assert!((sx - 0.4).abs() < 0.01, "scale {sx}");
+    let bounds = (
+        left as u32,
+        top as u32,
+        (left + sx * 2800.0) as u32,
+        (top + sx * 800.0) as u32,
+    );
+    let marked: Vec<(f64, f64)> = marks(&overlay, DOT_CENTRE, bounds)
+        .into_iter()
+        .map(|(u, v)| (100.0 + (u - left) / sx, 100.0 + (v - top) / sx))
+        .collect();
+    assert_eq!(marked.len(), centres.len());
+    // Within a picture pixel and a half (3.75 photo px) of the true centre.
+    assert_eq!(share_near(&marked, &centres, 1.5 / sx), 1.0, "{marked:?}");
 }
