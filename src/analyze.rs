@@ -124,6 +124,22 @@ pub fn analyze_series(
     limits: &LoadLimits,
     on_done: impl Fn(usize, &SessionReport) + Sync,
 ) -> Result<Report> {
+    analyze_series_with(series, limits, |i, _, analysis| {
+        on_done(i, &analysis.report);
+        Ok(())
+    })
+}
+
+/// [`analyze_series`] with a hook that sees each decoded photo next to its analysis:
+/// `on_photo(index, photo, analysis)` runs (in any order, in parallel) while that photo is
+/// still in memory, and only then is the photo dropped — so images can be drawn from every
+/// photo of a long series without keeping them all. An error from the hook fails that session
+/// like a photo error. Each photo is decoded once.
+pub fn analyze_series_with(
+    series: &SeriesInput,
+    limits: &LoadLimits,
+    on_photo: impl Fn(usize, &Photo, &PhotoAnalysis) -> Result<()> + Sync,
+) -> Result<Report> {
     let results: Vec<Result<SessionReport>> = series
         .sessions
         .par_iter()
@@ -131,7 +147,7 @@ pub fn analyze_series(
         .map(|(i, session)| {
             let photo = load_photo(&session.path, limits)?;
             let analysis = analyze_photo(&photo, session)?;
-            on_done(i, &analysis.report);
+            on_photo(i, &photo, &analysis)?;
             Ok(analysis.report)
         })
         .collect();

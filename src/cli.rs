@@ -1,4 +1,4 @@
-//! Command-line definitions (the binary's only module besides `main`).
+//! Command-line definitions (a module of the binary, with `progress`).
 
 use std::path::PathBuf;
 
@@ -15,7 +15,7 @@ pub mod exit {
     /// Bad command line: unknown option, malformed value, conflicting options, a `--region`
     /// outside the photo.
     pub const USAGE: i32 = 2;
-    /// The report could not be written.
+    /// An output (report, CSV, HTML, overlay) could not be written.
     pub const OUTPUT: i32 = 3;
     /// Internal error (a bug): please report it.
     pub const INTERNAL: i32 = 101;
@@ -28,7 +28,7 @@ Exit codes:
        too large, a manifest region outside its photo, malformed manifest)
   2    bad command line (unknown option, malformed --region or one outside the photo,
        non-positive --px-per-mm, …)
-  3    the report could not be written
+  3    an output (report, CSV, HTML, overlay) could not be written
   101  internal error (a bug; please report it)";
 
 /// Measure Scalp Micropigmentation (SMP) progress from session photos.
@@ -79,6 +79,23 @@ pub struct AnalyzeArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write one overlay PNG per session into DIR (created if missing), named after the
+    /// photo (`s1.overlay.png`): the region outlined, every counted dot ringed with its centre
+    /// marked, hair and stubble set aside tinted magenta, and a legend with the session's
+    /// numbers.
+    #[arg(long, value_name = "DIR")]
+    pub overlay: Option<PathBuf>,
+
+    /// Also write a self-contained HTML report to FILE (for the client: images and charts
+    /// embedded, nothing fetched from the network).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Also write the report as CSV to FILE: one row per session, nested fields flattened
+    /// (`change.dot_count`), units in the header.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+
     /// Refuse photos larger than this many megapixels (decoding limit).
     #[arg(
         long,
@@ -89,7 +106,9 @@ pub struct AnalyzeArgs {
     )]
     pub max_megapixels: f64,
 
-    /// Print no progress lines on standard error (warnings and errors are still printed).
+    /// Print no progress on standard error (warnings and errors are still printed). Progress is
+    /// a bar when standard error is a terminal and there are several photos, else one line per
+    /// photo.
     #[arg(short, long)]
     pub quiet: bool,
 }

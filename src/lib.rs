@@ -36,15 +36,19 @@ pub mod error;
 pub mod flatten;
 pub mod load;
 pub mod manifest;
+pub mod mask;
 pub mod measure;
 pub mod metrics;
 pub mod output;
 pub mod plane;
 pub mod region;
+pub mod render;
 pub mod report;
 pub mod synth;
 
-pub use analyze::{analyze_photo, analyze_series, PhotoAnalysis, SeriesInput, SessionInput};
+pub use analyze::{
+    analyze_photo, analyze_series, analyze_series_with, PhotoAnalysis, SeriesInput, SessionInput,
+};
 pub use error::{Error, Result};
 pub use load::{load_photo, LoadLimits, Photo};
 pub use manifest::{read_manifest, Manifest};

@@ -1,15 +1,20 @@
 //! The `smptrack` binary: parse arguments, call the library, map errors to exit codes.
 
 mod cli;
+mod progress;
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use cli::{exit, AnalyzeArgs, Cli, Command};
+use progress::Progress;
+use smptrack::render::csv::report_csv;
+use smptrack::render::html::render_html;
+use smptrack::render::{analyze_series_with_images, overlay_file_names, ImageOptions};
 use smptrack::{
-    analyze_series, load::LoadLimits, output::write_atomic, read_manifest, Error, SeriesInput,
-    SessionInput,
+    load::LoadLimits, output::write_all_atomic, read_manifest, Error, SeriesInput, SessionInput,
 };
 
 fn main() -> ExitCode {
@@ -119,53 +124,153 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
             ..SeriesInput::default()
         },
     };
-    if let Some(out) = &args.output {
-        check_output_folder(out)?;
-        check_not_an_input(out, &series, args.manifest.as_deref())?;
-    }
+    let outputs = check_outputs(args, &series)?;
 
     let total = series.sessions.len();
-    let show_progress = !args.quiet;
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let report = analyze_series(&series, &limits, |_, session| {
-        if show_progress {
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            let density = session
-                .metrics
-                .density_per_cm2
-                .map(|d| format!(", {d} dots/cm²"))
-                .unwrap_or_default();
-            eprintln!(
-                "smptrack: [{n}/{total}] {}: {} dots{density}, coverage {}%",
-                session.context.photo, session.metrics.dot_count, session.metrics.coverage_pct
-            );
-        }
-    })?;
+    let progress = Progress::new(total, args.quiet);
+    let options = ImageOptions {
+        overlay: args.overlay.is_some(),
+        html: args.html.is_some(),
+    };
+    let result = analyze_series_with_images(&series, &limits, options, |_, session| {
+        progress.done(session)
+    });
+    progress.finish();
+    let (report, images) = result?;
     for session in &report.sessions {
         for w in &session.warnings {
             eprintln!("smptrack: warning: {}: {w}", session.context.photo);
         }
     }
     let json = report.to_json();
-    match &args.output {
-        Some(path) => write_atomic(path, json.as_bytes())?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(json.as_bytes())
-                .and_then(|_| stdout.flush())
-                .map_err(|source| Error::Output {
-                    path: "<stdout>".into(),
-                    source,
-                })?;
+
+    // Every file is written in full before any is renamed into place.
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    if let Some(path) = &args.output {
+        files.push((path.clone(), json.clone().into_bytes()));
+    }
+    if let Some(path) = &args.csv {
+        files.push((path.clone(), report_csv(&report, path)?));
+    }
+    if let Some(path) = &args.html {
+        files.push((path.clone(), render_html(&report, &images).into_bytes()));
+    }
+    for (path, session) in outputs.overlays.iter().zip(images) {
+        files.push((path.clone(), session.overlay_png.unwrap_or_default()));
+    }
+    let created = match &args.overlay {
+        Some(dir) if !dir.exists() => {
+            std::fs::create_dir(dir).map_err(|source| Error::Output {
+                path: dir.clone(),
+                source,
+            })?;
+            Some(dir)
         }
+        _ => None,
+    };
+    if let Err(e) = write_all_atomic(&files) {
+        if let Some(dir) = created {
+            let _ = std::fs::remove_dir(dir); // only if still empty
+        }
+        return Err(e);
+    }
+    if args.output.is_none() {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(json.as_bytes())
+            .and_then(|_| stdout.flush())
+            .map_err(|source| Error::Output {
+                path: "<stdout>".into(),
+                source,
+            })?;
     }
     Ok(())
 }
 
-/// Refuses an output path that names one of the inputs: the report must never replace a photo
-/// or the manifest.
+/// Where the overlays go (one path per session, empty without `--overlay`).
+struct Outputs {
+    overlays: Vec<PathBuf>,
+}
+
+/// Checks every output before minutes of analysis: its folder exists, it is not a folder, it
+/// names no input, and no two outputs name the same file.
+fn check_outputs(args: &AnalyzeArgs, series: &SeriesInput) -> Result<Outputs, Error> {
+    let mut named: Vec<(String, PathBuf)> = Vec::new();
+    for (argument, path) in [
+        ("--output", &args.output),
+        ("--csv", &args.csv),
+        ("--html", &args.html),
+    ] {
+        if let Some(path) = path {
+            check_output_folder(path)?;
+            named.push((argument.to_string(), path.clone()));
+        }
+    }
+    let mut overlays = Vec::new();
+    if let Some(dir) = &args.overlay {
+        check_overlay_folder(dir)?;
+        let photos: Vec<&str> = series.sessions.iter().map(|s| s.photo.as_str()).collect();
+        for name in overlay_file_names(&photos) {
+            let path = dir.join(name);
+            if path.is_dir() {
+                return Err(Error::Output {
+                    path,
+                    source: std::io::Error::other("it is a folder"),
+                });
+            }
+            named.push(("--overlay".to_string(), path.clone()));
+            overlays.push(path);
+        }
+    }
+    for (argument, path) in &named {
+        check_not_an_input(argument, path, series, args.manifest.as_deref())?;
+    }
+    for (i, (a, pa)) in named.iter().enumerate() {
+        for (b, pb) in &named[..i] {
+            if same_destination(pa, pb) {
+                return Err(Error::InvalidArgument {
+                    argument: a.clone(),
+                    reason: format!(
+                        "'{}' is also written by {b}; give each output its own file",
+                        pa.display()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(Outputs { overlays })
+}
+
+/// Whether two output paths name the same file (the same file name in the same folder).
+fn same_destination(a: &Path, b: &Path) -> bool {
+    let resolve = |p: &Path| -> Option<PathBuf> {
+        let folder = match p.parent() {
+            Some(f) if !f.as_os_str().is_empty() => f,
+            _ => Path::new("."),
+        };
+        Some(folder.canonicalize().ok()?.join(p.file_name()?))
+    };
+    a == b || matches!((resolve(a), resolve(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// `--overlay DIR`: DIR is a folder, or does not exist yet in a folder that does.
+fn check_overlay_folder(dir: &Path) -> Result<(), Error> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(Error::Output {
+                path: dir.to_path_buf(),
+                source: std::io::Error::other("it exists and is not a folder"),
+            });
+        }
+        return Ok(());
+    }
+    check_output_folder(dir)
+}
+
+/// Refuses an output path that names one of the inputs: no output may replace a photo or the
+/// manifest.
 fn check_not_an_input(
+    argument: &str,
     out: &std::path::Path,
     series: &SeriesInput,
     manifest: Option<&std::path::Path>,
@@ -181,9 +286,9 @@ fn check_not_an_input(
     for input in inputs {
         if input.canonicalize().is_ok_and(|p| p == out_real) {
             return Err(Error::InvalidArgument {
-                argument: "--output".into(),
+                argument: argument.into(),
                 reason: format!(
-                    "'{}' is one of the inputs; writing the report there would destroy it",
+                    "'{}' is one of the inputs; writing there would destroy it",
                     out.display()
                 ),
             });

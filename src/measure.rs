@@ -108,6 +108,9 @@ pub struct Measurement {
     pub covered_px: u64,
     /// Region pixels set aside as hair or stubble.
     pub hair_px: u64,
+    /// Where in the region hair or stubble was set aside (pooled into cells for large regions),
+    /// for drawing it.
+    pub hair_mask: crate::mask::CellMask,
     /// Region pixels.
     pub region_px: u64,
     /// The dot diameter the filters were tuned to (px).
@@ -192,6 +195,7 @@ pub fn measure(
     };
     let covered_px = count_in_region(&map.covered);
     let hair_px = count_in_region(&map.hair);
+    let hair_mask = crate::mask::CellMask::from_plane(&map.hair, crop, region);
     let region_px = region.area_px();
     // Clipping is counted over the crop: close enough, and the crop is only a margin larger.
     let clipped_fraction = clipped_all as f64 / crop.area_px() as f64;
@@ -239,6 +243,7 @@ pub fn measure(
         dots,
         covered_px,
         hair_px,
+        hair_mask,
         region_px,
         dot_scale_px: dot_scale,
         skin_luminance,

@@ -12,6 +12,24 @@ use crate::error::{Error, Result};
 /// is written to directly: renaming over it would replace the device itself. A symbolic link
 /// is followed, so the link survives and its target gets the new contents.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    stage(path, bytes)?.commit()
+}
+
+/// An output written in full to a temporary file beside its destination, not yet renamed into
+/// place ([`Staged::commit`]); dropped uncommitted, the temporary file is removed.
+#[derive(Debug)]
+pub struct Staged {
+    /// The path as given, for errors.
+    path: PathBuf,
+    /// Where the file goes (a symbolic link resolved).
+    target: PathBuf,
+    /// The complete contents; `None` when the destination is a device, already written.
+    tmp: Option<tempfile::NamedTempFile>,
+}
+
+/// Writes `bytes` to a temporary file beside `path` (see [`write_atomic`] for devices and
+/// symbolic links), to be put in place by [`Staged::commit`].
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
     let err = |source: std::io::Error| Error::Output {
         path: path.to_path_buf(),
         source,
@@ -26,25 +44,63 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
                 .write(true)
                 .open(&target)
                 .map_err(err)?;
-            return file
-                .write_all(bytes)
+            file.write_all(bytes)
                 .and_then(|_| file.flush())
-                .map_err(err);
+                .map_err(err)?;
+            return Ok(Staged {
+                path: path.to_path_buf(),
+                target,
+                tmp: None,
+            });
         }
     }
     let folder = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // The permissions any new file gets (0666 less the umask), or those of the file replaced;
+    // not the owner-only 0600 of a temporary file: reports are shared.
+    let permissions = std::fs::metadata(&target)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut tmp = tempfile::Builder::new()
         .prefix(".smptrack-")
         .suffix(".tmp")
+        .permissions(permissions)
         .tempfile_in(folder)
         .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(&target).map_err(|e| err(e.error))?;
-    Ok(())
+    Ok(Staged {
+        path: path.to_path_buf(),
+        target,
+        tmp: Some(tmp),
+    })
+}
+
+impl Staged {
+    /// Renames the complete file into place (replacing any file there).
+    pub fn commit(self) -> Result<()> {
+        if let Some(tmp) = self.tmp {
+            tmp.persist(&self.target).map_err(|e| Error::Output {
+                path: self.path,
+                source: e.error,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes every (path, contents) pair, all or nothing as far as the file system allows: each
+/// file is first written in full beside its destination, and only when all are written are they
+/// renamed into place. The first failure is returned and leaves no file changed (unless a rename
+/// itself fails, which on one file system practically never happens).
+pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let staged = files
+        .iter()
+        .map(|(path, bytes)| stage(path, bytes))
+        .collect::<Result<Vec<_>>>()?;
+    staged.into_iter().try_for_each(Staged::commit)
 }
 
 #[cfg(test)]
@@ -64,6 +120,34 @@ mod tests {
             .file_type()
             .is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+    }
+
+    #[test]
+    fn all_or_nothing_writes_nothing_when_one_file_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a.csv");
+        let bad = dir.path().join("missing").join("b.html");
+        let files = vec![(good.clone(), b"a".to_vec()), (bad, b"b".to_vec())];
+        let e = write_all_atomic(&files).unwrap_err();
+        assert!(e.to_string().contains("b.html"), "{e}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_all_atomic(&files[..1]).unwrap();
+        assert_eq!(std::fs::read(&good).unwrap(), b"a");
+    }
+
+    #[test]
+    fn files_get_ordinary_permissions_and_keep_their_own() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let probe = dir.path().join("probe");
+        std::fs::File::create(&probe).unwrap();
+        let new = dir.path().join("new.csv");
+        write_atomic(&new, b"x").unwrap();
+        assert_eq!(mode(&new), mode(&probe), "as any new file");
+        std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&new, b"y").unwrap();
+        assert_eq!(mode(&new), 0o640, "a replaced file keeps its permissions");
     }
 
     #[test]
