@@ -34,6 +34,7 @@ pub mod color;
 pub mod dots;
 pub mod error;
 pub mod flatten;
+pub mod insights;
 pub mod load;
 pub mod manifest;
 pub mod measure;
@@ -42,7 +43,9 @@ pub mod output;
 pub mod plane;
 pub mod region;
 pub mod report;
+pub mod summary;
 pub mod synth;
+pub mod uniformity;
 
 pub use analyze::{analyze_photo, analyze_series, PhotoAnalysis, SeriesInput, SessionInput};
 pub use error::{Error, Result};
