@@ -14,6 +14,7 @@ use crate::report::{
     link_changes, session_report, ImageSize, Report, SessionContext, SessionReport, ToolInfo,
     SCHEMA_VERSION,
 };
+use crate::summary::summarize;
 
 /// One session to analyse.
 #[derive(Clone, Debug, PartialEq)]
@@ -158,6 +159,7 @@ pub fn analyze_series_with(
         tool: ToolInfo::default(),
         client: series.client.clone(),
         target_density_per_cm2: series.target_density_per_cm2,
+        summary: summarize(series.target_density_per_cm2, &sessions),
         sessions,
     })
 }

@@ -45,8 +45,10 @@ pub enum Command {
     ///
     /// Each photo is one session, in the order given; or give one client's sessions in a
     /// manifest. Reports per session: dot count, density (dots/cm², with a scale), coverage (%),
-    /// mean dot diameter (px, mm), pigment and skin lightness (CIELAB L*), darkness (0..1) and
-    /// the change since the previous session.
+    /// dot diameters (px, mm), pigment and skin colour (CIELAB), darkness (0..1), uniformity
+    /// over a grid of cells, and the change since the previous session (spread, hue shift, fade
+    /// per 30 days). A summary gives progress towards the target density, an estimate of the
+    /// sessions remaining and flags (fast fade, blow-out, blue shift, patchy, low resolution).
     #[command(after_help = EXIT_CODES_HELP)]
     Analyze(AnalyzeArgs),
 }

@@ -7,8 +7,9 @@
 //! Data flows one way, one module per stage:
 //! [`load`] (decode, orientation, limits) → [`region`] → [`color`] (linear luminance, CIELAB) →
 //! [`flatten`] (skin field, darkness plane) → [`dots`] (centres, outlines, hairs set aside) →
-//! [`measure`] (per-dot samples) → [`metrics`] (session numbers) → [`report`] (JSON).
-//! [`analyze`] wires them for a series of photos; [`synth`] renders ground-truth scenes.
+//! [`measure`] (per-dot samples) → [`metrics`] (session numbers, with [`insights`]: dot sizes,
+//! colour and [`uniformity`]) → [`report`] (JSON, with the series' [`summary`]: progress and
+//! flags). [`analyze`] wires them for a series of photos; [`synth`] renders ground-truth scenes.
 //!
 //! ```no_run
 //! use smptrack::{analyze_series, LoadLimits, SeriesInput, SessionInput};
@@ -34,6 +35,7 @@ pub mod color;
 pub mod dots;
 pub mod error;
 pub mod flatten;
+pub mod insights;
 pub mod load;
 pub mod manifest;
 pub mod mask;
@@ -44,7 +46,9 @@ pub mod plane;
 pub mod region;
 pub mod render;
 pub mod report;
+pub mod summary;
 pub mod synth;
+pub mod uniformity;
 
 pub use analyze::{
     analyze_photo, analyze_series, analyze_series_with, PhotoAnalysis, SeriesInput, SessionInput,

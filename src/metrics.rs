@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::color::lightness_from_luminance;
 use crate::flatten::quantile;
+use crate::insights::{session_insights, SessionInsights};
 use crate::measure::Measurement;
 
 /// The numbers reported for one session, in the order the report prints them.
@@ -30,6 +31,11 @@ pub struct SessionMetrics {
     pub skin_lightness: Option<f64>,
     /// Median over dots of 1 − Y_core / Y_skin (linear light, 0..1); `None` without dots.
     pub darkness: Option<f64>,
+    /// Dot size distribution (px, mm), pigment and skin colour (CIELAB) and uniformity,
+    /// flattened into the session: `dot_diameter_px`, `dot_diameter_mm`, `pigment_lab`,
+    /// `skin_lab`, `uniformity`.
+    #[serde(flatten)]
+    pub insights: SessionInsights,
 }
 
 /// Region area in cm² of `width_px` × `height_px` at `px_per_mm`.
@@ -62,5 +68,6 @@ pub fn session_metrics(m: &Measurement, px_per_mm: Option<f64>) -> SessionMetric
         skin_lightness: skin_from_dots
             .or_else(|| Some(f64::from(lightness_from_luminance(m.skin_luminance as f32)))),
         darkness: median(m.dots.iter().map(|d| d.darkness.clamp(0.0, 1.0))),
+        insights: session_insights(m, px_per_mm),
     }
 }

@@ -5,8 +5,10 @@
 
 use serde::Serialize;
 
+use crate::insights::{change_insights, ChangeInsights};
 use crate::metrics::SessionMetrics;
 use crate::region::Region;
+use crate::summary::Summary;
 
 /// Version of the report's layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -22,6 +24,8 @@ pub struct Report {
     pub client: Option<String>,
     /// Target density (dots/cm²) from the manifest, if any.
     pub target_density_per_cm2: Option<f64>,
+    /// Progress towards the target, sessions still needed, and flags ([`crate::summary`]).
+    pub summary: Summary,
     /// One entry per photo, in session order.
     pub sessions: Vec<SessionReport>,
 }
@@ -83,6 +87,10 @@ pub struct Change {
     pub darkness: Option<f64>,
     /// Days between the two sessions' dates (null unless both are known).
     pub days: Option<i64>,
+    /// Dot spread (percent), hue shift (CIELAB) and fade per 30 days, flattened into the
+    /// change: `spread_pct`, `hue_shift`, `fade_per_30_days`.
+    #[serde(flatten)]
+    pub insights: ChangeInsights,
 }
 
 /// Decimal places of each reported quantity.
@@ -153,6 +161,7 @@ pub fn rounded(metrics: &SessionMetrics) -> SessionMetrics {
         pigment_lightness: round_opt(metrics.pigment_lightness, LIGHTNESS),
         skin_lightness: round_opt(metrics.skin_lightness, LIGHTNESS),
         darkness: round_opt(metrics.darkness, DARKNESS),
+        insights: metrics.insights.rounded(),
     }
 }
 
@@ -171,21 +180,24 @@ pub fn session_report(
     }
 }
 
-/// The change from `previous` to `current`, from their rounded values.
+/// The change from `previous` to `current`, from their rounded values (the spread, hue shift
+/// and fade of [`change_insights`] included).
 pub fn change_between(previous: &SessionReport, current: &SessionReport) -> Change {
     use precision::*;
     let (before, now) = (&previous.metrics, &current.metrics);
     let diff =
         |a: Option<f64>, b: Option<f64>, decimals| a.zip(b).map(|(a, b)| round_to(b - a, decimals));
+    let days = days_between(
+        previous.context.date.as_deref(),
+        current.context.date.as_deref(),
+    );
     Change {
         dot_count: now.dot_count as i64 - before.dot_count as i64,
         density_per_cm2: diff(before.density_per_cm2, now.density_per_cm2, DENSITY),
         coverage_pct: round_to(now.coverage_pct - before.coverage_pct, COVERAGE_PCT),
         darkness: diff(before.darkness, now.darkness, DARKNESS),
-        days: days_between(
-            previous.context.date.as_deref(),
-            current.context.date.as_deref(),
-        ),
+        days,
+        insights: change_insights(before, now, days),
     }
 }
 

@@ -41,7 +41,7 @@ fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
 }
 
 /// The measured fields of a session (everything that depends only on pixels, region and scale).
-const MEASURED: [&str; 13] = [
+const MEASURED: [&str; 18] = [
     "image",
     "region",
     "px_per_mm",
@@ -55,6 +55,11 @@ const MEASURED: [&str; 13] = [
     "pigment_lightness",
     "skin_lightness",
     "darkness",
+    "dot_diameter_px",
+    "dot_diameter_mm",
+    "pigment_lab",
+    "skin_lab",
+    "uniformity",
 ];
 
 fn assert_same_measurement(a: &Value, b: &Value, what: &str) {
@@ -413,16 +418,22 @@ fn manifest_with_only_photos_has_nulls() {
             "px_per_mm",
             "region_area_cm2",
             "density_per_cm2",
+            "dot_diameter_mm",
         ] {
             assert!(session[key].is_null(), "{key}: {session}");
         }
+        assert!(session["uniformity"]["cell_mm"].is_null());
     }
-    // The same photo twice: no change at all.
+    // The same photo twice: no change at all (and no dates, so no fade rate).
     assert_eq!(
         s[1]["change"],
         serde_json::json!({"dot_count": 0, "density_per_cm2": null, "coverage_pct": 0.0,
-                           "darkness": 0.0, "days": null})
+                           "darkness": 0.0, "days": null, "spread_pct": 0.0,
+                           "hue_shift": {"da": 0.0, "db": 0.0}, "fade_per_30_days": null})
     );
+    // No target, no scale: no progress and no estimate.
+    assert!(report["summary"]["progress_pct"].is_null());
+    assert!(report["summary"]["sessions_remaining_estimate"].is_null());
 }
 
 #[test]
@@ -611,7 +622,7 @@ fn command_line_mistakes_are_usage_errors() {
 // Report layout
 // ---------------------------------------------------------------------------------------------
 
-const SESSION_KEYS: [&str; 18] = [
+const SESSION_KEYS: [&str; 23] = [
     "photo",
     "label",
     "date",
@@ -628,6 +639,11 @@ const SESSION_KEYS: [&str; 18] = [
     "pigment_lightness",
     "skin_lightness",
     "darkness",
+    "dot_diameter_px",
+    "dot_diameter_mm",
+    "pigment_lab",
+    "skin_lab",
+    "uniformity",
     "warnings",
     "change",
 ];
@@ -640,9 +656,31 @@ fn assert_layout(report: &Value) {
             "tool",
             "client",
             "target_density_per_cm2",
+            "summary",
             "sessions"
         ])
     );
+    let summary = &report["summary"];
+    assert_eq!(
+        keys(summary),
+        set(&["progress_pct", "sessions_remaining_estimate", "flags"])
+    );
+    for flag in summary["flags"].as_array().expect("flags array") {
+        assert_eq!(keys(flag), set(&["code", "session", "message"]));
+        assert!(flag["session"].as_u64().is_some_and(|n| n >= 1));
+        let code = flag["code"].as_str().expect("code is a string");
+        assert!(
+            [
+                "fast_fade",
+                "blowout",
+                "blue_shift",
+                "patchy",
+                "low_resolution"
+            ]
+            .contains(&code),
+            "{flag}"
+        );
+    }
     assert_eq!(report["schema_version"], 1);
     assert_eq!(keys(&report["tool"]), set(&["name", "version"]));
     assert_eq!(report["tool"]["name"], "smptrack");
@@ -657,6 +695,24 @@ fn assert_layout(report: &Value) {
         assert!(session["photo"].is_string());
         assert!(session["dot_count"].is_u64());
         assert!(session["coverage_pct"].is_f64());
+        for key in ["dot_diameter_px", "dot_diameter_mm"] {
+            if !session[key].is_null() {
+                assert_eq!(keys(&session[key]), set(&["mean", "p90"]), "{key}");
+            }
+        }
+        for key in ["pigment_lab", "skin_lab"] {
+            if !session[key].is_null() {
+                assert_eq!(keys(&session[key]), set(&["L", "a", "b"]), "{key}");
+            }
+        }
+        let uniformity = &session["uniformity"];
+        assert_eq!(
+            keys(uniformity),
+            set(&["cell_mm", "cell_px", "cv", "noise_cv", "thinnest"])
+        );
+        for cell in uniformity["thinnest"].as_array().expect("thinnest array") {
+            assert_eq!(keys(cell), set(&["x", "y", "density"]));
+        }
         for w in session["warnings"].as_array().expect("warnings array") {
             assert!(w.is_string());
         }
@@ -670,9 +726,16 @@ fn assert_layout(report: &Value) {
                     "density_per_cm2",
                     "coverage_pct",
                     "darkness",
-                    "days"
+                    "days",
+                    "spread_pct",
+                    "hue_shift",
+                    "fade_per_30_days"
                 ])
             );
+            let hue = &session["change"]["hue_shift"];
+            if !hue.is_null() {
+                assert_eq!(keys(hue), set(&["da", "db"]));
+            }
         }
     }
 }

@@ -277,9 +277,17 @@ fn csv_has_a_header_with_units_and_the_json_values() {
          region.x (px),region.y (px),region.width (px),region.height (px),px_per_mm (px/mm),\
          region_area_cm2 (cm²),dot_count (dots),density_per_cm2 (dots/cm²),coverage_pct (%),\
          hair_coverage_pct (%),mean_dot_diameter_px (px),mean_dot_diameter_mm (mm),\
-         pigment_lightness (L*),skin_lightness (L*),darkness (0..1),warnings,\
+         pigment_lightness (L*),skin_lightness (L*),darkness (0..1),\
+         dot_diameter_px.mean (px),dot_diameter_px.p90 (px),\
+         dot_diameter_mm.mean (mm),dot_diameter_mm.p90 (mm),\
+         pigment_lab.L (L*),pigment_lab.a (a*),pigment_lab.b (b*),\
+         skin_lab.L (L*),skin_lab.a (a*),skin_lab.b (b*),\
+         uniformity.cell_mm (mm),uniformity.cell_px (px),uniformity.cv (ratio),\
+         uniformity.noise_cv (ratio),uniformity.thinnest (x·y px; dots/cm² or per cell),warnings,\
          change.dot_count (dots),change.density_per_cm2 (dots/cm²),change.coverage_pct (pp),\
-         change.darkness (0..1),change.days (days)"
+         change.darkness (0..1),change.days (days),change.spread_pct (%),\
+         change.hue_shift.da (Δa*),change.hue_shift.db (Δb*),\
+         change.fade_per_30_days (darkness per 30 days)"
     );
     let mut reader = csv::Reader::from_reader(&bytes[3..]);
     let columns: Vec<String> = reader
@@ -305,7 +313,10 @@ fn csv_has_a_header_with_units_and_the_json_values() {
                 Value::String(s) => s,
                 Value::Array(items) => items
                     .iter()
-                    .map(|w| w.as_str().unwrap().to_string())
+                    .map(|w| match w {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
                 other => other.to_string(),

@@ -32,7 +32,23 @@ pub const UNITS: &[(&str, &str)] = &[
     ("hair_coverage_pct", "%"),
     ("mean_dot_diameter_px", "px"),
     ("mean_dot_diameter_mm", "mm"),
-    ("dot_diameter_mm", "mm"),
+    ("dot_diameter_px.mean", "px"),
+    ("dot_diameter_px.p90", "px"),
+    ("dot_diameter_mm.mean", "mm"),
+    ("dot_diameter_mm.p90", "mm"),
+    ("pigment_lab.L", "L*"),
+    ("pigment_lab.a", "a*"),
+    ("pigment_lab.b", "b*"),
+    ("skin_lab.L", "L*"),
+    ("skin_lab.a", "a*"),
+    ("skin_lab.b", "b*"),
+    ("uniformity.cv", "ratio"),
+    ("uniformity.noise_cv", "ratio"),
+    ("uniformity.thinnest", "x·y px; dots/cm² or per cell"),
+    ("change.spread_pct", "%"),
+    ("change.hue_shift.da", "Δa*"),
+    ("change.hue_shift.db", "Δb*"),
+    ("change.fade_per_30_days", "darkness per 30 days"),
     ("pigment_lightness", "L*"),
     ("skin_lightness", "L*"),
     ("darkness", "0..1"),
@@ -59,6 +75,9 @@ pub fn unit_of(name: &str) -> Option<&'static str> {
             .or_else(|| SUFFIX_UNITS.iter().find(|(suffix, _)| n.ends_with(suffix)))
             .map(|(_, u)| *u)
     };
+    if let Some((_, unit)) = UNITS.iter().find(|(k, _)| *k == name) {
+        return Some(unit);
+    }
     match name.strip_prefix("change.") {
         Some(inner) => match lookup(inner)? {
             "%" => Some("pp"),
@@ -259,7 +278,11 @@ mod tests {
             t.rows[1],
             ["2", "", "b", "40.0", "5.0", "7.5", "0.6", "0.8", "0.1", "-2.5"]
         );
-        assert_eq!(header("change.spread_pct"), "change.spread_pct (pp)");
+        // A change of a percentage is in percentage points, unless the table says otherwise
+        // (spread_pct is a relative growth, itself a percentage).
+        assert_eq!(header("change.coverage_pct"), "change.coverage_pct (pp)");
+        assert_eq!(header("change.new_pct"), "change.new_pct (pp)");
+        assert_eq!(header("change.spread_pct"), "change.spread_pct (%)");
         assert_eq!(header("dot_diameter_mm"), "dot_diameter_mm (mm)");
     }
 
