@@ -25,7 +25,10 @@ fn main() {
         params.density_per_cm2 = v;
     }
     let side_mm = (1600.0 / ppm).min(20.0);
-    let w = (side_mm * ppm) as u32;
+    let w = std::env::var("WIDTH_PX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or((side_mm * ppm) as u32);
     let h = (w * 3) / 4;
     let camera = Camera::new(w, h, ppm);
     let mut scene = Scene::typical(&camera, skin, &params, seed);
