@@ -158,7 +158,7 @@ pub fn measure(
         None => SIZING_BLOCK_PX,
     }
     .clamp(16, y.width.max(y.height).max(16));
-    let dot_scale = estimate_dot_diameter(&y, sizing_block, max_dot)
+    let dot_scale = estimate_dot_diameter(&y, sizing_block)
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
             None => NOMINAL_DOT_PX,
@@ -257,23 +257,17 @@ pub fn measure(
 /// blocks, after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
 /// dark skin, where 8-bit shadows are coarse) from passing for dots. `None` when there is no
 /// pigment.
-fn estimate_dot_diameter(y: &Plane, block: usize, max_dot: f64) -> Option<f64> {
+fn estimate_dot_diameter(y: &Plane, block: usize) -> Option<f64> {
     let field = SkinField::estimate(y, block);
     let d = field.darkness(y).gaussian_blur(SIZING_BLUR_PX);
     let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&d));
     let mask: Vec<bool> = d.data.iter().map(|v| *v >= threshold).collect();
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
-    // Nor blobs wider than the largest impression (`max_dot` px): a patch of shading or a
-    // cluster of merged dots is no one dot's size, and in a sparse scene a single such patch
-    // can outweigh all the dots in the area-weighted median.
-    let max_area = std::f64::consts::PI * (0.5 * max_dot).powi(2);
     let mut areas: Vec<u32> = dots::component_shapes(&mask, d.width)
         .into_iter()
         .filter(|&(area, w, h)| {
             let extent = f64::from(w.max(h));
-            area >= 2
-                && extent * extent <= SIZING_MAX_EXTENT_RATIO * f64::from(area)
-                && f64::from(area) <= max_area
+            area >= 2 && extent * extent <= SIZING_MAX_EXTENT_RATIO * f64::from(area)
         })
         .map(|(area, _, _)| area)
         .collect();
