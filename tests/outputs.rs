@@ -376,6 +376,17 @@ fn html_escapes_every_user_string_and_fetches_nothing() {
         "each session's, first and latest"
     );
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 3);
+    // The summary's outlook: progress towards the manifest's 120 dots/cm², as in the JSON.
+    let (report, _, _) = run_ok(fx.cmd().args(["analyze", "--manifest", "c/m.json", "-q"]));
+    let progress = report["summary"]["progress_pct"]
+        .as_f64()
+        .expect("a target is given");
+    assert!(
+        html.contains(&format!(
+            "Density is at <strong>{progress}%</strong> of the target"
+        )),
+        "outlook with {progress}%"
+    );
     for needle in [
         "Density",
         "Coverage",

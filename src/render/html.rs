@@ -118,6 +118,7 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
         sessions.len(),
         if sessions.len() == 1 { "" } else { "s" },
     );
+    outlook(&mut h, report);
     if let (Some(first), Some(latest)) = (sessions.first(), sessions.last()) {
         compare(&mut h, report, images, first, latest);
     }
@@ -176,6 +177,54 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
         escape(&report.tool.version)
     );
     h
+}
+
+/// Progress towards the target, the sessions-remaining estimate and the flags (the report's
+/// `summary`); messages are escaped like every other string.
+fn outlook(h: &mut String, report: &Report) {
+    let summary = &report.summary;
+    h.push_str(r#"<section id="outlook"><h2>Outlook</h2><p>"#);
+    match summary.progress_pct {
+        Some(p) => {
+            let _ = write!(h, "Density is at <strong>{p}%</strong> of the target");
+        }
+        None => h.push_str("No target density given: progress is not estimated"),
+    }
+    match summary.sessions_remaining_estimate {
+        Some(0) => h.push_str("; the target is reached."),
+        Some(n) => {
+            let _ = write!(
+                h,
+                "; at the recent gain per session, about <strong>{n}</strong> more session{} to reach it.",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+        None if summary.progress_pct.is_some() => {
+            h.push_str("; sessions remaining cannot be estimated from the recent gains.")
+        }
+        None => h.push('.'),
+    }
+    h.push_str("</p>");
+    if summary.flags.is_empty() {
+        h.push_str(r#"<p class="meta">No flags: no fast fade, blow-out, blue shift, patchiness or low resolution.</p>"#);
+    } else {
+        h.push_str(r#"<ul class="flags">"#);
+        for flag in &summary.flags {
+            let code = serde_json::to_value(flag.code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let _ = write!(
+                h,
+                "<li><strong>{}</strong> (session {}): {}</li>",
+                escape(&code),
+                flag.session,
+                escape(&flag.message)
+            );
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</section>");
 }
 
 fn compare(
