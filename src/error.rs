@@ -64,6 +64,15 @@ pub enum Error {
         /// What is wrong, including the session and field.
         reason: String,
     },
+    /// A batch folder cannot be used (missing, not a folder, holds no client), or a folder in
+    /// it cannot be listed.
+    #[error("batch folder '{}': {reason}", path.display())]
+    Batch {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An output file could not be written.
     #[error("cannot write '{}': {source}", path.display())]
     Output {
