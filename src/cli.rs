@@ -99,6 +99,7 @@ pub struct LimitArgs {
         value_name = "PX",
         default_value_t = smptrack::load::DEFAULT_MAX_SIDE,
         value_parser = clap::value_parser!(u32).range(1..),
+        allow_hyphen_values = true
     )]
     pub max_dimension: u32,
 
@@ -109,6 +110,7 @@ pub struct LimitArgs {
         value_name = "MIB",
         default_value_t = smptrack::load::DEFAULT_MAX_DECODED_BYTES >> 20,
         value_parser = clap::value_parser!(u64).range(1..=(1 << 24)),
+        allow_hyphen_values = true
     )]
     pub max_memory_mib: u64,
 }

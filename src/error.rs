@@ -92,11 +92,12 @@ fn detail_suffix(detail: &Option<String>) -> String {
 }
 
 impl Error {
-    /// A `Decode` error for `path`.
+    /// A `Decode` error for `path` (the reason put on one line: decoders end some messages with
+    /// a line break).
     pub(crate) fn decode(path: &Path, reason: impl Into<String>) -> Self {
         Error::Decode {
             path: path.to_path_buf(),
-            reason: reason.into(),
+            reason: one_line(&reason.into()),
         }
     }
 
@@ -115,6 +116,11 @@ impl Error {
             reason: reason.into(),
         }
     }
+}
+
+/// `text` on one line, runs of white space (line breaks included) made one space.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Shorthand for results of this crate.
