@@ -423,3 +423,66 @@ fn the_manifest_corpus_ends_in_a_value_or_an_error() {
     }
     assert!(n > 0, "no corpus files in {}", dir.display());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Atomic output
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_failed_write_leaves_every_earlier_output_as_it_was() {
+    let fx = Fixture::new();
+    fx.write("s.png", png(&scene_image(84)));
+    fx.write("r.json", "old report");
+    fx.write("r.csv", "old csv");
+    fx.write("ov/s.overlay.png", "old overlay");
+    let before = fx.snapshot();
+    // The HTML report is the last file and cannot be written (no one may create files in
+    // /proc/self): the JSON, CSV and overlay written in full before it are never put in place.
+    let out = fx
+        .cmd()
+        .args(["analyze", "-q", "s.png", "-o", "r.json", "--csv", "r.csv"])
+        .args(["--overlay", "ov", "--html", "/proc/self/r.html"])
+        .output()
+        .unwrap();
+    assert_failed(&out, 3, &["/proc/self/r.html"]);
+    assert!(fx.snapshot() == before, "{:?}", fx.snapshot().keys());
+    // The same run with a writable HTML path replaces all four.
+    run_ok(
+        fx.cmd()
+            .args(["analyze", "-q", "s.png", "--csv", "r.csv"])
+            .args(["--overlay", "ov", "--html", "r.html"]),
+    );
+    for (name, old) in [("r.csv", "old csv"), ("ov/s.overlay.png", "old overlay")] {
+        assert_ne!(
+            std::fs::read(fx.path(name)).unwrap(),
+            old.as_bytes(),
+            "{name}"
+        );
+    }
+    let overlay = image::open(fx.path("ov/s.overlay.png")).expect("a whole PNG");
+    assert!(overlay.width() > 0);
+}
+
+#[test]
+fn a_rename_that_fails_leaves_no_temporary_file_and_earlier_files_whole() {
+    let fx = Fixture::new();
+    fx.write("a.json", "old a");
+    fx.write("dir/keep.txt", "a folder cannot be replaced by a file");
+    let files = vec![
+        (fx.path("a.json"), b"new a".to_vec()),
+        (fx.path("b.png"), b"new b".to_vec()),
+        (fx.path("dir"), b"never".to_vec()),
+    ];
+    let e = smptrack::output::write_all_atomic(&files).unwrap_err();
+    assert!(e.to_string().contains("dir"), "{e}");
+    let snapshot = fx.snapshot();
+    // Files renamed before the failure are whole (new contents); the folder is untouched.
+    assert_eq!(snapshot["a.json"].as_deref(), Some(&b"new a"[..]));
+    assert_eq!(snapshot["b.png"].as_deref(), Some(&b"new b"[..]));
+    assert_eq!(snapshot["dir"], None);
+    assert!(
+        snapshot.keys().all(|k| !k.contains(".smptrack-")),
+        "{:?}",
+        snapshot.keys()
+    );
+}
