@@ -262,6 +262,10 @@ fn every_broken_or_unusual_file_gives_its_expected_result() {
             ) => {
                 let size = a.report.context.image;
                 assert_eq!((size.width, size.height), (*width, *height), "{what}");
+                assert!(
+                    *dots || !a.report.warnings.is_empty(),
+                    "{what}: no dots and no warning"
+                );
                 assert_eq!(
                     a.metrics.dot_count > 0,
                     *dots,
