@@ -124,8 +124,26 @@ fn walk(dir: &Path, found: &mut Vec<Result<PathBuf>>) {
     }
 }
 
-/// Analyses one client folder and writes its report beside the manifest.
+/// Analyses one client folder and writes its report beside the manifest. A panic (a bug) in the
+/// analysis is caught and returned as [`Error::Internal`] for this folder, so one client cannot
+/// stop a whole archive.
 pub fn analyze_client(folder: &Path, limits: &LoadLimits) -> Result<ClientSummary> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analyze_client_unguarded(folder, limits)
+    })) {
+        Ok(result) => result,
+        Err(payload) => Err(Error::Internal {
+            path: folder.to_path_buf(),
+            message: payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string()),
+        }),
+    }
+}
+
+fn analyze_client_unguarded(folder: &Path, limits: &LoadLimits) -> Result<ClientSummary> {
     let manifest = read_manifest(&folder.join(MANIFEST_FILE_NAME))?;
     let series = SeriesInput::from_manifest(&manifest);
     let report_path = folder.join(REPORT_FILE_NAME);

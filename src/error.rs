@@ -73,6 +73,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A bug: the analysis of this input panicked. Only `batch` catches this (so the other
+    /// clients complete); please report it.
+    #[error("internal error on '{}' (please report this bug): {message}", path.display())]
+    Internal {
+        /// The input being analysed (a client folder).
+        path: PathBuf,
+        /// The panic's message.
+        message: String,
+    },
     /// An output file could not be written.
     #[error("cannot write '{}': {source}", path.display())]
     Output {

@@ -137,6 +137,7 @@ fn exit_code(e: &Error) -> i32 {
         Error::InvalidArgument { .. } => exit::USAGE,
         Error::Region { source_name, .. } if source_name.starts_with("--") => exit::USAGE,
         Error::Output { .. } => exit::OUTPUT,
+        Error::Internal { .. } => exit::INTERNAL,
         _ => exit::INPUT,
     }
 }
