@@ -51,6 +51,79 @@ pub enum Command {
     /// sessions remaining and flags (fast fade, blow-out, blue shift, patchy, low resolution).
     #[command(after_help = EXIT_CODES_HELP)]
     Analyze(AnalyzeArgs),
+
+    /// Analyse every client of a clinic archive: each folder at or below DIR holding a
+    /// manifest.json.
+    ///
+    /// The walk is recursive (hidden folders and symbolic links to folders are skipped). Clients
+    /// are analysed in parallel; each client's report is written atomically beside its manifest
+    /// as report.json. A client that fails (bad manifest, broken photo, unwritable report) is
+    /// named in one line on standard error and skipped, leaving any earlier report.json
+    /// untouched; the others complete. A summary table (client, sessions, latest dots and
+    /// dots/cm², status) is printed on standard output at the end. Exit status 1 when any
+    /// client failed.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Batch(BatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The archive folder: every folder at or below it holding a manifest.json is a client.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Print no progress on standard error (failures are still printed, the table still shown).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Decoding limits, checked from each photo's header before its pixels are allocated.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Refuse photos larger than this many megapixels (decoding limit).
+    #[arg(
+        long,
+        value_name = "MP",
+        default_value_t = 200.0,
+        value_parser = parse_megapixels,
+        allow_hyphen_values = true
+    )]
+    pub max_megapixels: f64,
+
+    /// Refuse photos wider or taller than this many pixels (decoding limit).
+    #[arg(
+        long,
+        value_name = "PX",
+        default_value_t = smptrack::load::DEFAULT_MAX_SIDE,
+        value_parser = clap::value_parser!(u32).range(1..),
+        allow_hyphen_values = true
+    )]
+    pub max_dimension: u32,
+
+    /// Refuse photos whose decoded pixels would need more than this many MiB of memory
+    /// (decoding limit; 16-bit RGBA needs 8 bytes per pixel, 8-bit RGB 3).
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = smptrack::load::DEFAULT_MAX_DECODED_BYTES >> 20,
+        value_parser = clap::value_parser!(u64).range(1..=(1 << 24)),
+        allow_hyphen_values = true
+    )]
+    pub max_memory_mib: u64,
+}
+
+impl LimitArgs {
+    /// The library's limits for these options.
+    pub fn to_limits(&self) -> smptrack::LoadLimits {
+        smptrack::LoadLimits {
+            max_side: self.max_dimension,
+            max_pixels: (self.max_megapixels * 1e6) as u64,
+            max_decoded_bytes: self.max_memory_mib << 20,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -98,15 +171,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 
-    /// Refuse photos larger than this many megapixels (decoding limit).
-    #[arg(
-        long,
-        value_name = "MP",
-        default_value_t = 200.0,
-        value_parser = parse_megapixels,
-        allow_hyphen_values = true
-    )]
-    pub max_megapixels: f64,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 
     /// Print no progress on standard error (warnings and errors are still printed). Progress is
     /// a bar when standard error is a terminal and there are several photos, else one line per

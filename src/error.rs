@@ -64,6 +64,24 @@ pub enum Error {
         /// What is wrong, including the session and field.
         reason: String,
     },
+    /// A batch folder cannot be used (missing, not a folder, holds no client), or a folder in
+    /// it cannot be listed.
+    #[error("batch folder '{}': {reason}", path.display())]
+    Batch {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A bug: the analysis of this input panicked. Only `batch` catches this (so the other
+    /// clients complete); please report it.
+    #[error("internal error on '{}' (please report this bug): {message}", path.display())]
+    Internal {
+        /// The input being analysed (a client folder).
+        path: PathBuf,
+        /// The panic's message.
+        message: String,
+    },
     /// An output file could not be written.
     #[error("cannot write '{}': {source}", path.display())]
     Output {
@@ -83,11 +101,12 @@ fn detail_suffix(detail: &Option<String>) -> String {
 }
 
 impl Error {
-    /// A `Decode` error for `path`.
+    /// A `Decode` error for `path` (the reason put on one line: decoders end some messages with
+    /// a line break).
     pub(crate) fn decode(path: &Path, reason: impl Into<String>) -> Self {
         Error::Decode {
             path: path.to_path_buf(),
-            reason: reason.into(),
+            reason: one_line(&reason.into()),
         }
     }
 
@@ -106,6 +125,11 @@ impl Error {
             reason: reason.into(),
         }
     }
+}
+
+/// `text` on one line, runs of white space (line breaks included) made one space.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Shorthand for results of this crate.

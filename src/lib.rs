@@ -9,7 +9,8 @@
 //! [`flatten`] (skin field, darkness plane) → [`dots`] (centres, outlines, hairs set aside) →
 //! [`measure`] (per-dot samples) → [`metrics`] (session numbers, with [`insights`]: dot sizes,
 //! colour and [`uniformity`]) → [`report`] (JSON, with the series' [`summary`]: progress and
-//! flags). [`analyze`] wires them for a series of photos; [`synth`] renders ground-truth scenes.
+//! flags). [`analyze`] wires them for a series of photos, [`batch`] for a clinic archive of
+//! clients; [`synth`] renders ground-truth scenes.
 //!
 //! ```no_run
 //! use smptrack::{analyze_series, LoadLimits, SeriesInput, SessionInput};
@@ -31,6 +32,7 @@
 //! ```
 
 pub mod analyze;
+pub mod batch;
 pub mod color;
 pub mod dots;
 pub mod error;

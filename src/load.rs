@@ -107,9 +107,9 @@ fn decode_unguarded(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Ph
         });
     }
     let mut reader = reader;
+    // Sides and pixels are checked by `check_size` below, from the header, with the numbers in
+    // the message; the decoders' own allocations are capped here.
     let mut image_limits = image::Limits::default();
-    image_limits.max_image_width = Some(limits.max_side);
-    image_limits.max_image_height = Some(limits.max_side);
     image_limits.max_alloc = Some(limits.max_decoded_bytes);
     reader.limits(image_limits);
 
@@ -227,11 +227,11 @@ fn image_error(name: &Path, error: ImageError) -> Error {
     match error {
         ImageError::Unsupported(e) => Error::NotAnImage {
             path: name.to_path_buf(),
-            detail: Some(e.to_string()),
+            detail: Some(crate::error::one_line(&e.to_string())),
         },
         ImageError::Limits(e) => Error::TooLarge {
             path: name.to_path_buf(),
-            reason: e.to_string(),
+            reason: crate::error::one_line(&e.to_string()),
         },
         other => Error::decode(name, other.to_string()),
     }

@@ -8,14 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use cli::{exit, AnalyzeArgs, Cli, Command};
+use cli::{exit, AnalyzeArgs, BatchArgs, Cli, Command};
 use progress::Progress;
+use smptrack::batch::{run_batch, summary_table};
 use smptrack::render::csv::report_csv;
 use smptrack::render::html::render_html;
 use smptrack::render::{analyze_series_with_images, overlay_file_names, ImageOptions};
-use smptrack::{
-    load::LoadLimits, output::write_all_atomic, read_manifest, Error, SeriesInput, SessionInput,
-};
+use smptrack::{output::write_all_atomic, read_manifest, Error, SeriesInput, SessionInput};
 
 fn main() -> ExitCode {
     // A panic is a bug: report it in one line, not a backtrace dump. Decoder panics on hostile
@@ -79,6 +78,51 @@ fn run() -> i32 {
                 exit_code(&e)
             }
         },
+        Command::Batch(args) => batch(&args),
+    }
+}
+
+/// `smptrack batch DIR`: failures named on stderr as they happen, progress lines unless
+/// `--quiet`, the summary table on stdout; exit 1 when any client failed.
+fn batch(args: &BatchArgs) -> i32 {
+    let limits = args.limits.to_limits();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let result = run_batch(&args.dir, &limits, |outcome, clients| {
+        let i = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        match &outcome.result {
+            Ok(s) if !args.quiet => eprintln!(
+                "smptrack: [{i}/{clients}] {}: {} sessions",
+                outcome.folder.display(),
+                s.sessions
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!(
+                "smptrack: client '{}' skipped: {}",
+                outcome.folder.display(),
+                one_line(&e.to_string())
+            ),
+        }
+    });
+    let outcomes = match result {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            eprintln!("smptrack: {}", one_line(&e.to_string()));
+            return exit::INPUT;
+        }
+    };
+    let table = summary_table(&args.dir, &outcomes);
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(table.as_bytes())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
+        return exit::OUTPUT;
+    }
+    if outcomes.iter().any(|o| o.result.is_err()) {
+        exit::INPUT
+    } else {
+        exit::OK
     }
 }
 
@@ -93,15 +137,13 @@ fn exit_code(e: &Error) -> i32 {
         Error::InvalidArgument { .. } => exit::USAGE,
         Error::Region { source_name, .. } if source_name.starts_with("--") => exit::USAGE,
         Error::Output { .. } => exit::OUTPUT,
+        Error::Internal { .. } => exit::INTERNAL,
         _ => exit::INPUT,
     }
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
-    let limits = LoadLimits {
-        max_pixels: (args.max_megapixels * 1e6) as u64,
-        ..LoadLimits::default()
-    };
+    let limits = args.limits.to_limits();
     let series = match &args.manifest {
         Some(path) => SeriesInput::from_manifest(&read_manifest(path)?),
         None => SeriesInput {

