@@ -151,3 +151,25 @@ fn an_unusable_archive_folder_is_one_error() {
     let out = fx.cmd().args(["batch"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_report_that_cannot_be_written_fails_only_its_client() {
+    let fx = Fixture::new();
+    write_client(&fx, "A", "A", 76, 1);
+    write_client(&fx, "B", "B", 77, 1);
+    // A folder where B's report should go: the rename cannot replace it.
+    fx.write("B/report.json/keep.txt", "a folder");
+    let out = fx.cmd().args(["batch", "-q", "."]).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("'./B'") && stderr.contains("report.json"),
+        "{stderr}"
+    );
+    assert!(fx.path("A/report.json").is_file());
+    assert!(fx.path("B/report.json/keep.txt").is_file());
+    for (path, _) in fx.snapshot() {
+        assert!(!path.contains(".smptrack-"), "left behind: {path}");
+    }
+}
