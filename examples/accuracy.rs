@@ -69,6 +69,7 @@ fn main() {
     let mut count_errs = Vec::new();
     let mut cov_errs = Vec::new();
     let mut dark_errs = Vec::new();
+    let mut rows: Vec<(Case, Errors)> = Vec::new();
     for case in cases(quick) {
         // About 20 × 15 mm of scalp, at most 1600 px on a side.
         let side_mm = (1600.0 / case.px_per_mm).min(20.0);
@@ -89,6 +90,12 @@ fn main() {
         count_errs.push(count_err.abs());
         cov_errs.push(cov_err.abs());
         dark_errs.push(dark_err.abs());
+        let errors = Errors {
+            count_pct: count_err.abs(),
+            coverage_pp: cov_err.abs(),
+            coverage_rel_pct: 100.0 * cov_err.abs() / truth.coverage_pct.max(1e-9),
+            darkness: dark_err.abs(),
+        };
         println!(
             "{:<28} {:>6} {:>6} {:>+7.1} | {:>6.2} {:>6.2} {:>+6.2} | {:>5.3} {:>5.3} {:>+6.3} | {:>5.1} {:>5.1} {:>5.1}",
             case.name,
@@ -105,10 +112,12 @@ fn main() {
             metrics.mean_dot_diameter_px.unwrap_or(0.0),
             m.dot_scale_px,
         );
+        rows.push((case, errors));
     }
+    // The same median as the grouped table's (the mean of the middle two for an even count).
     let med = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        (v[v.len() / 2], v[v.len() - 1])
+        (median(v.clone()), v[v.len() - 1])
     };
     let (c50, cmax) = med(&mut count_errs);
     let (v50, vmax) = med(&mut cov_errs);
@@ -117,4 +126,73 @@ fn main() {
         "\n|count error| median {c50:.1}% worst {cmax:.1}%; |coverage error| median {v50:.2} pp \
          worst {vmax:.2} pp; |darkness error| median {d50:.3} worst {dmax:.3}"
     );
+    grouped_table(&rows);
+}
+
+/// Median of `v` (the mean of the middle two for an even count).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// |measured − true| of one scene.
+struct Errors {
+    count_pct: f64,
+    coverage_pp: f64,
+    coverage_rel_pct: f64,
+    darkness: f64,
+}
+
+/// The README's table: medians and worst cases over all scenes, per kind of dots, per scale and
+/// per pair of skin types, in Markdown.
+fn grouped_table(rows: &[(Case, Errors)]) {
+    let line = |name: &str, keep: &dyn Fn(&Case) -> bool| {
+        let group: Vec<&Errors> = rows
+            .iter()
+            .filter(|(c, _)| keep(c))
+            .map(|(_, e)| e)
+            .collect();
+        if group.is_empty() {
+            return;
+        }
+        let col = |f: fn(&Errors) -> f64| group.iter().map(|e| f(e)).collect::<Vec<f64>>();
+        let worst = |f: fn(&Errors) -> f64| col(f).into_iter().fold(0.0, f64::max);
+        println!(
+            "| {name} | {} | {:.1} | {:.1} | {:.2} | {:.1} | {:.3} | {:.3} |",
+            group.len(),
+            median(col(|e| e.count_pct)),
+            worst(|e| e.count_pct),
+            median(col(|e| e.coverage_pp)),
+            median(col(|e| e.coverage_rel_pct)),
+            median(col(|e| e.darkness)),
+            worst(|e| e.darkness),
+        );
+    };
+    println!(
+        "\n| scenes | n | count median % | count worst % | coverage median pp | \
+         coverage median rel % | darkness median | darkness worst |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    line("all", &|_| true);
+    for (preset, name) in [
+        ("healed", "healed (0.25–0.45 mm, darkness 0.5–0.8)"),
+        ("fresh", "fresh (0.25–0.4 mm, 0.65–0.9)"),
+        ("first", "first session (0.25–0.4 mm, 0.3–0.5)"),
+        ("blown", "blown-out (0.6–1.2 mm, soft halos)"),
+    ] {
+        line(name, &|c| c.name.starts_with(preset));
+    }
+    for ppm in [15.0, 25.0, 50.0, 100.0] {
+        line(&format!("{ppm} px/mm"), &|c| c.px_per_mm == ppm);
+    }
+    for (a, b, name) in [(1, 2, "I–II"), (3, 4, "III–IV"), (5, 6, "V–VI")] {
+        line(&format!("skin types {name}"), &|c| {
+            (a..=b).contains(&c.skin)
+        });
+    }
 }
