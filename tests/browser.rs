@@ -80,27 +80,7 @@ fn the_html_report_renders_in_a_browser() {
         return;
     };
     let fx = Fixture::new();
-    let images = series_images(31);
-    let names = ["s1.png", "s2.png", "s3.jpg"];
-    fx.write("s1.png", png(&images[0]));
-    fx.write("s2.png", png(&images[1]));
-    fx.write("s3.jpg", jpeg(&images[2]));
-    let labels = ["layout", "density", "follow-up"];
-    let dates = ["2026-01-10", "2026-02-01", "2026-07-30"];
-    let sessions: Vec<serde_json::Value> = (0..3)
-        .map(|i| {
-            serde_json::json!({
-                "photo": names[i],
-                "label": labels[i],
-                "date": dates[i],
-            })
-        })
-        .collect();
-    let manifest = serde_json::json!({
-        "client": "C-042 <b>", "px_per_mm": PX_PER_MM, "target_density_per_cm2": 120,
-        "sessions": sessions,
-    });
-    fx.write("m.json", manifest.to_string());
+    write_three_session_client(&fx, "", 31, "C-042 <b>", ["layout", "density", "follow-up"]);
     run_ok(
         fx.cmd()
             .args(["analyze", "--manifest", "m.json", "--html", "r.html", "-q"]),

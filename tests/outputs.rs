@@ -234,28 +234,10 @@ fn overlays_are_named_after_their_photos_one_per_session() {
     }
 }
 
-/// A client folder: a manifest with awkward strings (commas, quotes, markup) and three sessions.
+/// A client folder `c`: a manifest with awkward strings (commas, quotes, markup) and three
+/// sessions.
 fn write_awkward_client(fx: &Fixture, client: &str, labels: [&str; 3]) {
-    let images = series_images(9);
-    let names = ["s1.png", "s2.png", "s3.jpg"];
-    fx.write("c/s1.png", png(&images[0]));
-    fx.write("c/s2.png", png(&images[1]));
-    fx.write("c/s3.jpg", jpeg(&images[2]));
-    let dates = ["2026-01-10", "2026-02-01", "2026-07-30"];
-    let sessions: Vec<Value> = (0..3)
-        .map(|i| {
-            serde_json::json!({
-                "photo": names[i],
-                "label": labels[i],
-                "date": dates[i],
-            })
-        })
-        .collect();
-    let manifest = serde_json::json!({
-        "client": client, "px_per_mm": PX_PER_MM, "target_density_per_cm2": 120,
-        "sessions": sessions,
-    });
-    fx.write("c/m.json", manifest.to_string());
+    write_three_session_client(fx, "c", 9, client, labels);
 }
 
 #[test]

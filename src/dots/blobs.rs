@@ -213,10 +213,7 @@ fn blob_ratio(p: &Plane, x: usize, y: usize, step: usize) -> f32 {
     let dxx = v(1, 0) - 2.0 * c + v(-1, 0);
     let dyy = v(0, 1) - 2.0 * c + v(0, -1);
     let dxy = (v(1, 1) - v(1, -1) - v(-1, 1) + v(-1, -1)) / 4.0;
-    let mean = (dxx + dyy) / 2.0;
-    let spread = (((dxx - dyy) / 2.0).powi(2) + dxy * dxy).sqrt();
-    let strong = mean - spread; // most negative
-    let weak = mean + spread;
+    let (strong, weak) = super::hessian_eigenvalues(dxx, dyy, dxy);
     if strong >= 0.0 {
         return 0.0;
     }

@@ -350,6 +350,15 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     }
 }
 
+/// Eigenvalues of the 2×2 Hessian [[dxx, dxy], [dxy, dyy]], strongest curvature (most
+/// negative) first: (strong, weak). Shared by the blob test (round vs ridge) and the hair-line
+/// tracer.
+fn hessian_eigenvalues(dxx: f32, dyy: f32, dxy: f32) -> (f32, f32) {
+    let mean = (dxx + dyy) / 2.0;
+    let spread = (((dxx - dyy) / 2.0).powi(2) + dxy * dxy).sqrt();
+    (mean - spread, mean + spread)
+}
+
 /// Robust standard deviation of smoothed darkness on skin: 1.4826 × the median of |D| over the
 /// pixels with D < 0, sampled on a sparse grid. The skin field is the skin's median, so skin
 /// straddles 0 while pigment only adds darkness: the negative side is skin alone, however dense
@@ -371,35 +380,59 @@ pub fn skin_noise(smoothed: &Plane) -> f32 {
 /// Shapes of the 8-connected components of `mask` (`width` px per row), in raster order of their
 /// first pixel: (area in px, bounding-box width, bounding-box height in px).
 pub fn component_shapes(mask: &[bool], width: usize) -> Vec<(u32, u32, u32)> {
-    let height = mask.len().checked_div(width).unwrap_or(0);
-    let mut seen = vec![false; mask.len()];
     let mut shapes = Vec::new();
+    for_each_component(
+        |i| mask[i],
+        mask.len(),
+        width,
+        |_, shape| shapes.push(shape),
+    );
+    shapes
+}
+
+/// Calls `visit(members, shape)` for each 8-connected component of the pixels where `inside(i)`
+/// holds, among `len` pixels of `width` per row, in raster order of the components' first
+/// pixel; `members` lists the component's pixel indices, `shape` is (area in px, bounding-box
+/// width, bounding-box height in px). The one flood fill of the dot finder.
+pub(crate) fn for_each_component(
+    inside: impl Fn(usize) -> bool,
+    len: usize,
+    width: usize,
+    mut visit: impl FnMut(&[usize], (u32, u32, u32)),
+) {
+    let height = len.checked_div(width).unwrap_or(0);
+    let mut seen = vec![false; len];
     let mut stack = Vec::new();
-    for start in 0..mask.len() {
-        if !mask[start] || seen[start] {
+    let mut members = Vec::new();
+    for start in 0..len {
+        if !inside(start) || seen[start] {
             continue;
         }
         seen[start] = true;
         stack.push(start);
-        let mut area = 0u32;
+        members.clear();
         let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
         while let Some(i) = stack.pop() {
-            area += 1;
+            members.push(i);
             let (x, y) = (i % width, i / width);
             (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
             for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
                 for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
                     let j = ny * width + nx;
-                    if mask[j] && !seen[j] {
+                    if inside(j) && !seen[j] {
                         seen[j] = true;
                         stack.push(j);
                     }
                 }
             }
         }
-        shapes.push((area, (x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32));
+        let shape = (
+            members.len() as u32,
+            (x1 - x0 + 1) as u32,
+            (y1 - y0 + 1) as u32,
+        );
+        visit(&members, shape);
     }
-    shapes
 }
 
 #[cfg(test)]

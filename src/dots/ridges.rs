@@ -74,10 +74,7 @@ fn lines_at(d: &Plane, sigma: f32, dot_diameter_px: f32, mask: &mut [bool]) {
                 let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
                 let dyy = up[x] - 2.0 * c + down[x];
                 let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
-                let mean = (dxx + dyy) / 2.0;
-                let spread = (((dxx - dyy) / 2.0).powi(2) + dxy * dxy).sqrt();
-                let strong = mean - spread;
-                let weak = mean + spread;
+                let (strong, weak) = super::hessian_eigenvalues(dxx, dyy, dxy);
                 if strong >= 0.0 || weak.abs() > RIDGE_EIGEN_RATIO * -strong {
                     continue;
                 }
@@ -108,38 +105,19 @@ fn lines_at(d: &Plane, sigma: f32, dot_diameter_px: f32, mask: &mut [bool]) {
     // Length of each ridge network (8-connected), from its bounding box's diagonal.
     let min_length = MIN_HAIR_LENGTH_DIAMETERS * dot_diameter_px;
     let mut long = vec![false; w * h];
-    let mut seen = vec![false; w * h];
-    let mut stack = Vec::new();
-    let mut members = Vec::new();
-    for start in 0..w * h {
-        if kind[start] == 0 || seen[start] {
-            continue;
-        }
-        seen[start] = true;
-        stack.push(start);
-        members.clear();
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-        while let Some(i) = stack.pop() {
-            members.push(i);
-            let (x, y) = (i % w, i / w);
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                    let j = ny * w + nx;
-                    if kind[j] != 0 && !seen[j] {
-                        seen[j] = true;
-                        stack.push(j);
-                    }
+    super::for_each_component(
+        |i| kind[i] != 0,
+        w * h,
+        w,
+        |members, (_, box_w, box_h)| {
+            let diagonal = ((u64::from(box_w).pow(2) + u64::from(box_h).pow(2)) as f32).sqrt();
+            if diagonal >= min_length {
+                for &i in members {
+                    long[i] = kind[i] == 2;
                 }
             }
-        }
-        let diagonal = (((x1 - x0 + 1).pow(2) + (y1 - y0 + 1).pow(2)) as f32).sqrt();
-        if diagonal >= min_length {
-            for &i in &members {
-                long[i] = kind[i] == 2;
-            }
-        }
-    }
+        },
+    );
 
     // Widen the centrelines to the hair's width.
     let radius = f64::from(sigma) + 0.5;

@@ -273,3 +273,43 @@ pub fn num(v: &Value, key: &str) -> f64 {
         .as_f64()
         .unwrap_or_else(|| panic!("{key} is not a number in {v}"))
 }
+
+/// Writes a three-session client into folder `dir` of `fx` (`""` for the root): photos
+/// `s1.png`, `s2.png`, `s3.jpg` rendered from `series_images(seed)`, and manifest `m.json` with
+/// `client`, `labels`, dates 2026-01-10 / 02-01 / 07-30, the test scale and a target of
+/// 120 dots/cm².
+pub fn write_three_session_client(
+    fx: &Fixture,
+    dir: &str,
+    seed: u64,
+    client: &str,
+    labels: [&str; 3],
+) {
+    let images = series_images(seed);
+    let names = ["s1.png", "s2.png", "s3.jpg"];
+    let at = |name: &str| {
+        if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        }
+    };
+    fx.write(&at(names[0]), png(&images[0]));
+    fx.write(&at(names[1]), png(&images[1]));
+    fx.write(&at(names[2]), jpeg(&images[2]));
+    let dates = ["2026-01-10", "2026-02-01", "2026-07-30"];
+    let sessions: Vec<Value> = (0..3)
+        .map(|i| {
+            serde_json::json!({
+                "photo": names[i],
+                "label": labels[i],
+                "date": dates[i],
+            })
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "client": client, "px_per_mm": PX_PER_MM, "target_density_per_cm2": 120,
+        "sessions": sessions,
+    });
+    fx.write(&at("m.json"), manifest.to_string());
+}
