@@ -1,6 +1,6 @@
 //! Truth-vs-measured table over generated scenes: skin tones, scales, densities, dot sizes.
 //!
-//! `cargo run --release --example accuracy [-- --quick]`
+//! `cargo run --release --example accuracy [-- --quick] [--only TEXT]`
 
 use smptrack::measure::measure;
 use smptrack::metrics::session_metrics;
@@ -49,7 +49,13 @@ fn cases(quick: bool) -> Vec<Case> {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--only TEXT`: just the scenes whose name contains TEXT (e.g. `blown`, `skin6`).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
     println!(
         "{:<28} {:>6} {:>6} {:>7} | {:>6} {:>6} {:>6} | {:>5} {:>5} {:>6} | {:>5} {:>5} {:>5}",
         "scene",
@@ -71,6 +77,12 @@ fn main() {
     let mut dark_errs = Vec::new();
     let mut rows: Vec<(Case, Errors)> = Vec::new();
     for case in cases(quick) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !case.name.contains(o.as_str()))
+        {
+            continue;
+        }
         // About 20 × 15 mm of scalp, at most 1600 px on a side.
         let side_mm = (1600.0 / case.px_per_mm).min(20.0);
         let w = (side_mm * case.px_per_mm) as u32;

@@ -8,6 +8,7 @@
 
 use rayon::prelude::*;
 
+use crate::grid::BlockAxis;
 use crate::plane::Plane;
 
 /// First-pass skin estimate per block: this quantile of luminance. Dots rarely cover more than a
@@ -32,6 +33,20 @@ pub const MIN_SKIN_FRACTION: f32 = 0.2;
 /// neighbours' median. Skin mottling and noise move a block's median by a few percent at most.
 pub const OUTLIER_RELATIVE: f32 = 0.1;
 
+/// The bright tail of a block: this quantile of its pixels (in the second pass, of those it
+/// keeps as skin) lies on skin unless the block is nearly all pigment.
+pub const BRIGHT_TAIL_QUANTILE: f32 = 0.95;
+
+/// A block whose bright tail is over this many times its value holds pigment or hair: the
+/// faintest pigment (darkness 0.3) leaves skin 1/(1 − 0.3) ≈ 1.43× brighter, while skin alone
+/// spans ≈ 1.1–1.2× (noise, mottling and the fall of light across a vignetted corner block).
+pub const PIGMENT_TAIL_RATIO: f32 = 1.3;
+
+/// Light never falls by more than this fraction from one block to the next (vignetting takes
+/// phone photos to about half at the far corners, over several blocks): a block darker than
+/// that allows, given any other block, is pigment (see `light_envelope`).
+pub const MAX_LIGHT_STEP: f32 = 0.35;
+
 /// The estimated skin luminance over an image, stored as a coarse grid of blocks and
 /// interpolated bilinearly between block centres.
 #[derive(Clone, Debug)]
@@ -42,6 +57,8 @@ pub struct SkinField {
     pub width: usize,
     /// Image height (px).
     pub height: usize,
+    columns: BlockAxis,
+    rows: BlockAxis,
     grid_w: usize,
     grid_h: usize,
     /// Skin luminance (linear, 0..1) per block, row-major.
@@ -52,25 +69,34 @@ impl SkinField {
     /// Estimates the skin field of the luminance plane `y` with blocks of `block` px.
     pub fn estimate(y: &Plane, block: usize) -> SkinField {
         let block = block.max(4);
-        let grid_w = y.width.div_ceil(block).max(1);
-        let grid_h = y.height.div_ceil(block).max(1);
+        let (columns, rows) = (
+            BlockAxis::new(y.width, block),
+            BlockAxis::new(y.height, block),
+        );
+        let (grid_w, grid_h) = (columns.cells(), rows.cells());
         let mut field = SkinField {
             block,
             width: y.width,
             height: y.height,
+            columns,
+            rows,
             grid_w,
             grid_h,
             values: vec![0.0; grid_w * grid_h],
         };
-        field.values = field.per_block(y, |pixels, _| Some(quantile(pixels, FIRST_PASS_QUANTILE)));
-        field.smooth();
+        let (values, tails) = field.per_block(y, |pixels, _| {
+            let tail = quantile(pixels, BRIGHT_TAIL_QUANTILE);
+            Some((quantile(pixels, FIRST_PASS_QUANTILE), tail))
+        });
+        field.values = values;
+        field.smooth(&tails);
         // Second pass: the median of the pixels the first pass calls skin.
         let first = field.clone();
         // Skin or pigment is decided on a denoised copy: on dark or underexposed skin the pixel
         // noise exceeds the exclusion, and deciding on raw pixels would cut the skin's own
         // lower tail and bias S upwards. The median is still taken over the raw values.
         let calm = y.gaussian_blur(EXCLUDE_DENOISE_PX);
-        let refined = field.per_block(y, |pixels, coords| {
+        let (refined, tails) = field.per_block(y, |pixels, coords| {
             let kept: Vec<f32> = pixels
                 .iter()
                 .zip(coords)
@@ -83,29 +109,28 @@ impl SkinField {
                 None
             } else {
                 let mut kept = kept;
-                Some(quantile(&mut kept, 0.5))
+                let tail = quantile(&mut kept, BRIGHT_TAIL_QUANTILE);
+                Some((quantile(&mut kept, 0.5), tail))
             }
         });
         field.values = refined;
-        field.smooth();
+        field.smooth(&tails);
         field
     }
 
-    /// Runs `stat` on each block's pixels (with their coordinates); `None` blocks are filled from
-    /// their neighbours afterwards.
-    fn per_block<F>(&self, y: &Plane, stat: F) -> Vec<f32>
+    /// Runs `stat` on each block's pixels (with their coordinates), which gives the block's
+    /// value and its bright tail; `None` blocks are filled from their neighbours afterwards (and
+    /// get their filled value as their tail).
+    fn per_block<F>(&self, y: &Plane, stat: F) -> (Vec<f32>, Vec<f32>)
     where
-        F: Fn(&mut [f32], &[(usize, usize)]) -> Option<f32> + Sync,
+        F: Fn(&mut [f32], &[(usize, usize)]) -> Option<(f32, f32)> + Sync,
     {
-        let results: Vec<Option<f32>> = (0..self.grid_w * self.grid_h)
+        let results: Vec<Option<(f32, f32)>> = (0..self.grid_w * self.grid_h)
             .into_par_iter()
             .map(|i| {
                 let (bx, by) = (i % self.grid_w, i / self.grid_w);
-                let (x0, y0) = (bx * self.block, by * self.block);
-                let (x1, y1) = (
-                    (x0 + self.block).min(y.width),
-                    (y0 + self.block).min(y.height),
-                );
+                let (x0, x1) = self.columns.span(bx);
+                let (y0, y1) = self.rows.span(by);
                 let mut pixels = Vec::with_capacity((x1 - x0) * (y1 - y0));
                 let mut coords = Vec::with_capacity(pixels.capacity());
                 for yy in y0..y1 {
@@ -117,15 +142,30 @@ impl SkinField {
                 stat(&mut pixels, &coords)
             })
             .collect();
-        fill_missing(&results, self.grid_w, self.grid_h)
+        let mut values: Vec<Option<f32>> = results.iter().map(|r| r.map(|(v, _)| v)).collect();
+        let envelope = light_envelope(&values, self.grid_w, self.grid_h);
+        for (v, floor) in values.iter_mut().zip(&envelope) {
+            if v.is_some_and(|v| v < *floor) {
+                *v = None;
+            }
+        }
+        let values = fill_missing(&values, self.grid_w, self.grid_h);
+        let tails = results
+            .iter()
+            .zip(&values)
+            .map(|(r, v)| r.map_or(*v, |(_, tail)| tail))
+            .collect();
+        (values, tails)
     }
 
     /// Replaces blocks that are local extremes — more than [`OUTLIER_RELATIVE`] below the darkest
     /// or above the brightest of their 8 neighbours — by their neighbours' median: one block
     /// covered by a large blown-out dot or a tuft of hair (too dark), or a specular highlight
     /// (too bright), must not bend the field. A block that lies between its neighbours is never
-    /// touched, so lighting gradients of any steepness survive exactly.
-    fn smooth(&mut self) {
+    /// touched, so lighting gradients of any steepness survive exactly. A dark extreme is replaced
+    /// only if its own bright tail (`tails`, per block) says it holds pigment: a corner block of a
+    /// vignetted photo is darker than all its neighbours too, but it is skin throughout.
+    fn smooth(&mut self, tails: &[f32]) {
         let (gw, gh) = (self.grid_w as isize, self.grid_h as isize);
         let source = self.values.clone();
         for by in 0..gh {
@@ -144,8 +184,14 @@ impl SkinField {
                 }
                 let lowest = neighbours.iter().copied().fold(f32::INFINITY, f32::min);
                 let highest = neighbours.iter().copied().fold(0.0, f32::max);
-                let value = &mut self.values[(by * gw + bx) as usize];
-                if *value < lowest * (1.0 - OUTLIER_RELATIVE)
+                let i = (by * gw + bx) as usize;
+                // Inside the photo a block darker than all around it is pigment (light does not
+                // dip into a pit); on its edge, light falling towards that edge does the same,
+                // and only the block's own pixels can tell.
+                let on_edge = bx == 0 || by == 0 || bx == gw - 1 || by == gh - 1;
+                let holds_pigment = !on_edge || tails[i] > source[i] * PIGMENT_TAIL_RATIO;
+                let value = &mut self.values[i];
+                if (*value < lowest * (1.0 - OUTLIER_RELATIVE) && holds_pigment)
                     || *value > highest * (1.0 + OUTLIER_RELATIVE)
                 {
                     *value = quantile(&mut neighbours, 0.5);
@@ -157,8 +203,8 @@ impl SkinField {
     /// Skin luminance at pixel (`x`, `y`), bilinear between block centres and extrapolated
     /// linearly beyond the outermost centres (linear light, 0..1).
     pub fn at(&self, x: usize, y: usize) -> f32 {
-        let (gx, wx) = axis(x, self.block, self.width, self.grid_w);
-        let (gy, wy) = axis(y, self.block, self.height, self.grid_h);
+        let (gx, wx) = self.columns.locate(x);
+        let (gy, wy) = self.rows.locate(y);
         let v = |i: usize, j: usize| self.values[j * self.grid_w + i];
         let gx1 = (gx + 1).min(self.grid_w - 1);
         let gy1 = (gy + 1).min(self.grid_h - 1);
@@ -193,19 +239,43 @@ impl SkinField {
     }
 }
 
-/// Along one axis of `size` px cut into `cells` blocks of `block` px (the last may be partial):
-/// the block whose centre is at or before pixel `p`'s centre, and the weight of the next block
-/// (below 0 or above 1 beyond the outermost centres, for linear extrapolation).
-#[inline]
-fn axis(p: usize, block: usize, size: usize, cells: usize) -> (usize, f32) {
-    if cells < 2 {
-        return (0, 0.0);
+/// The lowest skin luminance each block can have if light falls by at most [`MAX_LIGHT_STEP`] per
+/// block from every other block: max over blocks j of value_j × (1 − step)^(Chebyshev distance).
+/// A block below it is pigment, however much of it there is (the inside of a solid bar several
+/// blocks wide has no skin to show in any statistic of its own). Two chamfer passes in log
+/// space give the exact cone maximum in time linear in the blocks (less 0.01%, so that no
+/// block is below its own value by rounding).
+fn light_envelope(values: &[Option<f32>], gw: usize, gh: usize) -> Vec<f32> {
+    let fall = -(1.0 - MAX_LIGHT_STEP).ln();
+    let mut floor: Vec<f32> = values
+        .iter()
+        .map(|v| v.map_or(f32::NEG_INFINITY, |v| v.max(1e-9).ln()))
+        .collect();
+    let forward = [(-1isize, 0isize), (-1, -1), (0, -1), (1, -1)];
+    let relax = |bx: usize, by: usize, steps: &[(isize, isize)], floor: &mut [f32]| {
+        for (dx, dy) in steps {
+            let (x, y) = (bx as isize + dx, by as isize + dy);
+            if x >= 0 && y >= 0 && (x as usize) < gw && (y as usize) < gh {
+                let from = floor[y as usize * gw + x as usize] - fall;
+                let here = &mut floor[by * gw + bx];
+                *here = here.max(from);
+            }
+        }
+    };
+    for by in 0..gh {
+        for bx in 0..gw {
+            relax(bx, by, &forward, &mut floor);
+        }
     }
-    let centre = |i: usize| (i * block + ((i + 1) * block).min(size)) as f32 / 2.0;
-    let pos = p as f32 + 0.5;
-    let i = ((pos / block as f32 - 0.5).floor().max(0.0) as usize).min(cells - 2);
-    let (c0, c1) = (centre(i), centre(i + 1));
-    (i, (pos - c0) / (c1 - c0))
+    let backward = forward.map(|(dx, dy)| (-dx, -dy));
+    for by in (0..gh).rev() {
+        for bx in (0..gw).rev() {
+            relax(bx, by, &backward, &mut floor);
+        }
+    }
+    // A block's own value is part of the maximum: the margin keeps exp(ln v) rounding from
+    // putting any block below itself.
+    floor.into_iter().map(|f| (f - 1e-4).exp()).collect()
 }
 
 /// Replaces `None` blocks by the mean of their available neighbours, growing outwards; an image
@@ -284,6 +354,85 @@ mod tests {
                 d.get(x, yy)
             );
         }
+    }
+
+    /// Light falling from the centre to half at the corners (a vignetted small photo): the
+    /// corner block is darker than all its neighbours but holds only skin, so the field follows
+    /// it. On even light, a block three-quarters covered by one large dot is also darker than all
+    /// its neighbours, and is replaced by them.
+    #[test]
+    fn a_dark_corner_of_skin_is_kept_and_a_block_of_pigment_is_replaced() {
+        let (w, h, block) = (160, 160, 40);
+        let light = |x: usize, yy: usize| {
+            let (dx, dy) = (x as f32 / 80.0 - 1.0, yy as f32 / 80.0 - 1.0);
+            0.5 * (1.0 - 0.25 * (dx * dx + dy * dy))
+        };
+        let mut y = Plane::filled(w, h, 0.0);
+        for yy in 0..h {
+            for x in 0..w {
+                y.data[yy * w + x] = light(x, yy);
+            }
+        }
+        let field = SkinField::estimate(&y, block);
+        // At the corner block's centre the field is near that block's own median (within 6%:
+        // the second pass drops the darkest pixels of so steep a fall as if they were pigment),
+        // not its neighbours' median as the rule without the bright tail gave (19% brighter).
+        let mut corner: Vec<f32> = (120..160)
+            .flat_map(|yy| (120..160).map(move |x| light(x, yy)))
+            .collect();
+        let truth = quantile(&mut corner, 0.5);
+        let s = field.at(139, 139);
+        assert!(
+            (s / truth - 1.0).abs() < 0.06,
+            "corner block: {s} vs {truth}"
+        );
+        // The corner block is skin: even its brightest pixel is within the ratio of its value.
+        assert!(light(120, 120) / light(140, 140) < PIGMENT_TAIL_RATIO);
+
+        for yy in 0..h {
+            for x in 0..w {
+                let (cx, cy) = (x as f32 - 59.5, yy as f32 - 59.5);
+                let in_dot = cx * cx + cy * cy < 19.5 * 19.5;
+                y.data[yy * w + x] = if in_dot { 0.2 } else { 0.5 };
+            }
+        }
+        let s = SkinField::estimate(&y, block).at(59, 59);
+        assert!((s / 0.5 - 1.0).abs() < 0.02, "under the big dot: {s}");
+    }
+
+    /// Light may fall by up to [`MAX_LIGHT_STEP`] per block; pigment blocks several blocks wide
+    /// (no skin in them or their neighbours) fall far further and are set aside.
+    #[test]
+    fn the_light_envelope_keeps_falls_of_light_and_sets_aside_solid_pigment() {
+        let (gw, gh) = (6, 5);
+        let fall = |step: f32| -> Vec<Option<f32>> {
+            (0..gw * gh)
+                .map(|i| Some((1.0 - step).powi((i % gw) as i32)))
+                .collect()
+        };
+        let below = |values: &[Option<f32>]| -> usize {
+            let floor = light_envelope(values, gw, gh);
+            values
+                .iter()
+                .zip(&floor)
+                .filter(|(v, f)| v.unwrap() < **f)
+                .count()
+        };
+        assert_eq!(below(&fall(MAX_LIGHT_STEP * 0.95)), 0);
+        assert_eq!(below(&fall(MAX_LIGHT_STEP * 1.05)), gh * (gw - 1));
+        // A solid bar two blocks wide and three long, 90% dark, on even light.
+        let mut bar: Vec<Option<f32>> = vec![Some(0.5); gw * gh];
+        for (bx, by) in [(2, 1), (3, 1), (2, 2), (3, 2), (2, 3), (3, 3)] {
+            bar[by * gw + bx] = Some(0.05);
+        }
+        assert_eq!(below(&bar), 6);
+        // Missing blocks neither raise nor lower anything.
+        bar[0] = None;
+        let floor = light_envelope(&bar, gw, gh)[0];
+        assert!(
+            (floor / (0.5 * (1.0 - MAX_LIGHT_STEP)) - 1.0).abs() < 2e-4,
+            "{floor}"
+        );
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub mod color;
 pub mod dots;
 pub mod error;
 pub mod flatten;
+pub mod grid;
 pub mod insights;
 pub mod load;
 pub mod manifest;

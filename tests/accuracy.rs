@@ -407,13 +407,12 @@ fn a_four_session_series_through_a_manifest_tracks_density_and_fade() {
     assert_eq!(report.sessions[3].change.as_ref().unwrap().days, Some(185));
 }
 
-/// A small photo (16 × 12 mm) of a sparse, faint first session with a vignetted corner: the
-/// coarse skin field used for sizing cannot follow the corner, whose dark patch then sets the
-/// dot size (at its 1.5 mm ceiling) and only 14–37 of 86 dots are found. Excluding blobs cut
-/// by the frame or over 1.5 mm fixes this scene but breaks photos where solid pigment joined by
-/// hairs fills the frame (the real-photo bar test). Kept as the target for the fix.
+/// A small photo (16 × 12 mm) of a sparse, faint first session with a vignetted corner. The
+/// coarse skin field used for sizing once replaced the corner block, darker than all its
+/// neighbours, by their median as if it were a block full of pigment; the corner then read as a
+/// large dark patch that set the dot size at its 1.5 mm ceiling, and only 14–37 of 86 dots
+/// were found. A dark block is now replaced only if its own bright tail shows pigment.
 #[test]
-#[ignore = "known limitation: sizing of small sparse faint photos with a dark corner"]
 fn a_small_sparse_faint_photo_is_sized_by_its_dots() {
     let camera = Camera::new(400, 300, 25.0);
     let params = DotParams {

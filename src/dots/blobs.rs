@@ -8,28 +8,32 @@ use super::{
     NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS,
 };
 use crate::flatten::quantile;
+use crate::grid::BlockAxis;
 use crate::plane::{for_each_in_ring, Plane};
 
 /// Noise (robust standard deviation of darkness on skin) per block of a smoothed darkness
 /// plane: dim parts of a photo (a dark corner, vignetting, dark skin) are noisier than bright
 /// ones, and a single global threshold would let their noise pass for faint dots.
 struct NoiseMap {
-    block: usize,
-    grid_w: usize,
+    columns: BlockAxis,
+    rows: BlockAxis,
     sigma: Vec<f32>,
 }
 
 impl NoiseMap {
     fn new(p: &Plane, block: usize) -> Self {
-        let grid_w = p.width.div_ceil(block).max(1);
-        let grid_h = p.height.div_ceil(block).max(1);
+        let (columns, rows) = (
+            BlockAxis::new(p.width, block),
+            BlockAxis::new(p.height, block),
+        );
+        let grid_w = columns.cells();
         let global = super::skin_noise(p);
-        let sigma = (0..grid_w * grid_h)
+        let sigma = (0..grid_w * rows.cells())
             .into_par_iter()
             .map(|i| {
-                let (bx, by) = (i % grid_w, i / grid_w);
-                let values: Vec<f32> = (by * block..((by + 1) * block).min(p.height))
-                    .flat_map(|y| p.row(y)[bx * block..((bx + 1) * block).min(p.width)].iter())
+                let ((x0, x1), (y0, y1)) = (columns.span(i % grid_w), rows.span(i / grid_w));
+                let values: Vec<f32> = (y0..y1)
+                    .flat_map(|y| p.row(y)[x0..x1].iter())
                     .copied()
                     .collect();
                 // The skin field sits at the skin's median, so skin straddles 0 while pigment
@@ -43,14 +47,14 @@ impl NoiseMap {
             })
             .collect();
         NoiseMap {
-            block,
-            grid_w,
+            columns,
+            rows,
             sigma,
         }
     }
 
     fn at(&self, x: usize, y: usize) -> f32 {
-        self.sigma[(y / self.block) * self.grid_w + x / self.block]
+        self.sigma[self.rows.cell_of(y) * self.columns.cells() + self.columns.cell_of(x)]
     }
 }
 

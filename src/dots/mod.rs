@@ -66,6 +66,16 @@ pub const HAIR_HALF_WIDTH_MM: f32 = 0.07;
 /// With a known scale, a piece at least this half-width (mm) is never hair, however elongated
 /// (the thickest stubble is 0.14 mm wide): a blown-out dot, or a tattooed line.
 pub const FAT_HALF_WIDTH_MM: f32 = 0.12;
+/// Where solid pigment larger than any dot (a tattooed bar) sets the photo's dot size, the
+/// watershed cuts it into territories about this fraction of its half-width: the typical width
+/// that a piece on a hair line is compared with is then at least this fraction of the sized
+/// dot's radius. Ordinary dots' territories are their own full radius, so this never binds
+/// where the photo holds dots.
+pub const SOLID_PIGMENT_TERRITORY: f32 = 0.5;
+/// ... and never less than this (px): the lens and demosaicing spread even the thinnest hair
+/// to a half-width of about this, so at coarse scales (under ≈ 13 px/mm, where 0.12 mm is
+/// fewer pixels) a piece this thin may still be a hair.
+pub const MIN_FAT_HALF_WIDTH_PX: f32 = 1.6;
 /// Each dot's outline is opened (eroded, then dilated) by a disc of this fraction of its own
 /// inscribed radius: round dots keep their shape, thinner hair arms are cut off.
 pub const OPENING_RADIUS_FRACTION: f32 = 0.5;
@@ -199,7 +209,10 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .collect();
     let typical = quantile(&mut widths, 0.5);
     let (always_hair, never_hair): (f32, f32) = match px_per_mm {
-        Some(s) => (HAIR_HALF_WIDTH_MM * s, FAT_HALF_WIDTH_MM * s),
+        Some(s) => (
+            HAIR_HALF_WIDTH_MM * s,
+            (FAT_HALF_WIDTH_MM * s).max(MIN_FAT_HALF_WIDTH_PX),
+        ),
         None => (0.0, f32::INFINITY),
     };
     // Whole networks of dark pixels whose fattest point is thinner than a typical dot, yet which
@@ -247,6 +260,10 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         }
         None => vec![false; n],
     };
+    // On a hair line the standard is the larger of the candidates' typical width and the dot
+    // size the photo was sized by: where large solid pigment sets the size (bars, blown-out
+    // patches) its territories are cut small, and hair crossings beside it must still read thin.
+    let typical_for_hair = typical.max(SOLID_PIGMENT_TERRITORY * 0.5 * diameter_px);
     let mut keep: Vec<bool> = half_width
         .iter()
         .zip(&peaks)
@@ -254,7 +271,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .map(|((w, c), (&hair, &on_line))| {
             // On a hair line, only a piece clearly narrower than a typical dot is hair: a dot
             // that a hair crosses keeps its full width.
-            if hair || (on_line && *w < MIN_RIDGE_HALF_WIDTH_RATIO * typical) {
+            if hair || (on_line && *w < MIN_RIDGE_HALF_WIDTH_RATIO * typical_for_hair) {
                 return false;
             }
             if c.ridge {
@@ -360,22 +377,58 @@ fn hessian_eigenvalues(dxx: f32, dyy: f32, dxy: f32) -> (f32, f32) {
 }
 
 /// Robust standard deviation of smoothed darkness on skin: 1.4826 × the median of |D| over the
-/// pixels with D < 0, sampled on a sparse grid. The skin field is the skin's median, so skin
-/// straddles 0 while pigment only adds darkness: the negative side is skin alone, however dense
-/// the dots.
+/// pixels with D < 0. The skin field is the skin's median, so skin straddles 0 while pigment
+/// only adds darkness: the negative side is skin alone, however dense the dots. 0 when fewer
+/// than 16 pixels lie below 0.
+///
+/// The median is read from a histogram of every pixel (bins of [`NOISE_HISTOGRAM_STEP`]), not
+/// from a sample: a sample taken in raster order picks other pixels when the photo is turned,
+/// and the noise sets the thresholds that decide which faint dots are found.
 pub fn skin_noise(smoothed: &Plane) -> f32 {
-    let mut below: Vec<f32> = smoothed
+    let bins = NOISE_HISTOGRAM_BINS;
+    use rayon::prelude::*;
+    let histogram = smoothed
         .data
-        .iter()
-        .step_by(7)
-        .filter(|v| **v < 0.0)
-        .map(|v| -v)
-        .collect();
-    if below.len() < 16 {
+        .par_chunks(smoothed.width.max(1))
+        .fold(
+            || vec![0u32; bins],
+            |mut counts, row| {
+                for v in row.iter().filter(|v| **v < 0.0) {
+                    let bin = ((-v / NOISE_HISTOGRAM_STEP) as usize).min(bins - 1);
+                    counts[bin] += 1;
+                }
+                counts
+            },
+        )
+        .reduce(
+            || vec![0u32; bins],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let below: u64 = histogram.iter().map(|c| u64::from(*c)).sum();
+    if below < 16 {
         return 0.0;
     }
-    1.4826 * quantile(&mut below, 0.5)
+    // The bin holding the middle value; its centre is the median to within half a bin.
+    let mut running = 0u64;
+    let bin = histogram
+        .iter()
+        .position(|c| {
+            running += u64::from(*c);
+            2 * running >= below
+        })
+        .unwrap_or(bins - 1);
+    1.4826 * (bin as f32 + 0.5) * NOISE_HISTOGRAM_STEP
 }
+
+/// Bin width of the noise histogram (darkness): a hundredth of the quietest skin noise seen
+/// (σ ≈ 0.005 on bright, smoothed skin), so the median is exact to well under 1%.
+pub const NOISE_HISTOGRAM_STEP: f32 = 5e-5;
+/// Bins of the noise histogram: |D| up to 0.2 (noise beyond that is not skin texture but a
+/// failed exposure, and lands in the last bin).
+pub const NOISE_HISTOGRAM_BINS: usize = 4000;
 
 /// Shapes of the 8-connected components of `mask` (`width` px per row), in raster order of their
 /// first pixel: (area in px, bounding-box width, bounding-box height in px).
@@ -501,6 +554,40 @@ mod tests {
     fn faint_texture_below_the_threshold_is_ignored() {
         let texture = discs(40, 40, &[(20.0, 20.0)], 4.0, MIN_PEAK_DARKNESS * 0.8);
         assert!(find_dots(&texture, 8.0, None).dots.is_empty());
+    }
+
+    /// The noise is the robust σ of the negative side, the same for a turned plane, and exact
+    /// to within a histogram bin.
+    #[test]
+    fn skin_noise_is_the_robust_sigma_of_skin_and_ignores_orientation() {
+        let (w, h) = (97, 61);
+        let mut rng = crate::synth::SplitMix64::new(5);
+        let mut p = Plane::filled(w, h, 0.0);
+        for v in &mut p.data {
+            *v = 0.02 * rng.normal() as f32;
+        }
+        // Pigment adds darkness only on the positive side.
+        for v in p.data.iter_mut().step_by(5) {
+            *v = v.abs() + 0.5;
+        }
+        let sigma = skin_noise(&p);
+        let mut below: Vec<f32> = p.data.iter().filter(|v| **v < 0.0).map(|v| -v).collect();
+        let exact = 1.4826 * crate::flatten::quantile(&mut below, 0.5);
+        assert!(
+            (sigma - exact).abs() <= 1.4826 * NOISE_HISTOGRAM_STEP,
+            "{sigma} vs {exact}"
+        );
+        assert!((sigma - 0.02).abs() < 0.002, "{sigma}");
+        let mut turned = Plane::filled(h, w, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                turned.data[x * h + (h - 1 - y)] = p.get(x, y);
+            }
+        }
+        assert_eq!(skin_noise(&turned), sigma);
+        // Too little skin: no estimate.
+        assert_eq!(skin_noise(&Plane::filled(10, 1, -0.01)), 0.0);
+        assert!(skin_noise(&Plane::filled(16, 1, -0.01)) > 0.0);
     }
 
     #[test]
