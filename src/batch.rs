@@ -128,9 +128,12 @@ fn walk(dir: &Path, found: &mut Vec<Result<PathBuf>>) {
 /// analysis is caught and returned as [`Error::Internal`] for this folder, so one client cannot
 /// stop a whole archive.
 pub fn analyze_client(folder: &Path, limits: &LoadLimits) -> Result<ClientSummary> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        analyze_client_unguarded(folder, limits)
-    })) {
+    catch_panic(folder, || analyze_client_unguarded(folder, limits))
+}
+
+/// Runs `work` for client `folder`; a panic in it becomes [`Error::Internal`] naming the folder.
+fn catch_panic<T>(folder: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
         Ok(result) => result,
         Err(payload) => Err(Error::Internal {
             path: folder.to_path_buf(),
@@ -291,6 +294,29 @@ mod tests {
             .map(PathBuf::from)
             .collect();
         assert_eq!(found, want);
+    }
+
+    /// A panic while analysing one client (a bug, or a dependency's panic that escaped the
+    /// decoder guard) is that client's error, naming its folder, with the panic's message.
+    #[test]
+    fn a_panic_in_one_client_is_that_clients_error() {
+        let folder = Path::new("archive/client-7");
+        for (outcome, message) in [
+            (catch_panic::<()>(folder, || panic!("boom")), "boom"),
+            (
+                catch_panic::<()>(folder, || panic!("{} at {}", "overflow", 42)),
+                "overflow at 42",
+            ),
+        ] {
+            match outcome {
+                Err(Error::Internal { path, message: m }) => {
+                    assert_eq!(path, folder);
+                    assert_eq!(m, message);
+                }
+                other => panic!("expected an internal error, got {other:?}"),
+            }
+        }
+        assert_eq!(catch_panic(folder, || Ok(3)).unwrap(), 3);
     }
 
     #[test]
