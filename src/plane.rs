@@ -86,20 +86,20 @@ impl Plane {
                     let bottom = (y0 + rows + radius).min(h);
                     horizontal.resize((bottom - top) * w, 0.0);
                     for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(w)) {
-                        // Each row is first copied into a buffer padded by its replicated edge
-                        // pixels, so the inner loop is a plain dot product the compiler can
-                        // vectorise (the same values in the same order as clamping each index).
+                        // Each row is first copied into a buffer padded by its replicated
+                        // edge pixels (the same values as clamping each index). Taps are the
+                        // outer loop, pixels the inner one: every pixel still sums its taps in
+                        // kernel order (bit-identical), but the compiler vectorises across
+                        // pixels, where a per-pixel dot product is one dependent chain of adds.
                         let row = self.row(sy);
                         padded[..radius].fill(row[0]);
                         padded[radius..radius + w].copy_from_slice(row);
                         padded[radius + w..].fill(row[w - 1]);
-                        for (x, o) in out.iter_mut().enumerate() {
-                            let window = &padded[x..x + kernel.len()];
-                            let mut acc = 0f32;
-                            for (weight, v) in kernel.iter().zip(window) {
-                                acc += weight * v;
+                        out.fill(0.0);
+                        for (k, weight) in kernel.iter().enumerate() {
+                            for (o, v) in out.iter_mut().zip(&padded[k..k + w]) {
+                                *o += weight * v;
                             }
-                            *o = acc;
                         }
                     }
                     for (dy, out_row) in out_strip.chunks_exact_mut(w).enumerate() {
