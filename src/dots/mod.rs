@@ -170,10 +170,12 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .zip(&fine.data)
         .map(|(&l, &v)| l != 0 && v >= HALF_MAX * cores[l as usize - 1])
         .collect();
+    drop(fine);
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
     let inside = outline::inside_distance(&labels, &outlined, width);
-    let networks = outline::networks(&outlined, width);
+    let centres: Vec<usize> = peaks.iter().map(|c| c.y * width + c.x).collect();
+    let networks = outline::networks(&outlined, width, &centres);
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
     let mut own_width = vec![0f32; n];
     for (i, &l) in labels.iter().enumerate() {
@@ -185,10 +187,10 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // For telling dots from hairs, also the depth of the centre in the dark structure as a
     // whole: a small dot overlapping a larger one's edge loses most of its territory to the
     // watershed but still sits deep in pigment, while a hair is thin either way.
-    let half_width: Vec<f32> = peaks
+    let half_width: Vec<f32> = own_width
         .iter()
-        .zip(&own_width)
-        .map(|(c, own)| own.max(networks.inside[c.y * width + c.x] - 0.5))
+        .enumerate()
+        .map(|(k, own)| own.max(networks.inside[k] - 0.5))
         .collect();
     // The typical dot: round candidates only (hair pieces must not set the standard).
     let mut widths: Vec<f32> = own_width
@@ -212,10 +214,10 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     } else {
         MAX_NETWORK_HALF_WIDTH_RATIO * typical
     };
-    let in_hair_network: Vec<bool> = peaks
+    let in_hair_network: Vec<bool> = networks
+        .id
         .iter()
-        .map(|c| {
-            let id = networks.id[c.y * width + c.x];
+        .map(|&id| {
             id != 0 && {
                 let (area, fattest) = networks.size[id as usize - 1];
                 let disc = std::f64::consts::PI * f64::from(fattest + 0.5).powi(2);

@@ -52,12 +52,6 @@ pub(super) fn watershed(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) ->
     labels
 }
 
-/// Whether pixel `j` belongs to the same dot outline as a pixel labelled `label`.
-#[inline]
-fn same(labels: &[u32], covered: &[bool], j: usize, label: u32) -> bool {
-    covered[j] && labels[j] == label
-}
-
 const SQRT2: f32 = std::f32::consts::SQRT_2;
 
 /// Two-pass chamfer propagation (steps 1 and √2) over the pixels of each dot's outline.
@@ -65,7 +59,23 @@ const SQRT2: f32 = std::f32::consts::SQRT_2;
 /// value and, for each neighbour, `dist[neighbour] + step` when the neighbour is in the same
 /// outline, or `outside + step` when it is not (`outside` = `None` ignores such neighbours).
 fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], outside: Option<f32>) {
-    let height = labels.len() / width.max(1);
+    chamfer_by(
+        |i| (covered[i] && labels[i] != 0).then_some(labels[i]),
+        width,
+        dist,
+        outside,
+    );
+}
+
+/// [`chamfer`] over the pixels where `key(i)` is `Some`, a pixel's outline being those with the
+/// same key: a plain mask needs no label plane (a 4 B/px allocation) to be measured.
+fn chamfer_by(
+    key: impl Fn(usize) -> Option<u32>,
+    width: usize,
+    dist: &mut [f32],
+    outside: Option<f32>,
+) {
+    let height = dist.len() / width.max(1);
     let forward = [
         (-1isize, 0isize, 1.0f32),
         (-1, -1, SQRT2),
@@ -80,10 +90,9 @@ fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], out
     ];
     let mut relax = |x: usize, y: usize, steps: &[(isize, isize, f32)]| {
         let i = y * width + x;
-        let label = labels[i];
-        if label == 0 || !covered[i] {
+        let Some(label) = key(i) else {
             return;
-        }
+        };
         let mut best = dist[i];
         for &(dx, dy, step) in steps {
             let (nx, ny) = (x as isize + dx, y as isize + dy);
@@ -93,7 +102,7 @@ fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], out
             } else {
                 0
             };
-            if inside && same(labels, covered, j, label) {
+            if inside && key(j) == Some(label) {
                 best = best.min(dist[j] + step);
             } else if let Some(o) = outside {
                 best = best.min(o + step);
@@ -175,19 +184,25 @@ pub(super) fn elongation(m: &[f64; 6]) -> f32 {
     (major / minor).sqrt() as f32
 }
 
-/// The 8-connected networks of a mask: per pixel the network's number (0 outside, else 1 + index)
-/// and per network its (area in px, half-width of its fattest point in px).
+/// The 8-connected networks of a mask, seen from a few query pixels.
 pub(super) struct Networks {
+    /// Per query pixel: its network's number (0 outside the mask, else 1 + index into `size`).
     pub id: Vec<u32>,
+    /// Per network: (area in px, half-width of its fattest point in px).
     pub size: Vec<(u32, f32)>,
-    /// Per pixel: distance (px) to the nearest pixel outside every outline.
+    /// Per query pixel: distance (px) to the nearest pixel outside every outline.
     pub inside: Vec<f32>,
 }
 
-/// Finds the networks of `mask` (`width` px per row) and how fat each is at its fattest point.
-pub(super) fn networks(mask: &[bool], width: usize) -> Networks {
-    let all_one: Vec<u32> = mask.iter().map(|&m| u32::from(m)).collect();
-    let inside = inside_distance(&all_one, mask, width);
+/// Finds the networks of `mask` (`width` px per row), how fat each is at its fattest point, and
+/// which network each pixel index of `queries` lies in. Only per-query values are returned, so
+/// the per-pixel planes are freed here.
+pub(super) fn networks(mask: &[bool], width: usize, queries: &[usize]) -> Networks {
+    let mut inside: Vec<f32> = mask
+        .iter()
+        .map(|&m| if m { f32::INFINITY } else { 0.0 })
+        .collect();
+    chamfer_by(|i| mask[i].then_some(1), width, &mut inside, Some(0.0));
     let height = mask.len() / width.max(1);
     let mut id = vec![0u32; mask.len()];
     let mut size = Vec::new();
@@ -216,5 +231,9 @@ pub(super) fn networks(mask: &[bool], width: usize) -> Networks {
         }
         size.push((area, fattest));
     }
-    Networks { id, size, inside }
+    Networks {
+        id: queries.iter().map(|&i| id[i]).collect(),
+        size,
+        inside: queries.iter().map(|&i| inside[i]).collect(),
+    }
 }
