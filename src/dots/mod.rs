@@ -144,6 +144,32 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
     let peaks = blobs::detect(d, &flood, diameter_px);
     let n = peaks.len();
+    // Hair lines first: they need only D and the candidates, and their planes are freed before
+    // the outline planes exist (a lower peak of memory).
+    let on_hair_line: Vec<bool> = match px_per_mm {
+        Some(s) => {
+            let lines = ridges::hair_lines(d, s, diameter_px);
+            peaks
+                .iter()
+                .map(|c| {
+                    let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
+                    let (mut on, mut all) = (0u32, 0u32);
+                    crate::plane::for_each_in_ring(
+                        (c.x, c.y),
+                        0.0,
+                        f64::from(radius),
+                        (d.width, d.height),
+                        |x, y| {
+                            all += 1;
+                            on += u32::from(lines[y * width + x]);
+                        },
+                    );
+                    on as f32 >= MAX_HAIR_LINE_FRACTION * all.max(1) as f32
+                })
+                .collect()
+        }
+        None => vec![false; n],
+    };
 
     // Territories on the lightly smoothed plane; half-maximum outlines on D with only a sub-pixel
     // denoise, because blur pulls the half-maximum contour of a curved outline inwards (by
@@ -173,9 +199,9 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     drop(fine);
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
-    let inside = outline::inside_distance(&labels, &outlined, width);
     let centres: Vec<usize> = peaks.iter().map(|c| c.y * width + c.x).collect();
     let networks = outline::networks(&outlined, width, &centres);
+    let inside = outline::inside_distance(&labels, &outlined, width);
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
     let mut own_width = vec![0f32; n];
     for (i, &l) in labels.iter().enumerate() {
@@ -225,30 +251,6 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
             }
         })
         .collect();
-    let on_hair_line: Vec<bool> = match px_per_mm {
-        Some(s) => {
-            let lines = ridges::hair_lines(d, s, diameter_px);
-            peaks
-                .iter()
-                .map(|c| {
-                    let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
-                    let (mut on, mut all) = (0u32, 0u32);
-                    crate::plane::for_each_in_ring(
-                        (c.x, c.y),
-                        0.0,
-                        f64::from(radius),
-                        (d.width, d.height),
-                        |x, y| {
-                            all += 1;
-                            on += u32::from(lines[y * width + x]);
-                        },
-                    );
-                    on as f32 >= MAX_HAIR_LINE_FRACTION * all.max(1) as f32
-                })
-                .collect()
-        }
-        None => vec![false; n],
-    };
     let mut keep: Vec<bool> = half_width
         .iter()
         .zip(&peaks)
@@ -275,7 +277,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .iter()
         .map(|w| OPENING_RADIUS_FRACTION * w)
         .collect();
-    let opened = outline::open(&labels, &outlined, &inside, &radii, width);
+    let opened = outline::open(&labels, &outlined, inside, &radii, width);
 
     let min_dot_area = px_per_mm.map_or(0.0, |s| {
         std::f64::consts::PI * (0.5 * crate::measure::MIN_DOT_MM * f64::from(s)).powi(2)

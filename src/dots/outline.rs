@@ -142,26 +142,26 @@ pub(super) fn inside_distance(labels: &[u32], covered: &[bool], width: usize) ->
 
 /// Morphological opening of each dot's outline by a disc of `radius[label − 1]` px: keeps the
 /// covered pixels within that radius of a pixel lying deeper than it inside the outline
-/// (`inside` from [`inside_distance`]). Round dots keep their shape; thin arms (hairs crossing
-/// a dot) narrower than twice the radius are cut off.
+/// (`inside` from [`inside_distance`], consumed: its buffer is reused for the propagation).
+/// Round dots keep their shape; thin arms (hairs crossing a dot) narrower than twice the radius
+/// are cut off.
 pub(super) fn open(
     labels: &[u32],
     covered: &[bool],
-    inside: &[f32],
+    inside: Vec<f32>,
     radius: &[f32],
     width: usize,
 ) -> Vec<bool> {
     let member = |i: usize| covered[i] && labels[i] != 0;
     // Distance (px) to the eroded outline, propagated within each dot.
-    let mut to_core: Vec<f32> = (0..labels.len())
-        .map(|i| {
-            if member(i) && inside[i] > radius[labels[i] as usize - 1] {
-                0.0
-            } else {
-                f32::INFINITY
-            }
-        })
-        .collect();
+    let mut to_core = inside;
+    for (i, v) in to_core.iter_mut().enumerate() {
+        *v = if member(i) && *v > radius[labels[i] as usize - 1] {
+            0.0
+        } else {
+            f32::INFINITY
+        };
+    }
     chamfer(labels, covered, width, &mut to_core, None);
     (0..labels.len())
         .map(|i| member(i) && to_core[i] <= radius[labels[i] as usize - 1] + 0.5)
@@ -204,15 +204,32 @@ pub(super) fn networks(mask: &[bool], width: usize, queries: &[usize]) -> Networ
         .collect();
     chamfer_by(|i| mask[i].then_some(1), width, &mut inside, Some(0.0));
     let height = mask.len() / width.max(1);
-    let mut id = vec![0u32; mask.len()];
+    // Per pixel: 0 unvisited, 1 visited, 2 an unvisited query pixel (1 B/px instead of a u32
+    // network number per pixel; the few query pixels are looked up when reached).
+    let mut state = vec![0u8; mask.len()];
+    let mut query_at: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (k, &i) in queries.iter().enumerate() {
+        state[i] = 2;
+        query_at.entry(i).or_default().push(k);
+    }
+    let mut id = vec![0u32; queries.len()];
     let mut size = Vec::new();
     let mut stack = Vec::new();
     for start in 0..mask.len() {
-        if !mask[start] || id[start] != 0 {
+        if !mask[start] || state[start] == 1 {
             continue;
         }
         let label = size.len() as u32 + 1;
-        id[start] = label;
+        let mut visit = |i: usize, state: &mut [u8]| {
+            if state[i] == 2 {
+                for &k in &query_at[&i] {
+                    id[k] = label;
+                }
+            }
+            state[i] = 1;
+        };
+        visit(start, &mut state);
         stack.push(start);
         let (mut area, mut fattest) = (0u32, 0f32);
         while let Some(i) = stack.pop() {
@@ -222,8 +239,8 @@ pub(super) fn networks(mask: &[bool], width: usize, queries: &[usize]) -> Networ
             for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
                 for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
                     let j = ny * width + nx;
-                    if mask[j] && id[j] == 0 {
-                        id[j] = label;
+                    if mask[j] && state[j] != 1 {
+                        visit(j, &mut state);
                         stack.push(j);
                     }
                 }
@@ -232,7 +249,7 @@ pub(super) fn networks(mask: &[bool], width: usize, queries: &[usize]) -> Networ
         size.push((area, fattest));
     }
     Networks {
-        id: queries.iter().map(|&i| id[i]).collect(),
+        id,
         size,
         inside: queries.iter().map(|&i| inside[i]).collect(),
     }
