@@ -87,34 +87,58 @@ impl Plane {
                     horizontal.resize((bottom - top) * w, 0.0);
                     for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(w)) {
                         // Each row is first copied into a buffer padded by its replicated
-                        // edge pixels (the same values as clamping each index). Taps are the
-                        // outer loop, pixels the inner one: every pixel still sums its taps in
-                        // kernel order (bit-identical), but the compiler vectorises across
-                        // pixels, where a per-pixel dot product is one dependent chain of adds.
+                        // edge pixels (the same values as clamping each index); see
+                        // `weighted_sum` for why the taps are not a per-pixel dot product.
                         let row = self.row(sy);
                         padded[..radius].fill(row[0]);
                         padded[radius..radius + w].copy_from_slice(row);
                         padded[radius + w..].fill(row[w - 1]);
-                        out.fill(0.0);
-                        for (k, weight) in kernel.iter().enumerate() {
-                            for (o, v) in out.iter_mut().zip(&padded[k..k + w]) {
-                                *o += weight * v;
-                            }
-                        }
+                        weighted_sum(out, &kernel, |k| &padded[k..k + w]);
                     }
                     for (dy, out_row) in out_strip.chunks_exact_mut(w).enumerate() {
                         let y = y0 + dy;
-                        out_row.fill(0.0);
-                        for (k, weight) in kernel.iter().enumerate() {
+                        weighted_sum(out_row, &kernel, |k| {
                             let sy = (y + k).saturating_sub(radius).min(h - 1) - top;
-                            let src = &horizontal[sy * w..(sy + 1) * w];
-                            for (o, s) in out_row.iter_mut().zip(src) {
-                                *o += weight * s;
-                            }
-                        }
+                            &horizontal[sy * w..(sy + 1) * w]
+                        });
                     }
                 },
             );
+    }
+}
+
+/// Pixels per block of [`weighted_sum`]: enough independent sums in registers to hide the
+/// latency of float additions.
+const LANES: usize = 32;
+
+/// `out[x] = Σₖ kernel[k] · source(k)[x]`, each sum taken from 0 in kernel order (the order of
+/// the textbook loop: bit-identical to it), over blocks of [`LANES`] pixels whose sums stay in
+/// registers across the taps, so the compiler vectorises across pixels (a per-pixel dot product
+/// is one dependent chain of additions, which it may not reorder). `source(k)` must be at least
+/// as long as `out`.
+#[inline]
+fn weighted_sum<'a>(out: &mut [f32], kernel: &[f32], source: impl Fn(usize) -> &'a [f32]) {
+    let n = out.len();
+    let mut chunks = out.chunks_exact_mut(LANES);
+    for (c, block) in (&mut chunks).enumerate() {
+        let x0 = c * LANES;
+        let mut acc = [0f32; LANES];
+        for (k, &weight) in kernel.iter().enumerate() {
+            let src = &source(k)[x0..x0 + LANES];
+            for (a, v) in acc.iter_mut().zip(src) {
+                *a += weight * v;
+            }
+        }
+        block.copy_from_slice(&acc);
+    }
+    let rest = chunks.into_remainder();
+    let x0 = n - rest.len();
+    for (x, o) in (x0..n).zip(rest) {
+        let mut acc = 0f32;
+        for (k, &weight) in kernel.iter().enumerate() {
+            acc += weight * source(k)[x];
+        }
+        *o = acc;
     }
 }
 
