@@ -88,11 +88,16 @@ fn chamfer_by(
         (0, 1, 1.0),
         (-1, 1, SQRT2),
     ];
-    let mut relax = |x: usize, y: usize, steps: &[(isize, isize, f32)]| {
-        let i = y * width + x;
-        let Some(label) = key(i) else {
-            return;
-        };
+    // Only member pixels change, so both passes visit just those, in raster order and back:
+    // outlines cover a tenth of a photo, and the passes are sequential.
+    let members: Vec<u32> = (0..dist.len())
+        .filter(|&i| key(i).is_some())
+        .map(|i| i as u32)
+        .collect();
+    let mut relax = |i: u32, steps: &[(isize, isize, f32)]| {
+        let i = i as usize;
+        let (x, y) = (i % width, i / width);
+        let label = key(i);
         let mut best = dist[i];
         for &(dx, dy, step) in steps {
             let (nx, ny) = (x as isize + dx, y as isize + dy);
@@ -102,7 +107,7 @@ fn chamfer_by(
             } else {
                 0
             };
-            if inside && key(j) == Some(label) {
+            if inside && key(j) == label {
                 best = best.min(dist[j] + step);
             } else if let Some(o) = outside {
                 best = best.min(o + step);
@@ -110,15 +115,11 @@ fn chamfer_by(
         }
         dist[i] = best;
     };
-    for y in 0..height {
-        for x in 0..width {
-            relax(x, y, &forward);
-        }
+    for &i in &members {
+        relax(i, &forward);
     }
-    for y in (0..height).rev() {
-        for x in (0..width).rev() {
-            relax(x, y, &backward);
-        }
+    for &i in members.iter().rev() {
+        relax(i, &backward);
     }
 }
 
