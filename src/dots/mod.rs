@@ -18,6 +18,7 @@
 mod blobs;
 mod outline;
 mod ridges;
+mod watershed;
 
 use crate::flatten::quantile;
 use crate::plane::Plane;
@@ -190,7 +191,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .iter()
         .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
         .collect();
-    let mut labels = outline::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
+    let mut labels = watershed::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
     let outlined: Vec<bool> = labels
         .iter()
         .zip(&fine.data)

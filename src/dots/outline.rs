@@ -1,56 +1,6 @@
-//! Dot outlines: the watershed that splits touching dots into territories, the distance
+//! Dot outlines: the distance
 //! transform that tells a dot (fat) from a hair (thin), and the opening that shaves hair arms
 //! off the dots they cross.
-
-use std::collections::VecDeque;
-
-use crate::plane::Plane;
-
-/// Number of priority levels of the watershed's bucket queue over darkness 0..1.
-const WATERSHED_LEVELS: usize = 256;
-
-/// Marker watershed on `p` from `seeds`, flooding downhill over pixels with `p ≥ floor`.
-/// Returns per-pixel labels (0 = none, k + 1 = seed k). A bucket queue over quantised darkness
-/// makes it O(pixels); priority flooding (a pixel never enters a level above the current one)
-/// keeps the order correct.
-pub(super) fn watershed(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<u32> {
-    let (w, h) = (p.width, p.height);
-    let mut labels = vec![0u32; w * h];
-    let level = |v: f32| (v.clamp(0.0, 1.0) * (WATERSHED_LEVELS - 1) as f32) as usize;
-    let mut buckets: Vec<VecDeque<u32>> = vec![VecDeque::new(); WATERSHED_LEVELS];
-    let mut current = 0;
-    for (k, &(x, y, v)) in seeds.iter().enumerate() {
-        let i = y * w + x;
-        labels[i] = k as u32 + 1;
-        let l = level(v);
-        buckets[l].push_back(i as u32);
-        current = current.max(l);
-    }
-    loop {
-        while current > 0 && buckets[current].is_empty() {
-            current -= 1;
-        }
-        let Some(i) = buckets[current].pop_front() else {
-            break;
-        };
-        let i = i as usize;
-        let (x, y) = (i % w, i / w);
-        let label = labels[i];
-        let neighbours = [
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
-        ];
-        for j in neighbours.into_iter().flatten() {
-            if labels[j] == 0 && p.data[j] >= floor {
-                labels[j] = label;
-                buckets[level(p.data[j]).min(current)].push_back(j as u32);
-            }
-        }
-    }
-    labels
-}
 
 const SQRT2: f32 = std::f32::consts::SQRT_2;
 
