@@ -17,7 +17,7 @@ const WATERSHED_BATCH: usize = 512;
 /// makes it O(pixels); priority flooding (a pixel never enters a level above the current one)
 /// keeps the order correct.
 ///
-/// Flooding never crosses a pixel below `floor`, so each 8-connected piece of the pixels at or
+/// Flooding never crosses a pixel below `floor`, so each 4-connected piece of the pixels at or
 /// above it (with the seeds) floods on its own: the seeds are grouped by piece, and the pieces
 /// flood in parallel, each in its own small bounding box. Within a piece the pixels are popped
 /// in the same order as by one queue over the whole plane (the queue's state for one piece
@@ -46,7 +46,7 @@ struct Piece {
     bounds: (usize, usize, usize, usize),
 }
 
-/// Groups `seeds` by the 8-connected piece of the pixels with `p ≥ floor` (and the seeds
+/// Groups `seeds` by the 4-connected piece of the pixels with `p ≥ floor` (and the seeds
 /// themselves) they lie in, in order of each piece's first seed.
 fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<Piece> {
     let (w, h) = (p.width, p.height);
@@ -75,17 +75,20 @@ fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<Piece> {
             let (x, y) = (i % w, i / w);
             let b = &mut piece.bounds;
             *b = (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y));
-            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                    let j = ny * w + nx;
-                    match state[j] {
-                        0 if p.data[j] >= floor => {}
-                        2 => piece.seeds.extend(&seed_at[&j]),
-                        _ => continue,
-                    }
-                    state[j] = 1;
-                    stack.push(j);
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then(|| i + w),
+            ];
+            for j in neighbours.into_iter().flatten() {
+                match state[j] {
+                    0 if p.data[j] >= floor => {}
+                    2 => piece.seeds.extend(&seed_at[&j]),
+                    _ => continue,
                 }
+                state[j] = 1;
+                stack.push(j);
             }
         }
         piece.seeds.sort_unstable();
