@@ -20,6 +20,8 @@ mod outline;
 mod ridges;
 mod watershed;
 
+use rayon::prelude::*;
+
 use crate::flatten::quantile;
 use crate::plane::Plane;
 
@@ -193,7 +195,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .collect();
     let mut labels = watershed::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
     let outlined: Vec<bool> = labels
-        .iter()
+        .par_iter()
         .zip(&fine.data)
         .map(|(&l, &v)| l != 0 && v >= HALF_MAX * cores[l as usize - 1])
         .collect();
@@ -321,9 +323,11 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     }
 
     let covered: Vec<bool> = (0..labels.len())
+        .into_par_iter()
         .map(|i| opened[i] && keep[labels[i] as usize - 1])
         .collect();
     let hair: Vec<bool> = (0..labels.len())
+        .into_par_iter()
         .map(|i| outlined[i] && !covered[i])
         .collect();
     let mut new_index = vec![0u32; n];
@@ -342,11 +346,11 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         });
         new_index[k] = dots.len() as u32;
     }
-    for label in labels.iter_mut() {
+    labels.par_iter_mut().for_each(|label| {
         if *label != 0 {
             *label = new_index[*label as usize - 1];
         }
-    }
+    });
     DotMap {
         dots,
         labels,
