@@ -200,6 +200,16 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .map(|(&l, &v)| l != 0 && v >= HALF_MAX * cores[l as usize - 1])
         .collect();
     drop(fine);
+    // Of the lightly smoothed plane only the values under the outlines are needed from here on
+    // (the centroid weights): kept in raster order, the full-size plane freed.
+    let flood_on_outline: Vec<f32> = flood
+        .data
+        .par_iter()
+        .zip(&outlined)
+        .filter(|(_, &o)| o)
+        .map(|(v, _)| *v)
+        .collect();
+    drop(flood);
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
     let centres: Vec<usize> = peaks.iter().map(|c| c.y * width + c.x).collect();
@@ -288,7 +298,13 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // Area, centroid and shape of what remains, in raster order (deterministic sums).
     let mut moments = vec![[0f64; 6]; n];
     let mut weighted = vec![[0f64; 3]; n];
+    // Opened pixels are outlined ones; `flood_on_outline` is read in the same raster order.
+    let mut on_outline = flood_on_outline.iter();
     for (i, &l) in labels.iter().enumerate() {
+        if !outlined[i] {
+            continue;
+        }
+        let smoothed = on_outline.next().copied().unwrap_or(0.0);
         if !opened[i] {
             continue;
         }
@@ -301,7 +317,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         m[3] += x * x;
         m[4] += y * y;
         m[5] += x * y;
-        let w = f64::from(flood.data[i].max(0.0));
+        let w = f64::from(smoothed.max(0.0));
         weighted[k][0] += w * x;
         weighted[k][1] += w * y;
         weighted[k][2] += w;
