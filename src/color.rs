@@ -104,20 +104,86 @@ where
             let src = &raw[start..start + w * channels];
             let mut clipped = 0u64;
             for (o, px) in out.iter_mut().zip(src.chunks_exact(channels)) {
-                if channels >= 3 {
-                    let (r, g, b) = (px[0], px[1], px[2]);
-                    *o = LUMINANCE_WEIGHTS[0] * table[r.into()]
-                        + LUMINANCE_WEIGHTS[1] * table[g.into()]
-                        + LUMINANCE_WEIGHTS[2] * table[b.into()];
-                    clipped += u64::from(r >= clip_at || g >= clip_at || b >= clip_at);
-                } else {
-                    *o = table[px[0].into()];
-                    clipped += u64::from(px[0] >= clip_at);
-                }
+                *o = pixel_luminance(px, table);
+                // RGB's three colour channels, or grey's one (never alpha).
+                let colour = if channels >= 3 { &px[..3] } else { &px[..1] };
+                clipped += u64::from(colour.iter().any(|v| *v >= clip_at));
             }
             clipped
         })
         .sum()
+}
+
+/// Luminance Y (0..1) of one interleaved pixel (1–2 channels: grey, 3–4: RGB) through the
+/// decoding `table`: the one formula of [`luminance`] and [`LuminanceSource`].
+#[inline]
+fn pixel_luminance<T: Copy + Into<usize>>(px: &[T], table: &[f32]) -> f32 {
+    if px.len() >= 3 {
+        LUMINANCE_WEIGHTS[0] * table[px[0].into()]
+            + LUMINANCE_WEIGHTS[1] * table[px[1].into()]
+            + LUMINANCE_WEIGHTS[2] * table[px[2].into()]
+    } else {
+        table[px[0].into()]
+    }
+}
+
+/// The luminance of a window of a photo, read a pixel at a time once the full plane is no
+/// longer needed: recomputed from the photo (bit-identical to [`luminance`]), so the 4 B/px
+/// plane can be freed; kept as a plane only for pixel layouts that [`luminance`] converts as a
+/// whole first (float images).
+pub struct LuminanceSource<'a> {
+    image: &'a DynamicImage,
+    rect: Region,
+    kept: Option<Plane>,
+    /// Window width (px).
+    pub width: usize,
+    /// Window height (px).
+    pub height: usize,
+}
+
+impl<'a> LuminanceSource<'a> {
+    /// From `plane`, the [`luminance`] of `rect` in `image` (dropped unless it must be kept).
+    pub fn new(image: &'a DynamicImage, rect: Region, plane: Plane) -> Self {
+        let direct = matches!(
+            image,
+            DynamicImage::ImageRgb8(_)
+                | DynamicImage::ImageRgba8(_)
+                | DynamicImage::ImageLuma8(_)
+                | DynamicImage::ImageLumaA8(_)
+                | DynamicImage::ImageRgb16(_)
+                | DynamicImage::ImageRgba16(_)
+                | DynamicImage::ImageLuma16(_)
+                | DynamicImage::ImageLumaA16(_)
+        );
+        LuminanceSource {
+            image,
+            rect,
+            width: plane.width,
+            height: plane.height,
+            kept: (!direct).then_some(plane),
+        }
+    }
+
+    /// Y (linear, 0..1) at (`x`, `y`) px within the window.
+    pub fn get(&self, x: usize, y: usize) -> f32 {
+        if let Some(plane) = &self.kept {
+            return plane.get(x, y);
+        }
+        let (ix, iy) = (self.rect.x + x as u32, self.rect.y + y as u32);
+        let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
+        match self.image {
+            DynamicImage::ImageRgb8(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u8s),
+            DynamicImage::ImageRgba8(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u8s),
+            DynamicImage::ImageLuma8(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u8s),
+            DynamicImage::ImageLumaA8(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u8s),
+            DynamicImage::ImageRgb16(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u16s),
+            DynamicImage::ImageRgba16(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u16s),
+            DynamicImage::ImageLuma16(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u16s),
+            DynamicImage::ImageLumaA16(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u16s),
+            // Never reached: other layouts keep their plane (see `new`).
+            _ => 0.0,
+        }
+    }
 }
 
 /// Linear-light RGB (0..1 each) of the pixel at (`x`, `y`) of `image`; grey images give R=G=B.
@@ -183,6 +249,38 @@ mod tests {
         assert!((lightness_from_luminance(1.0) - 100.0).abs() < 0.01);
         assert!((lightness_from_luminance(0.18) - 49.5).abs() < 0.1);
         assert!(lightness_from_luminance(0.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn luminance_source_matches_the_plane_bit_for_bit() {
+        let rgb = image::RgbImage::from_fn(7, 5, |x, y| {
+            image::Rgb([
+                (x * 37 % 256) as u8,
+                (y * 91 % 256) as u8,
+                ((x + y) * 13) as u8,
+            ])
+        });
+        let grey16 = image::ImageBuffer::from_fn(7, 5, |x, y| image::Luma([(x * 9001 + y) as u16]));
+        let float = DynamicImage::ImageRgb8(rgb.clone()).to_rgb32f();
+        let rect = Region {
+            x: 1,
+            y: 2,
+            width: 5,
+            height: 3,
+        };
+        for image in [
+            DynamicImage::ImageRgb8(rgb),
+            DynamicImage::ImageLuma16(grey16),
+            DynamicImage::ImageRgb32F(float),
+        ] {
+            let (plane, _) = luminance(&image, rect);
+            let source = LuminanceSource::new(&image, rect, plane.clone());
+            for y in 0..3 {
+                for x in 0..5 {
+                    assert_eq!(source.get(x, y).to_bits(), plane.get(x, y).to_bits());
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use image::DynamicImage;
 use rayon::prelude::*;
 
-use crate::color::{lab_from_linear, linear_rgb};
+use crate::color::{lab_from_linear, linear_rgb, LuminanceSource};
 use crate::dots::{self, find_dots, DotMap};
 use crate::error::{Error, Result};
 use crate::flatten::{quantile, SkinField};
@@ -167,6 +167,8 @@ pub fn measure(
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
     let skin = SkinField::estimate(&y, block);
     let d = skin.darkness(&y);
+    // The dot finder needs only D: the luminance plane is freed, and sampling reads Y per pixel.
+    let y = LuminanceSource::new(image, crop, y);
     let map = find_dots(&d, dot_scale as f32, px_per_mm.map(|s| s as f32));
 
     let (ox, oy) = (f64::from(crop.x), f64::from(crop.y));
@@ -293,7 +295,7 @@ fn estimate_dot_diameter(y: &Plane, block: usize) -> Option<f64> {
 fn sample_dot(
     image: &DynamicImage,
     crop: Region,
-    y: &Plane,
+    y: &LuminanceSource,
     d: &Plane,
     map: &DotMap,
     k: usize,
@@ -358,8 +360,8 @@ fn sample_dot(
         )
     } else {
         // Skin field at the centre: S = Y / (1 − D).
-        let i = cy.min(y.height - 1) * y.width + cx.min(y.width - 1);
-        let s = f64::from(y.data[i]) / (1.0 - f64::from(d.data[i])).max(1e-6);
+        let (x, yy) = (cx.min(y.width - 1), cy.min(y.height - 1));
+        let s = f64::from(y.get(x, yy)) / (1.0 - f64::from(d.data[yy * d.width + x])).max(1e-6);
         (s, [s as f32; 3])
     };
     let darkness = if skin_y > 0.0 {
@@ -382,7 +384,7 @@ fn sample_dot(
 fn ring_samples(
     image: &DynamicImage,
     crop: Region,
-    y: &Plane,
+    y: &LuminanceSource,
     d: &Plane,
     map: &DotMap,
     centre: (usize, usize),
@@ -394,7 +396,7 @@ fn ring_samples(
         let i = yy * y.width + x;
         if map.labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
             let rgb = linear_rgb(image, crop.x + x as u32, crop.y + yy as u32);
-            out.push((y.data[i], rgb));
+            out.push((y.get(x, yy), rgb));
         }
     });
     out

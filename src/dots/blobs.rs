@@ -32,13 +32,13 @@ impl NoiseMap {
             .into_par_iter()
             .map(|i| {
                 let ((x0, x1), (y0, y1)) = (columns.span(i % grid_w), rows.span(i / grid_w));
-                let values: Vec<f32> = (y0..y1)
-                    .flat_map(|y| p.row(y)[x0..x1].iter())
-                    .copied()
-                    .collect();
                 // The skin field sits at the skin's median, so skin straddles 0 while pigment
                 // only adds darkness: the negative side is skin alone, however dense the dots.
-                let mut below: Vec<f32> = values.iter().filter(|v| **v < 0.0).map(|v| -v).collect();
+                let mut below: Vec<f32> = (y0..y1)
+                    .flat_map(|y| p.row(y)[x0..x1].iter())
+                    .filter(|v| **v < 0.0)
+                    .map(|v| -v)
+                    .collect();
                 if below.len() < 32 {
                     global
                 } else {
@@ -75,53 +75,109 @@ pub(super) struct Candidate {
 pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> Vec<Candidate> {
     let mut candidates = Vec::new();
     let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
+    // One smoothing buffer for all scales: a fresh 4 B/px plane per scale is slow to allocate.
+    let mut smoothed = Plane::filled(0, 0, 0.0);
     for factor in BLOB_SCALES {
         let scale_d = diameter_px * factor;
         let sigma = (BLOB_SIGMA_DIAMETERS * scale_d).max(0.5);
-        let smoothed = d.gaussian_blur(sigma);
-        let response = scaled_laplacian(&smoothed, sigma);
+        d.gaussian_blur_into(sigma, &mut smoothed);
         let noise = NoiseMap::new(&smoothed, block);
         let step = sigma.round().max(1.0) as usize;
-        for (x, y, r) in local_maxima(&response, 0.0) {
+        let smoothed = &smoothed;
+        candidates.extend(laplacian_maxima(smoothed, sigma, |x, y, r| {
             let threshold = MIN_PEAK_DARKNESS.max(PEAK_NOISE_SIGMAS * noise.at(x, y));
             if smoothed.get(x, y) < threshold {
-                continue;
+                return None;
             }
             if flood.get(x, y) < CENTRE_FILL_RATIO * disc_max(flood, x, y, 0.25 * scale_d) {
-                continue;
+                return None;
             }
-            candidates.push(Candidate {
+            Some(Candidate {
                 x,
                 y,
                 response: r,
                 diameter: scale_d,
-                ridge: blob_ratio(&smoothed, x, y, step) < MIN_BLOB_EIGEN_RATIO,
-            });
-        }
+                ridge: blob_ratio(smoothed, x, y, step) < MIN_BLOB_EIGEN_RATIO,
+            })
+        }));
     }
     suppress(candidates, d.width, d.height, diameter_px)
 }
 
-/// −σ²∇²p: the scale-normalised Laplacian of an already smoothed plane (positive on dark blobs).
-fn scaled_laplacian(p: &Plane, sigma: f32) -> Plane {
+/// Row `y` of −σ²∇²p, the scale-normalised Laplacian of an already smoothed plane (positive on
+/// dark blobs; `s2` = σ²), edges clamped, into `out`.
+fn laplacian_row(p: &Plane, y: usize, s2: f32, out: &mut [f32]) {
     let (w, h) = (p.width, p.height);
-    let mut out = Plane::filled(w, h, 0.0);
+    let up = p.row(y.saturating_sub(1));
+    let mid = p.row(y);
+    let down = p.row((y + 1).min(h - 1));
+    for (x, o) in out.iter_mut().enumerate() {
+        let l = mid[x.saturating_sub(1)];
+        let r = mid[(x + 1).min(w - 1)];
+        let lap = l + r + up[x] + down[x] - 4.0 * mid[x];
+        *o = -s2 * lap;
+    }
+}
+
+/// Rows per task of [`laplacian_maxima`].
+const MAXIMA_STRIP_ROWS: usize = 32;
+
+/// `accept(x, y, response)` of every strict local maximum ≥ 0 of −σ²∇²p (the smoothed plane
+/// `p` at scale `sigma`, px) that it accepts, in raster order. Plateaus yield their first pixel
+/// in raster order; the outermost rows and columns are never maxima.
+///
+/// Strip-parallel and fused: the response is computed a strip of rows at a time (plus one row
+/// either side) and each maximum is judged at once, so neither a full-size response plane nor
+/// the millions of maxima that noise makes are ever stored.
+fn laplacian_maxima<T: Send>(
+    p: &Plane,
+    sigma: f32,
+    accept: impl Fn(usize, usize, f32) -> Option<T> + Sync,
+) -> Vec<T> {
+    let (w, h) = (p.width, p.height);
+    if w < 3 || h < 3 {
+        return Vec::new();
+    }
     let s2 = sigma * sigma;
-    out.data
-        .par_chunks_mut(w.max(1))
-        .enumerate()
-        .for_each(|(y, row)| {
-            let up = p.row(y.saturating_sub(1));
-            let mid = p.row(y);
-            let down = p.row((y + 1).min(h - 1));
-            for x in 0..w {
-                let l = mid[x.saturating_sub(1)];
-                let r = mid[(x + 1).min(w - 1)];
-                let lap = l + r + up[x] + down[x] - 4.0 * mid[x];
-                row[x] = -s2 * lap;
+    let strips = (h - 2).div_ceil(MAXIMA_STRIP_ROWS);
+    (0..strips)
+        .into_par_iter()
+        .flat_map_iter(|s| {
+            let first = 1 + s * MAXIMA_STRIP_ROWS;
+            let last = (first + MAXIMA_STRIP_ROWS).min(h - 1);
+            // Response rows first − 1 ..= last (the rows above and below the strip included).
+            let mut response = vec![0f32; (last - first + 2) * w];
+            for (k, out) in response.chunks_exact_mut(w).enumerate() {
+                laplacian_row(p, first - 1 + k, s2, out);
             }
-        });
-    out
+            let mut found = Vec::new();
+            for y in first..last {
+                let k = y - first + 1;
+                let above = &response[(k - 1) * w..k * w];
+                let row = &response[k * w..(k + 1) * w];
+                let below = &response[(k + 1) * w..(k + 2) * w];
+                for x in 1..w - 1 {
+                    let v = row[x];
+                    if v < 0.0 {
+                        continue;
+                    }
+                    // Strictly greater than neighbours before in raster order, ≥ those after.
+                    let is_max = v > above[x - 1]
+                        && v > above[x]
+                        && v > above[x + 1]
+                        && v > row[x - 1]
+                        && v >= row[x + 1]
+                        && v >= below[x - 1]
+                        && v >= below[x]
+                        && v >= below[x + 1];
+                    if is_max {
+                        found.extend(accept(x, y, v));
+                    }
+                }
+            }
+            found
+        })
+        .collect()
 }
 
 /// Strongest first, drops candidates within [`NMS_RADIUS_DIAMETERS`] of a kept dot's diameter
@@ -163,37 +219,6 @@ pub(super) fn suppress(
         kept.push(c);
     }
     kept
-}
-
-/// Strict local maxima of `p` at or above `threshold`, as (x, y, value), in raster order.
-/// Plateaus yield their first pixel in raster order.
-fn local_maxima(p: &Plane, threshold: f32) -> Vec<(usize, usize, f32)> {
-    let (w, h) = (p.width, p.height);
-    if w < 3 || h < 3 {
-        return Vec::new();
-    }
-    (1..h - 1)
-        .into_par_iter()
-        .flat_map_iter(|y| {
-            let (above, row, below) = (p.row(y - 1), p.row(y), p.row(y + 1));
-            (1..w - 1).filter_map(move |x| {
-                let v = row[x];
-                if v < threshold {
-                    return None;
-                }
-                // Strictly greater than neighbours before in raster order, ≥ those after.
-                let is_max = v > above[x - 1]
-                    && v > above[x]
-                    && v > above[x + 1]
-                    && v > row[x - 1]
-                    && v >= row[x + 1]
-                    && v >= below[x - 1]
-                    && v >= below[x]
-                    && v >= below[x + 1];
-                is_max.then_some((x, y, v))
-            })
-        })
-        .collect()
 }
 
 /// Ratio of the weaker to the stronger (negative) Hessian eigenvalue at (x, y), with finite

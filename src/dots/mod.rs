@@ -18,6 +18,9 @@
 mod blobs;
 mod outline;
 mod ridges;
+mod watershed;
+
+use rayon::prelude::*;
 
 use crate::flatten::quantile;
 use crate::plane::Plane;
@@ -154,6 +157,32 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
     let peaks = blobs::detect(d, &flood, diameter_px);
     let n = peaks.len();
+    // Hair lines first: they need only D and the candidates, and their planes are freed before
+    // the outline planes exist (a lower peak of memory).
+    let on_hair_line: Vec<bool> = match px_per_mm {
+        Some(s) => {
+            let lines = ridges::hair_lines(d, s, diameter_px);
+            peaks
+                .iter()
+                .map(|c| {
+                    let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
+                    let (mut on, mut all) = (0u32, 0u32);
+                    crate::plane::for_each_in_ring(
+                        (c.x, c.y),
+                        0.0,
+                        f64::from(radius),
+                        (d.width, d.height),
+                        |x, y| {
+                            all += 1;
+                            on += u32::from(lines[y * width + x]);
+                        },
+                    );
+                    on as f32 >= MAX_HAIR_LINE_FRACTION * all.max(1) as f32
+                })
+                .collect()
+        }
+        None => vec![false; n],
+    };
 
     // Territories on the lightly smoothed plane; half-maximum outlines on D with only a sub-pixel
     // denoise, because blur pulls the half-maximum contour of a curved outline inwards (by
@@ -174,16 +203,28 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .iter()
         .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
         .collect();
-    let mut labels = outline::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
+    let mut labels = watershed::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
     let outlined: Vec<bool> = labels
-        .iter()
+        .par_iter()
         .zip(&fine.data)
         .map(|(&l, &v)| l != 0 && v >= HALF_MAX * cores[l as usize - 1])
         .collect();
+    drop(fine);
+    // Of the lightly smoothed plane only the values under the outlines are needed from here on
+    // (the centroid weights): kept in raster order, the full-size plane freed.
+    let flood_on_outline: Vec<f32> = flood
+        .data
+        .par_iter()
+        .zip(&outlined)
+        .filter(|(_, &o)| o)
+        .map(|(v, _)| *v)
+        .collect();
+    drop(flood);
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
+    let centres: Vec<usize> = peaks.iter().map(|c| c.y * width + c.x).collect();
+    let networks = outline::networks(&outlined, width, &centres);
     let inside = outline::inside_distance(&labels, &outlined, width);
-    let networks = outline::networks(&outlined, width);
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
     let mut own_width = vec![0f32; n];
     for (i, &l) in labels.iter().enumerate() {
@@ -195,10 +236,10 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // For telling dots from hairs, also the depth of the centre in the dark structure as a
     // whole: a small dot overlapping a larger one's edge loses most of its territory to the
     // watershed but still sits deep in pigment, while a hair is thin either way.
-    let half_width: Vec<f32> = peaks
+    let half_width: Vec<f32> = own_width
         .iter()
-        .zip(&own_width)
-        .map(|(c, own)| own.max(networks.inside[c.y * width + c.x] - 0.5))
+        .enumerate()
+        .map(|(k, own)| own.max(networks.inside[k] - 0.5))
         .collect();
     // The typical dot: round candidates only (hair pieces must not set the standard).
     let mut widths: Vec<f32> = own_width
@@ -225,10 +266,10 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     } else {
         MAX_NETWORK_HALF_WIDTH_RATIO * typical
     };
-    let in_hair_network: Vec<bool> = peaks
+    let in_hair_network: Vec<bool> = networks
+        .id
         .iter()
-        .map(|c| {
-            let id = networks.id[c.y * width + c.x];
+        .map(|&id| {
             id != 0 && {
                 let (area, fattest) = networks.size[id as usize - 1];
                 let disc = std::f64::consts::PI * f64::from(fattest + 0.5).powi(2);
@@ -236,30 +277,6 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
             }
         })
         .collect();
-    let on_hair_line: Vec<bool> = match px_per_mm {
-        Some(s) => {
-            let lines = ridges::hair_lines(d, s, diameter_px);
-            peaks
-                .iter()
-                .map(|c| {
-                    let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
-                    let (mut on, mut all) = (0u32, 0u32);
-                    crate::plane::for_each_in_ring(
-                        (c.x, c.y),
-                        0.0,
-                        f64::from(radius),
-                        (d.width, d.height),
-                        |x, y| {
-                            all += 1;
-                            on += u32::from(lines[y * width + x]);
-                        },
-                    );
-                    on as f32 >= MAX_HAIR_LINE_FRACTION * all.max(1) as f32
-                })
-                .collect()
-        }
-        None => vec![false; n],
-    };
     // On a hair line the standard is the larger of the candidates' typical width and the dot
     // size the photo was sized by: where large solid pigment sets the size (bars, blown-out
     // patches) its territories are cut small, and hair crossings beside it must still read thin.
@@ -290,7 +307,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .iter()
         .map(|w| OPENING_RADIUS_FRACTION * w)
         .collect();
-    let opened = outline::open(&labels, &outlined, &inside, &radii, width);
+    let opened = outline::open(&labels, &outlined, inside, &radii, width);
 
     let min_dot_area = px_per_mm.map_or(0.0, |s| {
         std::f64::consts::PI * (0.5 * crate::measure::MIN_DOT_MM * f64::from(s)).powi(2)
@@ -298,7 +315,13 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // Area, centroid and shape of what remains, in raster order (deterministic sums).
     let mut moments = vec![[0f64; 6]; n];
     let mut weighted = vec![[0f64; 3]; n];
+    // Opened pixels are outlined ones; `flood_on_outline` is read in the same raster order.
+    let mut on_outline = flood_on_outline.iter();
     for (i, &l) in labels.iter().enumerate() {
+        if !outlined[i] {
+            continue;
+        }
+        let smoothed = on_outline.next().copied().unwrap_or(0.0);
         if !opened[i] {
             continue;
         }
@@ -311,7 +334,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         m[3] += x * x;
         m[4] += y * y;
         m[5] += x * y;
-        let w = f64::from(flood.data[i].max(0.0));
+        let w = f64::from(smoothed.max(0.0));
         weighted[k][0] += w * x;
         weighted[k][1] += w * y;
         weighted[k][2] += w;
@@ -333,9 +356,11 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     }
 
     let covered: Vec<bool> = (0..labels.len())
+        .into_par_iter()
         .map(|i| opened[i] && keep[labels[i] as usize - 1])
         .collect();
     let hair: Vec<bool> = (0..labels.len())
+        .into_par_iter()
         .map(|i| outlined[i] && !covered[i])
         .collect();
     let mut new_index = vec![0u32; n];
@@ -354,11 +379,11 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         });
         new_index[k] = dots.len() as u32;
     }
-    for label in labels.iter_mut() {
+    labels.par_iter_mut().for_each(|label| {
         if *label != 0 {
             *label = new_index[*label as usize - 1];
         }
-    }
+    });
     DotMap {
         dots,
         labels,

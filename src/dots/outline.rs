@@ -1,62 +1,6 @@
-//! Dot outlines: the watershed that splits touching dots into territories, the distance
+//! Dot outlines: the distance
 //! transform that tells a dot (fat) from a hair (thin), and the opening that shaves hair arms
 //! off the dots they cross.
-
-use std::collections::VecDeque;
-
-use crate::plane::Plane;
-
-/// Number of priority levels of the watershed's bucket queue over darkness 0..1.
-const WATERSHED_LEVELS: usize = 256;
-
-/// Marker watershed on `p` from `seeds`, flooding downhill over pixels with `p ≥ floor`.
-/// Returns per-pixel labels (0 = none, k + 1 = seed k). A bucket queue over quantised darkness
-/// makes it O(pixels); priority flooding (a pixel never enters a level above the current one)
-/// keeps the order correct.
-pub(super) fn watershed(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<u32> {
-    let (w, h) = (p.width, p.height);
-    let mut labels = vec![0u32; w * h];
-    let level = |v: f32| (v.clamp(0.0, 1.0) * (WATERSHED_LEVELS - 1) as f32) as usize;
-    let mut buckets: Vec<VecDeque<u32>> = vec![VecDeque::new(); WATERSHED_LEVELS];
-    let mut current = 0;
-    for (k, &(x, y, v)) in seeds.iter().enumerate() {
-        let i = y * w + x;
-        labels[i] = k as u32 + 1;
-        let l = level(v);
-        buckets[l].push_back(i as u32);
-        current = current.max(l);
-    }
-    loop {
-        while current > 0 && buckets[current].is_empty() {
-            current -= 1;
-        }
-        let Some(i) = buckets[current].pop_front() else {
-            break;
-        };
-        let i = i as usize;
-        let (x, y) = (i % w, i / w);
-        let label = labels[i];
-        let neighbours = [
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
-        ];
-        for j in neighbours.into_iter().flatten() {
-            if labels[j] == 0 && p.data[j] >= floor {
-                labels[j] = label;
-                buckets[level(p.data[j]).min(current)].push_back(j as u32);
-            }
-        }
-    }
-    labels
-}
-
-/// Whether pixel `j` belongs to the same dot outline as a pixel labelled `label`.
-#[inline]
-fn same(labels: &[u32], covered: &[bool], j: usize, label: u32) -> bool {
-    covered[j] && labels[j] == label
-}
 
 const SQRT2: f32 = std::f32::consts::SQRT_2;
 
@@ -65,7 +9,23 @@ const SQRT2: f32 = std::f32::consts::SQRT_2;
 /// value and, for each neighbour, `dist[neighbour] + step` when the neighbour is in the same
 /// outline, or `outside + step` when it is not (`outside` = `None` ignores such neighbours).
 fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], outside: Option<f32>) {
-    let height = labels.len() / width.max(1);
+    chamfer_by(
+        |i| (covered[i] && labels[i] != 0).then_some(labels[i]),
+        width,
+        dist,
+        outside,
+    );
+}
+
+/// [`chamfer`] over the pixels where `key(i)` is `Some`, a pixel's outline being those with the
+/// same key: a plain mask needs no label plane (a 4 B/px allocation) to be measured.
+fn chamfer_by(
+    key: impl Fn(usize) -> Option<u32>,
+    width: usize,
+    dist: &mut [f32],
+    outside: Option<f32>,
+) {
+    let height = dist.len() / width.max(1);
     let forward = [
         (-1isize, 0isize, 1.0f32),
         (-1, -1, SQRT2),
@@ -78,12 +38,16 @@ fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], out
         (0, 1, 1.0),
         (-1, 1, SQRT2),
     ];
-    let mut relax = |x: usize, y: usize, steps: &[(isize, isize, f32)]| {
-        let i = y * width + x;
-        let label = labels[i];
-        if label == 0 || !covered[i] {
-            return;
-        }
+    // Only member pixels change, so both passes visit just those, in raster order and back:
+    // outlines cover a tenth of a photo, and the passes are sequential.
+    let members: Vec<u32> = (0..dist.len())
+        .filter(|&i| key(i).is_some())
+        .map(|i| i as u32)
+        .collect();
+    let mut relax = |i: u32, steps: &[(isize, isize, f32)]| {
+        let i = i as usize;
+        let (x, y) = (i % width, i / width);
+        let label = key(i);
         let mut best = dist[i];
         for &(dx, dy, step) in steps {
             let (nx, ny) = (x as isize + dx, y as isize + dy);
@@ -93,7 +57,7 @@ fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], out
             } else {
                 0
             };
-            if inside && same(labels, covered, j, label) {
+            if inside && key(j) == label {
                 best = best.min(dist[j] + step);
             } else if let Some(o) = outside {
                 best = best.min(o + step);
@@ -101,15 +65,11 @@ fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], out
         }
         dist[i] = best;
     };
-    for y in 0..height {
-        for x in 0..width {
-            relax(x, y, &forward);
-        }
+    for &i in &members {
+        relax(i, &forward);
     }
-    for y in (0..height).rev() {
-        for x in (0..width).rev() {
-            relax(x, y, &backward);
-        }
+    for &i in members.iter().rev() {
+        relax(i, &backward);
     }
 }
 
@@ -133,26 +93,26 @@ pub(super) fn inside_distance(labels: &[u32], covered: &[bool], width: usize) ->
 
 /// Morphological opening of each dot's outline by a disc of `radius[label − 1]` px: keeps the
 /// covered pixels within that radius of a pixel lying deeper than it inside the outline
-/// (`inside` from [`inside_distance`]). Round dots keep their shape; thin arms (hairs crossing
-/// a dot) narrower than twice the radius are cut off.
+/// (`inside` from [`inside_distance`], consumed: its buffer is reused for the propagation).
+/// Round dots keep their shape; thin arms (hairs crossing a dot) narrower than twice the radius
+/// are cut off.
 pub(super) fn open(
     labels: &[u32],
     covered: &[bool],
-    inside: &[f32],
+    inside: Vec<f32>,
     radius: &[f32],
     width: usize,
 ) -> Vec<bool> {
     let member = |i: usize| covered[i] && labels[i] != 0;
     // Distance (px) to the eroded outline, propagated within each dot.
-    let mut to_core: Vec<f32> = (0..labels.len())
-        .map(|i| {
-            if member(i) && inside[i] > radius[labels[i] as usize - 1] {
-                0.0
-            } else {
-                f32::INFINITY
-            }
-        })
-        .collect();
+    let mut to_core = inside;
+    for (i, v) in to_core.iter_mut().enumerate() {
+        *v = if member(i) && *v > radius[labels[i] as usize - 1] {
+            0.0
+        } else {
+            f32::INFINITY
+        };
+    }
     chamfer(labels, covered, width, &mut to_core, None);
     (0..labels.len())
         .map(|i| member(i) && to_core[i] <= radius[labels[i] as usize - 1] + 0.5)
@@ -175,29 +135,52 @@ pub(super) fn elongation(m: &[f64; 6]) -> f32 {
     (major / minor).sqrt() as f32
 }
 
-/// The 8-connected networks of a mask: per pixel the network's number (0 outside, else 1 + index)
-/// and per network its (area in px, half-width of its fattest point in px).
+/// The 8-connected networks of a mask, seen from a few query pixels.
 pub(super) struct Networks {
+    /// Per query pixel: its network's number (0 outside the mask, else 1 + index into `size`).
     pub id: Vec<u32>,
+    /// Per network: (area in px, half-width of its fattest point in px).
     pub size: Vec<(u32, f32)>,
-    /// Per pixel: distance (px) to the nearest pixel outside every outline.
+    /// Per query pixel: distance (px) to the nearest pixel outside every outline.
     pub inside: Vec<f32>,
 }
 
-/// Finds the networks of `mask` (`width` px per row) and how fat each is at its fattest point.
-pub(super) fn networks(mask: &[bool], width: usize) -> Networks {
-    let all_one: Vec<u32> = mask.iter().map(|&m| u32::from(m)).collect();
-    let inside = inside_distance(&all_one, mask, width);
+/// Finds the networks of `mask` (`width` px per row), how fat each is at its fattest point, and
+/// which network each pixel index of `queries` lies in. Only per-query values are returned, so
+/// the per-pixel planes are freed here.
+pub(super) fn networks(mask: &[bool], width: usize, queries: &[usize]) -> Networks {
+    let mut inside: Vec<f32> = mask
+        .iter()
+        .map(|&m| if m { f32::INFINITY } else { 0.0 })
+        .collect();
+    chamfer_by(|i| mask[i].then_some(1), width, &mut inside, Some(0.0));
     let height = mask.len() / width.max(1);
-    let mut id = vec![0u32; mask.len()];
+    // Per pixel: 0 unvisited, 1 visited, 2 an unvisited query pixel (1 B/px instead of a u32
+    // network number per pixel; the few query pixels are looked up when reached).
+    let mut state = vec![0u8; mask.len()];
+    let mut query_at: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (k, &i) in queries.iter().enumerate() {
+        state[i] = 2;
+        query_at.entry(i).or_default().push(k);
+    }
+    let mut id = vec![0u32; queries.len()];
     let mut size = Vec::new();
     let mut stack = Vec::new();
     for start in 0..mask.len() {
-        if !mask[start] || id[start] != 0 {
+        if !mask[start] || state[start] == 1 {
             continue;
         }
         let label = size.len() as u32 + 1;
-        id[start] = label;
+        let mut visit = |i: usize, state: &mut [u8]| {
+            if state[i] == 2 {
+                for &k in &query_at[&i] {
+                    id[k] = label;
+                }
+            }
+            state[i] = 1;
+        };
+        visit(start, &mut state);
         stack.push(start);
         let (mut area, mut fattest) = (0u32, 0f32);
         while let Some(i) = stack.pop() {
@@ -207,8 +190,8 @@ pub(super) fn networks(mask: &[bool], width: usize) -> Networks {
             for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
                 for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
                     let j = ny * width + nx;
-                    if mask[j] && id[j] == 0 {
-                        id[j] = label;
+                    if mask[j] && state[j] != 1 {
+                        visit(j, &mut state);
                         stack.push(j);
                     }
                 }
@@ -216,5 +199,9 @@ pub(super) fn networks(mask: &[bool], width: usize) -> Networks {
         }
         size.push((area, fattest));
     }
-    Networks { id, size, inside }
+    Networks {
+        id,
+        size,
+        inside: queries.iter().map(|&i| inside[i]).collect(),
+    }
 }

@@ -43,19 +43,24 @@ pub const MIN_HAIR_LENGTH_DIAMETERS: f32 = 2.0;
 /// [`MIN_HAIR_LENGTH_DIAMETERS`]).
 pub(super) fn hair_lines(d: &Plane, px_per_mm: f32, dot_diameter_px: f32) -> Vec<bool> {
     let mut mask = vec![false; d.width * d.height];
+    // Buffers shared by the scales: fresh full-size planes are slow to allocate.
+    let (mut g, mut kind) = (Plane::filled(0, 0, 0.0), Vec::new());
     for factor in HAIR_SCALES {
         let sigma = (factor * HAIR_SIGMA_MM * px_per_mm).max(MIN_HAIR_SIGMA_PX);
-        lines_at(d, sigma, dot_diameter_px, &mut mask);
+        d.gaussian_blur_into(sigma, &mut g);
+        kind.clear();
+        kind.resize(d.width * d.height, 0);
+        lines_at(&g, sigma, dot_diameter_px, &mut kind, &mut mask);
     }
     mask
 }
 
-/// Marks in `mask` the hair lines of `d` at Hessian scale `sigma` (px).
-fn lines_at(d: &Plane, sigma: f32, dot_diameter_px: f32, mask: &mut [bool]) {
-    let (w, h) = (d.width, d.height);
-    let g = d.gaussian_blur(sigma);
-    // Per pixel: 0 = not a ridge, 1 = ridge, 2 = ridge centreline with skin on one side.
-    let mut kind = vec![0u8; w * h];
+/// Marks in `mask` the hair lines of `g` (darkness smoothed at Hessian scale `sigma`, px);
+/// `kind` is a zeroed scratch buffer of one byte per pixel.
+fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: &mut [bool]) {
+    let (w, h) = (g.width, g.height);
+    // Per pixel of `kind`: 0 = not a ridge, 1 = ridge, 2 = ridge centreline with skin on one
+    // side.
     let offset = SIDE_OFFSET_SIGMAS * sigma;
     if w < 3 || h < 3 {
         return;
