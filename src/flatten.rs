@@ -68,6 +68,19 @@ pub struct SkinField {
 impl SkinField {
     /// Estimates the skin field of the luminance plane `y` with blocks of `block` px.
     pub fn estimate(y: &Plane, block: usize) -> SkinField {
+        SkinField::estimate_with_calm(y, &SkinField::calm(y), block)
+    }
+
+    /// `y` denoised for telling skin from pigment (see [`EXCLUDE_DENOISE_PX`]): computed once by a
+    /// caller that estimates several fields of the same plane, for
+    /// [`SkinField::estimate_with_calm`].
+    pub fn calm(y: &Plane) -> Plane {
+        y.gaussian_blur(EXCLUDE_DENOISE_PX)
+    }
+
+    /// [`SkinField::estimate`] with the denoised plane `calm` (from [`SkinField::calm`] of the
+    /// same `y`) given rather than computed.
+    pub fn estimate_with_calm(y: &Plane, calm: &Plane, block: usize) -> SkinField {
         let block = block.max(4);
         let (columns, rows) = (
             BlockAxis::new(y.width, block),
@@ -98,7 +111,6 @@ impl SkinField {
         // Skin or pigment is decided on a denoised copy: on dark or underexposed skin the pixel
         // noise exceeds the exclusion, and deciding on raw pixels would cut the skin's own
         // lower tail and bias S upwards. The median is still taken over the raw values.
-        let calm = y.gaussian_blur(EXCLUDE_DENOISE_PX);
         let (cols, rows) = (first.column_table(), first.row_table());
         let (refined, tails) = field.per_block(|(x0, y0, x1, y1), kept| {
             for (row, &along) in (y0..y1).zip(&rows[y0..y1]) {
