@@ -316,6 +316,10 @@ mod tests {
                 other => panic!("expected an internal error, got {other:?}"),
             }
         }
+        match catch_panic::<()>(folder, || std::panic::panic_any(5)) {
+            Err(Error::Internal { message, .. }) => assert_eq!(message, "unknown panic"),
+            other => panic!("expected an internal error, got {other:?}"),
+        }
         assert_eq!(catch_panic(folder, || Ok(3)).unwrap(), 3);
     }
 

@@ -81,6 +81,7 @@ impl SkinField {
     /// [`SkinField::estimate`] with the denoised plane `calm` (from [`SkinField::calm`] of the
     /// same `y`) given rather than computed.
     pub fn estimate_with_calm(y: &Plane, calm: &Plane, block: usize) -> SkinField {
+        debug_assert_eq!((calm.width, calm.height), (y.width, y.height));
         let block = block.max(4);
         let (columns, rows) = (
             BlockAxis::new(y.width, block),
@@ -136,8 +137,8 @@ impl SkinField {
 
     /// Runs `stat` on each block's bounds `(x0, y0, x1, y1)` (half-open, px) with an empty scratch
     /// buffer to gather pixels in; `stat` gives the block's value and its bright tail. `None`
-    /// blocks, and blocks below the [`light_envelope`], are filled from their neighbours
-    /// afterwards (and get their filled value as their tail). The buffer is reused across the
+    /// blocks, non-finite ones, and blocks below the [`light_envelope`] are filled from their
+    /// neighbours afterwards (and get their filled value as their tail). The buffer is reused across the
     /// blocks of a thread: no per-pixel coordinates or per-block allocations (they cost 16 B/px
     /// and most of this stage's time on a 24 MP photo).
     fn per_block<F>(&self, stat: F) -> (Vec<f32>, Vec<f32>)
@@ -156,13 +157,20 @@ impl SkinField {
                 },
             )
             .collect();
-        let mut values: Vec<Option<f32>> = results.iter().map(|r| r.map(|(v, _)| v)).collect();
+        // Non-finite statistics (never from real luminance) are no value at all.
+        let mut results: Vec<Option<(f32, f32)>> = results
+            .into_iter()
+            .map(|r| r.filter(|(v, tail)| v.is_finite() && tail.is_finite()))
+            .collect();
+        let values: Vec<Option<f32>> = results.iter().map(|r| r.map(|(v, _)| v)).collect();
         let envelope = light_envelope(&values, self.grid_w, self.grid_h, MAX_LIGHT_STEP);
-        for (v, floor) in values.iter_mut().zip(&envelope) {
-            if v.is_some_and(|v| v < *floor) {
-                *v = None;
+        for (r, floor) in results.iter_mut().zip(&envelope) {
+            // Values at or below 1e-9 (black) count as that, as in the envelope itself.
+            if r.is_some_and(|(v, _)| v.max(1e-9) < *floor) {
+                *r = None;
             }
         }
+        let values: Vec<Option<f32>> = results.iter().map(|r| r.map(|(v, _)| v)).collect();
         let values = fill_missing(&values, self.grid_w, self.grid_h);
         let tails = results
             .iter()
@@ -241,8 +249,10 @@ impl SkinField {
         let top = v(gx, gy) * (1.0 - wx) + v(gx1, gy) * wx;
         let bottom = v(gx, gy1) * (1.0 - wx) + v(gx1, gy1) * wx;
         let s = top * (1.0 - wy) + bottom * wy;
-        // Extrapolation over half a block cannot go far, but never let it reach zero.
-        s.max(0.25 * v(gx, gy).min(v(gx1, gy1)))
+        // Extrapolation over half a block cannot go far, but never let it reach zero (the floor
+        // from all four corners: the same for a turned or flipped photo).
+        let lowest = v(gx, gy).min(v(gx1, gy)).min(v(gx, gy1)).min(v(gx1, gy1));
+        s.max(0.25 * lowest)
     }
 
     /// The median skin luminance over all blocks (linear, 0..1).
@@ -316,8 +326,8 @@ mod tests {
 
     /// Light falling from the centre to half at the corners (a vignetted small photo): the
     /// corner block is darker than all its neighbours but holds only skin, so the field follows
-    /// it. On even light, a block three-quarters covered by one large dot is also darker than all
-    /// its neighbours, and is replaced by them.
+    /// it. On even light, a block three-quarters covered by one large dot still reads as skin
+    /// (the second pass, and for a dark dot the light envelope, see to that).
     #[test]
     fn a_dark_corner_of_skin_is_kept_and_a_block_of_pigment_is_replaced() {
         let (w, h, block) = (160, 160, 40);
@@ -347,15 +357,60 @@ mod tests {
         // The corner block is skin: even its brightest pixel is within the ratio of its value.
         assert!(light(120, 120) / light(140, 140) < PIGMENT_TAIL_RATIO);
 
-        for yy in 0..h {
-            for x in 0..w {
-                let (cx, cy) = (x as f32 - 59.5, yy as f32 - 59.5);
-                let in_dot = cx * cx + cy * cy < 19.5 * 19.5;
-                y.data[yy * w + x] = if in_dot { 0.2 } else { 0.5 };
+        // A dot of darkness 0.3 is within the light envelope (a fall of 35%), one of darkness 0.6
+        // falls below it.
+        for dot in [0.35, 0.2] {
+            for yy in 0..h {
+                for x in 0..w {
+                    let (cx, cy) = (x as f32 - 59.5, yy as f32 - 59.5);
+                    let in_dot = cx * cx + cy * cy < 19.5 * 19.5;
+                    y.data[yy * w + x] = if in_dot { dot } else { 0.5 };
+                }
             }
+            let s = SkinField::estimate(&y, block).at(59, 59);
+            assert!(
+                (s / 0.5 - 1.0).abs() < 0.02,
+                "under the big dot of {dot}: {s}"
+            );
         }
-        let s = SkinField::estimate(&y, block).at(59, 59);
-        assert!((s / 0.5 - 1.0).abs() < 0.02, "under the big dot: {s}");
+    }
+
+    /// The outlier rule on its own: an interior block darker than all its neighbours is replaced
+    /// whatever its tail; a dark edge block only when its bright tail shows pigment
+    /// ([`PIGMENT_TAIL_RATIO`]); a bright extreme always.
+    #[test]
+    fn dark_extremes_are_replaced_inside_and_on_the_edge_only_with_pigment() {
+        let field = |values: Vec<f32>| SkinField {
+            block: 10,
+            width: 60,
+            height: 40,
+            columns: BlockAxis::new(60, 10),
+            rows: BlockAxis::new(40, 10),
+            grid_w: 6,
+            grid_h: 4,
+            values,
+        };
+        let (interior, edge, bright) = (7, 22, 5); // (1, 1), (4, 3), (5, 0)
+        let mut values = vec![0.5; 24];
+        values[interior] = 0.3;
+        values[edge] = 0.3;
+        values[bright] = 0.9;
+        for (edge_tail, replaced) in [
+            (0.3 * PIGMENT_TAIL_RATIO * 0.95, false),
+            (0.3 * PIGMENT_TAIL_RATIO * 1.05, true),
+        ] {
+            let mut tails = values.clone();
+            tails[edge] = edge_tail;
+            let mut f = field(values.clone());
+            f.smooth(&tails);
+            assert_eq!(f.values[interior], 0.5, "interior dark block");
+            assert_eq!(
+                f.values[edge] == 0.5,
+                replaced,
+                "edge block, tail {edge_tail}"
+            );
+            assert_eq!(f.values[bright], 0.5, "bright block");
+        }
     }
 
     #[test]

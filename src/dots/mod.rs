@@ -66,19 +66,21 @@ pub const MIN_RIDGE_HALF_WIDTH_RATIO: f32 = 0.7;
 /// dots look like: hairs are 0.04–0.09 mm wide, stubble up to 0.14 mm, the finest healed dots
 /// ≥ 0.16 mm across.
 pub const HAIR_HALF_WIDTH_MM: f32 = 0.07;
-/// With a known scale, a piece at least this half-width (mm) is never hair, however elongated
-/// (the thickest stubble is 0.14 mm wide): a blown-out dot, or a tattooed line.
+/// With a known scale, a piece at least this half-width (mm), and at least
+/// [`MIN_FAT_HALF_WIDTH_PX`], is never hair, however elongated (the thickest stubble is 0.14 mm
+/// wide): a blown-out dot, or a tattooed line.
 pub const FAT_HALF_WIDTH_MM: f32 = 0.12;
+/// The never-hair half-width ([`FAT_HALF_WIDTH_MM`] at the photo's scale) is never less than
+/// this (px): the lens and demosaicing spread even the thinnest hair to a half-width of about
+/// this, so at coarse scales (under ≈ 13 px/mm, where 0.12 mm is fewer pixels) a piece this thin
+/// may still be a hair.
+pub const MIN_FAT_HALF_WIDTH_PX: f32 = 1.6;
 /// Where solid pigment larger than any dot (a tattooed bar) sets the photo's dot size, the
 /// watershed cuts it into territories about this fraction of its half-width: the typical width
 /// that a piece on a hair line is compared with is then at least this fraction of the sized
 /// dot's radius. Ordinary dots' territories are their own full radius, so this never binds
 /// where the photo holds dots.
 pub const SOLID_PIGMENT_TERRITORY: f32 = 0.5;
-/// ... and never less than this (px): the lens and demosaicing spread even the thinnest hair
-/// to a half-width of about this, so at coarse scales (under ≈ 13 px/mm, where 0.12 mm is
-/// fewer pixels) a piece this thin may still be a hair.
-pub const MIN_FAT_HALF_WIDTH_PX: f32 = 1.6;
 /// Each dot's outline is opened (eroded, then dilated) by a disc of this fraction of its own
 /// inscribed radius: round dots keep their shape, thinner hair arms are cut off.
 pub const OPENING_RADIUS_FRACTION: f32 = 0.5;
@@ -93,8 +95,8 @@ pub const OUTLINE_SIGMA_PX: f32 = 0.7;
 /// ≈ 2×). A piece spreading more than this many times that disc along arms — two hairs
 /// crossing, stubble lying on a hair — is hair, unless fat (see [`FAT_HALF_WIDTH_MM`]).
 pub const MAX_AREA_PER_INSCRIBED_DISC: f64 = 3.0;
-/// A connected network of dark pixels whose fattest point is under [`FAT_HALF_WIDTH_MM`] (with a
-/// scale) or under this fraction of the typical dot's half-width (without one), and which spreads
+/// A connected network of dark pixels whose fattest point is under [`FAT_HALF_WIDTH_MM`] (and
+/// [`MIN_FAT_HALF_WIDTH_PX`]; with a scale) or under this fraction of the typical dot's half-width (without one), and which spreads
 /// over more than [`MAX_AREA_PER_INSCRIBED_DISC`] times that inscribed disc, is hair as a whole.
 pub const MAX_NETWORK_HALF_WIDTH_RATIO: f32 = 0.8;
 /// With a known scale, a candidate whose core (a disc of [`HAIR_CORE_DIAMETERS`] of its own
@@ -406,7 +408,8 @@ fn hessian_eigenvalues(dxx: f32, dyy: f32, dxy: f32) -> (f32, f32) {
 /// only adds darkness: the negative side is skin alone, however dense the dots. 0 when fewer
 /// than 16 pixels lie below 0.
 ///
-/// The median is read from a histogram of every pixel (bins of [`NOISE_HISTOGRAM_STEP`]), not
+/// The median is read from a histogram of every pixel (bins of [`NOISE_HISTOGRAM_STEP`]: the
+/// lower middle value's bin centre), not
 /// from a sample: a sample taken in raster order picks other pixels when the photo is turned,
 /// and the noise sets the thresholds that decide which faint dots are found.
 pub fn skin_noise(smoothed: &Plane) -> f32 {
@@ -449,7 +452,7 @@ pub fn skin_noise(smoothed: &Plane) -> f32 {
 }
 
 /// Bin width of the noise histogram (darkness): a hundredth of the quietest skin noise seen
-/// (σ ≈ 0.005 on bright, smoothed skin), so the median is exact to well under 1%.
+/// (σ ≈ 0.005 on bright, smoothed skin), so the median is exact to ≈ 0.7% or better.
 pub const NOISE_HISTOGRAM_STEP: f32 = 5e-5;
 /// Bins of the noise histogram: |D| up to 0.2 (noise beyond that is not skin texture but a
 /// failed exposure, and lands in the last bin).
