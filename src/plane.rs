@@ -57,13 +57,34 @@ impl Plane {
         let (w, h) = (self.width, self.height);
         out.width = w;
         out.height = h;
-        if sigma <= 0.0 || w == 0 || h == 0 {
-            out.data.clear();
-            out.data.extend_from_slice(&self.data);
-            return;
-        }
         // Every value is overwritten below: only grow, never clear, a reused buffer.
         out.data.resize(w * h, 0.0);
+        self.gaussian_blur_rows(sigma, &mut out.data, |_, blurred, row| {
+            row.copy_from_slice(blurred)
+        });
+    }
+
+    /// Blurs as [`Plane::gaussian_blur`] does, without keeping the blurred plane: each blurred
+    /// row `y` is handed to `per_row(y, blurred_row, out_row)` with the matching row of `out`
+    /// (`width` items per row, rows in parallel). For a per-pixel result (a mask, say) that needs
+    /// the blurred values only once: a 4 B/px plane less at the peak of memory.
+    pub fn gaussian_blur_rows<T: Send>(
+        &self,
+        sigma: f32,
+        out: &mut [T],
+        per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
+    ) {
+        let (w, h) = (self.width, self.height);
+        assert_eq!(out.len(), w * h, "one output item per pixel");
+        if w == 0 || h == 0 {
+            return;
+        }
+        if sigma <= 0.0 {
+            out.par_chunks_mut(w)
+                .enumerate()
+                .for_each(|(y, row)| per_row(y, self.row(y), row));
+            return;
+        }
         // A kernel wider than the plane only repeats its clamped edge: cap it there.
         let kernel = gaussian_kernel(sigma.min(w.max(h) as f32));
         let radius = kernel.len() / 2;
@@ -74,36 +95,77 @@ impl Plane {
         // at strip edges give the same values as the whole-plane pass, so results are
         // bit-identical at any thread count.
         let strip = (8 * radius).max(32).min(h.div_ceil(4).max(1));
-        out.data
-            .par_chunks_mut(strip * w)
-            .enumerate()
-            .for_each_init(
-                || (vec![0f32; w + 2 * radius], Vec::new()),
-                |(padded, horizontal), (s, out_strip)| {
-                    let y0 = s * strip;
-                    let rows = out_strip.len() / w;
-                    let top = y0.saturating_sub(radius);
-                    let bottom = (y0 + rows + radius).min(h);
-                    horizontal.resize((bottom - top) * w, 0.0);
-                    for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(w)) {
-                        // Each row is first copied into a buffer padded by its replicated
-                        // edge pixels (the same values as clamping each index); see
-                        // `weighted_sum` for why the taps are not a per-pixel dot product.
-                        let row = self.row(sy);
-                        padded[..radius].fill(row[0]);
-                        padded[radius..radius + w].copy_from_slice(row);
-                        padded[radius + w..].fill(row[w - 1]);
-                        weighted_sum(out, &kernel, |k| &padded[k..k + w]);
-                    }
-                    for (dy, out_row) in out_strip.chunks_exact_mut(w).enumerate() {
-                        let y = y0 + dy;
-                        weighted_sum(out_row, &kernel, |k| {
-                            let sy = (y + k).saturating_sub(radius).min(h - 1) - top;
-                            &horizontal[sy * w..(sy + 1) * w]
-                        });
-                    }
-                },
-            );
+        out.par_chunks_mut(strip * w).enumerate().for_each_init(
+            || (vec![0f32; w + 2 * radius], Vec::new(), vec![0f32; w]),
+            |(padded, horizontal, blurred), (s, out_strip)| {
+                let y0 = s * strip;
+                let rows = out_strip.len() / w;
+                let top = y0.saturating_sub(radius);
+                let bottom = (y0 + rows + radius).min(h);
+                horizontal.resize((bottom - top) * w, 0.0);
+                for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(w)) {
+                    // Each row is first copied into a buffer padded by its replicated edge
+                    // pixels (the same values as clamping each index); see `weighted_sum` for
+                    // why the taps are not a per-pixel dot product.
+                    let row = self.row(sy);
+                    padded[..radius].fill(row[0]);
+                    padded[radius..radius + w].copy_from_slice(row);
+                    padded[radius + w..].fill(row[w - 1]);
+                    weighted_sum(out, &kernel, |k| &padded[k..k + w]);
+                }
+                for (dy, out_row) in out_strip.chunks_mut(w).enumerate() {
+                    let y = y0 + dy;
+                    weighted_sum(blurred, &kernel, |k| {
+                        let sy = (y + k).saturating_sub(radius).min(h - 1) - top;
+                        &horizontal[sy * w..(sy + 1) * w]
+                    });
+                    per_row(y, blurred, out_row);
+                }
+            },
+        );
+    }
+
+    /// [`Plane::gaussian_blur`] at single pixels, for a few pixels without blurring the whole
+    /// plane: [`PointBlur::at`] gives the same value, bit for bit.
+    pub fn point_blur(&self, sigma: f32) -> PointBlur<'_> {
+        let kernel = if sigma <= 0.0 || self.width == 0 || self.height == 0 {
+            vec![1.0]
+        } else {
+            gaussian_kernel(sigma.min(self.width.max(self.height) as f32))
+        };
+        PointBlur {
+            plane: self,
+            kernel,
+        }
+    }
+}
+
+/// A Gaussian blur of a plane evaluated pixel by pixel (see [`Plane::point_blur`]).
+pub struct PointBlur<'a> {
+    plane: &'a Plane,
+    kernel: Vec<f32>,
+}
+
+impl PointBlur<'_> {
+    /// The blurred value at (`x`, `y`): each pass summed from 0 in kernel order over clamped
+    /// neighbours, exactly as the whole-plane blur sums it.
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        let p = self.plane;
+        let radius = self.kernel.len() / 2;
+        let clamp = |v: usize, size: usize| v.saturating_sub(radius).min(size - 1);
+        let horizontal = |sy: usize| {
+            let row = p.row(sy);
+            let mut acc = 0f32;
+            for (k, &weight) in self.kernel.iter().enumerate() {
+                acc += weight * row[clamp(x + k, p.width)];
+            }
+            acc
+        };
+        let mut acc = 0f32;
+        for (k, &weight) in self.kernel.iter().enumerate() {
+            acc += weight * horizontal(clamp(y + k, p.height));
+        }
+        acc
     }
 }
 
@@ -211,6 +273,41 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The blur evaluated at single pixels, and streamed row by row, gives the whole-plane
+    /// blur's values bit for bit, edges included (and a copy for σ ≤ 0).
+    #[test]
+    fn point_and_row_blurs_are_bit_identical_to_the_plane_blur() {
+        let (w, h) = (23, 41);
+        let mut p = Plane::filled(w, h, 0.0);
+        for (i, v) in p.data.iter_mut().enumerate() {
+            *v = ((i * 7919) % 1013) as f32 / 1013.0;
+        }
+        for sigma in [0.0, 0.7, 2.5, 60.0] {
+            let whole = p.gaussian_blur(sigma);
+            let point = p.point_blur(sigma);
+            for y in 0..h {
+                for x in 0..w {
+                    assert_eq!(
+                        point.at(x, y).to_bits(),
+                        whole.get(x, y).to_bits(),
+                        "σ {sigma}"
+                    );
+                }
+            }
+            let mut rows = vec![0u32; w * h];
+            p.gaussian_blur_rows(sigma, &mut rows, |_, blurred, out| {
+                for (o, v) in out.iter_mut().zip(blurred) {
+                    *o = v.to_bits();
+                }
+            });
+            let bits: Vec<u32> = whole.data.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(rows, bits, "σ {sigma}");
+            // Each row comes with its own index.
+            p.gaussian_blur_rows(sigma, &mut rows, |y, _, out| out.fill(y as u32));
+            assert!(rows.iter().enumerate().all(|(i, &y)| y as usize == i / w));
+        }
     }
 
     #[test]

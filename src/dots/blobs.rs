@@ -264,19 +264,19 @@ fn disc_max(p: &Plane, x: usize, y: usize, radius: f32) -> f32 {
     best
 }
 
-/// Mean of `p` over the disc of `radius` px around (x, y).
-pub(super) fn disc_mean(p: &Plane, x: usize, y: usize, radius: f32) -> f32 {
+/// Mean of `value(x, y)` over the disc of `radius` px around pixel (`x`, `y`) of a `size`
+/// (width, height) grid (summed in f64); 0 when the disc holds no pixel.
+pub(super) fn disc_mean(
+    value: impl Fn(usize, usize) -> f32,
+    size: (usize, usize),
+    (x, y): (usize, usize),
+    radius: f32,
+) -> f32 {
     let (mut sum, mut n) = (0f64, 0u32);
-    for_each_in_ring(
-        (x, y),
-        0.0,
-        f64::from(radius),
-        (p.width, p.height),
-        |xx, yy| {
-            sum += f64::from(p.get(xx, yy));
-            n += 1;
-        },
-    );
+    for_each_in_ring((x, y), 0.0, f64::from(radius), size, |xx, yy| {
+        sum += f64::from(value(xx, yy));
+        n += 1;
+    });
     if n == 0 {
         0.0
     } else {

@@ -189,14 +189,16 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // Territories on the lightly smoothed plane; half-maximum outlines on D with only a sub-pixel
     // denoise, because blur pulls the half-maximum contour of a curved outline inwards (by
     // ≈ σ²/2r px).
-    let fine = d.gaussian_blur(OUTLINE_SIGMA_PX);
+    // The outline plane is never kept whole (a 4 B/px plane less at the peak of memory): the
+    // cores read it pixel by pixel, the outlines row by row as it is blurred.
+    let fine = d.point_blur(OUTLINE_SIGMA_PX);
     let cores: Vec<f32> = peaks
-        .iter()
+        .par_iter()
         .map(|c| {
             blobs::disc_mean(
-                &fine,
-                c.x,
-                c.y,
+                |x, y| fine.at(x, y),
+                (d.width, d.height),
+                (c.x, c.y),
                 (CORE_RADIUS_DIAMETERS * c.diameter).max(0.5),
             )
         })
@@ -206,12 +208,13 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
         .collect();
     let mut labels = watershed::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
-    let outlined: Vec<bool> = labels
-        .par_iter()
-        .zip(&fine.data)
-        .map(|(&l, &v)| l != 0 && v >= HALF_MAX * cores[l as usize - 1])
-        .collect();
-    drop(fine);
+    let mut outlined = vec![false; labels.len()];
+    d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
+        let label_row = &labels[y * width..(y + 1) * width];
+        for ((o, &l), &v) in out.iter_mut().zip(label_row).zip(fine_row) {
+            *o = l != 0 && v >= HALF_MAX * cores[l as usize - 1];
+        }
+    });
     // Of the lightly smoothed plane only the values under the outlines are needed from here on
     // (the centroid weights): kept in raster order, the full-size plane freed.
     let flood_on_outline: Vec<f32> = flood
