@@ -71,16 +71,14 @@ impl SkinField {
         SkinField::estimate_with_calm(y, &SkinField::calm(y), block)
     }
 
-    /// `y` denoised for telling skin from pigment (see [`EXCLUDE_DENOISE_PX`]): computed once by a
-    /// caller that estimates several fields of the same plane, for
-    /// [`SkinField::estimate_with_calm`].
-    pub fn calm(y: &Plane) -> Plane {
+    /// `y` denoised for telling skin from pigment (see [`EXCLUDE_DENOISE_PX`]).
+    fn calm(y: &Plane) -> Plane {
         y.gaussian_blur(EXCLUDE_DENOISE_PX)
     }
 
     /// [`SkinField::estimate`] with the denoised plane `calm` (from [`SkinField::calm`] of the
-    /// same `y`) given rather than computed.
-    pub fn estimate_with_calm(y: &Plane, calm: &Plane, block: usize) -> SkinField {
+    /// same `y`); it is dropped by the caller as soon as the field is made.
+    fn estimate_with_calm(y: &Plane, calm: &Plane, block: usize) -> SkinField {
         debug_assert_eq!((calm.width, calm.height), (y.width, y.height));
         let block = block.max(4);
         let (columns, rows) = (

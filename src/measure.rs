@@ -158,17 +158,17 @@ pub fn measure(
         None => SIZING_BLOCK_PX,
     }
     .clamp(16, y.width.max(y.height).max(16));
-    // The denoised copy both skin fields tell skin from pigment on: one blur, not two.
-    let calm = SkinField::calm(&y);
-    let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block)
+    // Each skin field blurs its own denoised copy of `y` rather than sharing one: a shared copy
+    // would be a 4th full-size plane alive while the sizing darkness is blurred (the peak of
+    // memory).
+    let dot_scale = estimate_dot_diameter(&y, sizing_block)
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
             None => NOMINAL_DOT_PX,
         })
         .clamp(min_dot, max_dot);
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
-    let skin = SkinField::estimate_with_calm(&y, &calm, block);
-    drop(calm);
+    let skin = SkinField::estimate(&y, block);
     let d = skin.darkness(&y);
     // The dot finder needs only D: the luminance plane is freed, and sampling reads Y per pixel.
     let y = LuminanceSource::new(image, crop, y);
@@ -259,11 +259,11 @@ pub fn measure(
 
 /// Typical dot diameter (px) in `y`: the equivalent diameter of the compact pigment blob that a
 /// random pigment pixel belongs to (area-weighted median), from a coarse skin field with `block` px
-/// blocks (`calm`: [`SkinField::calm`] of `y`), after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
+/// blocks, after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
 /// dark skin, where 8-bit shadows are coarse) from passing for dots. `None` when there is no
 /// pigment.
-fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize) -> Option<f64> {
-    let field = SkinField::estimate_with_calm(y, calm, block);
+fn estimate_dot_diameter(y: &Plane, block: usize) -> Option<f64> {
+    let field = SkinField::estimate(y, block);
     let d = field.darkness(y).gaussian_blur(SIZING_BLUR_PX);
     let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&d));
     let mask: Vec<bool> = d.data.iter().map(|v| *v >= threshold).collect();

@@ -156,33 +156,31 @@ pub struct DotMap {
 /// by physical width as well as by comparison with the other dots).
 pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap {
     let width = d.width;
+    // Hair lines first: they need only D, and their full-size planes are freed before the flood
+    // plane exists (a lower peak of memory); only the 1 B/px mask is kept for the candidates.
+    let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px));
     let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
     let peaks = blobs::detect(d, &flood, diameter_px);
     let n = peaks.len();
-    // Hair lines first: they need only D and the candidates, and their planes are freed before
-    // the outline planes exist (a lower peak of memory).
-    let on_hair_line: Vec<bool> = match px_per_mm {
-        Some(s) => {
-            let lines = ridges::hair_lines(d, s, diameter_px);
-            peaks
-                .iter()
-                .map(|c| {
-                    let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
-                    let (mut on, mut all) = (0u32, 0u32);
-                    crate::plane::for_each_in_ring(
-                        (c.x, c.y),
-                        0.0,
-                        f64::from(radius),
-                        (d.width, d.height),
-                        |x, y| {
-                            all += 1;
-                            on += u32::from(lines[y * width + x]);
-                        },
-                    );
-                    on as f32 >= MAX_HAIR_LINE_FRACTION * all.max(1) as f32
-                })
-                .collect()
-        }
+    let on_hair_line: Vec<bool> = match lines {
+        Some(lines) => peaks
+            .iter()
+            .map(|c| {
+                let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
+                let (mut on, mut all) = (0u32, 0u32);
+                crate::plane::for_each_in_ring(
+                    (c.x, c.y),
+                    0.0,
+                    f64::from(radius),
+                    (d.width, d.height),
+                    |x, y| {
+                        all += 1;
+                        on += u32::from(lines[y * width + x]);
+                    },
+                );
+                on as f32 >= MAX_HAIR_LINE_FRACTION * all.max(1) as f32
+            })
+            .collect(),
         None => vec![false; n],
     };
 
