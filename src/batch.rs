@@ -133,17 +133,10 @@ pub fn analyze_client(folder: &Path, limits: &LoadLimits) -> Result<ClientSummar
 
 /// Runs `work` for client `folder`; a panic in it becomes [`Error::Internal`] naming the folder.
 fn catch_panic<T>(folder: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
-        Ok(result) => result,
-        Err(payload) => Err(Error::Internal {
-            path: folder.to_path_buf(),
-            message: payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string()),
-        }),
-    }
+    crate::error::catch_panic(work, |message| Error::Internal {
+        path: folder.to_path_buf(),
+        message,
+    })
 }
 
 fn analyze_client_unguarded(folder: &Path, limits: &LoadLimits) -> Result<ClientSummary> {

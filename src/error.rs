@@ -134,3 +134,26 @@ pub(crate) fn one_line(text: &str) -> String {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs `work`; a panic inside it becomes the error `on_panic(message)`, `message` being the
+/// panic's text (or "unknown panic"). The one guard at the boundaries where a bug or a
+/// dependency's panic must cost one file or one client, not the run: decoding (`load`) and each
+/// client of a batch.
+pub fn catch_panic<T>(
+    work: impl FnOnce() -> Result<T>,
+    on_panic: impl FnOnce(String) -> Error,
+) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        Err(on_panic(
+            panic_message(payload.as_ref()).unwrap_or_else(|| "unknown panic".to_string()),
+        ))
+    })
+}
+
+/// The text of a panic's payload (`panic!` with a literal or with a format), if it has one.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+}

@@ -9,7 +9,6 @@
 
 use serde::Serialize;
 
-use crate::flatten::quantile;
 use crate::measure::Measurement;
 use crate::metrics::SessionMetrics;
 use crate::report::{precision, round_to};
@@ -105,18 +104,13 @@ pub struct ChangeInsights {
     pub fade_per_30_days: Option<f64>,
 }
 
-/// Median of `values` by the report's rule ([`quantile`] at 0.5: for an even count the upper
-/// middle), so `pigment_lab.L` equals `pigment_lightness`.
-fn median(values: impl Iterator<Item = f32>) -> Option<f64> {
-    let mut v: Vec<f32> = values.collect();
-    (!v.is_empty()).then(|| f64::from(quantile(&mut v, 0.5)))
-}
-
 /// Per-channel median of CIELAB colours; `None` when empty or not finite.
 fn median_lab(colours: impl Iterator<Item = [f32; 3]> + Clone) -> Option<LabColor> {
-    let l = median(colours.clone().map(|c| c[0]))?;
-    let a = median(colours.clone().map(|c| c[1]))?;
-    let b = median(colours.map(|c| c[2]))?;
+    // The report's median (so `pigment_lab.L` equals `pigment_lightness`).
+    let median = |channel: usize| {
+        crate::metrics::median(colours.clone().map(move |c| f64::from(c[channel])))
+    };
+    let (l, a, b) = (median(0)?, median(1)?, median(2)?);
     [l, a, b]
         .iter()
         .all(|v| v.is_finite())

@@ -5,7 +5,6 @@
 //! hostile input; that panic is caught here and reported as that file's error.
 
 use std::io::Cursor;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
@@ -80,20 +79,10 @@ pub fn decode_photo(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Ph
     if bytes.is_empty() {
         return Err(Error::decode(name, "the file is empty"));
     }
-    match panic::catch_unwind(AssertUnwindSafe(|| decode_unguarded(bytes, name, limits))) {
-        Ok(result) => result,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            Err(Error::decode(
-                name,
-                format!("the decoder crashed: {message}"),
-            ))
-        }
-    }
+    crate::error::catch_panic(
+        || decode_unguarded(bytes, name, limits),
+        |message| Error::decode(name, format!("the decoder crashed: {message}")),
+    )
 }
 
 fn decode_unguarded(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Photo> {

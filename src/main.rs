@@ -23,11 +23,7 @@ fn main() -> ExitCode {
     let code = match std::panic::catch_unwind(run) {
         Ok(code) => code,
         Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let message = smptrack::error::panic_message(payload.as_ref()).unwrap_or_default();
             eprintln!(
                 "smptrack: internal error (please report this bug): {}",
                 one_line(&message)

@@ -43,8 +43,9 @@ pub fn area_cm2(width_px: u32, height_px: u32, px_per_mm: f64) -> f64 {
     f64::from(width_px) * f64::from(height_px) / (px_per_mm * px_per_mm) / 100.0
 }
 
-/// Median of `values` (f64); `None` when empty.
-fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+/// Median of `values` (f64, taken in f32 by [`quantile`] at 0.5: for an even count the upper
+/// middle); `None` when empty.
+pub(crate) fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     let mut v: Vec<f32> = values.map(|x| x as f32).collect();
     (!v.is_empty()).then(|| f64::from(quantile(&mut v, 0.5)))
 }

@@ -166,19 +166,10 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         Some(lines) => peaks
             .iter()
             .map(|c| {
+                let on_line = |x: usize, y: usize| f32::from(u8::from(lines[y * width + x]));
                 let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
-                let (mut on, mut all) = (0u32, 0u32);
-                crate::plane::for_each_in_ring(
-                    (c.x, c.y),
-                    0.0,
-                    f64::from(radius),
-                    (d.width, d.height),
-                    |x, y| {
-                        all += 1;
-                        on += u32::from(lines[y * width + x]);
-                    },
-                );
-                on as f32 >= MAX_HAIR_LINE_FRACTION * all.max(1) as f32
+                blobs::disc_mean(on_line, (d.width, d.height), (c.x, c.y), radius)
+                    >= MAX_HAIR_LINE_FRACTION
             })
             .collect(),
         None => vec![false; n],

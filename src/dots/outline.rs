@@ -154,51 +154,31 @@ pub(super) fn networks(mask: &[bool], width: usize, queries: &[usize]) -> Networ
         .map(|&m| if m { f32::INFINITY } else { 0.0 })
         .collect();
     chamfer_by(|i| mask[i].then_some(1), width, &mut inside, Some(0.0));
-    let height = mask.len() / width.max(1);
-    // Per pixel: 0 unvisited, 1 visited, 2 an unvisited query pixel (1 B/px instead of a u32
-    // network number per pixel; the few query pixels are looked up when reached).
-    let mut state = vec![0u8; mask.len()];
+    // The few query pixels are looked up as their network is visited (no per-pixel network
+    // number is kept).
     let mut query_at: std::collections::HashMap<usize, Vec<usize>> =
         std::collections::HashMap::new();
     for (k, &i) in queries.iter().enumerate() {
-        state[i] = 2;
         query_at.entry(i).or_default().push(k);
     }
     let mut id = vec![0u32; queries.len()];
     let mut size = Vec::new();
-    let mut stack = Vec::new();
-    for start in 0..mask.len() {
-        if !mask[start] || state[start] == 1 {
-            continue;
-        }
-        let label = size.len() as u32 + 1;
-        let mut visit = |i: usize, state: &mut [u8]| {
-            if state[i] == 2 {
-                for &k in &query_at[&i] {
+    super::for_each_component(
+        |i| mask[i],
+        mask.len(),
+        width,
+        |members, (area, _, _)| {
+            let label = size.len() as u32 + 1;
+            let mut fattest = 0f32;
+            for &i in members {
+                fattest = fattest.max(inside[i] - 0.5);
+                for &k in query_at.get(&i).into_iter().flatten() {
                     id[k] = label;
                 }
             }
-            state[i] = 1;
-        };
-        visit(start, &mut state);
-        stack.push(start);
-        let (mut area, mut fattest) = (0u32, 0f32);
-        while let Some(i) = stack.pop() {
-            area += 1;
-            fattest = fattest.max(inside[i] - 0.5);
-            let (x, y) = (i % width, i / width);
-            for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
-                    let j = ny * width + nx;
-                    if mask[j] && state[j] != 1 {
-                        visit(j, &mut state);
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-        size.push((area, fattest));
-    }
+            size.push((area, fattest));
+        },
+    );
     Networks {
         id,
         size,

@@ -45,8 +45,9 @@ pub fn render_overlay(photo: &DynamicImage, analysis: &PhotoAnalysis) -> RgbImag
     let long = f64::from(region.width.max(region.height));
     let margin = (CONTEXT_FRACTION * long).ceil() as u32;
     let area = region.expanded_within(margin, photo.width(), photo.height());
-    let view = View::of(photo, area, OVERLAY_MAX_SIDE, OVERLAY_MAX_ZOOM);
-    let mut pic = view.image.clone();
+    let mut view = View::of(photo, area, OVERLAY_MAX_SIDE, OVERLAY_MAX_ZOOM);
+    // The view's picture is drawn on in place; the view keeps only its origin and scale.
+    let mut pic = std::mem::take(&mut view.image);
     tint_hair(&mut pic, &view, analysis);
     outline_region(&mut pic, &view, region);
 
