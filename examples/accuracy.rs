@@ -18,8 +18,9 @@ struct Case {
 fn cases(quick: bool) -> Vec<Case> {
     let mut out = Vec::new();
     type Preset = (&'static str, fn() -> DotParams);
-    let presets: [Preset; 4] = [
+    let presets: [Preset; 5] = [
         ("healed", DotParams::healed),
+        ("fine", DotParams::fine_healed),
         ("fresh", DotParams::fresh),
         ("first", DotParams::first_session),
         ("blown", DotParams::blown_out),
@@ -193,6 +194,7 @@ fn grouped_table(rows: &[(Case, Errors)]) {
     line("all", &|_| true);
     for (preset, name) in [
         ("healed", "healed (0.25–0.45 mm, darkness 0.5–0.8)"),
+        ("fine", "fine healed (0.16–0.30 mm, 0.5–0.8)"),
         ("fresh", "fresh (0.25–0.4 mm, 0.65–0.9)"),
         ("first", "first session (0.25–0.4 mm, 0.3–0.5)"),
         ("blown", "blown-out (0.6–1.2 mm, soft halos)"),

@@ -104,6 +104,9 @@ fn counts_coverage_and_darkness_match_the_truth_across_conditions() {
         ("blown", 4, 50.0, DotParams::blown_out()),
         ("first", 6, 60.0, DotParams::first_session()),
         ("healed", 5, 100.0, DotParams::healed()),
+        ("fine", 2, 25.0, DotParams::fine_healed()),
+        ("fine", 6, 30.0, DotParams::fine_healed()),
+        ("fine", 4, 50.0, DotParams::fine_healed()),
     ];
     let rows: Vec<Row> = cases
         .into_iter()
@@ -257,7 +260,20 @@ fn jpeg_quality_60_and_exif_rotation_do_not_move_the_numbers() {
 
 #[test]
 fn hairs_and_stubble_are_not_counted() {
-    let (mut scene, camera) = base_scene();
+    let (scene, camera) = base_scene();
+    hairs_move_neither_count_nor_coverage(scene, &camera);
+}
+
+/// Fine healed dots (0.16–0.30 mm) are barely wider than the stubble (≤ 0.14 mm) crossing them.
+#[test]
+fn hairs_and_stubble_are_not_counted_among_fine_dots() {
+    let camera = Camera::new(600, 450, 25.0);
+    let scene = Scene::typical(&camera, 3, &DotParams::fine_healed(), 7);
+    hairs_move_neither_count_nor_coverage(scene, &camera);
+}
+
+fn hairs_move_neither_count_nor_coverage(mut scene: Scene, camera: &Camera) {
+    let camera = *camera;
     let area = camera.visible_area_mm();
     let region = Region::whole(camera.width, camera.height);
     scene.hairs.clear();

@@ -423,6 +423,17 @@ impl DotParams {
         }
     }
 
+    /// Fine healed impressions from a fine needle: 0.16–0.30 mm (radii of
+    /// 0.08–0.15 mm), darkness 0.5–0.8, 150 dots/cm². At 15 px/mm they are
+    /// 2.4–4.5 px across, the finest the generator renders.
+    pub fn fine_healed() -> Self {
+        Self {
+            density_per_cm2: 150.0,
+            diameter_mm: (0.16, 0.30),
+            ..Self::healed()
+        }
+    }
+
     /// Straight after a session: crisp, dark, neutral, 0.25–0.4 mm,
     /// darkness 0.65–0.9, 130 dots/cm².
     pub fn fresh() -> Self {
