@@ -84,22 +84,29 @@ pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> Vec<Candidat
         let noise = NoiseMap::new(&smoothed, block);
         let step = sigma.round().max(1.0) as usize;
         let smoothed = &smoothed;
-        candidates.extend(laplacian_maxima(smoothed, sigma, |x, y, r| {
-            let threshold = MIN_PEAK_DARKNESS.max(PEAK_NOISE_SIGMAS * noise.at(x, y));
-            if smoothed.get(x, y) < threshold {
-                return None;
-            }
-            if flood.get(x, y) < CENTRE_FILL_RATIO * disc_max(flood, x, y, 0.25 * scale_d) {
-                return None;
-            }
-            Some(Candidate {
-                x,
-                y,
-                response: r,
-                diameter: scale_d,
-                ridge: blob_ratio(smoothed, x, y, step) < MIN_BLOB_EIGEN_RATIO,
-            })
-        }));
+        // No maximum darker than MIN_PEAK_DARKNESS is accepted: the maxima search skips the
+        // pixels below it (most of the skin) without comparing their neighbours.
+        candidates.extend(laplacian_maxima(
+            smoothed,
+            sigma,
+            MIN_PEAK_DARKNESS,
+            |x, y, r| {
+                let threshold = MIN_PEAK_DARKNESS.max(PEAK_NOISE_SIGMAS * noise.at(x, y));
+                if smoothed.get(x, y) < threshold {
+                    return None;
+                }
+                if flood.get(x, y) < CENTRE_FILL_RATIO * disc_max(flood, x, y, 0.25 * scale_d) {
+                    return None;
+                }
+                Some(Candidate {
+                    x,
+                    y,
+                    response: r,
+                    diameter: scale_d,
+                    ridge: blob_ratio(smoothed, x, y, step) < MIN_BLOB_EIGEN_RATIO,
+                })
+            },
+        ));
     }
     suppress(candidates, d.width, d.height, diameter_px)
 }
@@ -123,8 +130,8 @@ fn laplacian_row(p: &Plane, y: usize, s2: f32, out: &mut [f32]) {
 const MAXIMA_STRIP_ROWS: usize = 32;
 
 /// `accept(x, y, response)` of every strict local maximum ≥ 0 of −σ²∇²p (the smoothed plane
-/// `p` at scale `sigma`, px) that it accepts, in raster order. Plateaus yield their first pixel
-/// in raster order; the outermost rows and columns are never maxima.
+/// `p` at scale `sigma`, px) where p ≥ `floor` that it accepts, in raster order. Plateaus yield
+/// their first pixel in raster order; the outermost rows and columns are never maxima.
 ///
 /// Strip-parallel and fused: the response is computed a strip of rows at a time (plus one row
 /// either side) and each maximum is judged at once, so neither a full-size response plane nor
@@ -132,6 +139,7 @@ const MAXIMA_STRIP_ROWS: usize = 32;
 fn laplacian_maxima<T: Send>(
     p: &Plane,
     sigma: f32,
+    floor: f32,
     accept: impl Fn(usize, usize, f32) -> Option<T> + Sync,
 ) -> Vec<T> {
     let (w, h) = (p.width, p.height);
@@ -156,9 +164,10 @@ fn laplacian_maxima<T: Send>(
                 let above = &response[(k - 1) * w..k * w];
                 let row = &response[k * w..(k + 1) * w];
                 let below = &response[(k + 1) * w..(k + 2) * w];
+                let smoothed = p.row(y);
                 for x in 1..w - 1 {
                     let v = row[x];
-                    if v < 0.0 {
+                    if v < 0.0 || smoothed[x] < floor {
                         continue;
                     }
                     // Strictly greater than neighbours before in raster order, ≥ those after.

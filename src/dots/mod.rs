@@ -221,14 +221,15 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
     let centres: Vec<usize> = peaks.iter().map(|c| c.y * width + c.x).collect();
-    let networks = outline::networks(&outlined, width, &centres);
-    let inside = outline::inside_distance(&labels, &outlined, width);
+    let components = outline::Components::of(&outlined, width);
+    let networks = outline::networks(&outlined, &components, width, &centres);
+    let inside = outline::inside_distance(&labels, &outlined, &components, width);
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
     let mut own_width = vec![0f32; n];
-    for (i, &l) in labels.iter().enumerate() {
-        if outlined[i] {
-            let k = l as usize - 1;
-            own_width[k] = own_width[k].max(inside[i] - 0.5);
+    for (members, dist) in components.members.iter().zip(&inside) {
+        for (&i, &v) in members.iter().zip(dist) {
+            let k = labels[i as usize] as usize - 1;
+            own_width[k] = own_width[k].max(v - 0.5);
         }
     }
     // For telling dots from hairs, also the depth of the centre in the dark structure as a
@@ -328,7 +329,8 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
             }
         })
         .collect();
-    let opened = outline::open(&labels, &outlined, inside, &radii, width);
+    let opened = outline::open(&labels, &outlined, &components, inside, &radii, width);
+    drop(components);
 
     let min_dot_area = px_per_mm.map_or(0.0, |s| {
         std::f64::consts::PI * (0.5 * crate::measure::MIN_DOT_MM * f64::from(s)).powi(2)

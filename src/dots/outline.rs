@@ -2,121 +2,215 @@
 //! transform that tells a dot (fat) from a hair (thin), and the opening that shaves hair arms
 //! off the dots they cross.
 
+use rayon::prelude::*;
+
 const SQRT2: f32 = std::f32::consts::SQRT_2;
 
-/// Two-pass chamfer propagation (steps 1 and √2) over the pixels of each dot's outline.
-/// `dist` holds the starting distances; a pixel of dot `label` takes the smallest of its own
-/// value and, for each neighbour, `dist[neighbour] + step` when the neighbour is in the same
-/// outline, or `outside + step` when it is not (`outside` = `None` ignores such neighbours).
-fn chamfer(labels: &[u32], covered: &[bool], width: usize, dist: &mut [f32], outside: Option<f32>) {
-    chamfer_by(
-        |i| (covered[i] && labels[i] != 0).then_some(labels[i]),
-        width,
-        dist,
-        outside,
-    );
+/// Forward-pass neighbours (already visited in raster order) and their steps.
+const FORWARD: [(isize, isize, f32); 4] =
+    [(-1, 0, 1.0), (-1, -1, SQRT2), (0, -1, 1.0), (1, -1, SQRT2)];
+/// Backward-pass neighbours and their steps.
+const BACKWARD: [(isize, isize, f32); 4] =
+    [(1, 0, 1.0), (1, 1, SQRT2), (0, 1, 1.0), (-1, 1, SQRT2)];
+
+/// The 8-connected components of an outline mask, each as its pixel indices in raster order:
+/// the units that the chamfer passes below run on in parallel.
+pub(super) struct Components {
+    /// Per component, its pixels (indices into the plane), in raster order.
+    pub members: Vec<Vec<u32>>,
 }
 
-/// [`chamfer`] over the pixels where `key(i)` is `Some`, a pixel's outline being those with the
-/// same key: a plain mask needs no label plane (a 4 B/px allocation) to be measured.
-fn chamfer_by(
-    key: impl Fn(usize) -> Option<u32>,
-    width: usize,
-    dist: &mut [f32],
+impl Components {
+    /// The components of `mask` (`width` px per row), in raster order of their first pixel.
+    pub(super) fn of(mask: &[bool], width: usize) -> Components {
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        super::for_each_component(
+            |i| mask[i],
+            mask.len(),
+            width,
+            |pixels, _| members.push(pixels.iter().map(|&i| i as u32).collect()),
+        );
+        members.par_iter_mut().for_each(|m| m.sort_unstable());
+        Components { members }
+    }
+}
+
+/// Per component of a [`Components`], one value per member pixel, in the same order: the
+/// distances below are kept only where the outlines are (a tenth of a photo), not as
+/// full-size planes.
+pub(super) type PerMember = Vec<Vec<f32>>;
+
+/// Two-pass chamfer propagation (steps 1 and √2) within each component of `components`
+/// (`width` × `height` px): `dist` holds the starting distances of the members; a member takes
+/// the smallest of its own value and, for each neighbour, the neighbour's distance + step when
+/// it has the same `key`, or `outside + step` when it does not (`outside` = `None` ignores
+/// such neighbours). `key(i)` must be `Some` on every member and `None` off the mask.
+///
+/// The same values as one raster pass over a whole plane, bit for bit, at any thread count: a
+/// pixel only reads neighbours with its own key, which are 8-connected to it and so in its own
+/// component, and each component is visited in raster order and back. Components run in
+/// parallel (the whole-plane pass was sequential and a tenth of a photo's time), and a
+/// neighbour is found among the sorted members by a cursor that only moves one way: no
+/// full-size plane is needed.
+fn chamfer(
+    components: &Components,
+    key: impl Fn(usize) -> Option<u32> + Sync,
+    (width, height): (usize, usize),
+    dist: &mut PerMember,
     outside: Option<f32>,
 ) {
-    let height = dist.len() / width.max(1);
-    let forward = [
-        (-1isize, 0isize, 1.0f32),
-        (-1, -1, SQRT2),
-        (0, -1, 1.0),
-        (1, -1, SQRT2),
-    ];
-    let backward = [
-        (1isize, 0isize, 1.0f32),
-        (1, 1, SQRT2),
-        (0, 1, 1.0),
-        (-1, 1, SQRT2),
-    ];
-    // Only member pixels change, so both passes visit just those, in raster order and back:
-    // outlines cover a tenth of a photo, and the passes are sequential.
-    let members: Vec<u32> = (0..dist.len())
-        .filter(|&i| key(i).is_some())
-        .map(|i| i as u32)
-        .collect();
-    let mut relax = |i: u32, steps: &[(isize, isize, f32)]| {
-        let i = i as usize;
+    components
+        .members
+        .par_iter()
+        .zip(dist.par_iter_mut())
+        .for_each(|(members, dist)| {
+            chamfer_component(members, dist, &key, (width, height), outside)
+        });
+}
+
+/// [`chamfer`] of one component's `members` (sorted pixel indices) and their `dist`.
+fn chamfer_component(
+    members: &[u32],
+    dist: &mut [f32],
+    key: &impl Fn(usize) -> Option<u32>,
+    (width, height): (usize, usize),
+    outside: Option<f32>,
+) {
+    debug_assert_eq!(members.len(), dist.len());
+    // Finds pixel `j` among the members from position `from` onwards (`forward`) or backwards:
+    // the three neighbours in the next row are consecutive in raster order, so `from` (at the
+    // first of them, or before) is at most 3 positions away.
+    let find = |from: usize, j: usize, forward: bool| -> Option<usize> {
+        let mut p = from;
+        for _ in 0..3 {
+            let m = *members.get(p)? as usize;
+            if m == j {
+                return Some(p);
+            }
+            if (forward && m > j) || (!forward && m < j) {
+                return None;
+            }
+            p = if forward { p + 1 } else { p.checked_sub(1)? };
+        }
+        None
+    };
+    let relax = |dist: &mut [f32], p: usize, steps: &[(isize, isize, f32)], cursor: usize| {
+        let i = members[p] as usize;
         let (x, y) = (i % width, i / width);
         let label = key(i);
-        let mut best = dist[i];
+        let mut best = dist[p];
         for &(dx, dy, step) in steps {
             let (nx, ny) = (x as isize + dx, y as isize + dy);
             let inside = nx >= 0 && ny >= 0 && (nx as usize) < width && (ny as usize) < height;
-            let j = if inside {
-                ny as usize * width + nx as usize
+            let at = if !inside {
+                None
             } else {
-                0
+                let j = ny as usize * width + nx as usize;
+                if key(j) != label {
+                    None
+                } else if dy == 0 {
+                    // The pixel beside: next to it in raster order, hence among the members.
+                    Some(if dx < 0 { p - 1 } else { p + 1 })
+                } else {
+                    let q = find(cursor, j, dy < 0);
+                    debug_assert!(q.is_some(), "a neighbour with the same key is a member");
+                    q
+                }
             };
-            if inside && key(j) == label {
-                best = best.min(dist[j] + step);
+            if let Some(q) = at {
+                best = best.min(dist[q] + step);
             } else if let Some(o) = outside {
                 best = best.min(o + step);
             }
         }
-        dist[i] = best;
+        dist[p] = best;
     };
-    for &i in &members {
-        relax(i, &forward);
+    // Forward: the cursor is the first member at or after the row above's left neighbour.
+    let mut cursor = 0;
+    for p in 0..members.len() {
+        let i = members[p] as usize;
+        let first_above = i.saturating_sub(width + 1);
+        while cursor < p && (members[cursor] as usize) < first_above {
+            cursor += 1;
+        }
+        relax(dist, p, &FORWARD, cursor);
     }
-    for &i in members.iter().rev() {
-        relax(i, &backward);
+    // Backward: the cursor is the last member at or before the row below's right neighbour.
+    let mut cursor = members.len().saturating_sub(1);
+    for p in (0..members.len()).rev() {
+        let i = members[p] as usize;
+        let last_below = i + width + 1;
+        while cursor > p && (members[cursor] as usize) > last_below {
+            cursor -= 1;
+        }
+        relax(dist, p, &BACKWARD, cursor);
     }
 }
 
-/// Chamfer distance (px) from every covered pixel to the nearest pixel outside its own dot's
-/// outline — a pixel of another dot, uncovered, or beyond the image — and 0 outside the
-/// outlines. Touching dots are measured separately, so a hair piece flooded into its own
-/// territory next to a dot stays thin.
-pub(super) fn inside_distance(labels: &[u32], covered: &[bool], width: usize) -> Vec<f32> {
-    let mut dist: Vec<f32> = (0..labels.len())
-        .map(|i| {
-            if covered[i] && labels[i] != 0 {
-                f32::INFINITY
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    chamfer(labels, covered, width, &mut dist, Some(0.0));
+/// Per member of each component, `value(pixel index)`.
+fn per_member(components: &Components, value: impl Fn(usize) -> f32 + Sync) -> PerMember {
+    components
+        .members
+        .par_iter()
+        .map(|members| members.iter().map(|&i| value(i as usize)).collect())
+        .collect()
+}
+
+/// Chamfer distance (px) from every pixel of the outlines (`components` of `covered`, whose
+/// pixels all have a label) to the nearest pixel outside its own dot's outline — a pixel of
+/// another dot, uncovered, or beyond the image — per member. Touching dots are measured
+/// separately, so a hair piece flooded into its own territory next to a dot stays thin.
+pub(super) fn inside_distance(
+    labels: &[u32],
+    covered: &[bool],
+    components: &Components,
+    width: usize,
+) -> PerMember {
+    let mut dist = per_member(components, |_| f32::INFINITY);
+    let height = labels.len() / width.max(1);
+    let key = |i: usize| (covered[i] && labels[i] != 0).then_some(labels[i]);
+    chamfer(components, key, (width, height), &mut dist, Some(0.0));
     dist
 }
 
 /// Morphological opening of each dot's outline by a disc of `radius[label − 1]` px: keeps the
 /// covered pixels within that radius of a pixel lying deeper than it inside the outline
-/// (`inside` from [`inside_distance`], consumed: its buffer is reused for the propagation).
+/// (`inside` from [`inside_distance`], consumed: its buffers are reused for the propagation).
 /// Round dots keep their shape; thin arms (hairs crossing a dot) narrower than twice the radius
-/// are cut off.
+/// are cut off. Returns one flag per pixel of the plane.
 pub(super) fn open(
     labels: &[u32],
     covered: &[bool],
-    inside: Vec<f32>,
+    components: &Components,
+    inside: PerMember,
     radius: &[f32],
     width: usize,
 ) -> Vec<bool> {
-    let member = |i: usize| covered[i] && labels[i] != 0;
+    let radius_at = |i: u32| radius[labels[i as usize] as usize - 1];
     // Distance (px) to the eroded outline, propagated within each dot.
     let mut to_core = inside;
-    for (i, v) in to_core.iter_mut().enumerate() {
-        *v = if member(i) && *v > radius[labels[i] as usize - 1] {
-            0.0
-        } else {
-            f32::INFINITY
-        };
+    to_core
+        .par_iter_mut()
+        .zip(&components.members)
+        .for_each(|(dist, members)| {
+            for (v, &i) in dist.iter_mut().zip(members) {
+                *v = if *v > radius_at(i) {
+                    0.0
+                } else {
+                    f32::INFINITY
+                };
+            }
+        });
+    let height = labels.len() / width.max(1);
+    let key = |i: usize| (covered[i] && labels[i] != 0).then_some(labels[i]);
+    chamfer(components, key, (width, height), &mut to_core, None);
+    let mut opened = vec![false; labels.len()];
+    for (dist, members) in to_core.iter().zip(&components.members) {
+        for (v, &i) in dist.iter().zip(members) {
+            opened[i as usize] = *v <= radius_at(i) + 0.5;
+        }
     }
-    chamfer(labels, covered, width, &mut to_core, None);
-    (0..labels.len())
-        .map(|i| member(i) && to_core[i] <= radius[labels[i] as usize - 1] + 0.5)
-        .collect()
+    opened
 }
 
 /// Ratio of principal axes (≥ 1) of a pixel set from its moment sums
@@ -145,43 +239,164 @@ pub(super) struct Networks {
     pub inside: Vec<f32>,
 }
 
-/// Finds the networks of `mask` (`width` px per row), how fat each is at its fattest point, and
-/// which network each pixel index of `queries` lies in. Only per-query values are returned, so
-/// the per-pixel planes are freed here.
-pub(super) fn networks(mask: &[bool], width: usize, queries: &[usize]) -> Networks {
-    let mut inside: Vec<f32> = mask
-        .iter()
-        .map(|&m| if m { f32::INFINITY } else { 0.0 })
+/// Finds the networks of `mask` (`width` px per row; its `components`), how fat each is at its
+/// fattest point, and which network each pixel index of `queries` lies in. Only per-query
+/// values are returned: no per-pixel plane is made.
+pub(super) fn networks(
+    mask: &[bool],
+    components: &Components,
+    width: usize,
+    queries: &[usize],
+) -> Networks {
+    let mut inside = per_member(components, |_| f32::INFINITY);
+    let height = mask.len() / width.max(1);
+    chamfer(
+        components,
+        |i| mask[i].then_some(1),
+        (width, height),
+        &mut inside,
+        Some(0.0),
+    );
+    let size: Vec<(u32, f32)> = inside
+        .par_iter()
+        .map(|dist| {
+            let fattest = dist.iter().fold(0f32, |f, &v| f.max(v - 0.5));
+            (dist.len() as u32, fattest)
+        })
         .collect();
-    chamfer_by(|i| mask[i].then_some(1), width, &mut inside, Some(0.0));
-    // The few query pixels are looked up as their network is visited (no per-pixel network
-    // number is kept).
+    // The few query pixels are looked up among their network's members.
     let mut query_at: std::collections::HashMap<usize, Vec<usize>> =
         std::collections::HashMap::new();
     for (k, &i) in queries.iter().enumerate() {
         query_at.entry(i).or_default().push(k);
     }
     let mut id = vec![0u32; queries.len()];
-    let mut size = Vec::new();
-    super::for_each_component(
-        |i| mask[i],
-        mask.len(),
-        width,
-        |members, (area, _, _)| {
-            let label = size.len() as u32 + 1;
-            let mut fattest = 0f32;
-            for &i in members {
-                fattest = fattest.max(inside[i] - 0.5);
-                for &k in query_at.get(&i).into_iter().flatten() {
-                    id[k] = label;
-                }
+    // Off the mask a query is at distance 0 (as the whole-plane pass left it).
+    let mut depth = vec![0f32; queries.len()];
+    for (c, (members, dist)) in components.members.iter().zip(&inside).enumerate() {
+        for (&i, &v) in members.iter().zip(dist) {
+            for &k in query_at.get(&(i as usize)).into_iter().flatten() {
+                id[k] = c as u32 + 1;
+                depth[k] = v;
             }
-            size.push((area, fattest));
-        },
-    );
+        }
+    }
     Networks {
         id,
         size,
-        inside: queries.iter().map(|&i| inside[i]).collect(),
+        inside: depth,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole-plane sequential pass that [`chamfer`] replaces: the oracle it must match.
+    fn chamfer_whole_plane(
+        key: impl Fn(usize) -> Option<u32>,
+        (width, height): (usize, usize),
+        dist: &mut [f32],
+        outside: Option<f32>,
+    ) {
+        let members: Vec<usize> = (0..dist.len()).filter(|&i| key(i).is_some()).collect();
+        let mut relax = |i: usize, steps: &[(isize, isize, f32)]| {
+            let (x, y) = (i % width, i / width);
+            let mut best = dist[i];
+            for &(dx, dy, step) in steps {
+                let (nx, ny) = (x as isize + dx, y as isize + dy);
+                let inside = nx >= 0 && ny >= 0 && (nx as usize) < width && (ny as usize) < height;
+                let j = if inside {
+                    ny as usize * width + nx as usize
+                } else {
+                    0
+                };
+                if inside && key(j) == key(i) {
+                    best = best.min(dist[j] + step);
+                } else if let Some(o) = outside {
+                    best = best.min(o + step);
+                }
+            }
+            dist[i] = best;
+        };
+        for &i in &members {
+            relax(i, &FORWARD);
+        }
+        for &i in members.iter().rev() {
+            relax(i, &BACKWARD);
+        }
+    }
+
+    /// Blobs, lines and specks of several labels, touching each other and the plane's edges.
+    fn scene(width: usize, height: usize, seed: u64) -> (Vec<u32>, Vec<bool>) {
+        let mut rng = crate::synth::SplitMix64::new(seed);
+        let mut labels = vec![0u32; width * height];
+        for label in 1..=40u32 {
+            let (cx, cy) = (
+                rng.uniform(0.0, width as f64),
+                rng.uniform(0.0, height as f64),
+            );
+            let (rx, ry) = (rng.uniform(0.5, 9.0), rng.uniform(0.5, 4.0));
+            for y in 0..height {
+                for x in 0..width {
+                    let (dx, dy) = ((x as f64 - cx) / rx, (y as f64 - cy) / ry);
+                    if dx * dx + dy * dy <= 1.0 {
+                        labels[y * width + x] = label;
+                    }
+                }
+            }
+        }
+        let covered = labels.iter().map(|&l| l != 0 && l % 7 != 0).collect();
+        (labels, covered)
+    }
+
+    /// Every member's value equals the plane's at its pixel, bit for bit.
+    fn same(components: &Components, ours: &PerMember, plane: &[f32]) -> bool {
+        components.members.iter().zip(ours).all(|(m, d)| {
+            m.iter()
+                .zip(d)
+                .all(|(&i, v)| v.to_bits() == plane[i as usize].to_bits())
+        })
+    }
+
+    #[test]
+    fn chamfer_by_components_matches_the_whole_plane_pass_bit_for_bit() {
+        for seed in 0..6 {
+            let (w, h) = (97, 61);
+            let (labels, covered) = scene(w, h, seed);
+            let components = Components::of(&covered, w);
+            let key = |i: usize| (covered[i] && labels[i] != 0).then_some(labels[i]);
+            for outside in [Some(0.0), None] {
+                let start: Vec<f32> = (0..w * h)
+                    .map(|i| match key(i) {
+                        Some(l) if outside.is_none() && l % 3 == 0 => 0.0,
+                        Some(_) => f32::INFINITY,
+                        None => 0.0,
+                    })
+                    .collect();
+                let mut ours = per_member(&components, |i| start[i]);
+                let mut oracle = start;
+                chamfer(&components, key, (w, h), &mut ours, outside);
+                chamfer_whole_plane(key, (w, h), &mut oracle, outside);
+                assert!(
+                    same(&components, &ours, &oracle),
+                    "seed {seed}, outside {outside:?}"
+                );
+            }
+            // Networks: the mask alone as key.
+            let mut oracle: Vec<f32> = covered
+                .iter()
+                .map(|&m| if m { f32::INFINITY } else { 0.0 })
+                .collect();
+            let mut ours = per_member(&components, |_| f32::INFINITY);
+            let mask_key = |i: usize| covered[i].then_some(1);
+            chamfer(&components, mask_key, (w, h), &mut ours, Some(0.0));
+            chamfer_whole_plane(mask_key, (w, h), &mut oracle, Some(0.0));
+            assert!(same(&components, &ours, &oracle));
+            assert!(
+                ours.iter().flatten().any(|v| *v > 2.0),
+                "the scene has fat pieces"
+            );
+        }
     }
 }
