@@ -73,9 +73,6 @@ fn main() {
         "dia_m",
         "scale"
     );
-    let mut count_errs = Vec::new();
-    let mut cov_errs = Vec::new();
-    let mut dark_errs = Vec::new();
     let mut rows: Vec<(Case, Errors)> = Vec::new();
     for case in cases(quick) {
         if only
@@ -100,9 +97,6 @@ fn main() {
         let cov_err = metrics.coverage_pct - truth.coverage_pct;
         let dark = metrics.darkness.unwrap_or(0.0);
         let dark_err = dark - truth.darkness_median;
-        count_errs.push(count_err.abs());
-        cov_errs.push(cov_err.abs());
-        dark_errs.push(dark_err.abs());
         let errors = Errors {
             count_pct: count_err.abs(),
             coverage_pp: cov_err.abs(),
@@ -128,13 +122,15 @@ fn main() {
         rows.push((case, errors));
     }
     // The same median as the grouped table's (the mean of the middle two for an even count).
-    let med = |v: &mut Vec<f64>| {
+    // Median and worst of one error over all scenes.
+    let med = |f: fn(&Errors) -> f64| {
+        let mut v: Vec<f64> = rows.iter().map(|(_, e)| f(e)).collect();
         v.sort_by(f64::total_cmp);
         (median(v.clone()), v[v.len() - 1])
     };
-    let (c50, cmax) = med(&mut count_errs);
-    let (v50, vmax) = med(&mut cov_errs);
-    let (d50, dmax) = med(&mut dark_errs);
+    let (c50, cmax) = med(|e| e.count_pct);
+    let (v50, vmax) = med(|e| e.coverage_pp);
+    let (d50, dmax) = med(|e| e.darkness);
     println!(
         "\n|count error| median {c50:.1}% worst {cmax:.1}%; |coverage error| median {v50:.2} pp \
          worst {vmax:.2} pp; |darkness error| median {d50:.3} worst {dmax:.3}"

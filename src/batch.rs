@@ -18,7 +18,7 @@ use crate::analyze::{analyze_series, SeriesInput};
 use crate::error::{Error, Result};
 use crate::load::LoadLimits;
 use crate::manifest::read_manifest;
-use crate::output::write_atomic;
+use crate::output::{names_an_input, write_atomic};
 use crate::report::Report;
 
 /// The file name that marks a client folder.
@@ -143,17 +143,14 @@ fn analyze_client_unguarded(folder: &Path, limits: &LoadLimits) -> Result<Client
     let manifest = read_manifest(&folder.join(MANIFEST_FILE_NAME))?;
     let series = SeriesInput::from_manifest(&manifest);
     let report_path = folder.join(REPORT_FILE_NAME);
-    if let Ok(real) = report_path.canonicalize() {
-        if series
-            .sessions
-            .iter()
-            .any(|s| s.path.canonicalize().is_ok_and(|p| p == real))
-        {
-            return Err(Error::Output {
-                path: report_path,
-                source: std::io::Error::other("it is one of the client's photos"),
-            });
-        }
+    if names_an_input(
+        &report_path,
+        series.sessions.iter().map(|s| s.path.as_path()),
+    ) {
+        return Err(Error::Output {
+            path: report_path,
+            source: std::io::Error::other("it is one of the client's photos"),
+        });
     }
     let report = analyze_series(&series, limits, |_, _| {})?;
     write_atomic(&report_path, report.to_json().as_bytes())?;

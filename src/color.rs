@@ -40,6 +40,27 @@ static LINEAR_FROM_U16: LazyLock<Vec<f32>> = LazyLock::new(|| {
         .collect()
 });
 
+/// `$decode(channels, table)` on the pixel at (`$x`, `$y`) of `$image` for each 8- and 16-bit
+/// layout, with that depth's sRGB decoding table; `$other` for any other layout (float images).
+/// One arm per layout, so `$decode` (a function generic over the channel type) is monomorphised
+/// per layout: no dynamic dispatch per pixel.
+macro_rules! with_pixel {
+    ($image:expr, $x:expr, $y:expr, $decode:path, $other:expr) => {{
+        let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
+        match $image {
+            DynamicImage::ImageRgb8(img) => $decode(&img.get_pixel($x, $y).0, u8s),
+            DynamicImage::ImageRgba8(img) => $decode(&img.get_pixel($x, $y).0, u8s),
+            DynamicImage::ImageLuma8(img) => $decode(&img.get_pixel($x, $y).0, u8s),
+            DynamicImage::ImageLumaA8(img) => $decode(&img.get_pixel($x, $y).0, u8s),
+            DynamicImage::ImageRgb16(img) => $decode(&img.get_pixel($x, $y).0, u16s),
+            DynamicImage::ImageRgba16(img) => $decode(&img.get_pixel($x, $y).0, u16s),
+            DynamicImage::ImageLuma16(img) => $decode(&img.get_pixel($x, $y).0, u16s),
+            DynamicImage::ImageLumaA16(img) => $decode(&img.get_pixel($x, $y).0, u16s),
+            _ => $other,
+        }
+    }};
+}
+
 /// Linear luminance of the pixels of `rect` in `image`, as a plane of Y values (0..1), plus the
 /// number of pixels with a clipped (saturated) channel. `rect` must lie inside the image.
 pub fn luminance(image: &DynamicImage, rect: Region) -> (Plane, u64) {
@@ -170,19 +191,8 @@ impl<'a> LuminanceSource<'a> {
             return plane.get(x, y);
         }
         let (ix, iy) = (self.rect.x + x as u32, self.rect.y + y as u32);
-        let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
-        match self.image {
-            DynamicImage::ImageRgb8(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u8s),
-            DynamicImage::ImageRgba8(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u8s),
-            DynamicImage::ImageLuma8(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u8s),
-            DynamicImage::ImageLumaA8(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u8s),
-            DynamicImage::ImageRgb16(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u16s),
-            DynamicImage::ImageRgba16(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u16s),
-            DynamicImage::ImageLuma16(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u16s),
-            DynamicImage::ImageLumaA16(img) => pixel_luminance(&img.get_pixel(ix, iy).0, u16s),
-            // Never reached: other layouts keep their plane (see `new`).
-            _ => 0.0,
-        }
+        // Never falls through: other layouts keep their plane (see `new`).
+        with_pixel!(self.image, ix, iy, pixel_luminance, 0.0)
     }
 }
 
@@ -196,21 +206,10 @@ pub fn linear_rgb(image: &DynamicImage, x: u32, y: u32) -> [f32; 3] {
             [] => [0.0; 3],
         }
     }
-    let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
-    match image {
-        DynamicImage::ImageRgb8(img) => decode(&img.get_pixel(x, y).0, u8s),
-        DynamicImage::ImageRgba8(img) => decode(&img.get_pixel(x, y).0, u8s),
-        DynamicImage::ImageLuma8(img) => decode(&img.get_pixel(x, y).0, u8s),
-        DynamicImage::ImageLumaA8(img) => decode(&img.get_pixel(x, y).0, u8s),
-        DynamicImage::ImageRgb16(img) => decode(&img.get_pixel(x, y).0, u16s),
-        DynamicImage::ImageRgba16(img) => decode(&img.get_pixel(x, y).0, u16s),
-        DynamicImage::ImageLuma16(img) => decode(&img.get_pixel(x, y).0, u16s),
-        DynamicImage::ImageLumaA16(img) => decode(&img.get_pixel(x, y).0, u16s),
-        other => {
-            use image::GenericImageView;
-            decode(&other.get_pixel(x, y).0, u8s)
-        }
-    }
+    with_pixel!(image, x, y, decode, {
+        use image::GenericImageView;
+        decode(&image.get_pixel(x, y).0, &LINEAR_FROM_U8[..])
+    })
 }
 
 /// Relative luminance Y (0..1) of a linear-light RGB triple.

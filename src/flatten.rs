@@ -59,8 +59,6 @@ pub struct SkinField {
     pub height: usize,
     columns: BlockAxis,
     rows: BlockAxis,
-    grid_w: usize,
-    grid_h: usize,
     /// Skin luminance (linear, 0..1) per block, row-major.
     values: Vec<f32>,
 }
@@ -85,16 +83,13 @@ impl SkinField {
             BlockAxis::new(y.width, block),
             BlockAxis::new(y.height, block),
         );
-        let (grid_w, grid_h) = (columns.cells(), rows.cells());
         let mut field = SkinField {
             block,
             width: y.width,
             height: y.height,
             columns,
             rows,
-            grid_w,
-            grid_h,
-            values: vec![0.0; grid_w * grid_h],
+            values: vec![0.0; columns.cells() * rows.cells()],
         };
         let (values, tails) = field.per_block(|(x0, y0, x1, y1), pixels| {
             for row in y0..y1 {
@@ -143,14 +138,15 @@ impl SkinField {
     where
         F: Fn((usize, usize, usize, usize), &mut Vec<f32>) -> Option<(f32, f32)> + Sync,
     {
-        let results: Vec<Option<(f32, f32)>> = (0..self.grid_w * self.grid_h)
+        let (grid_w, grid_h) = self.grid();
+        let results: Vec<Option<(f32, f32)>> = (0..grid_w * grid_h)
             .into_par_iter()
             .map_init(
                 || Vec::with_capacity(self.block * self.block),
                 |scratch, i| {
                     scratch.clear();
-                    let (x0, x1) = self.columns.span(i % self.grid_w);
-                    let (y0, y1) = self.rows.span(i / self.grid_w);
+                    let (x0, x1) = self.columns.span(i % grid_w);
+                    let (y0, y1) = self.rows.span(i / grid_w);
                     stat((x0, y0, x1, y1), scratch)
                 },
             )
@@ -161,7 +157,7 @@ impl SkinField {
             .map(|r| r.filter(|(v, tail)| v.is_finite() && tail.is_finite()))
             .collect();
         let values: Vec<Option<f32>> = results.iter().map(|r| r.map(|(v, _)| v)).collect();
-        let envelope = light_envelope(&values, self.grid_w, self.grid_h, MAX_LIGHT_STEP);
+        let envelope = light_envelope(&values, grid_w, grid_h, MAX_LIGHT_STEP);
         for (r, floor) in results.iter_mut().zip(&envelope) {
             // Values at or below 1e-9 (black) count as that, as in the envelope itself.
             if r.is_some_and(|(v, _)| v.max(1e-9) < *floor) {
@@ -169,7 +165,7 @@ impl SkinField {
             }
         }
         let values: Vec<Option<f32>> = results.iter().map(|r| r.map(|(v, _)| v)).collect();
-        let values = fill_missing(&values, self.grid_w, self.grid_h);
+        let values = fill_missing(&values, grid_w, grid_h);
         let tails = results
             .iter()
             .zip(&values)
@@ -186,7 +182,8 @@ impl SkinField {
     /// only if its own bright tail (`tails`, per block) says it holds pigment: a corner block of a
     /// vignetted photo is darker than all its neighbours too, but it is skin throughout.
     fn smooth(&mut self, tails: &[f32]) {
-        let (gw, gh) = (self.grid_w as isize, self.grid_h as isize);
+        let (gw, gh) = self.grid();
+        let (gw, gh) = (gw as isize, gh as isize);
         let source = self.values.clone();
         for by in 0..gh {
             for bx in 0..gw {
@@ -220,6 +217,12 @@ impl SkinField {
         }
     }
 
+    /// Blocks across and down (the cells of the column and row axes).
+    #[inline]
+    fn grid(&self) -> (usize, usize) {
+        (self.columns.cells(), self.rows.cells())
+    }
+
     /// Skin luminance at pixel (`x`, `y`), bilinear between block centres and extrapolated
     /// linearly beyond the outermost centres (linear light, 0..1).
     pub fn at(&self, x: usize, y: usize) -> f32 {
@@ -241,9 +244,10 @@ impl SkinField {
     /// their axes (see [`BlockAxis::locate`]).
     #[inline]
     fn interpolate(&self, (gx, wx): (usize, f32), (gy, wy): (usize, f32)) -> f32 {
-        let v = |i: usize, j: usize| self.values[j * self.grid_w + i];
-        let gx1 = (gx + 1).min(self.grid_w - 1);
-        let gy1 = (gy + 1).min(self.grid_h - 1);
+        let (grid_w, grid_h) = self.grid();
+        let v = |i: usize, j: usize| self.values[j * grid_w + i];
+        let gx1 = (gx + 1).min(grid_w - 1);
+        let gy1 = (gy + 1).min(grid_h - 1);
         let top = v(gx, gy) * (1.0 - wx) + v(gx1, gy) * wx;
         let bottom = v(gx, gy1) * (1.0 - wx) + v(gx1, gy1) * wx;
         let s = top * (1.0 - wy) + bottom * wy;
@@ -384,8 +388,6 @@ mod tests {
             height: 40,
             columns: BlockAxis::new(60, 10),
             rows: BlockAxis::new(40, 10),
-            grid_w: 6,
-            grid_h: 4,
             values,
         };
         let (interior, edge, bright) = (7, 22, 5); // (1, 1), (4, 3), (5, 0)

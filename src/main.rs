@@ -11,10 +11,11 @@ use clap::Parser;
 use cli::{exit, AnalyzeArgs, BatchArgs, Cli, Command};
 use progress::Progress;
 use smptrack::batch::{run_batch, summary_table};
+use smptrack::output::{names_an_input, write_all_atomic};
 use smptrack::render::csv::report_csv;
 use smptrack::render::html::render_html;
 use smptrack::render::{analyze_series_with_images, overlay_file_names, ImageOptions};
-use smptrack::{output::write_all_atomic, read_manifest, Error, SeriesInput, SessionInput};
+use smptrack::{read_manifest, Error, SeriesInput, SessionInput};
 
 fn main() -> ExitCode {
     // A panic is a bug: report it in one line, not a backtrace dump. Decoder panics on hostile
@@ -184,9 +185,14 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
 
     // Every file is written in full before any is renamed into place.
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    if let Some(path) = &args.output {
-        files.push((path.clone(), json.clone().into_bytes()));
-    }
+    // The JSON goes to `--output`, or without it to stdout once every file is written.
+    let stdout_json = match &args.output {
+        Some(path) => {
+            files.push((path.clone(), json.into_bytes()));
+            None
+        }
+        None => Some(json),
+    };
     if let Some(path) = &args.csv {
         files.push((path.clone(), report_csv(&report, path)?));
     }
@@ -212,7 +218,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
         }
         return Err(e);
     }
-    if args.output.is_none() {
+    if let Some(json) = stdout_json {
         let mut stdout = std::io::stdout().lock();
         stdout
             .write_all(json.as_bytes())
@@ -260,8 +266,24 @@ fn check_outputs(args: &AnalyzeArgs, series: &SeriesInput) -> Result<Outputs, Er
             overlays.push(path);
         }
     }
+    // No output may replace a photo or the manifest.
+    let inputs = || {
+        series
+            .sessions
+            .iter()
+            .map(|s| s.path.as_path())
+            .chain(args.manifest.as_deref())
+    };
     for (argument, path) in &named {
-        check_not_an_input(argument, path, series, args.manifest.as_deref())?;
+        if names_an_input(path, inputs()) {
+            return Err(Error::InvalidArgument {
+                argument: argument.clone(),
+                reason: format!(
+                    "'{}' is one of the inputs; writing there would destroy it",
+                    path.display()
+                ),
+            });
+        }
     }
     for (i, (a, pa)) in named.iter().enumerate() {
         for (b, pb) in &named[..i] {
@@ -303,36 +325,6 @@ fn check_overlay_folder(dir: &Path) -> Result<(), Error> {
         return Ok(());
     }
     check_output_folder(dir)
-}
-
-/// Refuses an output path that names one of the inputs: no output may replace a photo or the
-/// manifest.
-fn check_not_an_input(
-    argument: &str,
-    out: &std::path::Path,
-    series: &SeriesInput,
-    manifest: Option<&std::path::Path>,
-) -> Result<(), Error> {
-    let Ok(out_real) = out.canonicalize() else {
-        return Ok(()); // does not exist yet, so it is no input
-    };
-    let inputs = series
-        .sessions
-        .iter()
-        .map(|s| s.path.as_path())
-        .chain(manifest);
-    for input in inputs {
-        if input.canonicalize().is_ok_and(|p| p == out_real) {
-            return Err(Error::InvalidArgument {
-                argument: argument.into(),
-                reason: format!(
-                    "'{}' is one of the inputs; writing there would destroy it",
-                    out.display()
-                ),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Fails early (before minutes of analysis) when the output's folder does not exist.

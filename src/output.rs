@@ -103,6 +103,18 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     staged.into_iter().try_for_each(Staged::commit)
 }
 
+/// Whether the output path `out` names one of `inputs` (the same file once symbolic links and
+/// `..` are resolved): no output may replace a photo or a manifest. An output that does not exist
+/// yet is no input.
+pub fn names_an_input<'a>(out: &Path, inputs: impl IntoIterator<Item = &'a Path>) -> bool {
+    let Ok(out_real) = out.canonicalize() else {
+        return false;
+    };
+    inputs
+        .into_iter()
+        .any(|input| input.canonicalize().is_ok_and(|p| p == out_real))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! when it should and stays quiet when it should not, and the numbers behind it track the truth.
 //! Scenes are small (400 × 300 px at 25 px/mm: 16 × 12 mm of scalp) to keep the run short.
 
-use smptrack::report::Report;
+use smptrack::report::{Change, Report};
 use smptrack::summary::FlagCode::{self, *};
 use smptrack::synth::{self, fade, place_dots, Camera, Dot, DotParams, ExifTags, Scene};
 use smptrack::synth::{Lighting, SplitMix64};
@@ -81,6 +81,11 @@ fn flags(r: &Report) -> Vec<(FlagCode, usize)> {
         .collect()
 }
 
+/// Session `i`'s change from the previous session (there is one after the first).
+fn change(r: &Report, i: usize) -> &Change {
+    r.sessions[i].change.as_ref().unwrap()
+}
+
 /// The report's JSON, for failure messages.
 fn show(r: &Report) -> String {
     r.to_json()
@@ -127,8 +132,8 @@ fn a_steady_course_raises_no_flags_and_estimates_the_remaining_sessions() {
     let expected = ((150.0 - d[2]) / gain).ceil() as u32;
     assert_eq!(r.summary.sessions_remaining_estimate, Some(expected));
     // Dots were added in session 2: no fade rate there; the follow-up has one, and it is slow.
-    let c2 = &r.sessions[1].change.as_ref().unwrap().insights;
-    let c3 = &r.sessions[2].change.as_ref().unwrap().insights;
+    let c2 = &change(&r, 1).insights;
+    let c3 = &change(&r, 2).insights;
     assert_eq!(c2.fade_per_30_days, None);
     let rate = c3.fade_per_30_days.unwrap();
     assert!((0.0..0.01).contains(&rate), "{rate}");
@@ -155,12 +160,7 @@ fn fast_fade_fires_on_fast_fading_not_on_slow_fading_nor_when_new_dots_mask_it()
     let whole = (0, 0, cam.width, cam.height);
     let true_drop = synth::truth(&base, &cam, whole).darkness_median
         - synth::truth(&faded, &cam, whole).darkness_median;
-    let rate = r.sessions[1]
-        .change
-        .as_ref()
-        .unwrap()
-        .insights
-        .fade_per_30_days;
+    let rate = change(&r, 1).insights.fade_per_30_days;
     assert!(
         (rate.unwrap() - true_drop * 30.0 / 60.0).abs() <= 0.015,
         "{rate:?} vs true {}",
@@ -190,9 +190,9 @@ fn fast_fade_fires_on_fast_fading_not_on_slow_fading_nor_when_new_dots_mask_it()
         ],
         None,
     );
-    let change = &r.sessions[1].change.as_ref().unwrap();
-    assert!(change.dot_count > 30, "{}", show(&r));
-    assert_eq!(change.insights.fade_per_30_days, None);
+    let added = change(&r, 1);
+    assert!(added.dot_count > 30, "{}", show(&r));
+    assert_eq!(added.insights.fade_per_30_days, None);
     assert!(!flags(&r).contains(&(FastFade, 2)), "{}", show(&r));
 }
 
@@ -210,15 +210,7 @@ fn blowout_fires_when_dots_spread_or_are_large_and_not_on_slight_spread() {
         None,
     );
     assert_eq!(flags(&r), [(Blowout, 3)], "{}", show(&r));
-    let growth = |i: usize| {
-        r.sessions[i]
-            .change
-            .as_ref()
-            .unwrap()
-            .insights
-            .spread_pct
-            .unwrap()
-    };
+    let growth = |i: usize| change(&r, i).insights.spread_pct.unwrap();
     // 1.04 then 1.3/1.04 = 1.25: the measured growth follows.
     assert!((growth(1) - 4.0).abs() <= 3.0, "{}", growth(1));
     assert!((growth(2) - 25.0).abs() <= 5.0, "{}", growth(2));
@@ -257,15 +249,7 @@ fn blue_shift_fires_on_tint_drift_and_not_on_fading_or_a_bluish_white_balance() 
     );
     // Days are too few for a fade rate: only colour can flag here.
     assert_eq!(flags(&r), [(BlueShift, 2)], "{}", show(&r));
-    let hue = |i: usize| {
-        r.sessions[i]
-            .change
-            .as_ref()
-            .unwrap()
-            .insights
-            .hue_shift
-            .unwrap()
-    };
+    let hue = |i: usize| change(&r, i).insights.hue_shift.unwrap();
     assert!(hue(1).db < -5.0, "{:?}", hue(1));
     // Back to the original pigment: the reverse shift, towards yellow.
     assert!(hue(2).db > 5.0, "{:?}", hue(2));
