@@ -71,8 +71,9 @@ pub(super) struct Candidate {
 
 /// Blob candidates of darkness plane `d` around the typical dot diameter `diameter_px`, with
 /// smoothed darkness at least [`MIN_PEAK_DARKNESS`] and [`PEAK_NOISE_SIGMAS`] times the local
-/// noise of that smoothing; `flood` is `d` lightly smoothed.
-pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> Vec<Candidate> {
+/// noise of that smoothing, in order of scale and then raster order; not yet suppressed (see
+/// [`centred_and_suppressed`]).
+pub(super) fn detect(d: &Plane, diameter_px: f32) -> Vec<Candidate> {
     let mut candidates = Vec::new();
     let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
     // One smoothing buffer for all scales: a fresh 4 B/px plane per scale is slow to allocate.
@@ -95,9 +96,6 @@ pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> Vec<Candidat
                 if smoothed.get(x, y) < threshold {
                     return None;
                 }
-                if flood.get(x, y) < CENTRE_FILL_RATIO * disc_max(flood, x, y, 0.25 * scale_d) {
-                    return None;
-                }
                 Some(Candidate {
                     x,
                     y,
@@ -108,7 +106,25 @@ pub(super) fn detect(d: &Plane, flood: &Plane, diameter_px: f32) -> Vec<Candidat
             },
         ));
     }
-    suppress(candidates, d.width, d.height, diameter_px)
+    candidates
+}
+
+/// The candidates of [`detect`] whose centre is filled (at least [`CENTRE_FILL_RATIO`] of the
+/// darkest of `flood`, D lightly smoothed, within a quarter of the candidate's diameter), then
+/// [`suppress`]ed. Separate from `detect` so that the flood plane is made only once the blob
+/// scales' smoothing buffer is freed (a 4 B/px plane less at the peak of memory).
+pub(super) fn centred_and_suppressed(
+    candidates: Vec<Candidate>,
+    flood: &Plane,
+    diameter_px: f32,
+) -> Vec<Candidate> {
+    let centred: Vec<Candidate> = candidates
+        .into_par_iter()
+        .filter(|c| {
+            flood.get(c.x, c.y) >= CENTRE_FILL_RATIO * disc_max(flood, c.x, c.y, 0.25 * c.diameter)
+        })
+        .collect();
+    suppress(centred, flood.width, flood.height, diameter_px)
 }
 
 /// Row `y` of −σ²∇²p, the scale-normalised Laplacian of an already smoothed plane (positive on

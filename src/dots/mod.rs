@@ -163,8 +163,9 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // Hair lines first: they need only D, and their full-size planes are freed before the flood
     // plane exists (a lower peak of memory); only the 1 B/px mask is kept for the candidates.
     let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px));
+    let candidates = blobs::detect(d, diameter_px);
     let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
-    let peaks = blobs::detect(d, &flood, diameter_px);
+    let peaks = blobs::centred_and_suppressed(candidates, &flood, diameter_px);
     let n = peaks.len();
     let on_hair_line: Vec<bool> = match lines {
         Some(lines) => peaks
