@@ -16,6 +16,7 @@
 //!    the arms of hairs crossing it.
 
 mod blobs;
+mod components;
 mod outline;
 mod ridges;
 mod watershed;
@@ -24,6 +25,7 @@ use rayon::prelude::*;
 
 use crate::flatten::quantile;
 use crate::plane::Plane;
+pub(crate) use components::for_each_component;
 
 /// Laplacian-of-Gaussian scale in dot diameters: σ = r/√2 answers most strongly at the centre
 /// of a disc of radius r.
@@ -491,51 +493,6 @@ pub fn component_shapes(mask: &[bool], width: usize) -> Vec<(u32, u32, u32)> {
         |_, shape| shapes.push(shape),
     );
     shapes
-}
-
-/// Calls `visit(members, shape)` for each 8-connected component of the pixels where `inside(i)`
-/// holds, among `len` pixels of `width` per row, in raster order of the components' first
-/// pixel; `members` lists the component's pixel indices, `shape` is (area in px, bounding-box
-/// width, bounding-box height in px). The one flood fill of the dot finder.
-pub(crate) fn for_each_component(
-    inside: impl Fn(usize) -> bool,
-    len: usize,
-    width: usize,
-    mut visit: impl FnMut(&[usize], (u32, u32, u32)),
-) {
-    let height = len.checked_div(width).unwrap_or(0);
-    let mut seen = vec![false; len];
-    let mut stack = Vec::new();
-    let mut members = Vec::new();
-    for start in 0..len {
-        if !inside(start) || seen[start] {
-            continue;
-        }
-        seen[start] = true;
-        stack.push(start);
-        members.clear();
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-        while let Some(i) = stack.pop() {
-            members.push(i);
-            let (x, y) = (i % width, i / width);
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-            for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
-                    let j = ny * width + nx;
-                    if inside(j) && !seen[j] {
-                        seen[j] = true;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-        let shape = (
-            members.len() as u32,
-            (x1 - x0 + 1) as u32,
-            (y1 - y0 + 1) as u32,
-        );
-        visit(&members, shape);
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use crate::plane::{for_each_in_ring, Plane};
+use crate::plane::Plane;
 
 /// Hessian scale of hair (mm): hairs are 0.04–0.14 mm wide, a line of width w answers most
 /// strongly at σ ≈ w / (2√3) … w/2; 0.045 mm suits the 0.1–0.2 mm a blurred hair shows.
@@ -125,12 +125,30 @@ fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: 
     );
 
     // Widen the centrelines to the hair's width.
-    let radius = f64::from(sigma) + 0.5;
-    for (i, _) in long.iter().enumerate().filter(|(_, &l)| l) {
-        for_each_in_ring((i % w, i / w), 0.0, radius, (w, h), |x, y| {
-            mask[y * w + x] = true;
-        });
-    }
+    widen(&long, (w, h), f64::from(sigma) + 0.5, mask);
+}
+
+/// Sets in `mask` every pixel within the disc of `radius` px (as
+/// [`for_each_in_ring`](crate::plane::for_each_in_ring) draws it) of a `centre` pixel of the
+/// `width` × `height` grid, one output row per task.
+fn widen(centre: &[bool], (width, height): (usize, usize), radius: f64, mask: &mut [bool]) {
+    let reach = radius.ceil() as isize;
+    let outer2 = radius * radius + 0.25;
+    mask.par_chunks_mut(width).enumerate().for_each(|(y, row)| {
+        for dy in -reach..=reach {
+            let source = y as isize + dy;
+            let spare = outer2 - (dy * dy) as f64;
+            if source < 0 || source as usize >= height || spare < 0.0 {
+                continue;
+            }
+            // |dx| ≤ ⌊√spare⌋ ⇔ dx² + dy² ≤ outer²: sqrt is exact on perfect squares.
+            let half = spare.sqrt().floor() as usize;
+            let source_row = &centre[source as usize * width..(source as usize + 1) * width];
+            for (x, _) in source_row.iter().enumerate().filter(|(_, &c)| c) {
+                row[x.saturating_sub(half)..=(x + half).min(width - 1)].fill(true);
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -169,6 +187,24 @@ mod tests {
         assert!(!at(45, 33));
         let clean = hair_lines(&scene(false), 10.0, 5.0);
         assert!(clean.iter().all(|&m| !m));
+    }
+
+    #[test]
+    fn widening_draws_the_same_discs_as_the_ring() {
+        let (w, h) = (41, 29);
+        let mut rng = crate::synth::SplitMix64::new(8);
+        let centre: Vec<bool> = (0..w * h).map(|_| rng.uniform(0.0, 1.0) < 0.02).collect();
+        for radius in [0.5, 1.0, 1.6, 2.0, 2.75, 4.0] {
+            let mut ours = vec![false; w * h];
+            widen(&centre, (w, h), radius, &mut ours);
+            let mut oracle = vec![false; w * h];
+            for i in (0..w * h).filter(|&i| centre[i]) {
+                crate::plane::for_each_in_ring((i % w, i / w), 0.0, radius, (w, h), |x, y| {
+                    oracle[y * w + x] = true;
+                });
+            }
+            assert_eq!(ours, oracle, "radius {radius}");
+        }
     }
 
     #[test]
