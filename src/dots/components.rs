@@ -26,6 +26,149 @@ fn root(parent: &mut [u32], mut a: u32) -> u32 {
     a
 }
 
+/// The connected components of a mask as labelled runs: which component each run is in,
+/// components numbered in raster order of their first pixel.
+pub(crate) struct RunComponents {
+    width: usize,
+    /// The runs, in raster order.
+    runs: Vec<Run>,
+    /// Index into `runs` of each row's first run; one more entry than rows.
+    first: Vec<usize>,
+    /// Per run, its component's number.
+    number: Vec<u32>,
+    /// Number of components.
+    count: usize,
+}
+
+impl RunComponents {
+    /// The components of the pixels where `inside(i)` holds, among `len` pixels of `width` per
+    /// row (`len` a multiple of `width`); 8-connected when `diagonal`, else 4-connected.
+    pub(crate) fn find(
+        inside: impl Fn(usize) -> bool + Sync,
+        len: usize,
+        width: usize,
+        diagonal: bool,
+    ) -> Self {
+        let height = len.checked_div(width).unwrap_or(0);
+        let rows: Vec<Vec<Run>> = (0..height)
+            .into_par_iter()
+            .map(|y| {
+                let (base, mut x, mut runs) = (y * width, 0, Vec::new());
+                while x < width {
+                    if inside(base + x) {
+                        let x0 = x;
+                        while x < width && inside(base + x) {
+                            x += 1;
+                        }
+                        let (y, x0, x1) = (y as u32, x0 as u32, x as u32);
+                        runs.push(Run { y, x0, x1 });
+                    }
+                    x += 1;
+                }
+                runs
+            })
+            .collect();
+        let mut first = Vec::with_capacity(height + 1);
+        first.push(0usize);
+        for row in &rows {
+            first.push(first[first.len() - 1] + row.len());
+        }
+        let runs: Vec<Run> = rows.into_iter().flatten().collect();
+        // Join each run with the runs of the row above that touch it (at a corner too when
+        // `diagonal`). A set's root is its smallest run index (the larger root is always hung
+        // under the smaller), i.e. the run holding the component's first pixel.
+        let reach = u32::from(diagonal);
+        let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
+        for y in 1..height {
+            let (mut a, mut b) = (first[y - 1], first[y]);
+            while a < first[y] && b < first[y + 1] {
+                let (above, here) = (runs[a], runs[b]);
+                if above.x0 < here.x1 + reach && here.x0 < above.x1 + reach {
+                    let (ra, rb) = (root(&mut parent, a as u32), root(&mut parent, b as u32));
+                    if ra != rb {
+                        parent[ra.max(rb) as usize] = ra.min(rb);
+                    }
+                }
+                // The run that ends first cannot touch any later run of the other row.
+                if above.x1 < here.x1 {
+                    a += 1;
+                } else {
+                    b += 1;
+                }
+            }
+        }
+        let mut number = vec![u32::MAX; runs.len()];
+        let mut count = 0u32;
+        for r in 0..runs.len() as u32 {
+            let top = root(&mut parent, r);
+            if number[top as usize] == u32::MAX {
+                number[top as usize] = count;
+                count += 1;
+            }
+            number[r as usize] = number[top as usize];
+        }
+        RunComponents {
+            width,
+            runs,
+            first,
+            number,
+            count: count as usize,
+        }
+    }
+
+    /// The number of the component holding pixel (`x`, `y`), if it is in the mask.
+    pub(crate) fn at(&self, x: usize, y: usize) -> Option<u32> {
+        let row = &self.runs[*self.first.get(y)?..*self.first.get(y + 1)?];
+        let k = row.partition_point(|run| (run.x1 as usize) <= x);
+        let run = row.get(k)?;
+        (run.x0 as usize <= x).then(|| self.number[self.first[y] + k])
+    }
+
+    /// Per component: its bounding box `(x0, y0, x1, y1)` (inclusive, px).
+    pub(crate) fn bounds(&self) -> Vec<(usize, usize, usize, usize)> {
+        let mut out = vec![(usize::MAX, usize::MAX, 0, 0); self.count];
+        for (run, &c) in self.runs.iter().zip(&self.number) {
+            let b = &mut out[c as usize];
+            let (y, x0, x1) = (run.y as usize, run.x0 as usize, run.x1 as usize - 1);
+            *b = (b.0.min(x0), b.1.min(y), b.2.max(x1), b.3.max(y));
+        }
+        out
+    }
+
+    /// Calls `visit(members, shape)` for each component in order, `members` being its pixel
+    /// indices in raster order and `shape` (area in px, bounding-box width, bounding-box height
+    /// in px).
+    fn visit_each(&self, mut visit: impl FnMut(&[usize], (u32, u32, u32))) {
+        // Runs grouped by component (a counting sort: each group stays in raster order).
+        let mut start = vec![0usize; self.count + 1];
+        for &c in &self.number {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..self.count {
+            start[c + 1] += start[c];
+        }
+        let mut grouped = vec![0u32; self.runs.len()];
+        let mut next = start.clone();
+        for (r, &c) in self.number.iter().enumerate() {
+            grouped[next[c as usize]] = r as u32;
+            next[c as usize] += 1;
+        }
+        let mut members = Vec::new();
+        for c in 0..self.count {
+            members.clear();
+            let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+            for &r in &grouped[start[c]..start[c + 1]] {
+                let run = self.runs[r as usize];
+                let base = run.y as usize * self.width;
+                members.extend((run.x0..run.x1).map(|x| base + x as usize));
+                (x0, x1) = (x0.min(run.x0), x1.max(run.x1 - 1));
+                (y0, y1) = (y0.min(run.y), y1.max(run.y));
+            }
+            visit(&members, (members.len() as u32, x1 - x0 + 1, y1 - y0 + 1));
+        }
+    }
+}
+
 /// Calls `visit(members, shape)` for each 8-connected component of the pixels where `inside(i)`
 /// holds, among `len` pixels of `width` per row (`len` a multiple of `width`), in raster order
 /// of the components' first pixel; `members` lists the component's pixel indices in raster
@@ -35,93 +178,9 @@ pub(crate) fn for_each_component(
     inside: impl Fn(usize) -> bool + Sync,
     len: usize,
     width: usize,
-    mut visit: impl FnMut(&[usize], (u32, u32, u32)),
+    visit: impl FnMut(&[usize], (u32, u32, u32)),
 ) {
-    let height = len.checked_div(width).unwrap_or(0);
-    let rows: Vec<Vec<Run>> = (0..height)
-        .into_par_iter()
-        .map(|y| {
-            let (base, mut x, mut runs) = (y * width, 0, Vec::new());
-            while x < width {
-                if inside(base + x) {
-                    let x0 = x;
-                    while x < width && inside(base + x) {
-                        x += 1;
-                    }
-                    let (y, x0, x1) = (y as u32, x0 as u32, x as u32);
-                    runs.push(Run { y, x0, x1 });
-                }
-                x += 1;
-            }
-            runs
-        })
-        .collect();
-    let mut first = Vec::with_capacity(height + 1);
-    first.push(0usize);
-    for row in &rows {
-        first.push(first[first.len() - 1] + row.len());
-    }
-    let runs: Vec<Run> = rows.into_iter().flatten().collect();
-    // Join each run with the runs of the row above that touch it (diagonals included). A set's
-    // root is its smallest run index (the larger root is always hung under the smaller), i.e.
-    // the run holding the component's first pixel in raster order.
-    let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
-    for y in 1..height {
-        let (mut a, mut b) = (first[y - 1], first[y]);
-        while a < first[y] && b < first[y + 1] {
-            let (above, here) = (runs[a], runs[b]);
-            if above.x0 <= here.x1 && here.x0 <= above.x1 {
-                let (ra, rb) = (root(&mut parent, a as u32), root(&mut parent, b as u32));
-                if ra != rb {
-                    parent[ra.max(rb) as usize] = ra.min(rb);
-                }
-            }
-            // The run that ends first cannot touch any later run of the other row.
-            if above.x1 < here.x1 {
-                a += 1;
-            } else {
-                b += 1;
-            }
-        }
-    }
-    // Components numbered in order of their roots; runs grouped by component, in raster order.
-    let mut number = vec![u32::MAX; runs.len()];
-    let mut count = 0u32;
-    for r in 0..runs.len() as u32 {
-        let top = root(&mut parent, r);
-        if number[top as usize] == u32::MAX {
-            number[top as usize] = count;
-            count += 1;
-        }
-        number[r as usize] = number[top as usize];
-    }
-    let mut start = vec![0usize; count as usize + 1];
-    for &c in &number {
-        start[c as usize + 1] += 1;
-    }
-    for c in 0..count as usize {
-        start[c + 1] += start[c];
-    }
-    let mut grouped = vec![0u32; runs.len()];
-    let mut next = start.clone();
-    for (r, &c) in number.iter().enumerate() {
-        grouped[next[c as usize]] = r as u32;
-        next[c as usize] += 1;
-    }
-    let mut members = Vec::new();
-    for c in 0..count as usize {
-        members.clear();
-        let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
-        for &r in &grouped[start[c]..start[c + 1]] {
-            let run = runs[r as usize];
-            let base = run.y as usize * width;
-            members.extend((run.x0..run.x1).map(|x| base + x as usize));
-            (x0, x1) = (x0.min(run.x0), x1.max(run.x1 - 1));
-            (y0, y1) = (y0.min(run.y), y1.max(run.y));
-        }
-        let shape = (members.len() as u32, x1 - x0 + 1, y1 - y0 + 1);
-        visit(&members, shape);
-    }
+    RunComponents::find(inside, len, width, true).visit_each(visit);
 }
 
 #[cfg(test)]
@@ -133,6 +192,7 @@ mod tests {
         inside: impl Fn(usize) -> bool,
         len: usize,
         width: usize,
+        diagonal: bool,
     ) -> Vec<(Vec<usize>, (u32, u32, u32))> {
         let height = len / width;
         let mut seen = vec![false; len];
@@ -151,6 +211,9 @@ mod tests {
                 for ny in y.saturating_sub(1)..=(y + 1).min(height - 1) {
                     for nx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
                         let j = ny * width + nx;
+                        if !diagonal && nx != x && ny != y {
+                            continue;
+                        }
                         if inside(j) && !seen[j] {
                             seen[j] = true;
                             stack.push(j);
@@ -184,7 +247,26 @@ mod tests {
                 w,
                 |m, shape| ours.push((m.to_vec(), shape)),
             );
-            assert_eq!(ours, by_flood_fill(|i| mask[i], w * h, w), "seed {seed}");
+            assert_eq!(
+                ours,
+                by_flood_fill(|i| mask[i], w * h, w, true),
+                "seed {seed}"
+            );
+            // 4-connected, and each pixel's component and each component's box.
+            let found = RunComponents::find(|i| mask[i], w * h, w, false);
+            let oracle = by_flood_fill(|i| mask[i], w * h, w, false);
+            let mut ours = Vec::new();
+            found.visit_each(|m, shape| ours.push((m.to_vec(), shape)));
+            assert_eq!(ours, oracle, "seed {seed}, 4-connected");
+            let bounds = found.bounds();
+            for (c, (members, _)) in oracle.iter().enumerate() {
+                for &i in members {
+                    assert_eq!(found.at(i % w, i / w), Some(c as u32));
+                    let b = bounds[c];
+                    assert!((b.0..=b.2).contains(&(i % w)) && (b.1..=b.3).contains(&(i / w)));
+                }
+            }
+            assert!((0..w * h).all(|i| mask[i] || found.at(i % w, i / w).is_none()));
         }
         // A U, a diagonal staircase and runs touching only at a corner join; the edges count.
         #[rustfmt::skip]

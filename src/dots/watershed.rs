@@ -1,6 +1,8 @@
 //! The marker watershed that splits touching dots into territories.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use super::components::RunComponents;
 
 use rayon::prelude::*;
 
@@ -30,7 +32,9 @@ pub(super) fn watershed(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) ->
     for batch in pieces(p, seeds, floor).chunks(WATERSHED_BATCH) {
         let floods: Vec<Vec<(u32, u32)>> = batch
             .par_iter()
-            .map(|piece| flood_piece(p, seeds, floor, piece))
+            .map_init(Scratch::default, |scratch, piece| {
+                flood_piece(p, seeds, floor, piece, scratch)
+            })
             .collect();
         for (i, label) in floods.into_iter().flatten() {
             labels[i as usize] = label;
@@ -50,51 +54,34 @@ struct Piece {
 /// themselves) they lie in, in order of each piece's first seed.
 fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<Piece> {
     let (w, h) = (p.width, p.height);
-    let mut seed_at: HashMap<usize, Vec<usize>> = HashMap::new();
-    // Per pixel: 0 unvisited, 1 visited, 2 an unvisited seed.
-    let mut state = vec![0u8; w * h];
-    for (k, &(x, y, _)) in seeds.iter().enumerate() {
-        state[y * w + x] = 2;
-        seed_at.entry(y * w + x).or_default().push(k);
+    let mut is_seed = vec![false; w * h];
+    for &(x, y, _) in seeds {
+        is_seed[y * w + x] = true;
     }
-    let mut out = Vec::new();
-    let mut stack = Vec::new();
-    for &(sx, sy, _) in seeds {
-        let start = sy * w + sx;
-        if state[start] == 1 {
-            continue;
+    let found = RunComponents::find(|i| p.data[i] >= floor || is_seed[i], w * h, w, false);
+    let bounds = found.bounds();
+    let mut piece_of = vec![usize::MAX; bounds.len()];
+    let mut out: Vec<Piece> = Vec::new();
+    for (k, &(x, y, _)) in seeds.iter().enumerate() {
+        let c = found.at(x, y).expect("a seed is in the mask") as usize;
+        if piece_of[c] == usize::MAX {
+            piece_of[c] = out.len();
+            out.push(Piece {
+                seeds: Vec::new(),
+                bounds: bounds[c],
+            });
         }
-        let mut piece = Piece {
-            seeds: Vec::new(),
-            bounds: (sx, sy, sx, sy),
-        };
-        stack.push(start);
-        piece.seeds.extend(&seed_at[&start]);
-        state[start] = 1;
-        while let Some(i) = stack.pop() {
-            let (x, y) = (i % w, i / w);
-            let b = &mut piece.bounds;
-            *b = (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y));
-            let neighbours = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < w).then(|| i + 1),
-                (y > 0).then(|| i - w),
-                (y + 1 < h).then(|| i + w),
-            ];
-            for j in neighbours.into_iter().flatten() {
-                match state[j] {
-                    0 if p.data[j] >= floor => {}
-                    2 => piece.seeds.extend(&seed_at[&j]),
-                    _ => continue,
-                }
-                state[j] = 1;
-                stack.push(j);
-            }
-        }
-        piece.seeds.sort_unstable();
-        out.push(piece);
+        out[piece_of[c]].seeds.push(k);
     }
     out
+}
+
+/// A thread's buffers for [`flood_piece`], reused from piece to piece: most pieces are a dot or
+/// two, and allocating a label box and 256 queues for each cost more than flooding it.
+#[derive(Default)]
+struct Scratch {
+    labels: Vec<u32>,
+    buckets: Vec<VecDeque<u32>>,
 }
 
 /// The watershed of one piece: the (pixel index, label) of every pixel it labels.
@@ -103,14 +90,19 @@ fn flood_piece(
     seeds: &[(usize, usize, f32)],
     floor: f32,
     piece: &Piece,
+    scratch: &mut Scratch,
 ) -> Vec<(u32, u32)> {
     let (w, h) = (p.width, p.height);
     let (x0, y0, x1, y1) = piece.bounds;
     let bw = x1 - x0 + 1;
     let local = |i: usize| (i / w - y0) * bw + (i % w - x0);
-    let mut labels = vec![0u32; bw * (y1 - y0 + 1)];
+    let labels = &mut scratch.labels;
+    labels.clear();
+    labels.resize(bw * (y1 - y0 + 1), 0);
     let level = |v: f32| (v.clamp(0.0, 1.0) * (WATERSHED_LEVELS - 1) as f32) as usize;
-    let mut buckets: Vec<VecDeque<u32>> = vec![VecDeque::new(); WATERSHED_LEVELS];
+    // Every queue is drained by the end of a flood, so the reused ones start empty.
+    let buckets = &mut scratch.buckets;
+    buckets.resize_with(WATERSHED_LEVELS, VecDeque::new);
     let mut current = 0;
     for &k in &piece.seeds {
         let (x, y, v) = seeds[k];
@@ -145,6 +137,7 @@ fn flood_piece(
             }
         }
     }
+    debug_assert!(buckets.iter().all(VecDeque::is_empty));
     for (k, &label) in labels.iter().enumerate() {
         if label != 0 {
             let i = (y0 + k / bw) * w + x0 + k % bw;
