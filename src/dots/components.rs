@@ -1,4 +1,4 @@
-//! 8-connected components of a mask, found from its horizontal runs.
+//! Connected components of a mask (8- or 4-connected), found from its horizontal runs.
 //!
 //! Written here rather than taken from `imageproc::region_labelling`: that labels into a
 //! full-size `u32` image (4 B/px at the peak of memory) in one sequential pass, where the dot

@@ -12,8 +12,8 @@
 //! 4. Within its territory a dot covers the pixels at least half as dark as its core (the
 //!    full-width-at-half-maximum outline, which blur and exposure leave in place).
 //! 5. Hairs are thin: a territory whose widest inscribed disc is far narrower than the typical
-//!    dot's is a hair or stubble piece, and an opening at half a dot's inscribed radius cuts
-//!    the arms of hairs crossing it.
+//!    dot's is a hair or stubble piece, and an opening at half a dot's inscribed radius (on a
+//!    hair line at least a hair's half-width) cuts the arms of hairs crossing it.
 
 mod blobs;
 mod components;
@@ -57,8 +57,9 @@ pub const MIN_BLOB_EIGEN_RATIO: f32 = 0.2;
 pub const CENTRE_FILL_RATIO: f32 = 0.85;
 /// Without a scale, a territory whose inscribed radius is below this fraction of the typical
 /// (median) dot's is a hair or stubble piece: a hair is 0.04–0.14 mm wide, a dot 0.25–1.2 mm.
-/// (With a scale, round pieces are judged by [`HAIR_HALF_WIDTH_MM`] alone: dot sizes in one
-/// photo can vary by more than the 2× this ratio assumes.)
+/// (With a scale, round pieces are judged by physical widths instead — [`HAIR_HALF_WIDTH_MM`]
+/// on hair lines, half [`crate::measure::MIN_DOT_MM`] off them: dot sizes in one photo can
+/// vary by more than the 2× this ratio assumes.)
 pub const MIN_HALF_WIDTH_RATIO: f32 = 0.5;
 /// The same for a candidate on a ridge (see [`MIN_BLOB_EIGEN_RATIO`]): the curvature already
 /// says "hair", so its territory must be nearly as wide as a typical dot to count — which a dot
@@ -292,9 +293,9 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .zip(&peaks)
         .zip(in_hair_network.iter().zip(&on_hair_line))
         .map(|(((w, own), c), (&in_network, &on_line))| {
-            // A thin network is hair, except a round piece of it at least as wide as the widest
-            // hair: a fine dot that a hair touches (whose network is no fatter than the dot).
-            let hair = in_network && (c.ridge || *own < always_hair);
+            // A thin network is hair, except (with a scale) a round piece of it at least as wide
+            // as the widest hair: a fine dot that a hair touches (its network is no fatter).
+            let hair = in_network && (c.ridge || px_per_mm.is_none() || *own < always_hair);
             // On a hair line, only a piece clearly narrower than a typical dot is hair: a dot
             // that a hair crosses keeps its full width.
             if hair || (on_line && *w < MIN_RIDGE_HALF_WIDTH_RATIO * typical_for_hair) {
