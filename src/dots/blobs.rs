@@ -92,8 +92,8 @@ pub(super) fn detect(d: &Plane, diameter_px: f32) -> Vec<Candidate> {
             sigma,
             MIN_PEAK_DARKNESS,
             |x, y, r| {
-                let threshold = MIN_PEAK_DARKNESS.max(PEAK_NOISE_SIGMAS * noise.at(x, y));
-                if smoothed.get(x, y) < threshold {
+                // (MIN_PEAK_DARKNESS is the maxima search's floor.)
+                if smoothed.get(x, y) < PEAK_NOISE_SIGMAS * noise.at(x, y) {
                     return None;
                 }
                 Some(Candidate {

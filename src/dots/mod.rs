@@ -226,8 +226,8 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
     let centres: Vec<usize> = peaks.iter().map(|c| c.y * width + c.x).collect();
     let components = outline::Components::of(&outlined, width);
-    let networks = outline::networks(&outlined, &components, width, &centres);
-    let inside = outline::inside_distance(&labels, &outlined, &components, width);
+    let networks = outline::networks(&outlined, &components, &centres);
+    let inside = outline::inside_distance(&labels, &outlined, &components);
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
     let mut own_width = vec![0f32; n];
     for (members, dist) in components.members.iter().zip(&inside) {
@@ -333,7 +333,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
             }
         })
         .collect();
-    let opened = outline::open(&labels, &outlined, &components, inside, &radii, width);
+    let opened = outline::open(&labels, &outlined, &components, inside, &radii);
     drop(components);
 
     let min_dot_area = px_per_mm.map_or(0.0, |s| {

@@ -18,6 +18,8 @@ const BACKWARD: [(isize, isize, f32); 4] =
 pub(super) struct Components {
     /// Per component, its pixels (indices into the plane), in raster order.
     pub members: Vec<Vec<u32>>,
+    /// The plane's (width, height), px.
+    size: (usize, usize),
 }
 
 impl Components {
@@ -31,7 +33,8 @@ impl Components {
             |pixels, _| members.push(pixels.iter().map(|&i| i as u32).collect()),
         );
         debug_assert!(members.iter().all(|m| m.is_sorted()));
-        Components { members }
+        let size = (width, mask.len().checked_div(width).unwrap_or(0));
+        Components { members, size }
     }
 }
 
@@ -55,10 +58,10 @@ pub(super) type PerMember = Vec<Vec<f32>>;
 fn chamfer(
     components: &Components,
     key: impl Fn(usize) -> Option<u32> + Sync,
-    (width, height): (usize, usize),
     dist: &mut PerMember,
     outside: Option<f32>,
 ) {
+    let (width, height) = components.size;
     components
         .members
         .par_iter()
@@ -147,6 +150,14 @@ fn chamfer_component(
     }
 }
 
+/// The chamfer key of the dot outlines: a pixel's dot label where it is covered, else none.
+fn dot_key<'a>(
+    labels: &'a [u32],
+    covered: &'a [bool],
+) -> impl Fn(usize) -> Option<u32> + Sync + Copy + 'a {
+    |i| (covered[i] && labels[i] != 0).then_some(labels[i])
+}
+
 /// Per member of each component, `value(pixel index)`.
 fn per_member(components: &Components, value: impl Fn(usize) -> f32 + Sync) -> PerMember {
     components
@@ -164,12 +175,9 @@ pub(super) fn inside_distance(
     labels: &[u32],
     covered: &[bool],
     components: &Components,
-    width: usize,
 ) -> PerMember {
     let mut dist = per_member(components, |_| f32::INFINITY);
-    let height = labels.len() / width.max(1);
-    let key = |i: usize| (covered[i] && labels[i] != 0).then_some(labels[i]);
-    chamfer(components, key, (width, height), &mut dist, Some(0.0));
+    chamfer(components, dot_key(labels, covered), &mut dist, Some(0.0));
     dist
 }
 
@@ -184,7 +192,6 @@ pub(super) fn open(
     components: &Components,
     inside: PerMember,
     radius: &[f32],
-    width: usize,
 ) -> Vec<bool> {
     let radius_at = |i: u32| radius[labels[i as usize] as usize - 1];
     // Distance (px) to the eroded outline, propagated within each dot.
@@ -201,9 +208,7 @@ pub(super) fn open(
                 };
             }
         });
-    let height = labels.len() / width.max(1);
-    let key = |i: usize| (covered[i] && labels[i] != 0).then_some(labels[i]);
-    chamfer(components, key, (width, height), &mut to_core, None);
+    chamfer(components, dot_key(labels, covered), &mut to_core, None);
     let mut opened = vec![false; labels.len()];
     for (dist, members) in to_core.iter().zip(&components.members) {
         for (v, &i) in dist.iter().zip(members) {
@@ -239,24 +244,12 @@ pub(super) struct Networks {
     pub inside: Vec<f32>,
 }
 
-/// Finds the networks of `mask` (`width` px per row; its `components`), how fat each is at its
+/// Finds the networks of `mask` (its `components`), how fat each is at its
 /// fattest point, and which network each pixel index of `queries` lies in. Only per-query
 /// values are returned: no per-pixel plane is made.
-pub(super) fn networks(
-    mask: &[bool],
-    components: &Components,
-    width: usize,
-    queries: &[usize],
-) -> Networks {
+pub(super) fn networks(mask: &[bool], components: &Components, queries: &[usize]) -> Networks {
     let mut inside = per_member(components, |_| f32::INFINITY);
-    let height = mask.len() / width.max(1);
-    chamfer(
-        components,
-        |i| mask[i].then_some(1),
-        (width, height),
-        &mut inside,
-        Some(0.0),
-    );
+    chamfer(components, |i| mask[i].then_some(1), &mut inside, Some(0.0));
     let size: Vec<(u32, f32)> = inside
         .par_iter()
         .map(|dist| {
@@ -365,7 +358,7 @@ mod tests {
             let (w, h) = (97, 61);
             let (labels, covered) = scene(w, h, seed);
             let components = Components::of(&covered, w);
-            let key = |i: usize| (covered[i] && labels[i] != 0).then_some(labels[i]);
+            let key = dot_key(&labels, &covered);
             for outside in [Some(0.0), None] {
                 let start: Vec<f32> = (0..w * h)
                     .map(|i| match key(i) {
@@ -376,7 +369,7 @@ mod tests {
                     .collect();
                 let mut ours = per_member(&components, |i| start[i]);
                 let mut oracle = start;
-                chamfer(&components, key, (w, h), &mut ours, outside);
+                chamfer(&components, key, &mut ours, outside);
                 chamfer_whole_plane(key, (w, h), &mut oracle, outside);
                 assert!(
                     same(&components, &ours, &oracle),
@@ -390,7 +383,7 @@ mod tests {
                 .collect();
             let mut ours = per_member(&components, |_| f32::INFINITY);
             let mask_key = |i: usize| covered[i].then_some(1);
-            chamfer(&components, mask_key, (w, h), &mut ours, Some(0.0));
+            chamfer(&components, mask_key, &mut ours, Some(0.0));
             chamfer_whole_plane(mask_key, (w, h), &mut oracle, Some(0.0));
             assert!(same(&components, &ours, &oracle));
             assert!(

@@ -141,7 +141,8 @@ fn widen(centre: &[bool], (width, height): (usize, usize), radius: f64, mask: &m
             if source < 0 || source as usize >= height || spare < 0.0 {
                 continue;
             }
-            // |dx| ≤ ⌊√spare⌋ ⇔ dx² + dy² ≤ outer²: sqrt is exact on perfect squares.
+            // |dx| ≤ ⌊√spare⌋ ⇔ dx² + dy² ≤ outer²: `spare` is exact (radius comes from an f32)
+            // and sqrt is exact on perfect squares.
             let half = spare.sqrt().floor() as usize;
             let source_row = &centre[source as usize * width..(source as usize + 1) * width];
             for (x, _) in source_row.iter().enumerate().filter(|(_, &c)| c) {
