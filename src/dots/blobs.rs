@@ -134,11 +134,27 @@ fn laplacian_row(p: &Plane, y: usize, s2: f32, out: &mut [f32]) {
     let up = p.row(y.saturating_sub(1));
     let mid = p.row(y);
     let down = p.row((y + 1).min(h - 1));
-    for (x, o) in out.iter_mut().enumerate() {
+    let at = |x: usize| {
         let l = mid[x.saturating_sub(1)];
         let r = mid[(x + 1).min(w - 1)];
-        let lap = l + r + up[x] + down[x] - 4.0 * mid[x];
-        *o = -s2 * lap;
+        -s2 * (l + r + up[x] + down[x] - 4.0 * mid[x])
+    };
+    if w < 3 {
+        for (x, o) in out.iter_mut().enumerate() {
+            *o = at(x);
+        }
+        return;
+    }
+    out[0] = at(0);
+    out[w - 1] = at(w - 1);
+    // The interior without clamped indices, as zipped slices, so that it vectorises (the same
+    // sums in the same order as `at`).
+    let inner = out[1..w - 1]
+        .iter_mut()
+        .zip(mid.windows(3))
+        .zip(up[1..w - 1].iter().zip(&down[1..w - 1]));
+    for ((o, m), (u, d)) in inner {
+        *o = -s2 * (m[0] + m[2] + u + d - 4.0 * m[1]);
     }
 }
 
