@@ -69,14 +69,15 @@ impl SkinField {
         SkinField::estimate_with_calm(y, &SkinField::calm(y), block)
     }
 
-    /// `y` denoised for telling skin from pigment (see [`EXCLUDE_DENOISE_PX`]).
-    fn calm(y: &Plane) -> Plane {
+    /// `y` denoised for telling skin from pigment (blurred by [`EXCLUDE_DENOISE_PX`]): made
+    /// once and handed to [`SkinField::estimate_with_calm`] for each field of the same `y`.
+    pub fn calm(y: &Plane) -> Plane {
         y.gaussian_blur(EXCLUDE_DENOISE_PX)
     }
 
     /// [`SkinField::estimate`] with the denoised plane `calm` (from [`SkinField::calm`] of the
-    /// same `y`); it is dropped by the caller as soon as the field is made.
-    fn estimate_with_calm(y: &Plane, calm: &Plane, block: usize) -> SkinField {
+    /// same `y`): the same field, without blurring `y` again.
+    pub fn estimate_with_calm(y: &Plane, calm: &Plane, block: usize) -> SkinField {
         debug_assert_eq!((calm.width, calm.height), (y.width, y.height));
         let block = block.max(4);
         let (columns, rows) = (
@@ -95,8 +96,11 @@ impl SkinField {
             for row in y0..y1 {
                 pixels.extend_from_slice(&y.row(row)[x0..x1]);
             }
-            let tail = quantile(pixels, BRIGHT_TAIL_QUANTILE);
-            Some((quantile(pixels, FIRST_PASS_QUANTILE), tail))
+            Some(quantile_pair(
+                pixels,
+                FIRST_PASS_QUANTILE,
+                BRIGHT_TAIL_QUANTILE,
+            ))
         });
         field.values = values;
         field.smooth(&tails);
@@ -119,8 +123,7 @@ impl SkinField {
             if (kept.len() as f32) < MIN_SKIN_FRACTION * all as f32 {
                 None
             } else {
-                let tail = quantile(kept, BRIGHT_TAIL_QUANTILE);
-                Some((quantile(kept, 0.5), tail))
+                Some(quantile_pair(kept, 0.5, BRIGHT_TAIL_QUANTILE))
             }
         });
         field.values = refined;
@@ -268,17 +271,25 @@ impl SkinField {
     /// the local skin.
     pub fn darkness(&self, y: &Plane) -> Plane {
         let mut out = Plane::filled(y.width, y.height, 0.0);
-        let (cols, rows) = (self.column_table(), self.row_table());
+        let darkness_row = self.darkness_rows(y);
         out.data
             .par_chunks_mut(y.width.max(1))
             .enumerate()
-            .for_each(|(row, out_row)| {
-                for ((o, v), col) in out_row.iter_mut().zip(y.row(row)).zip(&cols) {
-                    let skin = self.interpolate(*col, rows[row]).max(1e-6);
-                    *o = 1.0 - v / skin;
-                }
-            });
+            .for_each(|(row, out_row)| darkness_row(row, out_row));
         out
+    }
+
+    /// Row by row, the values of [`SkinField::darkness`]: `darkness_row(y, out)` writes row `y`
+    /// of D into `out` (one value per column), for a stage that needs D only once, row by row
+    /// (a blur of it: see [`crate::plane::gaussian_blur_rows_of`]).
+    pub fn darkness_rows<'a>(&'a self, y: &'a Plane) -> impl Fn(usize, &mut [f32]) + Sync + 'a {
+        let (cols, rows) = (self.column_table(), self.row_table());
+        move |row, out| {
+            for ((o, v), col) in out.iter_mut().zip(y.row(row)).zip(&cols) {
+                let skin = self.interpolate(*col, rows[row]).max(1e-6);
+                *o = 1.0 - v / skin;
+            }
+        }
     }
 }
 
@@ -289,6 +300,28 @@ pub fn quantile(values: &mut [f32], q: f32) -> f32 {
     }
     let k = ((values.len() - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize;
     *values.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+}
+
+/// The `low` and `high` quantiles (`low ≤ high`, 0..1) of `values`, the same values as two calls
+/// of [`quantile`] (reorders them). The second select runs only over the values above the first
+/// (after a select, they are the ones past its rank): a block's bright tail is found among its
+/// brightest 30–50% instead of all its pixels.
+pub fn quantile_pair(values: &mut [f32], low: f32, high: f32) -> (f32, f32) {
+    debug_assert!(low <= high);
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let rank = |q: f32| ((values.len() - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize;
+    let (k_low, k_high) = (rank(low), rank(high));
+    let low_value = quantile(values, low);
+    let high_value = if k_high <= k_low {
+        low_value
+    } else {
+        *values[k_low + 1..]
+            .select_nth_unstable_by(k_high - k_low - 1, |a, b| a.total_cmp(b))
+            .1
+    };
+    (low_value, high_value)
 }
 
 #[cfg(test)]
@@ -419,5 +452,40 @@ mod tests {
         assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.0), 1.0);
         assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 1.0), 3.0);
         assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.5), 2.0);
+        assert_eq!(quantile_pair(&mut [], 0.5, 0.95), (0.0, 0.0));
+        assert_eq!(quantile_pair(&mut [3.0, 1.0, 2.0], 0.5, 0.5), (2.0, 2.0));
+        assert_eq!(quantile_pair(&mut [3.0, 1.0, 2.0], 0.0, 1.0), (1.0, 3.0));
+    }
+
+    /// The pair is the two single quantiles, bit for bit, whatever the ranks and ties.
+    #[test]
+    fn a_quantile_pair_is_two_quantiles() {
+        let mut rng = crate::synth::SplitMix64::new(3);
+        for n in [1, 2, 3, 10, 101, 1600] {
+            for ties in [false, true] {
+                let values: Vec<f32> = (0..n)
+                    .map(|_| {
+                        let v = rng.uniform(0.0, 1.0) as f32;
+                        if ties {
+                            (v * 4.0).round()
+                        } else {
+                            v
+                        }
+                    })
+                    .collect();
+                for (low, high) in [(0.7, 0.95), (0.5, 0.95), (0.0, 1.0), (0.3, 0.31)] {
+                    let single = (
+                        quantile(&mut values.clone(), low),
+                        quantile(&mut values.clone(), high),
+                    );
+                    let pair = quantile_pair(&mut values.clone(), low, high);
+                    assert_eq!(
+                        (pair.0.to_bits(), pair.1.to_bits()),
+                        (single.0.to_bits(), single.1.to_bits()),
+                        "n {n} ties {ties} {low} {high}"
+                    );
+                }
+            }
+        }
     }
 }

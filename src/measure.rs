@@ -158,17 +158,19 @@ pub fn measure(
         None => SIZING_BLOCK_PX,
     }
     .clamp(16, y.width.max(y.height).max(16));
-    // Each skin field blurs its own denoised copy of `y` rather than sharing one: a shared copy
-    // would be a 4th full-size plane alive while the sizing darkness is blurred (the peak of
-    // memory).
-    let dot_scale = estimate_dot_diameter(&y, sizing_block)
+    // Both skin fields tell skin from pigment on one denoised copy of `y`, made once. The
+    // sizing darkness is blurred as it is computed, row by row, never stored unblurred, so the
+    // copy adds no plane at the peak of memory (y, the copy and the blurred darkness).
+    let calm = SkinField::calm(&y);
+    let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block)
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
             None => NOMINAL_DOT_PX,
         })
         .clamp(min_dot, max_dot);
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
-    let skin = SkinField::estimate(&y, block);
+    let skin = SkinField::estimate_with_calm(&y, &calm, block);
+    drop(calm);
     let d = skin.darkness(&y);
     // The dot finder needs only D: the luminance plane is freed, and sampling reads Y per pixel.
     let y = LuminanceSource::new(image, crop, y);
@@ -260,11 +262,18 @@ pub fn measure(
 /// Typical dot diameter (px) in `y`: the equivalent diameter of the compact pigment blob that a
 /// random pigment pixel belongs to (area-weighted median), from a coarse skin field with `block` px
 /// blocks, after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
-/// dark skin, where 8-bit shadows are coarse) from passing for dots. `None` when there is no
-/// pigment.
-fn estimate_dot_diameter(y: &Plane, block: usize) -> Option<f64> {
-    let field = SkinField::estimate(y, block);
-    let d = field.darkness(y).gaussian_blur(SIZING_BLUR_PX);
+/// dark skin, where 8-bit shadows are coarse) from passing for dots. `calm` is
+/// [`SkinField::calm`] of `y`. `None` when there is no pigment.
+fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize) -> Option<f64> {
+    let field = SkinField::estimate_with_calm(y, calm, block);
+    let mut d = Plane::filled(y.width, y.height, 0.0);
+    crate::plane::gaussian_blur_rows_of(
+        (y.width, y.height),
+        field.darkness_rows(y),
+        SIZING_BLUR_PX,
+        &mut d.data,
+        |_, blurred, row| row.copy_from_slice(blurred),
+    );
     let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&d));
     let mask: Vec<bool> = d.data.iter().map(|v| *v >= threshold).collect();
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.

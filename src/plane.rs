@@ -74,54 +74,12 @@ impl Plane {
         out: &mut [T],
         per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
     ) {
-        let (w, h) = (self.width, self.height);
-        assert_eq!(out.len(), w * h, "one output item per pixel");
-        if w == 0 || h == 0 {
-            return;
-        }
-        if sigma <= 0.0 {
-            out.par_chunks_mut(w)
-                .enumerate()
-                .for_each(|(y, row)| per_row(y, self.row(y), row));
-            return;
-        }
-        // A kernel wider than the plane only repeats its clamped edge: cap it there.
-        let kernel = gaussian_kernel(sigma.min(w.max(h) as f32));
-        let radius = kernel.len() / 2;
-        // Separable, in strips of output rows, one strip per task: each task runs the
-        // horizontal pass over its strip's rows plus `radius` rows either side into a
-        // thread-local buffer, then the vertical pass from it. No full-size intermediate plane
-        // (it cost a 4 B/px allocation and its page faults per blur); the few recomputed rows
-        // at strip edges give the same values as the whole-plane pass, so results are
-        // bit-identical at any thread count.
-        let strip = (8 * radius).max(32).min(h.div_ceil(4).max(1));
-        out.par_chunks_mut(strip * w).enumerate().for_each_init(
-            || (vec![0f32; w + 2 * radius], Vec::new(), vec![0f32; w]),
-            |(padded, horizontal, blurred), (s, out_strip)| {
-                let y0 = s * strip;
-                let rows = out_strip.len() / w;
-                let top = y0.saturating_sub(radius);
-                let bottom = (y0 + rows + radius).min(h);
-                horizontal.resize((bottom - top) * w, 0.0);
-                for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(w)) {
-                    // Each row is first copied into a buffer padded by its replicated edge
-                    // pixels (the same values as clamping each index); see `weighted_sum` for
-                    // why the taps are not a per-pixel dot product.
-                    let row = self.row(sy);
-                    padded[..radius].fill(row[0]);
-                    padded[radius..radius + w].copy_from_slice(row);
-                    padded[radius + w..].fill(row[w - 1]);
-                    weighted_sum(out, &kernel, |k| &padded[k..k + w]);
-                }
-                for (dy, out_row) in out_strip.chunks_mut(w).enumerate() {
-                    let y = y0 + dy;
-                    weighted_sum(blurred, &kernel, |k| {
-                        let sy = (y + k).saturating_sub(radius).min(h - 1) - top;
-                        &horizontal[sy * w..(sy + 1) * w]
-                    });
-                    per_row(y, blurred, out_row);
-                }
-            },
+        gaussian_blur_rows_of(
+            (self.width, self.height),
+            |y, row| row.copy_from_slice(self.row(y)),
+            sigma,
+            out,
+            per_row,
         );
     }
 
@@ -138,6 +96,73 @@ impl Plane {
             kernel,
         }
     }
+}
+
+/// [`Plane::gaussian_blur_rows`] of the `width` × `height` plane whose row `y` is written by
+/// `source(y, row)` (`width` values), which is called for each row as the blur needs it (rows
+/// near strip edges more than once): a plane computed pixel by pixel (a darkness, say) is
+/// blurred without ever being stored whole. The same values, bit for bit, as blurring the stored
+/// plane.
+pub fn gaussian_blur_rows_of<T: Send>(
+    (width, height): (usize, usize),
+    source: impl Fn(usize, &mut [f32]) + Sync,
+    sigma: f32,
+    out: &mut [T],
+    per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
+) {
+    let (w, h) = (width, height);
+    assert_eq!(out.len(), w * h, "one output item per pixel");
+    if w == 0 || h == 0 {
+        return;
+    }
+    if sigma <= 0.0 {
+        out.par_chunks_mut(w).enumerate().for_each_init(
+            || vec![0f32; w],
+            |source_row, (y, row)| {
+                source(y, source_row);
+                per_row(y, source_row, row)
+            },
+        );
+        return;
+    }
+    // A kernel wider than the plane only repeats its clamped edge: cap it there.
+    let kernel = gaussian_kernel(sigma.min(w.max(h) as f32));
+    let radius = kernel.len() / 2;
+    // Separable, in strips of output rows, one strip per task: each task runs the
+    // horizontal pass over its strip's rows plus `radius` rows either side into a
+    // thread-local buffer, then the vertical pass from it. No full-size intermediate plane
+    // (it cost a 4 B/px allocation and its page faults per blur); the few recomputed rows
+    // at strip edges give the same values as the whole-plane pass, so results are
+    // bit-identical at any thread count.
+    let strip = (8 * radius).max(32).min(h.div_ceil(4).max(1));
+    out.par_chunks_mut(strip * w).enumerate().for_each_init(
+        || (vec![0f32; w + 2 * radius], Vec::new(), vec![0f32; w]),
+        |(padded, horizontal, blurred), (s, out_strip)| {
+            let y0 = s * strip;
+            let rows = out_strip.len() / w;
+            let top = y0.saturating_sub(radius);
+            let bottom = (y0 + rows + radius).min(h);
+            horizontal.resize((bottom - top) * w, 0.0);
+            for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(w)) {
+                // Each row is first written into a buffer padded by its replicated edge
+                // pixels (the same values as clamping each index); see `weighted_sum` for
+                // why the taps are not a per-pixel dot product.
+                source(sy, &mut padded[radius..radius + w]);
+                let (first, last) = (padded[radius], padded[radius + w - 1]);
+                padded[..radius].fill(first);
+                padded[radius + w..].fill(last);
+                weighted_sum(out, &kernel, |k| &padded[k..k + w]);
+            }
+            for (dy, out_row) in out_strip.chunks_mut(w).enumerate() {
+                let y = y0 + dy;
+                weighted_sum(blurred, &kernel, |k| {
+                    let sy = (y + k).saturating_sub(radius).min(h - 1) - top;
+                    &horizontal[sy * w..(sy + 1) * w]
+                });
+                per_row(y, blurred, out_row);
+            }
+        },
+    );
 }
 
 /// A Gaussian blur of a plane evaluated pixel by pixel (see [`Plane::point_blur`]).
