@@ -203,7 +203,11 @@ const LANES: usize = 32;
 /// registers across the taps, so the compiler vectorises across pixels (a per-pixel dot product
 /// is one dependent chain of additions, which it may not reorder). `source(k)` must be at least
 /// as long as `out`.
-#[inline]
+///
+/// Compiled twice and chosen at run time: for CPUs with AVX2 (twice the lanes of the x86-64
+/// baseline's SSE2), and for the rest. Both add and multiply separately in the same order
+/// (Rust never fuses them into FMA on its own), so every value is the same on any CPU.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 fn weighted_sum<'a>(out: &mut [f32], kernel: &[f32], source: impl Fn(usize) -> &'a [f32]) {
     let n = out.len();
     let mut chunks = out.chunks_exact_mut(LANES);
