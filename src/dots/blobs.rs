@@ -30,19 +30,19 @@ impl NoiseMap {
         let global = super::skin_noise(p);
         let sigma = (0..grid_w * rows.cells())
             .into_par_iter()
-            .map(|i| {
+            .map_init(Vec::new, |below, i| {
                 let ((x0, x1), (y0, y1)) = (columns.span(i % grid_w), rows.span(i / grid_w));
                 // The skin field sits at the skin's median, so skin straddles 0 while pigment
                 // only adds darkness: the negative side is skin alone, however dense the dots.
-                let mut below: Vec<f32> = (y0..y1)
-                    .flat_map(|y| p.row(y)[x0..x1].iter())
-                    .filter(|v| **v < 0.0)
-                    .map(|v| -v)
-                    .collect();
+                // (One gathering buffer per thread, reused from block to block.)
+                below.clear();
+                for y in y0..y1 {
+                    below.extend(p.row(y)[x0..x1].iter().filter(|v| **v < 0.0).map(|v| -v));
+                }
                 if below.len() < 32 {
                     global
                 } else {
-                    1.4826 * quantile(&mut below, 0.5)
+                    1.4826 * quantile(below, 0.5)
                 }
             })
             .collect();
