@@ -51,6 +51,7 @@ pub mod render;
 pub mod report;
 pub mod summary;
 pub mod synth;
+pub mod timing;
 pub mod uniformity;
 
 pub use analyze::{

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::flatten::{quantile, SkinField};
 use crate::plane::{for_each_in_ring, Plane};
 use crate::region::Region;
+use crate::timing::{stage_done, stage_start};
 
 /// Smallest physical dot diameter we look for (mm): healed fine impressions. With a scale, a
 /// piece whose outline is smaller than this is not counted as a dot.
@@ -150,7 +151,9 @@ pub fn measure(
     };
     let margin = (CONTEXT_MARGIN_DIAMETERS * max_dot.min(40.0)).ceil() as u32;
     let crop = region.expanded_within(margin, image.width(), image.height());
+    stage_start();
     let (y, clipped_all) = crate::color::luminance(image, crop);
+    stage_done("luminance");
 
     // Size the dots with a generous skin field, then flatten at their scale.
     let sizing_block = match px_per_mm {
@@ -168,13 +171,17 @@ pub fn measure(
             None => NOMINAL_DOT_PX,
         })
         .clamp(min_dot, max_dot);
+    stage_done("sizing");
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
     let skin = SkinField::estimate_with_calm(&y, &calm, block);
     drop(calm);
+    stage_done("skin field");
     let d = skin.darkness(&y);
+    stage_done("darkness");
     // The dot finder needs only D: the luminance plane is freed, and sampling reads Y per pixel.
     let y = LuminanceSource::new(image, crop, y);
     let map = find_dots(&d, dot_scale as f32, px_per_mm.map(|s| s as f32));
+    stage_done("dots: relabelled");
 
     let (ox, oy) = (f64::from(crop.x), f64::from(crop.y));
     let counted: Vec<usize> = (0..map.dots.len())
@@ -187,6 +194,7 @@ pub fn measure(
         .par_iter()
         .map(|&k| sample_dot(image, crop, &y, &d, &map, k, dot_scale))
         .collect();
+    stage_done("per-dot samples");
 
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
     let count_in_region = |mask: &[bool]| -> u64 {
@@ -206,6 +214,7 @@ pub fn measure(
     let region_px = region.area_px();
     // Clipping is counted over the crop: close enough, and the crop is only a margin larger.
     let clipped_fraction = clipped_all as f64 / crop.area_px() as f64;
+    stage_done("region counts");
 
     let mut warnings = Vec::new();
     if dots.is_empty() {

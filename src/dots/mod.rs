@@ -25,6 +25,7 @@ use rayon::prelude::*;
 
 use crate::flatten::quantile;
 use crate::plane::Plane;
+use crate::timing::stage_done;
 pub(crate) use components::for_each_component;
 
 /// Laplacian-of-Gaussian scale in dot diameters: σ = r/√2 answers most strongly at the centre
@@ -166,9 +167,12 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     // Hair lines first: they need only D, and their full-size planes are freed before the flood
     // plane exists (a lower peak of memory); only the 1 B/px mask is kept for the candidates.
     let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px));
+    stage_done("dots: hair lines");
     let candidates = blobs::detect(d, diameter_px);
+    stage_done("dots: blob scales");
     let flood = d.gaussian_blur((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5));
     let peaks = blobs::centred_and_suppressed(candidates, &flood, diameter_px);
+    stage_done("dots: flood plane, centres kept");
     let n = peaks.len();
     let on_hair_line: Vec<bool> = match lines {
         Some(lines) => peaks
@@ -204,7 +208,9 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .iter()
         .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
         .collect();
+    stage_done("dots: cores");
     let mut labels = watershed::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
+    stage_done("dots: watershed");
     let mut outlined = vec![false; labels.len()];
     d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
         let label_row = &labels[y * width..(y + 1) * width];
@@ -222,12 +228,14 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .map(|(v, _)| *v)
         .collect();
     drop(flood);
+    stage_done("dots: outlines");
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
     let centres: Vec<usize> = peaks.iter().map(|c| c.y * width + c.x).collect();
     let components = outline::Components::of(&outlined, width);
     let networks = outline::networks(&outlined, &components, &centres);
     let inside = outline::inside_distance(&labels, &outlined, &components);
+    stage_done("dots: networks, inside distances");
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
     let mut own_width = vec![0f32; n];
     for (members, dist) in components.members.iter().zip(&inside) {
@@ -334,6 +342,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         })
         .collect();
     let opened = outline::open(&labels, &outlined, &components, inside, &radii);
+    stage_done("dots: opening");
     drop(components);
 
     let min_dot_area = px_per_mm.map_or(0.0, |s| {
@@ -390,6 +399,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .into_par_iter()
         .map(|i| outlined[i] && !covered[i])
         .collect();
+    stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
     let mut dots = Vec::new();
     for (k, c) in peaks.iter().enumerate() {
