@@ -298,8 +298,13 @@ pub fn quantile(values: &mut [f32], q: f32) -> f32 {
     if values.is_empty() {
         return 0.0;
     }
-    let k = ((values.len() - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize;
+    let k = quantile_rank(values.len(), q);
     *values.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+}
+
+/// The rank (0-based) of the `q` quantile among `len` ≥ 1 values: round((len − 1)·q).
+fn quantile_rank(len: usize, q: f32) -> usize {
+    ((len - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize
 }
 
 /// The `low` and `high` quantiles (`low ≤ high`, 0..1) of `values`, the same values as two calls
@@ -311,8 +316,10 @@ pub fn quantile_pair(values: &mut [f32], low: f32, high: f32) -> (f32, f32) {
     if values.is_empty() {
         return (0.0, 0.0);
     }
-    let rank = |q: f32| ((values.len() - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize;
-    let (k_low, k_high) = (rank(low), rank(high));
+    let (k_low, k_high) = (
+        quantile_rank(values.len(), low),
+        quantile_rank(values.len(), high),
+    );
     let low_value = quantile(values, low);
     let high_value = if k_high <= k_low {
         low_value
