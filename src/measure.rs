@@ -275,13 +275,12 @@ pub fn measure(
 /// [`SkinField::calm`] of `y`. `None` when there is no pigment.
 fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize) -> Option<f64> {
     let field = SkinField::estimate_with_calm(y, calm, block);
-    let mut d = Plane::filled(y.width, y.height, 0.0);
-    crate::plane::gaussian_blur_rows_of(
+    let mut d = Plane::filled(0, 0, 0.0);
+    crate::plane::gaussian_blur_of_into(
         (y.width, y.height),
         field.darkness_rows(y),
         SIZING_BLUR_PX,
-        &mut d.data,
-        |_, blurred, row| row.copy_from_slice(blurred),
+        &mut d,
     );
     let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&d));
     let mask: Vec<bool> = d.data.iter().map(|v| *v >= threshold).collect();

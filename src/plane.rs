@@ -54,14 +54,12 @@ impl Plane {
     /// [`Plane::gaussian_blur`] into `out`, reusing its allocation (resized to this plane's
     /// size): the same values, bit for bit.
     pub fn gaussian_blur_into(&self, sigma: f32, out: &mut Plane) {
-        let (w, h) = (self.width, self.height);
-        out.width = w;
-        out.height = h;
-        // Every value is overwritten below: only grow, never clear, a reused buffer.
-        out.data.resize(w * h, 0.0);
-        self.gaussian_blur_rows(sigma, &mut out.data, |_, blurred, row| {
-            row.copy_from_slice(blurred)
-        });
+        gaussian_blur_of_into(
+            (self.width, self.height),
+            |y, row| row.copy_from_slice(self.row(y)),
+            sigma,
+            out,
+        );
     }
 
     /// Blurs as [`Plane::gaussian_blur`] does, without keeping the blurred plane: each blurred
@@ -96,6 +94,27 @@ impl Plane {
             kernel,
         }
     }
+}
+
+/// [`Plane::gaussian_blur_into`] of the `width` × `height` plane whose row `y` is written by
+/// `source(y, row)` (see [`gaussian_blur_rows_of`]): the plane is never stored unblurred.
+pub fn gaussian_blur_of_into(
+    (width, height): (usize, usize),
+    source: impl Fn(usize, &mut [f32]) + Sync,
+    sigma: f32,
+    out: &mut Plane,
+) {
+    out.width = width;
+    out.height = height;
+    // Every value is overwritten below: only grow, never clear, a reused buffer.
+    out.data.resize(width * height, 0.0);
+    gaussian_blur_rows_of(
+        (width, height),
+        source,
+        sigma,
+        &mut out.data,
+        |_, blurred, row| row.copy_from_slice(blurred),
+    );
 }
 
 /// [`Plane::gaussian_blur_rows`] of the `width` × `height` plane whose row `y` is written by

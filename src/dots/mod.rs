@@ -208,7 +208,7 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
         .iter()
         .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
         .collect();
-    stage_done("dots: cores");
+    stage_done("dots: hair-line test, cores");
     let mut labels = watershed::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
     stage_done("dots: watershed");
     let mut outlined = vec![false; labels.len()];
