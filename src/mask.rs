@@ -50,12 +50,17 @@ impl CellMask {
         let y0 = region.y.max(plane.y);
         let x1 = (region.right()).min(plane.right()) as u32;
         let y1 = (region.bottom()).min(plane.bottom()) as u32;
+        if x0 >= x1 {
+            return out;
+        }
         for y in y0..y1 {
-            let row = (y - plane.y) as usize * plane.width as usize;
-            for x in x0..x1 {
-                if mask.get(row + (x - plane.x) as usize) == Some(&true) {
-                    out.set_px(x, y);
-                }
+            let start = (y - plane.y) as usize * plane.width as usize + (x0 - plane.x) as usize;
+            // A too-short mask: its missing entries are unset.
+            let end = (start + (x1 - x0) as usize).min(mask.len());
+            let row = mask.get(start..end).unwrap_or(&[]);
+            // Only the set pixels are placed in their cells (hair is a few % of a photo).
+            for (dx, _) in row.iter().enumerate().filter(|(_, &m)| m) {
+                out.set_px(x0 + dx as u32, y);
             }
         }
         out

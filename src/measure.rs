@@ -199,6 +199,7 @@ pub fn measure(
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
     let count_in_region = |mask: &[bool]| -> u64 {
         (ry0..ry0 + region.height as usize)
+            .into_par_iter()
             .map(|row| {
                 let start = row * d.width + rx0;
                 mask[start..start + region.width as usize]
