@@ -134,6 +134,12 @@ fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: 
 fn widen(centre: &[bool], (width, height): (usize, usize), radius: f64, mask: &mut [bool]) {
     let reach = radius.ceil() as isize;
     let outer2 = radius * radius + 0.25;
+    // The centre columns of each row, listed once: centrelines are sparse, and each output row
+    // reads 2·reach + 1 source rows.
+    let columns: Vec<Vec<usize>> = centre
+        .par_chunks(width)
+        .map(|row| (0..width).filter(|&x| row[x]).collect())
+        .collect();
     mask.par_chunks_mut(width).enumerate().for_each(|(y, row)| {
         for dy in -reach..=reach {
             let source = y as isize + dy;
@@ -144,8 +150,7 @@ fn widen(centre: &[bool], (width, height): (usize, usize), radius: f64, mask: &m
             // |dx| ≤ ⌊√spare⌋ ⇔ dx² + dy² ≤ outer²: `spare` is exact (radius comes from an f32)
             // and sqrt is exact on perfect squares.
             let half = spare.sqrt().floor() as usize;
-            let source_row = &centre[source as usize * width..(source as usize + 1) * width];
-            for (x, _) in source_row.iter().enumerate().filter(|(_, &c)| c) {
+            for &x in &columns[source as usize] {
                 row[x.saturating_sub(half)..=(x + half).min(width - 1)].fill(true);
             }
         }
