@@ -194,21 +194,42 @@ impl<'a> LuminanceSource<'a> {
         // Never falls through: other layouts keep their plane (see `new`).
         with_pixel!(self.image, ix, iy, pixel_luminance, 0.0)
     }
+
+    /// ([`linear_rgb`], [`LuminanceSource::get`]) of the pixel at (`x`, `y`) px within the
+    /// window, the same values as the two calls, from one look-up of the pixel (per-dot sampling
+    /// reads both for millions of ring pixels).
+    pub fn rgb_and_y(&self, x: usize, y: usize) -> ([f32; 3], f32) {
+        let (ix, iy) = (self.rect.x + x as u32, self.rect.y + y as u32);
+        if self.kept.is_some() {
+            return (linear_rgb(self.image, ix, iy), self.get(x, y));
+        }
+        fn both<T: Copy + Into<usize>>(channels: &[T], table: &[f32]) -> ([f32; 3], f32) {
+            (
+                decode_rgb(channels, table),
+                pixel_luminance(channels, table),
+            )
+        }
+        // Never falls through: other layouts keep their plane (see `new`).
+        with_pixel!(self.image, ix, iy, both, ([0.0; 3], 0.0))
+    }
+}
+
+/// Linear RGB of one interleaved pixel through the decoding `table`: the first three channels
+/// (RGB, RGBA), or the first repeated (grey, grey + alpha).
+#[inline]
+fn decode_rgb<T: Copy + Into<usize>>(channels: &[T], table: &[f32]) -> [f32; 3] {
+    match channels {
+        [r, g, b, ..] => [table[(*r).into()], table[(*g).into()], table[(*b).into()]],
+        [v, ..] => [table[(*v).into()]; 3],
+        [] => [0.0; 3],
+    }
 }
 
 /// Linear-light RGB (0..1 each) of the pixel at (`x`, `y`) of `image`; grey images give R=G=B.
 pub fn linear_rgb(image: &DynamicImage, x: u32, y: u32) -> [f32; 3] {
-    // Decodes the first three channels (RGB, RGBA) or repeats the first (grey, grey + alpha).
-    fn decode<T: Copy + Into<usize>>(channels: &[T], table: &[f32]) -> [f32; 3] {
-        match channels {
-            [r, g, b, ..] => [table[(*r).into()], table[(*g).into()], table[(*b).into()]],
-            [v, ..] => [table[(*v).into()]; 3],
-            [] => [0.0; 3],
-        }
-    }
-    with_pixel!(image, x, y, decode, {
+    with_pixel!(image, x, y, decode_rgb, {
         use image::GenericImageView;
-        decode(&image.get_pixel(x, y).0, &LINEAR_FROM_U8[..])
+        decode_rgb(&image.get_pixel(x, y).0, &LINEAR_FROM_U8[..])
     })
 }
 
@@ -277,6 +298,11 @@ mod tests {
             for y in 0..3 {
                 for x in 0..5 {
                     assert_eq!(source.get(x, y).to_bits(), plane.get(x, y).to_bits());
+                    // One look-up for both: the same as the two calls.
+                    let (rgb, lum) = source.rgb_and_y(x, y);
+                    let (ix, iy) = (rect.x + x as u32, rect.y + y as u32);
+                    assert_eq!(rgb, linear_rgb(&image, ix, iy));
+                    assert_eq!(lum.to_bits(), plane.get(x, y).to_bits());
                 }
             }
         }

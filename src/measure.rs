@@ -6,7 +6,7 @@
 use image::DynamicImage;
 use rayon::prelude::*;
 
-use crate::color::{lab_from_linear, linear_rgb, LuminanceSource};
+use crate::color::{lab_from_linear, LuminanceSource};
 use crate::dots::{self, find_dots, DotMap};
 use crate::error::{Error, Result};
 use crate::flatten::{quantile, SkinField};
@@ -192,7 +192,7 @@ pub fn measure(
         .collect();
     let dots: Vec<DotSample> = counted
         .par_iter()
-        .map(|&k| sample_dot(image, crop, &y, &d, &map, k, dot_scale))
+        .map(|&k| sample_dot(crop, &y, &d, &map, k, dot_scale))
         .collect();
     stage_done("per-dot samples");
 
@@ -314,7 +314,6 @@ fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize) -> Option<f64> {
 /// Core and skin-ring samples of dot `k` of `map` (crop coordinates), as a [`DotSample`] in
 /// image coordinates.
 fn sample_dot(
-    image: &DynamicImage,
     crop: Region,
     y: &LuminanceSource,
     d: &Plane,
@@ -334,11 +333,11 @@ fn sample_dot(
     let mut core_y = 0f64;
     let mut n = 0u32;
     for_each_in_ring((px, py), 0.0, core_radius, (y.width, y.height), |x, yy| {
-        let rgb = linear_rgb(image, crop.x + x as u32, crop.y + yy as u32);
+        let (rgb, lum) = y.rgb_and_y(x, yy);
         for c in 0..3 {
             core_rgb[c] += f64::from(rgb[c]);
         }
-        core_y += f64::from(y.get(x, yy));
+        core_y += f64::from(lum);
         n += 1;
     });
     let n = f64::from(n.max(1));
@@ -348,8 +347,6 @@ fn sample_dot(
     // Skin ring: unlabelled, not dark pixels between RING_INNER and RING_OUTER radii.
     let (cx, cy) = (dot.x.floor() as usize, dot.y.floor() as usize);
     let mut ring = ring_samples(
-        image,
-        crop,
         y,
         d,
         map,
@@ -359,8 +356,6 @@ fn sample_dot(
     );
     if ring.len() < dots::MIN_RING_PIXELS {
         ring = ring_samples(
-            image,
-            crop,
             y,
             d,
             map,
@@ -401,10 +396,7 @@ fn sample_dot(
 }
 
 /// (luminance, linear RGB) of the skin pixels in the annulus `inner..outer` px around `centre`.
-#[allow(clippy::too_many_arguments)]
 fn ring_samples(
-    image: &DynamicImage,
-    crop: Region,
     y: &LuminanceSource,
     d: &Plane,
     map: &DotMap,
@@ -416,8 +408,8 @@ fn ring_samples(
     for_each_in_ring(centre, inner, outer, (y.width, y.height), |x, yy| {
         let i = yy * y.width + x;
         if map.labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
-            let rgb = linear_rgb(image, crop.x + x as u32, crop.y + yy as u32);
-            out.push((y.get(x, yy), rgb));
+            let (rgb, lum) = y.rgb_and_y(x, yy);
+            out.push((lum, rgb));
         }
     });
     out
