@@ -124,6 +124,14 @@ impl RunComponents {
         (run.x0 as usize <= x).then(|| self.number[self.first[y] + k])
     }
 
+    /// Calls `visit(component, y, x0..x1)` for each run of mask pixels (row `y`, columns
+    /// `x0..x1`), in raster order: a component's pixels without listing them.
+    pub(crate) fn for_each_run(&self, mut visit: impl FnMut(usize, usize, std::ops::Range<usize>)) {
+        for (run, &c) in self.runs.iter().zip(&self.number) {
+            visit(c as usize, run.y as usize, run.x0 as usize..run.x1 as usize);
+        }
+    }
+
     /// Per component: its bounding box `(x0, y0, x1, y1)` (inclusive, px).
     pub(crate) fn bounds(&self) -> Vec<(usize, usize, usize, usize)> {
         let mut out = vec![(usize::MAX, usize::MAX, 0, 0); self.count];
@@ -267,6 +275,11 @@ mod tests {
                 }
             }
             assert!((0..w * h).all(|i| mask[i] || found.at(i % w, i / w).is_none()));
+            // The runs, by component, are the members in raster order.
+            let mut by_runs = vec![Vec::new(); oracle.len()];
+            found.for_each_run(|c, y, columns| by_runs[c].extend(columns.map(|x| y * w + x)));
+            let members: Vec<Vec<usize>> = oracle.iter().map(|(m, _)| m.clone()).collect();
+            assert_eq!(by_runs, members, "seed {seed}, runs");
         }
         // A U, a diagonal staircase and runs touching only at a corner join; the edges count.
         #[rustfmt::skip]

@@ -11,6 +11,7 @@
 
 use rayon::prelude::*;
 
+use super::components::RunComponents;
 use crate::plane::Plane;
 
 /// Hessian scale of hair (mm): hairs are 0.04–0.14 mm wide, a line of width w answers most
@@ -109,20 +110,24 @@ fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: 
 
     // Length of each ridge network (8-connected), from its bounding box's diagonal.
     let min_length = MIN_HAIR_LENGTH_DIAMETERS * dot_diameter_px;
+    // From the networks' runs and boxes: no per-network member lists.
+    let networks = RunComponents::find(|i| kind[i] != 0, w * h, w, true);
+    let is_long: Vec<bool> = networks
+        .bounds()
+        .iter()
+        .map(|&(x0, y0, x1, y1)| {
+            let (box_w, box_h) = ((x1 - x0 + 1) as u64, (y1 - y0 + 1) as u64);
+            ((box_w.pow(2) + box_h.pow(2)) as f32).sqrt() >= min_length
+        })
+        .collect();
     let mut long = vec![false; w * h];
-    super::for_each_component(
-        |i| kind[i] != 0,
-        w * h,
-        w,
-        |members, (_, box_w, box_h)| {
-            let diagonal = ((u64::from(box_w).pow(2) + u64::from(box_h).pow(2)) as f32).sqrt();
-            if diagonal >= min_length {
-                for &i in members {
-                    long[i] = kind[i] == 2;
-                }
+    networks.for_each_run(|network, y, columns| {
+        if is_long[network] {
+            for i in columns.map(|x| y * w + x) {
+                long[i] = kind[i] == 2;
             }
-        },
-    );
+        }
+    });
 
     // Widen the centrelines to the hair's width.
     widen(&long, (w, h), f64::from(sigma) + 0.5, mask);
