@@ -132,6 +132,19 @@ impl RunComponents {
         }
     }
 
+    /// Per component: (area in px, bounding-box width, bounding-box height in px).
+    pub(crate) fn shapes(&self) -> Vec<(u32, u32, u32)> {
+        let mut areas = vec![0u32; self.count];
+        for (run, &c) in self.runs.iter().zip(&self.number) {
+            areas[c as usize] += run.x1 - run.x0;
+        }
+        self.bounds()
+            .iter()
+            .zip(areas)
+            .map(|(&(x0, y0, x1, y1), area)| (area, (x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32))
+            .collect()
+    }
+
     /// Per component: its bounding box `(x0, y0, x1, y1)` (inclusive, px).
     pub(crate) fn bounds(&self) -> Vec<(usize, usize, usize, usize)> {
         let mut out = vec![(usize::MAX, usize::MAX, 0, 0); self.count];
@@ -280,6 +293,8 @@ mod tests {
             found.for_each_run(|c, y, columns| by_runs[c].extend(columns.map(|x| y * w + x)));
             let members: Vec<Vec<usize>> = oracle.iter().map(|(m, _)| m.clone()).collect();
             assert_eq!(by_runs, members, "seed {seed}, runs");
+            let shapes: Vec<(u32, u32, u32)> = oracle.iter().map(|(_, shape)| *shape).collect();
+            assert_eq!(found.shapes(), shapes, "seed {seed}, shapes");
         }
         // A U, a diagonal staircase and runs touching only at a corner join; the edges count.
         #[rustfmt::skip]

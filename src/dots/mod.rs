@@ -496,14 +496,7 @@ pub const NOISE_HISTOGRAM_BINS: usize = 4000;
 /// Shapes of the 8-connected components of `mask` (`width` px per row), in raster order of their
 /// first pixel: (area in px, bounding-box width, bounding-box height in px).
 pub fn component_shapes(mask: &[bool], width: usize) -> Vec<(u32, u32, u32)> {
-    let mut shapes = Vec::new();
-    for_each_component(
-        |i| mask[i],
-        mask.len(),
-        width,
-        |_, shape| shapes.push(shape),
-    );
-    shapes
+    components::RunComponents::find(|i| mask[i], mask.len(), width, true).shapes()
 }
 
 #[cfg(test)]
