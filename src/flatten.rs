@@ -8,8 +8,9 @@
 
 use rayon::prelude::*;
 
-use crate::grid::{fill_missing, light_envelope, BlockAxis};
+use crate::grid::{fill_missing, light_envelope, AxisWeights, BlockAxis};
 use crate::plane::Plane;
+use crate::quantile::{quantile, quantile_pair};
 
 /// First-pass skin estimate per block: this quantile of luminance. Dots rarely cover more than a
 /// third of a block several dot diameters wide, so the 70th percentile lies on skin.
@@ -109,12 +110,14 @@ impl SkinField {
         // Skin or pigment is decided on a denoised copy: on dark or underexposed skin the pixel
         // noise exceeds the exclusion, and deciding on raw pixels would cut the skin's own
         // lower tail and bias S upwards. The median is still taken over the raw values.
-        let (cols, rows) = (first.column_table(), first.row_table());
+        let (columns, rows) = (AxisWeights::new(&first.columns), first.row_table());
         let (refined, tails) = field.per_block(|(x0, y0, x1, y1), kept| {
+            let mut skin = vec![0f32; x1 - x0];
             for (row, &along) in (y0..y1).zip(&rows[y0..y1]) {
+                first.row_into(&columns, along, x0, &mut skin);
                 let (values, calm_row) = (&y.row(row)[x0..x1], &calm.row(row)[x0..x1]);
-                for ((v, c), col) in values.iter().zip(calm_row).zip(&cols[x0..x1]) {
-                    if *c > first.interpolate(*col, along) * (1.0 - SKIN_EXCLUDE_DARKNESS) {
+                for ((v, c), s) in values.iter().zip(calm_row).zip(&skin) {
+                    if *c > s * (1.0 - SKIN_EXCLUDE_DARKNESS) {
                         kept.push(*v);
                     }
                 }
@@ -232,12 +235,6 @@ impl SkinField {
         self.interpolate(self.columns.locate(x), self.rows.locate(y))
     }
 
-    /// [`BlockAxis::locate`] of every pixel column (one entry per x): looked up instead of
-    /// recomputed per pixel, which made `at` the hottest function of the analysis.
-    fn column_table(&self) -> Vec<(usize, f32)> {
-        (0..self.width).map(|x| self.columns.locate(x)).collect()
-    }
-
     /// [`BlockAxis::locate`] of every pixel row (one entry per y).
     fn row_table(&self) -> Vec<(usize, f32)> {
         (0..self.height).map(|y| self.rows.locate(y)).collect()
@@ -260,6 +257,35 @@ impl SkinField {
         s.max(0.25 * lowest)
     }
 
+    /// The field along one row (whose [`BlockAxis::locate`] is `(gy, wy)`) at columns
+    /// `from..from + out.len()`, into `out`: the values of [`SkinField::at`], bit for bit, a run
+    /// of columns between two block centres at a time (`columns` is [`AxisWeights::new`] of
+    /// this field's column axis).
+    fn row_into(
+        &self,
+        columns: &AxisWeights,
+        (gy, wy): (usize, f32),
+        from: usize,
+        out: &mut [f32],
+    ) {
+        let (grid_w, grid_h) = self.grid();
+        let gy1 = (gy + 1).min(grid_h - 1);
+        let upper = &self.values[gy * grid_w..(gy + 1) * grid_w];
+        let lower = &self.values[gy1 * grid_w..(gy1 + 1) * grid_w];
+        for (gx, start, end) in columns.runs_within(from, from + out.len()) {
+            let gx1 = (gx + 1).min(grid_w - 1);
+            let (a, b, c, d) = (upper[gx], upper[gx1], lower[gx], lower[gx1]);
+            // The same sums, in the same order, as `interpolate`.
+            let floor = 0.25 * a.min(b).min(c).min(d);
+            let weights = &columns.weights[start..end];
+            for (o, wx) in out[start - from..end - from].iter_mut().zip(weights) {
+                let top = a * (1.0 - wx) + b * wx;
+                let bottom = c * (1.0 - wx) + d * wx;
+                *o = (top * (1.0 - wy) + bottom * wy).max(floor);
+            }
+        }
+    }
+
     /// The median skin luminance over all blocks (linear, 0..1).
     pub fn median(&self) -> f32 {
         let mut v = self.values.clone();
@@ -270,70 +296,69 @@ impl SkinField {
     /// from): 0 on skin, the pigment's darkness on a dot; negative where a pixel is brighter than
     /// the local skin.
     pub fn darkness(&self, y: &Plane) -> Plane {
-        let mut out = Plane::filled(y.width, y.height, 0.0);
+        let mut out = Plane::filled(0, 0, 0.0);
+        self.darkness_into(y, &mut out);
+        out
+    }
+
+    /// [`SkinField::darkness`] into `out`, whose buffer is reused (a plane no longer needed:
+    /// a fresh full-size allocation is slow to fault in).
+    pub fn darkness_into(&self, y: &Plane, out: &mut Plane) {
+        (out.width, out.height) = (y.width, y.height);
+        // Every value is overwritten below: only grow, never clear, a reused buffer.
+        out.data.resize(y.data.len(), 0.0);
         let darkness_row = self.darkness_rows(y);
         out.data
             .par_chunks_mut(y.width.max(1))
             .enumerate()
             .for_each(|(row, out_row)| darkness_row(row, out_row));
-        out
     }
 
     /// Row by row, the values of [`SkinField::darkness`]: `darkness_row(y, out)` writes row `y`
     /// of D into `out` (one value per column), for a stage that needs D only once, row by row
     /// (a blur of it: see [`crate::plane::gaussian_blur_rows_of`]).
     pub fn darkness_rows<'a>(&'a self, y: &'a Plane) -> impl Fn(usize, &mut [f32]) + Sync + 'a {
-        let (cols, rows) = (self.column_table(), self.row_table());
+        let (columns, rows) = (AxisWeights::new(&self.columns), self.row_table());
         move |row, out| {
-            for ((o, v), col) in out.iter_mut().zip(y.row(row)).zip(&cols) {
-                let skin = self.interpolate(*col, rows[row]).max(1e-6);
-                *o = 1.0 - v / skin;
+            self.row_into(&columns, rows[row], 0, out);
+            for (o, v) in out.iter_mut().zip(y.row(row)) {
+                *o = 1.0 - v / o.max(1e-6);
             }
         }
     }
 }
 
-/// The `q` quantile (0..1) of `values` (reorders them); 0 for an empty slice.
-pub fn quantile(values: &mut [f32], q: f32) -> f32 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let k = quantile_rank(values.len(), q);
-    *values.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
-}
-
-/// The rank (0-based) of the `q` quantile among `len` ≥ 1 values: round((len − 1)·q).
-fn quantile_rank(len: usize, q: f32) -> usize {
-    ((len - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize
-}
-
-/// The `low` and `high` quantiles (`low ≤ high`, 0..1) of `values`, the same values as two calls
-/// of [`quantile`] (reorders them). The second select runs only over the values above the first
-/// (after a select, they are the ones past its rank): a block's bright tail is found among its
-/// brightest 30–50% instead of all its pixels.
-pub fn quantile_pair(values: &mut [f32], low: f32, high: f32) -> (f32, f32) {
-    debug_assert!(low <= high);
-    if values.is_empty() {
-        return (0.0, 0.0);
-    }
-    let (k_low, k_high) = (
-        quantile_rank(values.len(), low),
-        quantile_rank(values.len(), high),
-    );
-    let low_value = quantile(values, low);
-    let high_value = if k_high <= k_low {
-        low_value
-    } else {
-        *values[k_low + 1..]
-            .select_nth_unstable_by(k_high - k_low - 1, |a, b| a.total_cmp(b))
-            .1
-    };
-    (low_value, high_value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_of_the_field_is_its_pixels_bit_for_bit() {
+        // Uneven light and a dark patch, so that neighbouring blocks differ and the floor and
+        // the extrapolation beyond the outer centres are both reached; one-block axes too.
+        for (w, h, block) in [(131, 77, 20), (40, 9, 16), (5, 50, 12)] {
+            let mut y = Plane::filled(w, h, 0.0);
+            for (i, v) in y.data.iter_mut().enumerate() {
+                let (x, yy) = ((i % w) as f32, (i / w) as f32);
+                *v = 0.2 + 0.5 * (x * 0.05).sin().abs() * (1.0 + yy / h as f32);
+                if (30.0..60.0).contains(&x) && yy < 30.0 {
+                    *v *= 0.3;
+                }
+            }
+            let field = SkinField::estimate(&y, block);
+            let columns = AxisWeights::new(&field.columns);
+            for row in 0..h {
+                let along = field.rows.locate(row);
+                for (from, to) in [(0, w), (w / 3, (w / 3 + 7).min(w)), (w - 1, w)] {
+                    let mut out = vec![0f32; to - from];
+                    field.row_into(&columns, along, from, &mut out);
+                    for (x, v) in (from..to).zip(&out) {
+                        assert_eq!(v.to_bits(), field.at(x, row).to_bits(), "({x}, {row})");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_gradient_with_dark_spots_flattens_to_zero_darkness_on_skin() {
@@ -450,49 +475,6 @@ mod tests {
                 "edge block, tail {edge_tail}"
             );
             assert_eq!(f.values[bright], 0.5, "bright block");
-        }
-    }
-
-    #[test]
-    fn quantile_edges() {
-        assert_eq!(quantile(&mut [], 0.5), 0.0);
-        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.0), 1.0);
-        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 1.0), 3.0);
-        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.5), 2.0);
-        assert_eq!(quantile_pair(&mut [], 0.5, 0.95), (0.0, 0.0));
-        assert_eq!(quantile_pair(&mut [3.0, 1.0, 2.0], 0.5, 0.5), (2.0, 2.0));
-        assert_eq!(quantile_pair(&mut [3.0, 1.0, 2.0], 0.0, 1.0), (1.0, 3.0));
-    }
-
-    /// The pair is the two single quantiles, bit for bit, whatever the ranks and ties.
-    #[test]
-    fn a_quantile_pair_is_two_quantiles() {
-        let mut rng = crate::synth::SplitMix64::new(3);
-        for n in [1, 2, 3, 10, 101, 1600] {
-            for ties in [false, true] {
-                let values: Vec<f32> = (0..n)
-                    .map(|_| {
-                        let v = rng.uniform(0.0, 1.0) as f32;
-                        if ties {
-                            (v * 4.0).round()
-                        } else {
-                            v
-                        }
-                    })
-                    .collect();
-                for (low, high) in [(0.7, 0.95), (0.5, 0.95), (0.0, 1.0), (0.3, 0.31)] {
-                    let single = (
-                        quantile(&mut values.clone(), low),
-                        quantile(&mut values.clone(), high),
-                    );
-                    let pair = quantile_pair(&mut values.clone(), low, high);
-                    assert_eq!(
-                        (pair.0.to_bits(), pair.1.to_bits()),
-                        (single.0.to_bits(), single.1.to_bits()),
-                        "n {n} ties {ties} {low} {high}"
-                    );
-                }
-            }
         }
     }
 }

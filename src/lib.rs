@@ -46,6 +46,7 @@ pub mod measure;
 pub mod metrics;
 pub mod output;
 pub mod plane;
+pub mod quantile;
 pub mod region;
 pub mod render;
 pub mod report;

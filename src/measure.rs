@@ -9,8 +9,9 @@ use rayon::prelude::*;
 use crate::color::{lab_from_linear, LuminanceSource};
 use crate::dots::{self, find_dots, DotMap};
 use crate::error::{Error, Result};
-use crate::flatten::{quantile, SkinField};
+use crate::flatten::SkinField;
 use crate::plane::{for_each_in_ring, Plane};
+use crate::quantile::quantile;
 use crate::region::Region;
 use crate::timing::{stage_done, stage_start};
 
@@ -174,9 +175,10 @@ pub fn measure(
     stage_done("sizing");
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
     let skin = SkinField::estimate_with_calm(&y, &calm, block);
-    drop(calm);
     stage_done("skin field");
-    let d = skin.darkness(&y);
+    // D takes over the denoised copy's buffer, no longer needed.
+    let mut d = calm;
+    skin.darkness_into(&y, &mut d);
     stage_done("darkness");
     // The dot finder needs only D: the luminance plane is freed, and sampling reads Y per pixel.
     let y = LuminanceSource::new(image, crop, y);

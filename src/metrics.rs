@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use crate::color::lightness_from_luminance;
-use crate::flatten::quantile;
 use crate::insights::{session_insights, SessionInsights};
 use crate::measure::Measurement;
+use crate::quantile::quantile;
 
 /// The numbers reported for one session, in the order the report prints them.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -7,9 +7,9 @@ use super::{
     BLOB_SCALES, BLOB_SIGMA_DIAMETERS, CENTRE_FILL_RATIO, MIN_BLOB_EIGEN_RATIO, MIN_PEAK_DARKNESS,
     NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS,
 };
-use crate::flatten::quantile;
 use crate::grid::BlockAxis;
 use crate::plane::{for_each_in_ring, Plane};
+use crate::quantile::quantile;
 
 /// Noise (robust standard deviation of darkness on skin) per block of a smoothed darkness
 /// plane: dim parts of a photo (a dark corner, vignetting, dark skin) are noisier than bright

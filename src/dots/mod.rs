@@ -23,8 +23,8 @@ mod watershed;
 
 use rayon::prelude::*;
 
-use crate::flatten::quantile;
 use crate::plane::Plane;
+use crate::quantile::quantile;
 use crate::timing::stage_done;
 pub(crate) use components::for_each_component;
 
@@ -620,7 +620,7 @@ mod tests {
         }
         let sigma = skin_noise(&p);
         let mut below: Vec<f32> = p.data.iter().filter(|v| **v < 0.0).map(|v| -v).collect();
-        let exact = 1.4826 * crate::flatten::quantile(&mut below, 0.5);
+        let exact = 1.4826 * crate::quantile::quantile(&mut below, 0.5);
         assert!(
             (sigma - exact).abs() <= 1.4826 * NOISE_HISTOGRAM_STEP,
             "{sigma} vs {exact}"

@@ -1,0 +1,88 @@
+//! Order statistics over pixel values: the quantiles that the skin field, the noise maps and
+//! the per-dot samples take of luminance and darkness.
+
+/// The `q` quantile (0..1) of `values` (reorders them); 0 for an empty slice.
+pub fn quantile(values: &mut [f32], q: f32) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let k = quantile_rank(values.len(), q);
+    *values.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+}
+
+/// The rank (0-based) of the `q` quantile among `len` ≥ 1 values: round((len − 1)·q).
+fn quantile_rank(len: usize, q: f32) -> usize {
+    ((len - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize
+}
+
+/// The `low` and `high` quantiles (`low ≤ high`, 0..1) of `values`, the same values as two calls
+/// of [`quantile`] (reorders them). The second select runs only over the values above the first
+/// (after a select, they are the ones past its rank): a block's bright tail is found among its
+/// brightest 30–50% instead of all its pixels.
+pub fn quantile_pair(values: &mut [f32], low: f32, high: f32) -> (f32, f32) {
+    debug_assert!(low <= high);
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let (k_low, k_high) = (
+        quantile_rank(values.len(), low),
+        quantile_rank(values.len(), high),
+    );
+    let low_value = quantile(values, low);
+    let high_value = if k_high <= k_low {
+        low_value
+    } else {
+        *values[k_low + 1..]
+            .select_nth_unstable_by(k_high - k_low - 1, |a, b| a.total_cmp(b))
+            .1
+    };
+    (low_value, high_value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_edges() {
+        assert_eq!(quantile(&mut [], 0.5), 0.0);
+        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.0), 1.0);
+        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 1.0), 3.0);
+        assert_eq!(quantile(&mut [3.0, 1.0, 2.0], 0.5), 2.0);
+        assert_eq!(quantile_pair(&mut [], 0.5, 0.95), (0.0, 0.0));
+        assert_eq!(quantile_pair(&mut [3.0, 1.0, 2.0], 0.5, 0.5), (2.0, 2.0));
+        assert_eq!(quantile_pair(&mut [3.0, 1.0, 2.0], 0.0, 1.0), (1.0, 3.0));
+    }
+
+    /// The pair is the two single quantiles, bit for bit, whatever the ranks and ties.
+    #[test]
+    fn a_quantile_pair_is_two_quantiles() {
+        let mut rng = crate::synth::SplitMix64::new(3);
+        for n in [1, 2, 3, 10, 101, 1600] {
+            for ties in [false, true] {
+                let values: Vec<f32> = (0..n)
+                    .map(|_| {
+                        let v = rng.uniform(0.0, 1.0) as f32;
+                        if ties {
+                            (v * 4.0).round()
+                        } else {
+                            v
+                        }
+                    })
+                    .collect();
+                for (low, high) in [(0.7, 0.95), (0.5, 0.95), (0.0, 1.0), (0.3, 0.31)] {
+                    let single = (
+                        quantile(&mut values.clone(), low),
+                        quantile(&mut values.clone(), high),
+                    );
+                    let pair = quantile_pair(&mut values.clone(), low, high);
+                    assert_eq!(
+                        (pair.0.to_bits(), pair.1.to_bits()),
+                        (single.0.to_bits(), single.1.to_bits()),
+                        "n {n} ties {ties} {low} {high}"
+                    );
+                }
+            }
+        }
+    }
+}
