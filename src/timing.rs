@@ -4,8 +4,11 @@
 //! prints to standard error the wall time since the previous mark on the same thread:
 //!
 //! ```text
-//! smptrack: stage sizing: 412.3 ms
+//! smptrack: stage sizing: 412.3 ms (resident 371 MB, peak 417 MB)
 //! ```
+//!
+//! The memory figures (Linux only) are the process's resident set when the stage ends and the
+//! highest it has been so far: the stage that first shows the final peak is where it is reached.
 //!
 //! Marks follow the data flow of [`crate::measure::measure`] and [`crate::dots::find_dots`];
 //! [`stage_start`] opens a photo. Run one photo at a time (`RAYON_NUM_THREADS=1` and `=2` side
@@ -34,11 +37,32 @@ pub fn stage_done(name: &str) {
         let now = std::time::Instant::now();
         if let Some(before) = last.replace(Some(now)) {
             eprintln!(
-                "smptrack: stage {name}: {:.1} ms",
-                (now - before).as_secs_f64() * 1e3
+                "smptrack: stage {name}: {:.1} ms{}",
+                (now - before).as_secs_f64() * 1e3,
+                memory_note()
             );
         }
     });
     #[cfg(not(feature = "stage-timings"))]
     let _ = name;
+}
+
+/// ", resident … MB, peak … MB" from `/proc/self/status` (VmRSS, VmHWM), or nothing where
+/// that file does not exist.
+#[cfg(feature = "stage-timings")]
+fn memory_note() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib / 1024)
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(now), Some(peak)) => format!(" (resident {now} MB, peak {peak} MB)"),
+        _ => String::new(),
+    }
 }
