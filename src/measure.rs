@@ -7,7 +7,7 @@ use image::DynamicImage;
 use rayon::prelude::*;
 
 use crate::color::{lab_from_linear, LuminanceSource};
-use crate::dots::{self, find_dots, DotMap};
+use crate::dots::{self, find_dots_reusing, DotMap};
 use crate::error::{Error, Result};
 use crate::flatten::SkinField;
 use crate::plane::{for_each_in_ring, Plane};
@@ -166,7 +166,9 @@ pub fn measure(
     // sizing darkness is blurred as it is computed, row by row, never stored unblurred, so the
     // copy adds no plane at the peak of memory (y, the copy and the blurred darkness).
     let calm = SkinField::calm(&y);
-    let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block)
+    // The sizing darkness's buffer is kept, then lent to the dot finder for its smoothed planes.
+    let mut spare = Plane::default();
+    let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block, &mut spare)
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
             None => NOMINAL_DOT_PX,
@@ -182,7 +184,7 @@ pub fn measure(
     stage_done("darkness");
     // The dot finder needs only D: the luminance plane is freed, and sampling reads Y per pixel.
     let y = LuminanceSource::new(image, crop, y);
-    let map = find_dots(&d, dot_scale as f32, px_per_mm.map(|s| s as f32));
+    let map = find_dots_reusing(&d, dot_scale as f32, px_per_mm.map(|s| s as f32), spare);
     stage_done("dots: relabelled");
 
     let (ox, oy) = (f64::from(crop.x), f64::from(crop.y));
@@ -275,17 +277,17 @@ pub fn measure(
 /// random pigment pixel belongs to (area-weighted median), from a coarse skin field with `block` px
 /// blocks, after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
 /// dark skin, where 8-bit shadows are coarse) from passing for dots. `calm` is
-/// [`SkinField::calm`] of `y`. `None` when there is no pigment.
-fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize) -> Option<f64> {
+/// [`SkinField::calm`] of `y`; `d` is a buffer for the blurred darkness, reused (its contents
+/// are overwritten). `None` when there is no pigment.
+fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize, d: &mut Plane) -> Option<f64> {
     let field = SkinField::estimate_with_calm(y, calm, block);
-    let mut d = Plane::filled(0, 0, 0.0);
     crate::plane::gaussian_blur_of_into(
         (y.width, y.height),
         field.darkness_rows(y),
         SIZING_BLUR_PX,
-        &mut d,
+        d,
     );
-    let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&d));
+    let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(d));
     let mask: Vec<bool> = d.data.iter().map(|v| *v >= threshold).collect();
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
     let mut areas: Vec<u32> = dots::component_shapes(&mask, d.width)

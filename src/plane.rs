@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 /// A `width` × `height` grid of f32 values, row-major.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plane {
     /// Width (px).
     pub width: usize,

@@ -72,19 +72,19 @@ pub(super) struct Candidate {
 /// Blob candidates of darkness plane `d` around the typical dot diameter `diameter_px`, with
 /// smoothed darkness at least [`MIN_PEAK_DARKNESS`] and [`PEAK_NOISE_SIGMAS`] times the local
 /// noise of that smoothing, in order of scale and then raster order; not yet suppressed (see
-/// [`centred_and_suppressed`]).
-pub(super) fn detect(d: &Plane, diameter_px: f32) -> Vec<Candidate> {
+/// [`centred_and_suppressed`]). `smoothed` is a buffer for each scale's smoothing, reused (its
+/// contents are overwritten).
+pub(super) fn detect(d: &Plane, diameter_px: f32, smoothed: &mut Plane) -> Vec<Candidate> {
     let mut candidates = Vec::new();
     let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
     // One smoothing buffer for all scales: a fresh 4 B/px plane per scale is slow to allocate.
-    let mut smoothed = Plane::filled(0, 0, 0.0);
     for factor in BLOB_SCALES {
         let scale_d = diameter_px * factor;
         let sigma = (BLOB_SIGMA_DIAMETERS * scale_d).max(0.5);
-        d.gaussian_blur_into(sigma, &mut smoothed);
-        let noise = NoiseMap::new(&smoothed, block);
+        d.gaussian_blur_into(sigma, smoothed);
+        let noise = NoiseMap::new(smoothed, block);
         let step = sigma.round().max(1.0) as usize;
-        let smoothed = &smoothed;
+        let smoothed = &*smoothed;
         // No maximum darker than MIN_PEAK_DARKNESS is accepted: the maxima search skips the
         // pixels below it (most of the skin) without comparing their neighbours.
         candidates.extend(laplacian_maxima(

@@ -41,17 +41,23 @@ pub const MIN_HAIR_LENGTH_DIAMETERS: f32 = 2.0;
 
 /// Per pixel of `d` (darkness, 1 − Y/S): on a hair line standing on skin, widened to the hair's
 /// width. `px_per_mm` sets the hair scale, `dot_diameter_px` the shortest hair (see
-/// [`MIN_HAIR_LENGTH_DIAMETERS`]).
-pub(super) fn hair_lines(d: &Plane, px_per_mm: f32, dot_diameter_px: f32) -> Vec<bool> {
+/// [`MIN_HAIR_LENGTH_DIAMETERS`]). `g` is a buffer for the smoothed plane, reused (its
+/// contents are overwritten).
+pub(super) fn hair_lines(
+    d: &Plane,
+    px_per_mm: f32,
+    dot_diameter_px: f32,
+    g: &mut Plane,
+) -> Vec<bool> {
     let mut mask = vec![false; d.width * d.height];
     // Buffers shared by the scales: fresh full-size planes are slow to allocate.
-    let (mut g, mut kind) = (Plane::filled(0, 0, 0.0), Vec::new());
+    let mut kind = Vec::new();
     for factor in HAIR_SCALES {
         let sigma = (factor * HAIR_SIGMA_MM * px_per_mm).max(MIN_HAIR_SIGMA_PX);
-        d.gaussian_blur_into(sigma, &mut g);
+        d.gaussian_blur_into(sigma, g);
         kind.clear();
         kind.resize(d.width * d.height, 0);
-        lines_at(&g, sigma, dot_diameter_px, &mut kind, &mut mask);
+        lines_at(g, sigma, dot_diameter_px, &mut kind, &mut mask);
     }
     mask
 }
@@ -190,13 +196,13 @@ mod tests {
 
     #[test]
     fn a_long_hair_on_skin_is_marked_and_a_dot_is_not() {
-        let mask = hair_lines(&scene(true), 10.0, 5.0);
+        let mask = hair_lines(&scene(true), 10.0, 5.0, &mut Plane::default());
         let at = |x: usize, y: usize| mask[y * 60 + x];
         // On the hair, away from the dot.
         assert!(at(10, 13) || at(10, 12) || at(10, 14));
         // The dot's centre is not hair.
         assert!(!at(45, 33));
-        let clean = hair_lines(&scene(false), 10.0, 5.0);
+        let clean = hair_lines(&scene(false), 10.0, 5.0, &mut Plane::default());
         assert!(clean.iter().all(|&m| !m));
     }
 
@@ -226,6 +232,8 @@ mod tests {
         for x in 0..w {
             p.data[20 * w + x] = 0.9;
         }
-        assert!(hair_lines(&p, 10.0, 5.0).iter().all(|&m| !m));
+        assert!(hair_lines(&p, 10.0, 5.0, &mut Plane::default())
+            .iter()
+            .all(|&m| !m));
     }
 }
