@@ -54,11 +54,15 @@ impl Plane {
     /// [`Plane::gaussian_blur`] into `out`, reusing its allocation (resized to this plane's
     /// size): the same values, bit for bit.
     pub fn gaussian_blur_into(&self, sigma: f32, out: &mut Plane) {
-        gaussian_blur_of_into(
+        (out.width, out.height) = (self.width, self.height);
+        // Every value is overwritten below: only grow, never clear, a reused buffer.
+        out.data.resize(self.data.len(), 0.0);
+        blur_rows(
             (self.width, self.height),
-            |y, row| row.copy_from_slice(self.row(y)),
+            RowSource::Stored(self),
             sigma,
-            out,
+            &mut out.data,
+            |_, blurred, row| row.copy_from_slice(blurred),
         );
     }
 
@@ -72,9 +76,9 @@ impl Plane {
         out: &mut [T],
         per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
     ) {
-        gaussian_blur_rows_of(
+        blur_rows(
             (self.width, self.height),
-            |y, row| row.copy_from_slice(self.row(y)),
+            RowSource::Stored(self),
             sigma,
             out,
             per_row,
@@ -123,12 +127,39 @@ pub fn gaussian_blur_of_into(
 /// blurred without ever being stored whole. The same values, bit for bit, as blurring the stored
 /// plane.
 pub fn gaussian_blur_rows_of<T: Send>(
-    (width, height): (usize, usize),
+    size: (usize, usize),
     source: impl Fn(usize, &mut [f32]) + Sync,
     sigma: f32,
     out: &mut [T],
     per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
 ) {
+    blur_rows(size, RowSource::Computed(&source), sigma, out, per_row);
+}
+
+/// Where a blur's rows come from: a stored plane, read in place, or a function that writes
+/// row `y` into the buffer it is given.
+#[derive(Clone, Copy)]
+enum RowSource<'a> {
+    Stored(&'a Plane),
+    Computed(&'a (dyn Fn(usize, &mut [f32]) + Sync)),
+}
+
+/// The blur of [`gaussian_blur_rows_of`], from either kind of [`RowSource`].
+fn blur_rows<T: Send>(
+    (width, height): (usize, usize),
+    source: RowSource,
+    sigma: f32,
+    out: &mut [T],
+    per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
+) {
+    let stored = match source {
+        RowSource::Stored(plane) => Some(plane),
+        RowSource::Computed(_) => None,
+    };
+    let source = |y: usize, row: &mut [f32]| match source {
+        RowSource::Stored(plane) => row.copy_from_slice(plane.row(y)),
+        RowSource::Computed(write) => write(y, row),
+    };
     let (w, h) = (width, height);
     assert_eq!(out.len(), w * h, "one output item per pixel");
     if w == 0 || h == 0 {
@@ -154,15 +185,29 @@ pub fn gaussian_blur_rows_of<T: Send>(
     // at strip edges give the same values as the whole-plane pass, so results are
     // bit-identical at any thread count.
     let strip = (8 * radius).max(32).min(h.div_ceil(4).max(1));
+    // (The small edge buffer is allocated here at its full size, never grown: grown later, it
+    // lands above the strip buffers in the thread's heap and kept ≈ 50 MB of them from being
+    // returned, which raised a 24 MP photo's peak memory by as much.)
     out.par_chunks_mut(strip * w).enumerate().for_each_init(
-        || (vec![0f32; w + 2 * radius], Vec::new(), Vec::new()),
-        |(padded, horizontal, blurred), (s, out_strip)| {
+        || {
+            (
+                vec![0f32; w + 2 * radius],
+                Vec::new(),
+                Vec::new(),
+                Vec::with_capacity(3 * radius),
+            )
+        },
+        |(padded, horizontal, blurred, edges), (s, out_strip)| {
             let y0 = s * strip;
             let rows = out_strip.len() / w;
             let top = y0.saturating_sub(radius);
             let bottom = (y0 + rows + radius).min(h);
             horizontal.resize((bottom - top) * w, 0.0);
             for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(w)) {
+                if let Some(plane) = stored.filter(|_| w >= 2 * radius) {
+                    horizontal_pass(plane.row(sy), &kernel, edges, out);
+                    continue;
+                }
                 // Each row is first written into a buffer padded by its replicated edge
                 // pixels (the same values as clamping each index); see `weighted_sum` for
                 // why the taps are not a per-pixel dot product.
@@ -197,6 +242,28 @@ pub fn gaussian_blur_rows_of<T: Send>(
             }
         },
     );
+}
+
+/// The horizontal pass of a blur of `row` (at least `kernel.len() − 1` px) into `out`, edges
+/// clamped: the interior read from the row in place, only the `radius` pixels at each end
+/// through a short padded copy in `scratch` (copying every row of a stored plane into a
+/// padded buffer first was a memory copy of the whole plane per blur). The same sums as
+/// [`weighted_sum`] over the whole padded row, pixel for pixel.
+fn horizontal_pass(row: &[f32], kernel: &[f32], scratch: &mut Vec<f32>, out: &mut [f32]) {
+    let (w, r) = (row.len(), kernel.len() / 2);
+    debug_assert!(w >= 2 * r && out.len() == w);
+    // out[x] = Σₖ kernel[k] · padded[x + k], where padded[j] = row[j − r] clamped.
+    weighted_sum(&mut out[r..w - r], kernel, |k| &row[k..k + w - 2 * r]);
+    // padded[0..3r]: r copies of the first pixel, then row[0..2r].
+    scratch.clear();
+    scratch.extend(std::iter::repeat_n(row[0], r));
+    scratch.extend_from_slice(&row[..2 * r]);
+    weighted_sum(&mut out[..r], kernel, |k| &scratch[k..k + r]);
+    // padded[w − r..w + 2r]: row[w − 2r..w], then r copies of the last pixel.
+    scratch.clear();
+    scratch.extend_from_slice(&row[w - 2 * r..]);
+    scratch.extend(std::iter::repeat_n(row[w - 1], r));
+    weighted_sum(&mut out[w - r..], kernel, |k| &scratch[k..k + r]);
 }
 
 /// A Gaussian blur of a plane evaluated pixel by pixel (see [`Plane::point_blur`]).
