@@ -27,8 +27,7 @@ impl NoiseMap {
             BlockAxis::new(p.height, block),
         );
         let grid_w = columns.cells();
-        let global = super::skin_noise(p);
-        let sigma = (0..grid_w * rows.cells())
+        let sigma: Vec<Option<f32>> = (0..grid_w * rows.cells())
             .into_par_iter()
             .map_init(Vec::new, |below, i| {
                 let ((x0, x1), (y0, y1)) = (columns.span(i % grid_w), rows.span(i / grid_w));
@@ -39,12 +38,18 @@ impl NoiseMap {
                 for y in y0..y1 {
                     below.extend(p.row(y)[x0..x1].iter().filter(|v| **v < 0.0).map(|v| -v));
                 }
-                if below.len() < 32 {
-                    global
-                } else {
-                    1.4826 * quantile(below, 0.5)
-                }
+                (below.len() >= 32).then(|| 1.4826 * quantile(below, 0.5))
             })
+            .collect();
+        // Blocks with too little skin take the whole plane's noise, computed only if one does
+        // (a pass over every pixel, per scale).
+        let global = sigma
+            .iter()
+            .any(Option::is_none)
+            .then(|| super::skin_noise(p));
+        let sigma = sigma
+            .into_iter()
+            .map(|block| block.or(global).unwrap_or(0.0))
             .collect();
         NoiseMap {
             columns,
@@ -361,6 +366,35 @@ mod tests {
             }
         }
         found
+    }
+
+    #[test]
+    fn a_block_without_skin_takes_the_whole_planes_noise() {
+        // Two blocks of 16 px: the left one skin noise of two amplitudes, the right one all
+        // pigment (no value below 0).
+        let mut rng = crate::synth::SplitMix64::new(5);
+        let (w, h) = (32, 16);
+        let mut p = Plane::filled(w, h, 0.5);
+        for y in 0..h {
+            for x in 0..16 {
+                let amplitude = if y < 8 { 0.01 } else { 0.03 };
+                p.data[y * w + x] = rng.uniform(-amplitude, amplitude) as f32;
+            }
+        }
+        let noise = NoiseMap::new(&p, 16);
+        let mut below: Vec<f32> = p.data.iter().filter(|v| **v < 0.0).map(|v| -v).collect();
+        let own = 1.4826 * quantile(&mut below, 0.5);
+        assert_eq!(noise.at(3, 3), own, "the skin block's own median");
+        assert_eq!(
+            noise.at(20, 3),
+            super::super::skin_noise(&p),
+            "the pigment block"
+        );
+        assert_ne!(noise.at(20, 3), 0.0);
+        // With skin in every block, each keeps its own value.
+        let skin = Plane::filled(w, h, -0.02);
+        let noise = NoiseMap::new(&skin, 16);
+        assert_eq!(noise.at(20, 3), 1.4826 * 0.02);
     }
 
     #[test]
