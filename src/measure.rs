@@ -288,9 +288,10 @@ fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize, d: &mut Plane) -
         d,
     );
     let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(d));
-    let mask: Vec<bool> = d.data.iter().map(|v| *v >= threshold).collect();
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
-    let mut areas: Vec<u32> = dots::component_shapes(&mask, d.width)
+    // (The pigment mask is read straight off the plane, never stored.)
+    let pigment = |i: usize| d.data[i] >= threshold;
+    let mut areas: Vec<u32> = dots::component_shapes_where(pigment, d.data.len(), d.width)
         .into_iter()
         .filter(|&(area, w, h)| {
             let extent = f64::from(w.max(h));

@@ -510,7 +510,17 @@ pub const NOISE_HISTOGRAM_BINS: usize = 4000;
 /// Shapes of the 8-connected components of `mask` (`width` px per row), in raster order of their
 /// first pixel: (area in px, bounding-box width, bounding-box height in px).
 pub fn component_shapes(mask: &[bool], width: usize) -> Vec<(u32, u32, u32)> {
-    components::RunComponents::find(|i| mask[i], mask.len(), width, true).shapes()
+    component_shapes_where(|i| mask[i], mask.len(), width)
+}
+
+/// [`component_shapes`] of the mask of the pixels where `inside(i)` holds, among `len` pixels of
+/// `width` per row, without storing that mask.
+pub fn component_shapes_where(
+    inside: impl Fn(usize) -> bool + Sync,
+    len: usize,
+    width: usize,
+) -> Vec<(u32, u32, u32)> {
+    components::RunComponents::find(inside, len, width, true).shapes()
 }
 
 #[cfg(test)]
