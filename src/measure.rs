@@ -194,10 +194,24 @@ pub fn measure(
             dot.area_px > 0 && region.contains(dot.x + ox, dot.y + oy)
         })
         .collect();
-    let dots: Vec<DotSample> = counted
+    // Sampled in raster order of the dots' peaks, then put back in the dots' order (strongest
+    // first, which is scattered over the photo): neighbouring dots read overlapping rows of the
+    // photo, D and the labels, which then are still in cache (in the dots' order nearly every
+    // ring row was a miss to memory).
+    let mut by_position: Vec<usize> = (0..counted.len()).collect();
+    by_position.sort_unstable_by_key(|&j| {
+        let (x, y) = map.dots[counted[j]].peak;
+        (y, x)
+    });
+    let sampled: Vec<DotSample> = by_position
         .par_iter()
-        .map(|&k| sample_dot(crop, &y, &d, &map, k, dot_scale))
+        .map(|&j| sample_dot(crop, &y, &d, &map, counted[j], dot_scale))
         .collect();
+    let mut dots: Vec<Option<DotSample>> = vec![None; counted.len()];
+    for (sample, &j) in sampled.into_iter().zip(&by_position) {
+        dots[j] = Some(sample);
+    }
+    let dots: Vec<DotSample> = dots.into_iter().flatten().collect();
     stage_done("per-dot samples");
 
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
