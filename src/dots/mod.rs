@@ -405,14 +405,20 @@ pub fn find_dots_reusing(
         }
     }
 
-    let covered: Vec<bool> = (0..labels.len())
-        .into_par_iter()
-        .map(|i| opened[i] && keep[labels[i] as usize - 1])
-        .collect();
-    let hair: Vec<bool> = (0..labels.len())
-        .into_par_iter()
-        .map(|i| outlined[i] && !covered[i])
-        .collect();
+    // Both masks in one pass over the rows.
+    let (mut covered, mut hair) = (vec![false; labels.len()], vec![false; labels.len()]);
+    covered
+        .par_chunks_mut(width)
+        .zip(hair.par_chunks_mut(width))
+        .enumerate()
+        .for_each(|(y, (covered_row, hair_row))| {
+            let start = y * width;
+            for (x, (c, h)) in covered_row.iter_mut().zip(hair_row).enumerate() {
+                let i = start + x;
+                *c = opened[i] && keep[labels[i] as usize - 1];
+                *h = outlined[i] && !*c;
+            }
+        });
     stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
     let mut dots = Vec::new();
