@@ -248,13 +248,8 @@ impl SkinField {
         let v = |i: usize, j: usize| self.values[j * grid_w + i];
         let gx1 = (gx + 1).min(grid_w - 1);
         let gy1 = (gy + 1).min(grid_h - 1);
-        let top = v(gx, gy) * (1.0 - wx) + v(gx1, gy) * wx;
-        let bottom = v(gx, gy1) * (1.0 - wx) + v(gx1, gy1) * wx;
-        let s = top * (1.0 - wy) + bottom * wy;
-        // Extrapolation over half a block cannot go far, but never let it reach zero (the floor
-        // from all four corners: the same for a turned or flipped photo).
-        let lowest = v(gx, gy).min(v(gx1, gy)).min(v(gx, gy1)).min(v(gx1, gy1));
-        s.max(0.25 * lowest)
+        let corners = [v(gx, gy), v(gx1, gy), v(gx, gy1), v(gx1, gy1)];
+        blend(corners, wx, wy, corner_floor(corners))
     }
 
     /// The field along one row (whose [`BlockAxis::locate`] is `(gy, wy)`) at columns
@@ -274,14 +269,11 @@ impl SkinField {
         let lower = &self.values[gy1 * grid_w..(gy1 + 1) * grid_w];
         for (gx, start, end) in columns.runs_within(from, from + out.len()) {
             let gx1 = (gx + 1).min(grid_w - 1);
-            let (a, b, c, d) = (upper[gx], upper[gx1], lower[gx], lower[gx1]);
-            // The same sums, in the same order, as `interpolate`.
-            let floor = 0.25 * a.min(b).min(c).min(d);
+            let corners = [upper[gx], upper[gx1], lower[gx], lower[gx1]];
+            let floor = corner_floor(corners);
             let weights = &columns.weights[start..end];
-            for (o, wx) in out[start - from..end - from].iter_mut().zip(weights) {
-                let top = a * (1.0 - wx) + b * wx;
-                let bottom = c * (1.0 - wx) + d * wx;
-                *o = (top * (1.0 - wy) + bottom * wy).max(floor);
+            for (o, &wx) in out[start - from..end - from].iter_mut().zip(weights) {
+                *o = blend(corners, wx, wy, floor);
             }
         }
     }
@@ -296,7 +288,7 @@ impl SkinField {
     /// from): 0 on skin, the pigment's darkness on a dot; negative where a pixel is brighter than
     /// the local skin.
     pub fn darkness(&self, y: &Plane) -> Plane {
-        let mut out = Plane::filled(0, 0, 0.0);
+        let mut out = Plane::default();
         self.darkness_into(y, &mut out);
         out
     }
@@ -326,6 +318,24 @@ impl SkinField {
             }
         }
     }
+}
+
+/// The bilinear blend at weights `wx`, `wy` (see [`BlockAxis::locate`]) of the four block values
+/// around a pixel, `[a, b, c, d]` (a, b the upper centres, c, d the lower; b, d to the right),
+/// never below `floor` (see [`corner_floor`]).
+#[inline]
+fn blend([a, b, c, d]: [f32; 4], wx: f32, wy: f32, floor: f32) -> f32 {
+    let top = a * (1.0 - wx) + b * wx;
+    let bottom = c * (1.0 - wx) + d * wx;
+    (top * (1.0 - wy) + bottom * wy).max(floor)
+}
+
+/// The lowest the field may go between four block values: a quarter of the lowest.
+/// Extrapolation over half a block beyond the outer centres cannot go far, but must never reach
+/// zero; taken from all four corners, it is the same for a turned or flipped photo.
+#[inline]
+fn corner_floor([a, b, c, d]: [f32; 4]) -> f32 {
+    0.25 * a.min(b).min(c).min(d)
 }
 
 #[cfg(test)]
