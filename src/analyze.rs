@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::load::{load_photo, LoadLimits, Photo};
+use crate::load::{load_photo, load_photo_top, LoadLimits, Photo};
 use crate::manifest::Manifest;
-use crate::measure::{measure, Measurement};
+use crate::measure::{context_area, measure, Measurement};
 use crate::metrics::{session_metrics, SessionMetrics};
 use crate::region::Region;
 use crate::report::{
@@ -87,7 +87,7 @@ pub struct PhotoAnalysis {
 
 /// Measures one decoded photo for `session` (the photo is not read again).
 pub fn analyze_photo(photo: &Photo, session: &SessionInput) -> Result<PhotoAnalysis> {
-    let (width, height) = (photo.image.width(), photo.image.height());
+    let (width, height) = photo.full_size;
     let region = session.region.unwrap_or(Region::whole(width, height));
     region
         .check_within(width, height)
@@ -120,15 +120,43 @@ pub fn analyze_photo(photo: &Photo, session: &SessionInput) -> Result<PhotoAnaly
 /// Loads and measures every session (in parallel across photos) and builds the report.
 /// `on_done(index, entry)` is called as each session finishes (in any order), e.g. for progress.
 /// If any photo fails, the first failing session's error (in session order) is returned.
+/// A photo measured in a region is decoded only down to the rows the measurement reads, where
+/// its format allows (see [`load_photo_top`]).
 pub fn analyze_series(
     series: &SeriesInput,
     limits: &LoadLimits,
     on_done: impl Fn(usize, &SessionReport) + Sync,
 ) -> Result<Report> {
-    analyze_series_with(series, limits, |i, _, analysis| {
+    analyze_series_decoding(series, limits, Decode::MeasuredRows, |i, _, analysis| {
         on_done(i, &analysis.report);
         Ok(())
     })
+}
+
+/// How much of each photo [`analyze_series_decoding`] decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decode {
+    /// The whole photo, for a hook that draws from it.
+    Whole,
+    /// At least the rows the measurement reads (see [`load_photo_top`]).
+    MeasuredRows,
+}
+
+/// Loads `session`'s photo: whole, or the rows its measurement reads.
+fn load_session(session: &SessionInput, limits: &LoadLimits, decode: Decode) -> Result<Photo> {
+    match (decode, session.region) {
+        (Decode::MeasuredRows, Some(region)) => {
+            // The context area clipped to an image of unbounded height: its bottom is the last
+            // row measured (+1), whatever the photo's true height.
+            let rows = context_area(region, session.px_per_mm, u32::MAX, u32::MAX).bottom();
+            load_photo_top(
+                &session.path,
+                limits,
+                u32::try_from(rows).unwrap_or(u32::MAX),
+            )
+        }
+        _ => load_photo(&session.path, limits),
+    }
 }
 
 /// [`analyze_series`] with a hook that sees each decoded photo next to its analysis:
@@ -141,12 +169,22 @@ pub fn analyze_series_with(
     limits: &LoadLimits,
     on_photo: impl Fn(usize, &Photo, &PhotoAnalysis) -> Result<()> + Sync,
 ) -> Result<Report> {
+    analyze_series_decoding(series, limits, Decode::Whole, on_photo)
+}
+
+/// [`analyze_series_with`], decoding each photo as `decode` says.
+pub(crate) fn analyze_series_decoding(
+    series: &SeriesInput,
+    limits: &LoadLimits,
+    decode: Decode,
+    on_photo: impl Fn(usize, &Photo, &PhotoAnalysis) -> Result<()> + Sync,
+) -> Result<Report> {
     let results: Vec<Result<SessionReport>> = series
         .sessions
         .par_iter()
         .enumerate()
         .map(|(i, session)| {
-            let photo = load_photo(&session.path, limits)?;
+            let photo = load_session(session, limits, decode)?;
             let analysis = analyze_photo(&photo, session)?;
             on_photo(i, &photo, &analysis)?;
             Ok(analysis.report)

@@ -59,7 +59,7 @@ pub use analyze::{
     analyze_photo, analyze_series, analyze_series_with, PhotoAnalysis, SeriesInput, SessionInput,
 };
 pub use error::{Error, Result};
-pub use load::{load_photo, LoadLimits, Photo};
+pub use load::{load_photo, load_photo_top, LoadLimits, Photo};
 pub use manifest::{read_manifest, Manifest};
 pub use region::Region;
 pub use report::{Report, SessionReport};

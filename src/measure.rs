@@ -125,6 +125,26 @@ pub struct Measurement {
     pub warnings: Vec<String>,
 }
 
+/// Smallest and largest dot diameter sought in `region` (px): the physical bounds
+/// ([`MIN_DOT_MM`], [`MAX_DOT_MM`]) when the scale is known, and never more than half the
+/// region's shorter side.
+fn dot_bounds(region: Region, px_per_mm: Option<f64>) -> (f64, f64) {
+    let largest = f64::from(region.width.min(region.height)).max(4.0) / 2.0;
+    match px_per_mm {
+        Some(s) => ((MIN_DOT_MM * s).min(largest), (MAX_DOT_MM * s).min(largest)),
+        None => (2.0_f64.min(largest), 80.0_f64.min(largest)),
+    }
+}
+
+/// The part of a `width` × `height` px image that [`measure`] reads for `region` (px): the
+/// region grown by [`CONTEXT_MARGIN_DIAMETERS`] of the largest dot sought (at most 40 px), clipped
+/// to the image. A loader that can decode part of a photo needs no rows below its bottom.
+pub fn context_area(region: Region, px_per_mm: Option<f64>, width: u32, height: u32) -> Region {
+    let (_, max_dot) = dot_bounds(region, px_per_mm);
+    let margin = (CONTEXT_MARGIN_DIAMETERS * max_dot.min(40.0)).ceil() as u32;
+    region.expanded_within(margin, width, height)
+}
+
 /// Measures `region` of `image`. `px_per_mm`, when known, bounds the dot size to physical
 /// limits. Errors only if the region does not fit the image.
 pub fn measure(
@@ -144,14 +164,8 @@ pub fn measure(
             reason,
         })?;
     }
-    // Dots are sought between physical bounds, and never larger than half the region.
-    let largest = f64::from(region.width.min(region.height)).max(4.0) / 2.0;
-    let (min_dot, max_dot) = match px_per_mm {
-        Some(s) => ((MIN_DOT_MM * s).min(largest), (MAX_DOT_MM * s).min(largest)),
-        None => (2.0_f64.min(largest), 80.0_f64.min(largest)),
-    };
-    let margin = (CONTEXT_MARGIN_DIAMETERS * max_dot.min(40.0)).ceil() as u32;
-    let crop = region.expanded_within(margin, image.width(), image.height());
+    let (min_dot, max_dot) = dot_bounds(region, px_per_mm);
+    let crop = context_area(region, px_per_mm, image.width(), image.height());
     stage_start();
     let (y, clipped_all) = crate::color::luminance(image, crop);
     stage_done("luminance");

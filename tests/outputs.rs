@@ -550,11 +550,7 @@ fn a_large_region_is_shrunk_and_its_marks_stay_on_the_dots() {
             Rgb([200, 160, 140])
         }
     });
-    let photo = smptrack::Photo {
-        image: image::DynamicImage::ImageRgb8(img),
-        capture_date: None,
-        orientation: 1,
-    };
+    let photo = smptrack::Photo::new(image::DynamicImage::ImageRgb8(img));
     let region = smptrack::Region {
         x: 100,
         y: 100,

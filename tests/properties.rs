@@ -88,11 +88,7 @@ fn session(region: Option<Region>) -> SessionInput {
 }
 
 fn measure(img: &RgbImage, region: Option<Region>) -> SessionReport {
-    let photo = Photo {
-        image: DynamicImage::ImageRgb8(img.clone()),
-        capture_date: None,
-        orientation: 1,
-    };
+    let photo = Photo::new(DynamicImage::ImageRgb8(img.clone()));
     analyze_photo(&photo, &session(region))
         .expect("measure")
         .report
@@ -345,5 +341,82 @@ proptest! {
         let one = run(1);
         prop_assert_eq!(&one, &run(2));
         prop_assert_eq!(&one, &run(3));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding only the rows measured
+// ---------------------------------------------------------------------------------------------
+
+/// `analyze_series` decodes a baseline JPEG only down to the rows its region reads; the report
+/// must be the one of a whole decode (`analyze_series_with`, whose hook sees whole photos), byte
+/// for byte, wherever the region lies and whether the scale is known or not.
+#[test]
+fn a_region_measured_from_its_rows_alone_reports_as_from_the_whole_photo() {
+    use smptrack::synth::{encode_jpeg, ExifTags};
+    use smptrack::{analyze_series, analyze_series_with, LoadLimits, SeriesInput};
+
+    let camera = Camera::new(240, 480, 20.0);
+    let img = render(
+        &Scene::typical(&camera, 4, &DotParams::healed(), 11),
+        &camera,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tall.jpg");
+    std::fs::write(&path, encode_jpeg(&img, 92, &ExifTags::default())).unwrap();
+    let regions = [
+        Some(Region {
+            x: 20,
+            y: 0,
+            width: 200,
+            height: 120,
+        }),
+        Some(Region {
+            x: 0,
+            y: 100,
+            width: 240,
+            height: 150,
+        }),
+        Some(Region {
+            x: 40,
+            y: 300,
+            width: 160,
+            height: 160,
+        }),
+        Some(Region {
+            x: 0,
+            y: 380,
+            width: 240,
+            height: 100,
+        }),
+        None,
+    ];
+    for region in regions {
+        for px_per_mm in [Some(20.0), None] {
+            let series = SeriesInput {
+                sessions: vec![SessionInput {
+                    path: path.clone(),
+                    region,
+                    px_per_mm,
+                    ..session(region)
+                }],
+                ..SeriesInput::default()
+            };
+            let limits = LoadLimits::default();
+            let top = analyze_series(&series, &limits, |_, _| {}).unwrap();
+            let whole = analyze_series_with(&series, &limits, |_, photo, _| {
+                assert!(photo.is_whole());
+                Ok(())
+            })
+            .unwrap();
+            let context = format!("region {region:?}, scale {px_per_mm:?}");
+            assert_eq!(
+                serde_json::to_string(&top).unwrap(),
+                serde_json::to_string(&whole).unwrap(),
+                "{context}"
+            );
+            let size = &top.sessions[0].context.image;
+            assert_eq!((size.width, size.height), (240, 480), "{context}");
+        }
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use image::{imageops, DynamicImage, GenericImageView, RgbImage};
 
-use crate::analyze::{analyze_series_with, SeriesInput};
+use crate::analyze::{analyze_series_decoding, Decode, SeriesInput};
 use crate::error::{Error, Result};
 use crate::load::LoadLimits;
 use crate::region::Region;
@@ -57,7 +57,14 @@ pub fn analyze_series_with_images(
     on_done: impl Fn(usize, &SessionReport) + Sync,
 ) -> Result<(Report, Vec<SessionImages>)> {
     let images = Mutex::new(vec![SessionImages::default(); series.sessions.len()]);
-    let report = analyze_series_with(series, limits, |i, photo, analysis| {
+    // The overlay and the HTML image show context around the region, beyond the rows measured:
+    // with either, every photo is decoded whole.
+    let decode = if options.overlay || options.html {
+        Decode::Whole
+    } else {
+        Decode::MeasuredRows
+    };
+    let report = analyze_series_decoding(series, limits, decode, |i, photo, analysis| {
         let mut drawn = SessionImages::default();
         if options.overlay {
             let img = overlay::render_overlay(&photo.image, analysis);

@@ -11,6 +11,8 @@ use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
 
 use crate::error::{Error, Result};
 
+mod jpeg;
+
 /// Caps on what a photo may decode to, checked from its header before pixels are allocated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoadLimits {
@@ -48,10 +50,49 @@ pub struct Photo {
     pub capture_date: Option<String>,
     /// The EXIF orientation that was applied (1–8, TIFF numbering; 1 when absent).
     pub orientation: u8,
+    /// Width and height (px) of the whole photo as displayed. `image` has this size, unless the
+    /// photo was read by [`load_photo_top`]: then `image` may hold only the top rows.
+    pub full_size: (u32, u32),
 }
 
-/// Reads and decodes the photo at `path`. Errors name `path`.
+impl Photo {
+    /// A whole photo of `image`'s pixels, upright, with no capture date.
+    pub fn new(image: DynamicImage) -> Photo {
+        let full_size = (image.width(), image.height());
+        Photo {
+            image,
+            capture_date: None,
+            orientation: 1,
+            full_size,
+        }
+    }
+
+    /// Whether `image` holds the whole photo rather than only its top rows.
+    pub fn is_whole(&self) -> bool {
+        (self.image.width(), self.image.height()) == self.full_size
+    }
+}
+
+/// Rows decoded beyond those asked of [`load_photo_top`] (px): two MCU rows of the tallest
+/// (4:2:0, 16-row) MCU. The decoder's chroma upsampling treats the last rows it decodes as the
+/// image's edge; the rows asked for stay a whole MCU above them, identical to a whole decode.
+pub const TOP_ROWS_MARGIN: u32 = 32;
+
+/// Reads and decodes the whole photo at `path`. Errors name `path`.
 pub fn load_photo(path: &Path, limits: &LoadLimits) -> Result<Photo> {
+    load(path, limits, None)
+}
+
+/// Reads the photo at `path` and decodes at least its top `rows` rows (px, as displayed), and
+/// fewer than all where the file allows: a single-scan baseline JPEG that needs no rotation or
+/// vertical flip is decoded down to `rows` + [`TOP_ROWS_MARGIN`] only. Every other photo is
+/// decoded whole. The rows returned are identical to those of [`load_photo`]; `full_size` is
+/// the whole photo's. Errors name `path`.
+pub fn load_photo_top(path: &Path, limits: &LoadLimits, rows: u32) -> Result<Photo> {
+    load(path, limits, Some(rows))
+}
+
+fn load(path: &Path, limits: &LoadLimits, rows: Option<u32>) -> Result<Photo> {
     let io_error = |source| Error::PhotoIo {
         path: path.to_path_buf(),
         source,
@@ -70,43 +111,74 @@ pub fn load_photo(path: &Path, limits: &LoadLimits) -> Result<Photo> {
         });
     }
     let bytes = std::fs::read(path).map_err(io_error)?;
-    decode_photo(&bytes, path, limits)
+    decode(&bytes, path, limits, rows)
 }
 
 /// Decodes an in-memory photo; `name` is used in errors only. Never panics: a decoder panic is
 /// reported as a [`Error::Decode`] for `name`.
 pub fn decode_photo(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Photo> {
+    decode(bytes, name, limits, None)
+}
+
+/// [`load_photo_top`] for an in-memory photo; `name` is used in errors only. Never panics.
+pub fn decode_photo_top(
+    bytes: &[u8],
+    name: &Path,
+    limits: &LoadLimits,
+    rows: u32,
+) -> Result<Photo> {
+    decode(bytes, name, limits, Some(rows))
+}
+
+fn decode(bytes: &[u8], name: &Path, limits: &LoadLimits, rows: Option<u32>) -> Result<Photo> {
     if bytes.is_empty() {
         return Err(Error::decode(name, "the file is empty"));
     }
     crate::error::catch_panic(
-        || decode_unguarded(bytes, name, limits),
+        || decode_unguarded(bytes, name, limits, rows),
         |message| Error::decode(name, format!("the decoder crashed: {message}")),
     )
 }
 
-fn decode_unguarded(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Photo> {
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| Error::decode(name, e.to_string()))?;
-    if reader.format().is_none() {
+/// A reader of `bytes` (of `format`, or guessed) with the decoders' allocations capped.
+fn capped_reader<'a>(
+    bytes: &'a [u8],
+    format: Option<image::ImageFormat>,
+    name: &Path,
+    limits: &LoadLimits,
+) -> Result<ImageReader<Cursor<&'a [u8]>>> {
+    let mut reader = match format {
+        Some(format) => ImageReader::with_format(Cursor::new(bytes), format),
+        None => ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::decode(name, e.to_string()))?,
+    };
+    // Sides and pixels are checked by `check_size`, from the header, with the numbers in the
+    // message; the decoders' own allocations are capped here.
+    let mut image_limits = image::Limits::default();
+    image_limits.max_alloc = Some(limits.max_decoded_bytes);
+    reader.limits(image_limits);
+    Ok(reader)
+}
+
+fn decode_unguarded(
+    bytes: &[u8],
+    name: &Path,
+    limits: &LoadLimits,
+    rows: Option<u32>,
+) -> Result<Photo> {
+    let reader = capped_reader(bytes, None, name, limits)?;
+    let Some(format) = reader.format() else {
         return Err(Error::NotAnImage {
             path: name.to_path_buf(),
             detail: None,
         });
-    }
-    let mut reader = reader;
-    // Sides and pixels are checked by `check_size` below, from the header, with the numbers in
-    // the message; the decoders' own allocations are capped here.
-    let mut image_limits = image::Limits::default();
-    image_limits.max_alloc = Some(limits.max_decoded_bytes);
-    reader.limits(image_limits);
-
-    let format = reader.format();
+    };
     let mut decoder = reader.into_decoder().map_err(|e| image_error(name, e))?;
     let (width, height) = decoder.dimensions();
     check_size(name, width, height, decoder.total_bytes(), limits)?;
-    if format == Some(image::ImageFormat::Jpeg) && !jpeg_has_end_marker(bytes) {
+    let layout = (format == image::ImageFormat::Jpeg).then(|| jpeg::jpeg_layout(bytes));
+    if layout.is_some_and(|layout| !layout.has_end_marker) {
         // The JPEG decoder fills a scan cut short with grey instead of failing, so a photo
         // truncated by an interrupted copy or download would be measured as if it were whole.
         return Err(Error::decode(
@@ -122,12 +194,48 @@ fn decode_unguarded(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Ph
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let capture_date = exif.as_deref().and_then(exif_date_time_original);
 
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| image_error(name, e))?;
+    // Displayed rows are stored rows unless the photo is turned or flipped upside down.
+    let rows_kept = matches!(
+        orientation,
+        image::metadata::Orientation::NoTransforms | image::metadata::Orientation::FlipHorizontal
+    );
+    let top = match (rows, layout.and_then(|l| l.height_field)) {
+        (Some(rows), Some(field)) if rows_kept => {
+            let decoded = rows.saturating_add(TOP_ROWS_MARGIN);
+            u16::try_from(decoded)
+                .ok()
+                .filter(|&h| u32::from(h) < height)
+                .map(|h| (field, h))
+        }
+        _ => None,
+    };
+    let mut image = match top {
+        Some((field, decoded_height)) => {
+            let shorter = jpeg::with_height(bytes, field, decoded_height);
+            let decoder = capped_reader(&shorter, Some(format), name, limits)?
+                .into_decoder()
+                .map_err(|e| image_error(name, e))?;
+            if decoder.dimensions() != (width, u32::from(decoded_height)) {
+                return Err(Error::decode(
+                    name,
+                    "the JPEG's frame header changed on re-reading",
+                ));
+            }
+            DynamicImage::from_decoder(decoder)
+        }
+        None => DynamicImage::from_decoder(decoder),
+    }
+    .map_err(|e| image_error(name, e))?;
     image.apply_orientation(orientation);
+    let full_size = match top {
+        Some(_) => (width, height),
+        None => (image.width(), image.height()),
+    };
     Ok(Photo {
         image,
         capture_date,
         orientation: orientation_number(orientation),
+        full_size,
     })
 }
 
@@ -164,44 +272,6 @@ fn check_size(name: &Path, width: u32, height: u32, bytes: u64, limits: &LoadLim
         )));
     }
     Ok(())
-}
-
-/// Whether a JPEG's marker structure reaches its end-of-image marker (FF D9): walks the marker
-/// segments from SOI, skipping each segment by its length (so an EXIF thumbnail's own markers
-/// are never mistaken for the photo's) and each scan's entropy-coded data (where 0xFF is only
-/// followed by a stuffed 00 or a restart marker).
-fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
-    let mut pos = 2; // after SOI (FF D8)
-    let mut in_scan = false;
-    while pos + 1 < bytes.len() {
-        if bytes[pos] != 0xFF {
-            // Entropy-coded data, or stray bytes between segments (tolerated, as libjpeg does).
-            pos += 1;
-            continue;
-        }
-        let marker = bytes[pos + 1];
-        match marker {
-            // Fill byte before a marker.
-            0xFF => pos += 1,
-            // Stuffed zero or restart marker inside a scan.
-            0x00 | 0xD0..=0xD7 if in_scan => pos += 2,
-            0xD9 => return true,
-            // Stand-alone markers without a length.
-            0x00 | 0x01 | 0xD0..=0xD8 => pos += 2,
-            _ => {
-                let Some(len) = bytes.get(pos + 2..pos + 4) else {
-                    return false;
-                };
-                let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-                if len < 2 {
-                    return false;
-                }
-                pos += 2 + len;
-                in_scan = marker == 0xDA;
-            }
-        }
-    }
-    false
 }
 
 fn format_megapixels(pixels: u64) -> String {
@@ -261,106 +331,4 @@ pub fn exif_date_time_original(exif_tiff: &[u8]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn png_bytes(width: u32, height: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_pixel(width, height, image::Rgb([200, 150, 120]));
-        let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
-            .unwrap();
-        out
-    }
-
-    #[test]
-    fn decodes_a_png() {
-        let photo =
-            decode_photo(&png_bytes(7, 5), Path::new("a.png"), &LoadLimits::default()).unwrap();
-        assert_eq!((photo.image.width(), photo.image.height()), (7, 5));
-        assert_eq!(photo.orientation, 1);
-        assert_eq!(photo.capture_date, None);
-    }
-
-    #[test]
-    fn refuses_empty_text_and_truncated_files() {
-        let limits = LoadLimits::default();
-        let name = Path::new("x.jpg");
-        assert!(matches!(
-            decode_photo(b"", name, &limits),
-            Err(Error::Decode { .. })
-        ));
-        assert!(matches!(
-            decode_photo(b"hello, I am text", name, &limits),
-            Err(Error::NotAnImage { .. })
-        ));
-        let png = png_bytes(64, 64);
-        let truncated = &png[..png.len() / 2];
-        assert!(matches!(
-            decode_photo(truncated, name, &limits),
-            Err(Error::Decode { .. })
-        ));
-    }
-
-    #[test]
-    fn truncated_jpegs_are_refused() {
-        let img = image::RgbImage::from_fn(64, 48, |x, y| {
-            image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x ^ y) * 3) as u8])
-        });
-        let mut jpeg = Vec::new();
-        img.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
-            .unwrap();
-        assert!(jpeg_has_end_marker(&jpeg));
-        let mut trailing = jpeg.clone();
-        trailing.extend_from_slice(b"trailing bytes after EOI");
-        assert!(jpeg_has_end_marker(&trailing));
-        let limits = LoadLimits::default();
-        let name = Path::new("cut.jpg");
-        for cut in [
-            jpeg.len() / 4,
-            jpeg.len() / 2,
-            jpeg.len() - 2,
-            jpeg.len() - 1,
-        ] {
-            assert!(!jpeg_has_end_marker(&jpeg[..cut]), "cut at {cut}");
-            assert!(
-                matches!(
-                    decode_photo(&jpeg[..cut], name, &limits),
-                    Err(Error::Decode { .. })
-                ),
-                "cut at {cut}"
-            );
-        }
-        assert!(decode_photo(&trailing, name, &limits).is_ok());
-    }
-
-    #[test]
-    fn limits_are_enforced_at_their_edges() {
-        let png = png_bytes(10, 10);
-        let name = Path::new("big.png");
-        let exact = LoadLimits {
-            max_side: 10,
-            max_pixels: 100,
-            max_decoded_bytes: 300,
-        };
-        assert!(decode_photo(&png, name, &exact).is_ok());
-        for tighter in [
-            LoadLimits {
-                max_side: 9,
-                ..exact
-            },
-            LoadLimits {
-                max_pixels: 99,
-                ..exact
-            },
-            LoadLimits {
-                max_decoded_bytes: 299,
-                ..exact
-            },
-        ] {
-            assert!(matches!(
-                decode_photo(&png, name, &tighter),
-                Err(Error::TooLarge { .. })
-            ));
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,217 @@
+//! Loading: decoding, limits, truncation, and top rows against whole photos.
+
+use super::*;
+
+fn png_bytes(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb([200, 150, 120]));
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+#[test]
+fn decodes_a_png() {
+    let photo = decode_photo(&png_bytes(7, 5), Path::new("a.png"), &LoadLimits::default()).unwrap();
+    assert_eq!((photo.image.width(), photo.image.height()), (7, 5));
+    assert_eq!(photo.orientation, 1);
+    assert_eq!(photo.capture_date, None);
+}
+
+#[test]
+fn refuses_empty_text_and_truncated_files() {
+    let limits = LoadLimits::default();
+    let name = Path::new("x.jpg");
+    assert!(matches!(
+        decode_photo(b"", name, &limits),
+        Err(Error::Decode { .. })
+    ));
+    assert!(matches!(
+        decode_photo(b"hello, I am text", name, &limits),
+        Err(Error::NotAnImage { .. })
+    ));
+    let png = png_bytes(64, 64);
+    let truncated = &png[..png.len() / 2];
+    assert!(matches!(
+        decode_photo(truncated, name, &limits),
+        Err(Error::Decode { .. })
+    ));
+}
+
+#[test]
+fn truncated_jpegs_are_refused() {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x ^ y) * 3) as u8])
+    });
+    let mut jpeg = Vec::new();
+    img.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .unwrap();
+    assert!(jpeg::jpeg_layout(&jpeg).has_end_marker);
+    let mut trailing = jpeg.clone();
+    trailing.extend_from_slice(b"trailing bytes after EOI");
+    assert!(jpeg::jpeg_layout(&trailing).has_end_marker);
+    let limits = LoadLimits::default();
+    let name = Path::new("cut.jpg");
+    for cut in [
+        jpeg.len() / 4,
+        jpeg.len() / 2,
+        jpeg.len() - 2,
+        jpeg.len() - 1,
+    ] {
+        assert!(
+            !jpeg::jpeg_layout(&jpeg[..cut]).has_end_marker,
+            "cut at {cut}"
+        );
+        assert!(
+            matches!(
+                decode_photo(&jpeg[..cut], name, &limits),
+                Err(Error::Decode { .. })
+            ),
+            "cut at {cut}"
+        );
+    }
+    assert!(decode_photo(&trailing, name, &limits).is_ok());
+}
+
+#[test]
+fn limits_are_enforced_at_their_edges() {
+    let png = png_bytes(10, 10);
+    let name = Path::new("big.png");
+    let exact = LoadLimits {
+        max_side: 10,
+        max_pixels: 100,
+        max_decoded_bytes: 300,
+    };
+    assert!(decode_photo(&png, name, &exact).is_ok());
+    for tighter in [
+        LoadLimits {
+            max_side: 9,
+            ..exact
+        },
+        LoadLimits {
+            max_pixels: 99,
+            ..exact
+        },
+        LoadLimits {
+            max_decoded_bytes: 299,
+            ..exact
+        },
+    ] {
+        assert!(matches!(
+            decode_photo(&png, name, &tighter),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+}
+
+/// A textured photo (so that every MCU has detail in all three channels) as a JPEG from the
+/// `jpeg-encoder` crate, which can subsample chroma as cameras do and write progressive files.
+fn textured_jpeg(
+    width: u16,
+    height: u16,
+    sampling: jpeg_encoder::SamplingFactor,
+    progressive: bool,
+    restart_interval: u16,
+) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(u32::from(width), u32::from(height), |x, y| {
+        let h =
+            (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
+        image::Rgb([
+            (h >> 24) as u8 / 2 + (x as u8) / 2,
+            (h >> 16) as u8 / 2 + (y as u8) / 2,
+            (h >> 8) as u8,
+        ])
+    });
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+    encoder.set_sampling_factor(sampling);
+    encoder.set_progressive(progressive);
+    encoder.set_restart_interval(restart_interval);
+    encoder
+        .encode(img.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    out
+}
+
+/// The first row among the top `rows` where `a` and `b` differ, if any.
+fn first_different_row(a: &DynamicImage, b: &DynamicImage, rows: u32) -> Option<u32> {
+    let (a, b) = (a.to_rgb8(), b.to_rgb8());
+    (0..rows).find(|&y| (0..a.width()).any(|x| a.get_pixel(x, y) != b.get_pixel(x, y)))
+}
+
+#[test]
+fn top_rows_of_a_baseline_jpeg_match_the_whole_decode_and_stop_near_them() {
+    use jpeg_encoder::SamplingFactor::{F_1_1, F_2_1, F_2_2};
+    let limits = LoadLimits::default();
+    let name = Path::new("top.jpg");
+    for (sampling, restart) in [(F_2_2, 0), (F_2_1, 0), (F_1_1, 0), (F_2_2, 3)] {
+        let bytes = textured_jpeg(200, 301, sampling, false, restart);
+        let whole = decode_photo(&bytes, name, &limits).unwrap();
+        assert!(whole.is_whole());
+        for rows in [1, 15, 16, 17, 100, 228, 268] {
+            let top = decode_photo_top(&bytes, name, &limits, rows).unwrap();
+            let context = format!("{sampling:?}, restart {restart}, rows {rows}");
+            assert_eq!(top.full_size, (200, 301), "{context}");
+            assert_eq!(top.image.width(), 200, "{context}");
+            assert_eq!(top.image.height(), rows + TOP_ROWS_MARGIN, "{context}");
+            assert!(!top.is_whole(), "{context}");
+            assert_eq!(
+                first_different_row(&top.image, &whole.image, rows),
+                None,
+                "{context}"
+            );
+        }
+        // Within the margin of the bottom, the whole photo is decoded.
+        for rows in [269, 301, 302, u32::MAX] {
+            let top = decode_photo_top(&bytes, name, &limits, rows).unwrap();
+            assert!(top.is_whole(), "{sampling:?}, rows {rows}");
+            assert_eq!(top.image.as_bytes(), whole.image.as_bytes());
+        }
+    }
+}
+
+#[test]
+fn progressive_jpegs_and_other_formats_are_decoded_whole_for_their_top_rows() {
+    let limits = LoadLimits::default();
+    let progressive = textured_jpeg(64, 200, jpeg_encoder::SamplingFactor::F_2_2, true, 0);
+    let png = png_bytes(64, 200);
+    for (bytes, name) in [(progressive, "p.jpg"), (png, "p.png")] {
+        let name = Path::new(name);
+        let top = decode_photo_top(&bytes, name, &limits, 20).unwrap();
+        assert!(top.is_whole(), "{}", name.display());
+        let whole = decode_photo(&bytes, name, &limits).unwrap();
+        assert_eq!(top.image.as_bytes(), whole.image.as_bytes());
+    }
+}
+
+#[test]
+fn top_rows_follow_the_exif_orientation() {
+    use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
+    let upright = image::RgbImage::from_fn(48, 160, |x, y| {
+        image::Rgb([(x * 5) as u8, y as u8, ((x * y) % 251) as u8])
+    });
+    let limits = LoadLimits::default();
+    let name = Path::new("turned.jpg");
+    for orientation in 1..=8u16 {
+        let exif = ExifTags {
+            orientation: Some(orientation),
+            ..ExifTags::default()
+        };
+        let bytes = encode_jpeg(&store_with_orientation(&upright, orientation), 90, &exif);
+        let whole = decode_photo(&bytes, name, &limits).unwrap();
+        let top = decode_photo_top(&bytes, name, &limits, 40).unwrap();
+        assert_eq!(top.full_size, (48, 160), "orientation {orientation}");
+        assert_eq!(top.orientation, whole.orientation);
+        // Only orientations that keep the stored rows' order can stop early.
+        assert_eq!(
+            top.is_whole(),
+            !matches!(orientation, 1 | 2),
+            "orientation {orientation}"
+        );
+        assert_eq!(
+            first_different_row(&top.image, &whole.image, 40),
+            None,
+            "orientation {orientation}"
+        );
+    }
+}
