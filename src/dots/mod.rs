@@ -551,6 +551,39 @@ mod tests {
         p
     }
 
+    /// Without a scale, a whole network thinner than the typical dot is hair, round pieces and
+    /// all: a knot on a long hair, 2/3 to 3/4 of a dot's radius (wider than half a typical dot,
+    /// so the per-piece width rule alone would keep it, and off any hair line, since the hair
+    /// covers little of its disc), is not counted. The 2 px hair is 0.1 mm at 20 px/mm.
+    #[test]
+    fn without_a_scale_a_round_knot_on_a_long_thin_hair_is_hair() {
+        let (w, h) = (240usize, 120usize);
+        let dots: Vec<(f32, f32)> = (0..6).map(|i| (20.0 + 40.0 * i as f32, 25.0)).collect();
+        for knot_r in [4.0f32, 4.5] {
+            let mut p = discs(w, h, &dots, 6.0, 0.7);
+            let knot = discs(w, h, &[(120.0, 85.0)], knot_r, 0.6);
+            for y in 0..h {
+                for x in 0..w {
+                    let mut t = (1.0 - p.data[y * w + x]) * (1.0 - knot.data[y * w + x]);
+                    if (84..86).contains(&y) && (4..w - 4).contains(&x) {
+                        t *= 1.0 - 0.6;
+                    }
+                    p.data[y * w + x] = 1.0 - t;
+                }
+            }
+            let map = find_dots(&p, 12.0, None);
+            let mut centres: Vec<(f64, f64)> = map.dots.iter().map(|d| (d.x, d.y)).collect();
+            centres.sort_by(|a, b| a.0.total_cmp(&b.0));
+            assert_eq!(centres.len(), dots.len(), "knot {knot_r} px: {centres:?}");
+            for (found, &(x, y)) in centres.iter().zip(&dots) {
+                assert!(
+                    (found.0 - f64::from(x)).abs() < 1.0 && (found.1 - f64::from(y)).abs() < 1.0,
+                    "knot {knot_r} px: {centres:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_spare_plane_of_any_size_and_contents_changes_nothing() {
         // Dots and a hair (so that with a scale every smoothed plane is made in the spare).
