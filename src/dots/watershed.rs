@@ -29,6 +29,22 @@ const WATERSHED_LEVELS: usize = 256;
 /// the order (relaxed atomic stores compile to plain stores; a sequential write-back of every
 /// labelled pixel was a fifth of this stage).
 pub(super) fn watershed(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<u32> {
+    watershed_with_box_limit(p, seeds, floor, MAX_BOX_PX)
+}
+
+/// Largest bounding box (px) of a piece flooded in a thread's own label box; a larger piece
+/// (a photo whose hairs join everything into one piece has a box as large as the photo) is
+/// flooded straight in the shared labels, so a thread never holds more than 4 MB of box
+/// labels beside them. Most pieces are a dot or two, far below it.
+const MAX_BOX_PX: usize = 1 << 20;
+
+/// [`watershed`], with pieces whose box exceeds `max_box_px` flooded in the shared labels.
+fn watershed_with_box_limit(
+    p: &Plane,
+    seeds: &[(usize, usize, f32)],
+    floor: f32,
+    max_box_px: usize,
+) -> Vec<u32> {
     let labels: Vec<AtomicU32> = (0..p.width * p.height)
         .into_par_iter()
         .map(|_| AtomicU32::new(0))
@@ -41,10 +57,92 @@ pub(super) fn watershed(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) ->
     pieces
         .par_iter()
         .for_each_init(Scratch::default, |scratch, piece| {
-            flood_piece(p, seeds, floor, piece, scratch, &labels)
+            let (x0, y0, x1, y1) = piece.bounds;
+            let bw = x1 - x0 + 1;
+            let buckets = &mut scratch.buckets;
+            if bw * (y1 - y0 + 1) <= max_box_px {
+                scratch.labels.clear();
+                scratch.labels.resize(bw * (y1 - y0 + 1), 0);
+                let mut store = BoxLabels {
+                    labels: &mut scratch.labels,
+                    plane_width: p.width,
+                    x0,
+                    y0,
+                    bw,
+                };
+                flood_piece(p, seeds, floor, piece, &mut store, buckets);
+                store.write_back(&labels);
+            } else {
+                let mut store = SharedLabels(&labels);
+                flood_piece(p, seeds, floor, piece, &mut store, buckets);
+            }
         });
     // The same size and alignment: collected in place.
     labels.into_iter().map(AtomicU32::into_inner).collect()
+}
+
+/// A thread's buffers for [`flood_piece`], reused from piece to piece: most pieces are a dot or
+/// two, and allocating a label box and 256 queues for each cost more than flooding it.
+#[derive(Default)]
+struct Scratch {
+    labels: Vec<u32>,
+    buckets: Vec<VecDeque<u32>>,
+}
+
+/// Where [`flood_piece`] keeps its labels, by pixel index into the plane.
+trait LabelStore {
+    fn get(&self, i: usize) -> u32;
+    fn set(&mut self, i: usize, label: u32);
+}
+
+/// A piece's labels in its own bounding box, reused from piece to piece by a thread: dense,
+/// so a small piece's flood stays in a few cache lines, and stored into the shared labels at
+/// the end.
+struct BoxLabels<'a> {
+    labels: &'a mut Vec<u32>,
+    plane_width: usize,
+    x0: usize,
+    y0: usize,
+    bw: usize,
+}
+
+impl BoxLabels<'_> {
+    /// Stores the box's non-zero labels into `out` (one entry per pixel of the plane).
+    fn write_back(&self, out: &[AtomicU32]) {
+        for (row, box_row) in self.labels.chunks_exact(self.bw).enumerate() {
+            let start = (self.y0 + row) * self.plane_width + self.x0;
+            for (o, &label) in out[start..start + self.bw].iter().zip(box_row) {
+                if label != 0 {
+                    o.store(label, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+impl LabelStore for BoxLabels<'_> {
+    fn get(&self, i: usize) -> u32 {
+        let (x, y) = (i % self.plane_width, i / self.plane_width);
+        self.labels[(y - self.y0) * self.bw + (x - self.x0)]
+    }
+    fn set(&mut self, i: usize, label: u32) {
+        let (x, y) = (i % self.plane_width, i / self.plane_width);
+        self.labels[(y - self.y0) * self.bw + (x - self.x0)] = label;
+    }
+}
+
+/// A piece's labels straight in the shared plane. Pieces are disjoint and a piece reads labels
+/// only of its own pixels and of neighbours outside every piece (which stay 0), so no piece
+/// ever reads what another writes.
+struct SharedLabels<'a>(&'a [AtomicU32]);
+
+impl LabelStore for SharedLabels<'_> {
+    fn get(&self, i: usize) -> u32 {
+        self.0[i].load(Ordering::Relaxed)
+    }
+    fn set(&mut self, i: usize, label: u32) {
+        self.0[i].store(label, Ordering::Relaxed);
+    }
 }
 
 /// One group of seeds whose floods may meet: the seeds' indices (ascending) and the bounding
@@ -80,39 +178,24 @@ fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<Piece> {
     out
 }
 
-/// A thread's buffers for [`flood_piece`], reused from piece to piece: most pieces are a dot or
-/// two, and allocating a label box and 256 queues for each cost more than flooding it.
-#[derive(Default)]
-struct Scratch {
-    labels: Vec<u32>,
-    buckets: Vec<VecDeque<u32>>,
-}
-
-/// The watershed of one piece, its labels stored into `out` (one entry per pixel of `p`).
+/// The watershed of one piece, its labels kept in `labels`; `buckets` are the priority queues,
+/// empty on entry and on return.
 fn flood_piece(
     p: &Plane,
     seeds: &[(usize, usize, f32)],
     floor: f32,
     piece: &Piece,
-    scratch: &mut Scratch,
-    out: &[AtomicU32],
+    labels: &mut impl LabelStore,
+    buckets: &mut Vec<VecDeque<u32>>,
 ) {
     let (w, h) = (p.width, p.height);
-    let (x0, y0, x1, y1) = piece.bounds;
-    let bw = x1 - x0 + 1;
-    let local = |i: usize| (i / w - y0) * bw + (i % w - x0);
-    let labels = &mut scratch.labels;
-    labels.clear();
-    labels.resize(bw * (y1 - y0 + 1), 0);
     let level = |v: f32| (v.clamp(0.0, 1.0) * (WATERSHED_LEVELS - 1) as f32) as usize;
-    // Every queue is drained by the end of a flood, so the reused ones start empty.
-    let buckets = &mut scratch.buckets;
     buckets.resize_with(WATERSHED_LEVELS, VecDeque::new);
     let mut current = 0;
     for &k in &piece.seeds {
         let (x, y, v) = seeds[k];
         let i = y * w + x;
-        labels[local(i)] = k as u32 + 1;
+        labels.set(i, k as u32 + 1);
         let l = level(v);
         buckets[l].push_back(i as u32);
         current = current.max(l);
@@ -126,7 +209,7 @@ fn flood_piece(
         };
         let i = i as usize;
         let (x, y) = (i % w, i / w);
-        let label = labels[local(i)];
+        let label = labels.get(i);
         let neighbours = [
             (x > 0).then(|| i - 1),
             (x + 1 < w).then(|| i + 1),
@@ -135,21 +218,13 @@ fn flood_piece(
         ];
         for j in neighbours.into_iter().flatten() {
             // A pixel at or above the floor next to the piece is in the piece (its box).
-            if p.data[j] >= floor && labels[local(j)] == 0 {
-                labels[local(j)] = label;
+            if p.data[j] >= floor && labels.get(j) == 0 {
+                labels.set(j, label);
                 buckets[level(p.data[j]).min(current)].push_back(j as u32);
             }
         }
     }
     debug_assert!(buckets.iter().all(VecDeque::is_empty));
-    for (row, box_row) in labels.chunks_exact(bw).enumerate() {
-        let start = (y0 + row) * w + x0;
-        for (o, &label) in out[start..start + bw].iter().zip(box_row) {
-            if label != 0 {
-                o.store(label, Ordering::Relaxed);
-            }
-        }
-    }
 }
 
 /// The whole-plane watershed [`watershed`] replaced, kept to test that its labels are the same.
@@ -219,11 +294,16 @@ mod tests {
         }
         seeds.push(seeds[3]);
         for floor in [0.0, 0.1, 0.3, 0.6] {
-            assert_eq!(
-                watershed(&p, &seeds, floor),
-                watershed_whole_plane(&p, &seeds, floor),
-                "floor {floor}"
-            );
+            let whole_plane = watershed_whole_plane(&p, &seeds, floor);
+            assert_eq!(watershed(&p, &seeds, floor), whole_plane, "floor {floor}");
+            // Every piece flooded in the shared labels, and only the smallest in a box.
+            for max_box_px in [0, 40] {
+                assert_eq!(
+                    watershed_with_box_limit(&p, &seeds, floor, max_box_px),
+                    whole_plane,
+                    "floor {floor}, boxes up to {max_box_px} px"
+                );
+            }
         }
     }
 }
