@@ -126,31 +126,28 @@ fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: 
             ((box_w.pow(2) + box_h.pow(2)) as f32).sqrt() >= min_length
         })
         .collect();
-    let mut long = vec![false; w * h];
+    // The long networks' centreline pixels, as each row's columns in increasing order (runs
+    // come in raster order): centrelines are sparse, and each widened row reads 2·reach + 1
+    // source rows. Listed straight from the runs, never stored as a full-size mask (a fresh
+    // 1 B/px allocation per scale).
+    let mut centre_columns = vec![Vec::new(); h];
     networks.for_each_run(|network, y, columns| {
         if is_long[network] {
-            for i in columns.map(|x| y * w + x) {
-                long[i] = kind[i] == 2;
-            }
+            centre_columns[y].extend(columns.filter(|&x| kind[y * w + x] == 2));
         }
     });
 
     // Widen the centrelines to the hair's width.
-    widen(&long, (w, h), f64::from(sigma) + 0.5, mask);
+    widen(&centre_columns, (w, h), f64::from(sigma) + 0.5, mask);
 }
 
 /// Sets in `mask` every pixel within the disc of `radius` px (as
-/// [`for_each_in_ring`](crate::plane::for_each_in_ring) draws it) of a `centre` pixel of the
-/// `width` × `height` grid, one output row per task.
-fn widen(centre: &[bool], (width, height): (usize, usize), radius: f64, mask: &mut [bool]) {
+/// [`for_each_in_ring`](crate::plane::for_each_in_ring) draws it) of a centre pixel of the
+/// `width` × `height` grid, one output row per task. `columns[y]` lists row `y`'s centre
+/// pixels by column.
+fn widen(columns: &[Vec<usize>], (width, height): (usize, usize), radius: f64, mask: &mut [bool]) {
     let reach = radius.ceil() as isize;
     let outer2 = radius * radius + 0.25;
-    // The centre columns of each row, listed once: centrelines are sparse, and each output row
-    // reads 2·reach + 1 source rows.
-    let columns: Vec<Vec<usize>> = centre
-        .par_chunks(width)
-        .map(|row| (0..width).filter(|&x| row[x]).collect())
-        .collect();
     mask.par_chunks_mut(width).enumerate().for_each(|(y, row)| {
         for dy in -reach..=reach {
             let source = y as isize + dy;
@@ -212,8 +209,12 @@ mod tests {
         let mut rng = crate::synth::SplitMix64::new(8);
         let centre: Vec<bool> = (0..w * h).map(|_| rng.uniform(0.0, 1.0) < 0.02).collect();
         for radius in [0.5, 1.0, 1.6, 2.0, 2.75, 4.0] {
+            let columns: Vec<Vec<usize>> = centre
+                .chunks(w)
+                .map(|row| (0..w).filter(|&x| row[x]).collect())
+                .collect();
             let mut ours = vec![false; w * h];
-            widen(&centre, (w, h), radius, &mut ours);
+            widen(&columns, (w, h), radius, &mut ours);
             let mut oracle = vec![false; w * h];
             for i in (0..w * h).filter(|&i| centre[i]) {
                 crate::plane::for_each_in_ring((i % w, i / w), 0.0, radius, (w, h), |x, y| {
