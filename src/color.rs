@@ -165,6 +165,12 @@ pub struct LuminanceSource<'a> {
 impl<'a> LuminanceSource<'a> {
     /// From `plane`, the [`luminance`] of `rect` in `image` (dropped unless it must be kept).
     pub fn new(image: &'a DynamicImage, rect: Region, plane: Plane) -> Self {
+        Self::freeing(image, rect, plane).0
+    }
+
+    /// [`LuminanceSource::new`], returning as well the plane's buffer when the source does not
+    /// keep it (else an empty one), for reuse.
+    pub fn freeing(image: &'a DynamicImage, rect: Region, plane: Plane) -> (Self, Vec<f32>) {
         let direct = matches!(
             image,
             DynamicImage::ImageRgb8(_)
@@ -176,13 +182,20 @@ impl<'a> LuminanceSource<'a> {
                 | DynamicImage::ImageLuma16(_)
                 | DynamicImage::ImageLumaA16(_)
         );
-        LuminanceSource {
+        let (width, height) = (plane.width, plane.height);
+        let (kept, freed) = if direct {
+            (None, plane.data)
+        } else {
+            (Some(plane), Vec::new())
+        };
+        let source = LuminanceSource {
             image,
             rect,
-            width: plane.width,
-            height: plane.height,
-            kept: (!direct).then_some(plane),
-        }
+            kept,
+            width,
+            height,
+        };
+        (source, freed)
     }
 
     /// Y (linear, 0..1) at (`x`, `y`) px within the window.

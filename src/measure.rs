@@ -7,7 +7,7 @@ use image::DynamicImage;
 use rayon::prelude::*;
 
 use crate::color::{lab_from_linear, LuminanceSource};
-use crate::dots::{self, find_dots_reusing, DotMap};
+use crate::dots::{self, find_dots_reusing, DotMap, SpareBuffers};
 use crate::error::{Error, Result};
 use crate::flatten::SkinField;
 use crate::plane::{for_each_in_ring, Plane};
@@ -196,8 +196,13 @@ pub fn measure(
     let mut d = calm;
     skin.darkness_into(&y, &mut d);
     stage_done("darkness");
-    // The dot finder needs only D: the luminance plane is freed, and sampling reads Y per pixel.
-    let y = LuminanceSource::new(image, crop, y);
+    // The dot finder needs only D: sampling reads Y per pixel, and the luminance plane's buffer
+    // becomes the labels'.
+    let (y, freed) = LuminanceSource::freeing(image, crop, y);
+    let spare = SpareBuffers {
+        smoothing: spare,
+        labels: freed,
+    };
     let map = find_dots_reusing(&d, dot_scale as f32, px_per_mm.map(|s| s as f32), spare);
     stage_done("dots: relabelled");
 

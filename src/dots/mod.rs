@@ -163,19 +163,33 @@ pub struct DotMap {
 /// `diameter_px` (px) and, when known, the scale `px_per_mm` (which lets hair be told from dots
 /// by physical width as well as by comparison with the other dots).
 pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap {
-    find_dots_reusing(d, diameter_px, px_per_mm, Plane::default())
+    find_dots_reusing(d, diameter_px, px_per_mm, SpareBuffers::default())
 }
 
-/// [`find_dots`], with `spare`, a plane no longer needed, as the buffer of its smoothed planes
-/// (the hair lines', each blob scale's, then the flood plane): the same result, without faulting
-/// in fresh full-size allocations, which is slow on some machines (≈ 25 000 page faults per
-/// 24 MP plane).
+/// Full-size buffers a caller is done with, lent to [`find_dots_reusing`]; their values do not
+/// matter.
+#[derive(Clone, Debug, Default)]
+pub struct SpareBuffers {
+    /// Becomes the buffer of the smoothed planes (the hair lines', each blob scale's, then the
+    /// flood plane).
+    pub smoothing: Plane,
+    /// Becomes the buffer of [`DotMap::labels`] when it holds a value per pixel of the plane.
+    pub labels: Vec<f32>,
+}
+
+/// [`find_dots`], with `spare` buffers as its smoothed planes' and its labels' buffers: the same
+/// result, without faulting in fresh full-size allocations, which is slow on some machines
+/// (≈ 25 000 page faults per 24 MP plane).
 pub fn find_dots_reusing(
     d: &Plane,
     diameter_px: f32,
     px_per_mm: Option<f32>,
-    mut spare: Plane,
+    spare: SpareBuffers,
 ) -> DotMap {
+    let SpareBuffers {
+        smoothing: mut spare,
+        labels: labels_buffer,
+    } = spare;
     let width = d.width;
     // Hair lines first: they need only D, and their full-size planes are freed before the flood
     // plane exists (a lower peak of memory); only the 1 B/px mask is kept for the candidates.
@@ -223,7 +237,12 @@ pub fn find_dots_reusing(
         .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
         .collect();
     stage_done("dots: hair-line test, cores");
-    let mut labels = watershed::watershed(&flood, &seeds, 0.5 * HALF_MAX * MIN_PEAK_DARKNESS);
+    let mut labels = watershed::watershed(
+        &flood,
+        &seeds,
+        0.5 * HALF_MAX * MIN_PEAK_DARKNESS,
+        labels_buffer,
+    );
     stage_done("dots: watershed");
     let mut outlined = vec![false; labels.len()];
     d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
@@ -599,11 +618,12 @@ mod tests {
         }
         for px_per_mm in [None, Some(20.0)] {
             let fresh = find_dots(&p, 12.0, px_per_mm);
-            for spare in [
-                Plane::filled(3, 2, f32::NAN),
-                Plane::filled(200, 100, 0.9),
-                Plane::filled(90, 70, -1.0),
+            for (smoothing, labels) in [
+                (Plane::filled(3, 2, f32::NAN), vec![f32::NAN; 6]),
+                (Plane::filled(200, 100, 0.9), vec![0.9; 200 * 100]),
+                (Plane::filled(90, 70, -1.0), vec![-1.0; 90 * 70]),
             ] {
+                let spare = SpareBuffers { smoothing, labels };
                 let reused = find_dots_reusing(&p, 12.0, px_per_mm, spare);
                 assert_eq!(reused.dots, fresh.dots);
                 assert_eq!(reused.labels, fresh.labels);
