@@ -1,13 +1,15 @@
 //! The library's front door: photos in, a [`Report`] out.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use crate::buffers::PlaneBuffers;
 use crate::error::{Error, Result};
 use crate::load::{load_photo, load_photo_top, LoadLimits, Photo};
 use crate::manifest::Manifest;
-use crate::measure::{context_area, measure, Measurement};
+use crate::measure::{context_area, measure_reusing, Measurement};
 use crate::metrics::{session_metrics, SessionMetrics};
 use crate::region::Region;
 use crate::report::{
@@ -87,6 +89,16 @@ pub struct PhotoAnalysis {
 
 /// Measures one decoded photo for `session` (the photo is not read again).
 pub fn analyze_photo(photo: &Photo, session: &SessionInput) -> Result<PhotoAnalysis> {
+    analyze_photo_reusing(photo, session, &mut PlaneBuffers::default())
+}
+
+/// [`analyze_photo`] with plane buffers carried over from the previous photo measured on this
+/// thread, and left for the next (see [`crate::buffers`]): the same analysis.
+pub fn analyze_photo_reusing(
+    photo: &Photo,
+    session: &SessionInput,
+    buffers: &mut PlaneBuffers,
+) -> Result<PhotoAnalysis> {
     let (width, height) = photo.full_size;
     let region = session.region.unwrap_or(Region::whole(width, height));
     region
@@ -99,7 +111,7 @@ pub fn analyze_photo(photo: &Photo, session: &SessionInput) -> Result<PhotoAnaly
         crate::measure::check_px_per_mm(s)
             .map_err(|reason| Error::argument("px_per_mm", reason))?;
     }
-    let measurement = measure(&photo.image, region, session.px_per_mm)?;
+    let measurement = measure_reusing(&photo.image, region, session.px_per_mm, buffers)?;
     let metrics = session_metrics(&measurement, session.px_per_mm);
     let context = SessionContext {
         photo: session.photo.clone(),
@@ -179,13 +191,25 @@ pub(crate) fn analyze_series_decoding(
     decode: Decode,
     on_photo: impl Fn(usize, &Photo, &PhotoAnalysis) -> Result<()> + Sync,
 ) -> Result<Report> {
+    // One set of plane buffers per thread, for the photos it measures one after another (see
+    // crate::buffers). A thread that starts a photo while it waits inside another (rayon's work
+    // stealing) finds its set in use, and measures that photo with fresh buffers.
+    let per_thread: Vec<Mutex<PlaneBuffers>> = (0..rayon::current_num_threads())
+        .map(|_| Mutex::default())
+        .collect();
     let results: Vec<Result<SessionReport>> = series
         .sessions
         .par_iter()
         .enumerate()
         .map(|(i, session)| {
             let photo = load_session(session, limits, decode)?;
-            let analysis = analyze_photo(&photo, session)?;
+            let own = rayon::current_thread_index()
+                .and_then(|t| per_thread.get(t))
+                .and_then(|set| set.try_lock().ok());
+            let analysis = match own {
+                Some(mut buffers) => analyze_photo_reusing(&photo, session, &mut buffers)?,
+                None => analyze_photo(&photo, session)?,
+            };
             on_photo(i, &photo, &analysis)?;
             Ok(analysis.report)
         })

@@ -73,7 +73,19 @@ impl SkinField {
     /// `y` denoised for telling skin from pigment (blurred by [`EXCLUDE_DENOISE_PX`]): made
     /// once and handed to [`SkinField::estimate_with_calm`] for each field of the same `y`.
     pub fn calm(y: &Plane) -> Plane {
-        y.gaussian_blur(EXCLUDE_DENOISE_PX)
+        SkinField::calm_into(y, Vec::new())
+    }
+
+    /// [`SkinField::calm`] in `buffer`'s allocation where it holds the plane (its values do
+    /// not matter): the same values, bit for bit.
+    pub fn calm_into(y: &Plane, buffer: Vec<f32>) -> Plane {
+        let mut calm = Plane {
+            width: y.width,
+            height: y.height,
+            data: buffer,
+        };
+        y.gaussian_blur_into(EXCLUDE_DENOISE_PX, &mut calm);
+        calm
     }
 
     /// [`SkinField::estimate`] with the denoised plane `calm` (from [`SkinField::calm`] of the

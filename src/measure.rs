@@ -6,6 +6,7 @@
 use image::DynamicImage;
 use rayon::prelude::*;
 
+use crate::buffers::PlaneBuffers;
 use crate::color::{lab_from_linear, LuminanceSource};
 use crate::dots::{self, find_dots_reusing, DotMap, SpareBuffers};
 use crate::error::{Error, Result};
@@ -152,6 +153,17 @@ pub fn measure(
     region: Region,
     px_per_mm: Option<f64>,
 ) -> Result<Measurement> {
+    measure_reusing(image, region, px_per_mm, &mut PlaneBuffers::default())
+}
+
+/// [`measure`], taking its first planes' buffers from `buffers` and leaving its last ones there
+/// for the next photo measured with them (see [`crate::buffers`]): the same measurement.
+pub fn measure_reusing(
+    image: &DynamicImage,
+    region: Region,
+    px_per_mm: Option<f64>,
+    buffers: &mut PlaneBuffers,
+) -> Result<Measurement> {
     region
         .check_within(image.width(), image.height())
         .map_err(|reason| Error::Region {
@@ -167,7 +179,8 @@ pub fn measure(
     let (min_dot, max_dot) = dot_bounds(region, px_per_mm);
     let crop = context_area(region, px_per_mm, image.width(), image.height());
     stage_start();
-    let (y, clipped_all) = crate::color::luminance(image, crop);
+    let crop_px = crop.width as usize * crop.height as usize;
+    let (y, clipped_all) = crate::color::luminance_into(image, crop, buffers.take(crop_px));
     stage_done("luminance");
 
     // Size the dots with a generous skin field, then flatten at their scale.
@@ -179,7 +192,7 @@ pub fn measure(
     // Both skin fields tell skin from pigment on one denoised copy of `y`, made once. The
     // sizing darkness is blurred as it is computed, row by row, never stored unblurred, so the
     // copy adds no plane at the peak of memory (y, the copy and the blurred darkness).
-    let calm = SkinField::calm(&y);
+    let calm = SkinField::calm_into(&y, buffers.take(crop_px));
     // The sizing darkness's buffer is kept, then lent to the dot finder for its smoothed planes.
     let mut spare = Plane::default();
     let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block, &mut spare)
@@ -292,6 +305,10 @@ pub fn measure(
         ));
     }
 
+    // The two planes left go to the next photo (the labels as the bits of f32s: the same size
+    // and alignment, converted in place).
+    buffers.keep(d.data);
+    buffers.keep(map.labels.into_iter().map(f32::from_bits).collect());
     Ok(Measurement {
         region,
         dots,
