@@ -1,11 +1,10 @@
 //! The library's front door: photos in, a [`Report`] out.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::buffers::PlaneBuffers;
+use crate::buffers::{release_thread_planes, with_thread_planes, PlaneBuffers};
 use crate::error::{Error, Result};
 use crate::load::{load_photo, load_photo_top, LoadLimits, Photo};
 use crate::manifest::Manifest;
@@ -191,29 +190,23 @@ pub(crate) fn analyze_series_decoding(
     decode: Decode,
     on_photo: impl Fn(usize, &Photo, &PhotoAnalysis) -> Result<()> + Sync,
 ) -> Result<Report> {
-    // One set of plane buffers per thread, for the photos it measures one after another (see
-    // crate::buffers). A thread that starts a photo while it waits inside another (rayon's work
-    // stealing) finds its set in use, and measures that photo with fresh buffers.
-    let per_thread: Vec<Mutex<PlaneBuffers>> = (0..rayon::current_num_threads())
-        .map(|_| Mutex::default())
-        .collect();
     let results: Vec<Result<SessionReport>> = series
         .sessions
         .par_iter()
         .enumerate()
         .map(|(i, session)| {
             let photo = load_session(session, limits, decode)?;
-            let own = rayon::current_thread_index()
-                .and_then(|t| per_thread.get(t))
-                .and_then(|set| set.try_lock().ok());
-            let analysis = match own {
-                Some(mut buffers) => analyze_photo_reusing(&photo, session, &mut buffers)?,
-                None => analyze_photo(&photo, session)?,
-            };
+            // The thread's plane buffers, kept from the photo it measured last (see
+            // crate::buffers); fresh ones if it is inside another photo already.
+            let analysis = with_thread_planes(|planes| match planes {
+                Some(planes) => analyze_photo_reusing(&photo, session, planes),
+                None => analyze_photo(&photo, session),
+            })?;
             on_photo(i, &photo, &analysis)?;
             Ok(analysis.report)
         })
         .collect();
+    release_thread_planes();
     let mut sessions = results.into_iter().collect::<Result<Vec<_>>>()?;
     link_changes(&mut sessions);
     Ok(Report {

@@ -168,7 +168,7 @@ pub fn run_batch(
 ) -> Result<Vec<ClientOutcome>> {
     let folders = find_client_folders(root)?;
     let clients = folders.len();
-    Ok(folders
+    let outcomes = folders
         .into_par_iter()
         .map(|found| {
             let outcome = match found {
@@ -187,7 +187,10 @@ pub fn run_batch(
             on_done(&outcome, clients);
             outcome
         })
-        .collect())
+        .collect();
+    // The threads' kept planes (shared by all clients, see crate::buffers) are freed.
+    crate::buffers::release_thread_planes();
+    Ok(outcomes)
 }
 
 /// The summary table of a batch, one row per client in `outcomes`' order, columns aligned:

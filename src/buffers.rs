@@ -6,9 +6,15 @@
 //! stage; [`PlaneBuffers`] carries the last two planes over to the next photo on the same
 //! thread, so that a batch faults them in once per thread instead of once per photo.
 //!
+//! [`crate::analyze_series`] keeps one set per thread, shared by every series measured on it (a
+//! batch's clients too), and frees them all when the outermost call returns: at most two planes
+//! per thread are ever kept.
+//!
 //! (Written here rather than taken from a pooling crate: the buffers change hands between
 //! stages as plain `Vec`s of different element types, which object pools do not model, and
 //! two of them are all there is to keep.)
+
+use std::cell::RefCell;
 
 /// At most this many buffers are kept: the two planes a photo's measurement ends with (its
 /// darkness plane and its labels), which the next photo takes for its first two planes (its
@@ -59,6 +65,38 @@ impl PlaneBuffers {
     }
 }
 
+thread_local! {
+    /// This thread's set, for [`with_thread_planes`].
+    static THREAD_PLANES: RefCell<PlaneBuffers> = RefCell::default();
+}
+
+/// Runs `measure` with this thread's [`PlaneBuffers`], or with `None` when they are in use
+/// further up this thread's stack (rayon lets a thread waiting inside one photo start another).
+pub(crate) fn with_thread_planes<T>(measure: impl FnOnce(Option<&mut PlaneBuffers>) -> T) -> T {
+    THREAD_PLANES.with(|planes| match planes.try_borrow_mut() {
+        Ok(mut own) => measure(Some(&mut own)),
+        Err(_) => measure(None),
+    })
+}
+
+/// Frees the planes kept by this thread and every thread of the global rayon pool, when called
+/// from outside a pool (the outermost call of a library user or the binary); inside one, an
+/// enclosing call is still running and frees them when it returns.
+pub(crate) fn release_thread_planes() {
+    if rayon::current_thread_index().is_some() {
+        return;
+    }
+    let release = || {
+        THREAD_PLANES.with(|planes| {
+            if let Ok(mut own) = planes.try_borrow_mut() {
+                *own = PlaneBuffers::default();
+            }
+        })
+    };
+    release();
+    rayon::broadcast(|_| release());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +123,18 @@ mod tests {
         // Empty buffers are not kept.
         buffers.keep(Vec::new());
         assert!(buffers.is_empty());
+    }
+
+    #[test]
+    fn a_thread_lends_its_planes_to_one_photo_at_a_time_and_keeps_them_until_released() {
+        with_thread_planes(|outer| {
+            let outer = outer.expect("nothing else holds this thread's planes");
+            outer.keep(vec![1.0; 10]);
+            // A photo started inside another on the same thread measures with fresh buffers.
+            with_thread_planes(|inner| assert!(inner.is_none()));
+        });
+        with_thread_planes(|next| assert_eq!(next.map(|p| p.len()), Some(1)));
+        release_thread_planes();
+        with_thread_planes(|after| assert_eq!(after.map(|p| p.len()), Some(0)));
     }
 }

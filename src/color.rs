@@ -162,8 +162,8 @@ fn pixel_luminance<T: Copy + Into<usize>>(px: &[T], table: &[f32]) -> f32 {
 
 /// The luminance of a window of a photo, read a pixel at a time once the full plane is no
 /// longer needed: recomputed from the photo (bit-identical to [`luminance`]), so the 4 B/px
-/// plane can be freed; kept as a plane only for pixel layouts that [`luminance`] converts as a
-/// whole first (float images).
+/// plane's buffer can be freed or lent to another stage; kept as a plane only for pixel layouts
+/// that [`luminance`] converts as a whole first (float images).
 pub struct LuminanceSource<'a> {
     image: &'a DynamicImage,
     rect: Region,
@@ -177,12 +177,16 @@ pub struct LuminanceSource<'a> {
 impl<'a> LuminanceSource<'a> {
     /// From `plane`, the [`luminance`] of `rect` in `image` (dropped unless it must be kept).
     pub fn new(image: &'a DynamicImage, rect: Region, plane: Plane) -> Self {
-        Self::freeing(image, rect, plane).0
+        Self::with_spare_buffer(image, rect, plane).0
     }
 
     /// [`LuminanceSource::new`], returning as well the plane's buffer when the source does not
     /// keep it (else an empty one), for reuse.
-    pub fn freeing(image: &'a DynamicImage, rect: Region, plane: Plane) -> (Self, Vec<f32>) {
+    pub fn with_spare_buffer(
+        image: &'a DynamicImage,
+        rect: Region,
+        plane: Plane,
+    ) -> (Self, Vec<f32>) {
         let direct = matches!(
             image,
             DynamicImage::ImageRgb8(_)

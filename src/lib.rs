@@ -10,8 +10,8 @@
 //! [`measure`] (per-dot samples) → [`metrics`] (session numbers, with [`insights`]: dot sizes,
 //! colour and [`uniformity`]) → [`report`] (JSON, with the series' [`summary`]: progress and
 //! flags). [`analyze`] wires them for a series of photos, [`batch`] for a clinic archive of
-//! clients ([`buffers`] carries a photo's planes over to the next); [`synth`] renders ground-truth
-//! scenes.
+//! clients; [`buffers`] carries a photo's last planes over to the next photo on the same thread;
+//! [`synth`] renders ground-truth scenes.
 //!
 //! ```no_run
 //! use smptrack::{analyze_series, LoadLimits, SeriesInput, SessionInput};

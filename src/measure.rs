@@ -211,7 +211,7 @@ pub fn measure_reusing(
     stage_done("darkness");
     // The dot finder needs only D: sampling reads Y per pixel, and the luminance plane's buffer
     // becomes the labels'.
-    let (y, freed) = LuminanceSource::freeing(image, crop, y);
+    let (y, freed) = LuminanceSource::with_spare_buffer(image, crop, y);
     let spare = SpareBuffers {
         smoothing: spare,
         labels: freed,

@@ -349,17 +349,21 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 
 /// Planes carried from one photo's measurement to the next (`measure_reusing`, as a batch's
-/// photos on one thread are measured) never change a measurement: photos of two sizes, whole
-/// and in a region, with and without a scale, measured in turn with one set of buffers, give
-/// exactly what each gives measured alone.
+/// photos on one thread are measured) never change a measurement: photos of two sizes (the
+/// larger after the smaller, whose kept planes are too small), whole and in a region, with and
+/// without a scale, 8-bit, 16-bit and float (whose luminance plane is kept, not lent), measured
+/// in turn with one set of buffers, give exactly what each gives measured alone.
 #[test]
 fn buffers_carried_from_photo_to_photo_change_no_measurement() {
     use smptrack::buffers::PlaneBuffers;
     use smptrack::measure::{measure, measure_reusing};
 
-    let small = scene(5);
+    let small = DynamicImage::ImageRgb8(scene(5));
     let camera = Camera::new(260, 210, 20.0);
-    let large = render(&Scene::typical(&camera, 5, &DotParams::fresh(), 9), &camera);
+    let large = DynamicImage::ImageRgb8(render(
+        &Scene::typical(&camera, 5, &DotParams::fresh(), 9),
+        &camera,
+    ));
     let inner = Region {
         x: 30,
         y: 20,
@@ -367,17 +371,21 @@ fn buffers_carried_from_photo_to_photo_change_no_measurement() {
         height: 100,
     };
     let photos = [
-        (&large, None, Some(20.0)),
-        (&small, Some(inner), None),
-        (&large, None, None),
-        (&large, Some(inner), Some(20.0)),
-        (&small, None, Some(20.0)),
-        (&small, None, Some(20.0)),
+        (small.clone(), None, Some(20.0)),
+        (large.clone(), None, Some(20.0)),
+        (small.clone(), Some(inner), None),
+        (large.clone(), None, None),
+        (
+            DynamicImage::ImageRgb32F(large.to_rgb32f()),
+            Some(inner),
+            Some(20.0),
+        ),
+        (DynamicImage::ImageRgb16(large.to_rgb16()), None, Some(20.0)),
+        (small, None, Some(20.0)),
     ];
     let mut buffers = PlaneBuffers::default();
-    for (k, &(img, region, px_per_mm)) in photos.iter().enumerate() {
-        let image = DynamicImage::ImageRgb8(img.clone());
-        let region = region.unwrap_or(Region::whole(img.width(), img.height()));
+    for (k, (image, region, px_per_mm)) in photos.into_iter().enumerate() {
+        let region = region.unwrap_or(Region::whole(image.width(), image.height()));
         let alone = measure(&image, region, px_per_mm).unwrap();
         let carried = measure_reusing(&image, region, px_per_mm, &mut buffers).unwrap();
         assert!(!alone.dots.is_empty(), "photo {k}");

@@ -117,7 +117,8 @@ pub(super) fn detect(d: &Plane, diameter_px: f32, smoothed: &mut Plane) -> Vec<C
 /// The candidates of [`detect`] whose centre is filled (at least [`CENTRE_FILL_RATIO`] of the
 /// darkest of `flood`, D lightly smoothed, within a quarter of the candidate's diameter), then
 /// [`suppress`]ed. Separate from `detect` so that the flood plane is made only once the blob
-/// scales' smoothing buffer is freed (a 4 B/px plane less at the peak of memory).
+/// scales are done with their smoothing buffer, in that buffer (a 4 B/px plane less at the
+/// peak of memory).
 pub(super) fn centred_and_suppressed(
     candidates: Vec<Candidate>,
     flood: &Plane,

@@ -170,10 +170,11 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
 /// matter.
 #[derive(Clone, Debug, Default)]
 pub struct SpareBuffers {
-    /// Becomes the buffer of the smoothed planes (the hair lines', each blob scale's, then the
-    /// flood plane).
+    /// Becomes the buffer of the smoothed planes (4 B/px: the hair lines', each blob scale's,
+    /// then the flood plane).
     pub smoothing: Plane,
-    /// Becomes the buffer of [`DotMap::labels`] when it holds a value per pixel of the plane.
+    /// Becomes the buffer of [`DotMap::labels`] (4 B/px) when its capacity holds a value per
+    /// pixel of the plane.
     pub labels: Vec<f32>,
 }
 
@@ -604,7 +605,7 @@ mod tests {
     }
 
     #[test]
-    fn a_spare_plane_of_any_size_and_contents_changes_nothing() {
+    fn spare_buffers_of_any_size_and_contents_change_nothing() {
         // Dots and a hair (so that with a scale every smoothed plane is made in the spare).
         let mut p = discs(
             90,

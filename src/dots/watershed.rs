@@ -47,7 +47,6 @@ fn zeroed_labels(n: usize, mut buffer: Vec<f32>) -> Vec<AtomicU32> {
         return (0..n).into_par_iter().map(|_| AtomicU32::new(0)).collect();
     }
     buffer.resize(n, 0.0);
-    buffer.truncate(n);
     // The same size and alignment: collected in place (tested), one sequential pass of writes.
     buffer.into_iter().map(|_| AtomicU32::new(0)).collect()
 }
