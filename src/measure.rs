@@ -305,10 +305,10 @@ pub fn measure_reusing(
         ));
     }
 
-    // The two planes left go to the next photo (the labels as the bits of f32s: the same size
-    // and alignment, converted in place).
+    // The two planes left go to the next photo (the labels' allocation reinterpreted as f32s:
+    // the same size and alignment, nothing copied).
     buffers.keep(d.data);
-    buffers.keep(map.labels.into_iter().map(f32::from_bits).collect());
+    buffers.keep(bytemuck::allocation::cast_vec(map.labels));
     Ok(Measurement {
         region,
         dots,

@@ -41,14 +41,37 @@ pub(super) fn watershed(
     watershed_with_box_limit(p, seeds, floor, MAX_BOX_PX, buffer)
 }
 
-/// `n` zeroed labels in `buffer`'s allocation when it holds `n` values, else in a fresh one.
-fn zeroed_labels(n: usize, mut buffer: Vec<f32>) -> Vec<AtomicU32> {
+/// `n` zeroed labels in `buffer`'s allocation when it holds `n` values (reinterpreted, not
+/// copied: same size and alignment), else in a fresh one; zeroed in parallel either way.
+fn zeroed_labels(n: usize, buffer: Vec<f32>) -> Vec<u32> {
     if buffer.capacity() < n {
-        return (0..n).into_par_iter().map(|_| AtomicU32::new(0)).collect();
+        return (0..n).into_par_iter().map(|_| 0).collect();
     }
-    buffer.resize(n, 0.0);
-    // The same size and alignment: collected in place (tested), one sequential pass of writes.
-    buffer.into_iter().map(|_| AtomicU32::new(0)).collect()
+    let mut labels: Vec<u32> = bytemuck::allocation::cast_vec(buffer);
+    labels.truncate(n);
+    labels.par_chunks_mut(ZEROING_CHUNK).for_each(|c| c.fill(0));
+    labels.resize(n, 0);
+    labels
+}
+
+/// Values zeroed per rayon task by [`zeroed_labels`] (256 KB: a few hundred tasks for a
+/// 24 MP plane).
+const ZEROING_CHUNK: usize = 1 << 16;
+
+/// `labels` as atomics, for the pieces flooded on different threads to store into.
+///
+/// Written here because std's `AtomicU32::from_mut_slice`, which does exactly this, is not
+/// stable: the alternative, collecting the plane into a `Vec<AtomicU32>` and back, walked all
+/// of it twice on one thread (two 4 B/px passes per photo).
+fn as_atomic(labels: &mut [u32]) -> &[AtomicU32] {
+    const {
+        assert!(std::mem::align_of::<AtomicU32>() == std::mem::align_of::<u32>());
+        assert!(std::mem::size_of::<AtomicU32>() == std::mem::size_of::<u32>());
+    }
+    // SAFETY: AtomicU32 has the same size and bit validity as u32 and (asserted above) the
+    // same alignment here, and the exclusive borrow means nothing else reads or writes the
+    // values while the returned shared borrow lives.
+    unsafe { &*(labels as *mut [u32] as *const [AtomicU32]) }
 }
 
 /// Largest bounding box (px) of a piece flooded in a thread's own label box; a larger piece
@@ -65,7 +88,8 @@ fn watershed_with_box_limit(
     max_box_px: usize,
     buffer: Vec<f32>,
 ) -> Vec<u32> {
-    let labels = zeroed_labels(p.width * p.height, buffer);
+    let mut plane_labels = zeroed_labels(p.width * p.height, buffer);
+    let labels = as_atomic(&mut plane_labels);
     // Flooded in raster order of their boxes, not of their first seed (the strongest dots
     // first, scattered over the photo): neighbouring pieces share rows of `p` and of the labels,
     // still in cache. Pieces are disjoint, so the order changes nothing else.
@@ -88,14 +112,13 @@ fn watershed_with_box_limit(
                     bw,
                 };
                 flood_piece(p, seeds, floor, piece, &mut store, buckets);
-                store.write_back(&labels);
+                store.write_back(labels);
             } else {
-                let mut store = SharedLabels(&labels);
+                let mut store = SharedLabels(labels);
                 flood_piece(p, seeds, floor, piece, &mut store, buckets);
             }
         });
-    // The same size and alignment: collected in place.
-    labels.into_iter().map(AtomicU32::into_inner).collect()
+    plane_labels
 }
 
 /// A thread's buffers for [`flood_piece`], reused from piece to piece: most pieces are a dot or
@@ -337,17 +360,28 @@ mod tests {
         }
     }
 
-    /// A buffer large enough becomes the labels' buffer, zeroed: no fresh allocation.
+    /// A buffer large enough becomes the labels' buffer, zeroed: no fresh allocation. Sizes
+    /// around [`ZEROING_CHUNK`]: every chunk, the last partial one and the tail are zeroed.
     #[test]
     fn the_labels_take_over_a_large_enough_buffer() {
-        for (len, capacity) in [(100, 100), (60, 100), (150, 150)] {
+        let c = ZEROING_CHUNK;
+        for (n, len, capacity) in [
+            (100, 100, 100),
+            (100, 60, 100),
+            (100, 150, 150),
+            (3 * c + 5, 3 * c + 5, 3 * c + 5),
+            (3 * c + 5, 2 * c - 1, 4 * c),
+            (c, 5 * c, 5 * c),
+        ] {
             let mut buffer = Vec::with_capacity(capacity);
-            buffer.resize(len, 3.5f32);
+            buffer.resize(len, f32::NAN);
             let address = buffer.as_ptr() as usize;
-            let labels = zeroed_labels(100, buffer);
-            assert_eq!(labels.len(), 100);
-            assert!(labels.iter().all(|l| l.load(Ordering::Relaxed) == 0));
+            let labels = zeroed_labels(n, buffer);
+            assert_eq!(labels.len(), n);
+            assert!(labels.iter().all(|&l| l == 0), "{len} of {capacity}");
             assert_eq!(labels.as_ptr() as usize, address, "{len} of {capacity}");
         }
+        // Too small: a fresh allocation, zeroed.
+        assert_eq!(zeroed_labels(7, vec![1.0; 6]), vec![0; 7]);
     }
 }
