@@ -6,9 +6,9 @@ use rayon::prelude::*;
 
 use crate::buffers::{release_thread_planes, with_thread_planes, PlaneBuffers};
 use crate::error::{Error, Result};
-use crate::load::{load_photo, load_photo_top, LoadLimits, Photo};
+use crate::load::{load_preparing, LoadLimits, Photo};
 use crate::manifest::Manifest;
-use crate::measure::{context_area, measure_reusing, Measurement};
+use crate::measure::{context_area, measure_reusing, ready_buffers, Measurement};
 use crate::metrics::{session_metrics, SessionMetrics};
 use crate::region::Region;
 use crate::report::{
@@ -132,7 +132,7 @@ pub fn analyze_photo_reusing(
 /// `on_done(index, entry)` is called as each session finishes (in any order), e.g. for progress.
 /// If any photo fails, the first failing session's error (in session order) is returned.
 /// A photo measured in a region is decoded only down to the rows the measurement reads, where
-/// its format allows (see [`load_photo_top`]).
+/// its format allows (see [`crate::load::load_photo_top`]).
 pub fn analyze_series(
     series: &SeriesInput,
     limits: &LoadLimits,
@@ -149,25 +149,28 @@ pub fn analyze_series(
 pub(crate) enum Decode {
     /// The whole photo, for a hook that draws from it.
     Whole,
-    /// At least the rows the measurement reads (see [`load_photo_top`]).
+    /// At least the rows the measurement reads (see [`crate::load::load_photo_top`]).
     MeasuredRows,
 }
 
-/// Loads `session`'s photo: whole, or the rows its measurement reads.
-fn load_session(session: &SessionInput, limits: &LoadLimits, decode: Decode) -> Result<Photo> {
-    match (decode, session.region) {
+/// Loads `session`'s photo: whole, or the rows its measurement reads; `while_decoding` runs
+/// beside the decoding of its pixels (see [`load_preparing`]).
+fn load_session(
+    session: &SessionInput,
+    limits: &LoadLimits,
+    decode: Decode,
+    while_decoding: impl FnOnce((u32, u32)) + Send,
+) -> Result<Photo> {
+    let rows = match (decode, session.region) {
         (Decode::MeasuredRows, Some(region)) => {
             // The context area clipped to an image of unbounded height: its bottom is the last
             // row measured (+1), whatever the photo's true height.
             let rows = context_area(region, session.px_per_mm, u32::MAX, u32::MAX).bottom();
-            load_photo_top(
-                &session.path,
-                limits,
-                u32::try_from(rows).unwrap_or(u32::MAX),
-            )
+            Some(u32::try_from(rows).unwrap_or(u32::MAX))
         }
-        _ => load_photo(&session.path, limits),
-    }
+        _ => None,
+    };
+    load_preparing(&session.path, limits, rows, while_decoding)
 }
 
 /// [`analyze_series`] with a hook that sees each decoded photo next to its analysis:
@@ -195,12 +198,22 @@ pub(crate) fn analyze_series_decoding(
         .par_iter()
         .enumerate()
         .map(|(i, session)| {
-            let photo = load_session(session, limits, decode)?;
-            // The thread's plane buffers, kept from the photo it measured last (see
-            // crate::buffers); fresh ones if it is inside another photo already.
-            let analysis = with_thread_planes(|planes| match planes {
-                Some(planes) => analyze_photo_reusing(&photo, session, planes),
-                None => analyze_photo(&photo, session),
+            // The thread's plane buffers, kept from the photo it measured last and topped up
+            // while this one decodes (see crate::buffers); fresh ones if the thread is inside
+            // another photo already.
+            let (photo, analysis) = with_thread_planes(|planes| match planes {
+                Some(planes) => {
+                    let photo = load_session(session, limits, decode, |size| {
+                        ready_buffers(planes, size, session.region, session.px_per_mm)
+                    })?;
+                    let analysis = analyze_photo_reusing(&photo, session, planes)?;
+                    Ok::<_, Error>((photo, analysis))
+                }
+                None => {
+                    let photo = load_session(session, limits, decode, |_| ())?;
+                    let analysis = analyze_photo(&photo, session)?;
+                    Ok((photo, analysis))
+                }
             })?;
             on_photo(i, &photo, &analysis)?;
             Ok(analysis.report)

@@ -8,7 +8,9 @@
 //!
 //! [`crate::analyze_series`] keeps one set per thread, shared by every series measured on it (a
 //! batch's clients too), and frees them all when the outermost call returns: at most two planes
-//! per thread are ever kept.
+//! per thread are kept between photos. While a photo decodes, the set is topped up to the
+//! planes its measurement takes first ([`PlaneBuffers::reserve`]), their pages faulted in on
+//! the core the single-threaded decoder leaves idle.
 //!
 //! (Written here rather than taken from a pooling crate: the buffers change hands between
 //! stages as plain `Vec`s of different element types, which object pools do not model, and
@@ -16,10 +18,10 @@
 
 use std::cell::RefCell;
 
-/// At most this many buffers are kept: the two planes a photo's measurement ends with (its
-/// darkness plane and its labels), which the next photo takes for its first two planes (its
-/// luminance and that plane's denoised copy) before it allocates anything else that large, so a
-/// thread's peak of memory does not grow.
+/// At most this many buffers are kept from one photo for the next: the two planes a photo's
+/// measurement ends with (its darkness plane and its labels), which the next photo takes for
+/// its first planes (its luminance and that plane's denoised copy) before it allocates anything
+/// else that large, so a thread's peak of memory does not grow.
 pub const MAX_KEPT_PLANES: usize = 2;
 
 /// Plane buffers (4 B/px) kept from one [`crate::measure::measure_reusing`] for the next.
@@ -44,6 +46,24 @@ impl PlaneBuffers {
                 self.kept.clear();
                 Vec::new()
             }
+        }
+    }
+
+    /// Readies `count` buffers of `len` values (4 B each) for the next `count` planes of at
+    /// most `len` values that a measurement takes (see [`crate::measure::ready_buffers`]): kept
+    /// buffers that hold `len` stay, smaller ones are freed, and fresh ones
+    /// are allocated and written through, so that the kernel faults their pages in now (while
+    /// a photo decodes, on a core the decoder leaves idle) rather than in the middle of a
+    /// measurement. Never frees a buffer that holds `len`, so more than [`MAX_KEPT_PLANES`]
+    /// may be kept until taken.
+    pub fn reserve(&mut self, count: usize, len: usize) {
+        self.kept.retain(|b| b.capacity() >= len);
+        while self.kept.len() < count {
+            // Not `vec![0.0; len]`: that asks for zeroed memory, which the allocator gets as
+            // untouched pages from the kernel, faulted in later anyway.
+            let mut buffer = Vec::with_capacity(len);
+            buffer.resize(len, 0.0);
+            self.kept.push(buffer);
         }
     }
 
@@ -123,6 +143,34 @@ mod tests {
         // Empty buffers are not kept.
         buffers.keep(Vec::new());
         assert!(buffers.is_empty());
+    }
+
+    #[test]
+    fn reserving_keeps_the_buffers_large_enough_and_adds_fresh_ones() {
+        let mut buffers = PlaneBuffers::default();
+        let big = vec![1.0f32; 100];
+        let address = big.as_ptr() as usize;
+        buffers.keep(big);
+        buffers.keep(vec![2.0; 5]);
+        buffers.reserve(3, 80);
+        // The small one is freed, the large one kept, two fresh ones added: three takes of 80
+        // values or fewer are served without allocating, the large one among them.
+        assert_eq!(buffers.len(), 3);
+        let taken: Vec<Vec<f32>> = [80, 80, 10].iter().map(|&n| buffers.take(n)).collect();
+        assert!(taken.iter().all(|b| b.capacity() >= 80));
+        assert_eq!(taken.iter().map(Vec::len).collect::<Vec<_>>(), [80, 80, 10]);
+        assert!(taken.iter().any(|b| b.as_ptr() as usize == address));
+        assert!(buffers.is_empty());
+        // Already enough: nothing added, nothing freed (more than MAX_KEPT_PLANES stay).
+        for b in taken {
+            buffers.kept.push(b);
+        }
+        buffers.reserve(2, 80);
+        assert_eq!(buffers.len(), 3);
+        // None holds 200: all are replaced.
+        buffers.reserve(1, 200);
+        assert_eq!(buffers.len(), 1);
+        assert_eq!(buffers.take(200).len(), 200);
     }
 
     #[test]

@@ -146,6 +146,32 @@ pub fn context_area(region: Region, px_per_mm: Option<f64>, width: u32, height: 
     region.expanded_within(margin, width, height)
 }
 
+/// Planes (4 B/px, of the context area) that [`measure_reusing`] takes from its
+/// [`PlaneBuffers`] before any other plane is allocated: the luminance, its denoised copy and
+/// the sizing darkness.
+pub const FIRST_PLANES: usize = 3;
+
+/// Readies in `buffers` the [`FIRST_PLANES`] planes that [`measure_reusing`] takes for `region`
+/// (the whole photo when `None`) of a photo of `size` (px, as displayed), at `px_per_mm`: their
+/// memory is allocated and faulted in now, while the photo decodes (see
+/// [`PlaneBuffers::reserve`]). Does nothing for a region or scale the measurement will refuse.
+pub fn ready_buffers(
+    buffers: &mut PlaneBuffers,
+    size: (u32, u32),
+    region: Option<Region>,
+    px_per_mm: Option<f64>,
+) {
+    let (width, height) = size;
+    let region = region.unwrap_or(Region::whole(width, height));
+    if region.check_within(width, height).is_err()
+        || px_per_mm.is_some_and(|s| check_px_per_mm(s).is_err())
+    {
+        return;
+    }
+    let crop = context_area(region, px_per_mm, width, height);
+    buffers.reserve(FIRST_PLANES, crop.width as usize * crop.height as usize);
+}
+
 /// Measures `region` of `image`. `px_per_mm`, when known, bounds the dot size to physical
 /// limits. Errors only if the region does not fit the image.
 pub fn measure(
@@ -156,8 +182,9 @@ pub fn measure(
     measure_reusing(image, region, px_per_mm, &mut PlaneBuffers::default())
 }
 
-/// [`measure`], taking its first planes' buffers from `buffers` and leaving its last ones there
-/// for the next photo measured with them (see [`crate::buffers`]): the same measurement.
+/// [`measure`], taking its first [`FIRST_PLANES`] planes' buffers from `buffers` and leaving its
+/// last ones there for the next photo measured with them (see [`crate::buffers`]): the same
+/// measurement.
 pub fn measure_reusing(
     image: &DynamicImage,
     region: Region,
@@ -194,7 +221,11 @@ pub fn measure_reusing(
     // copy adds no plane at the peak of memory (y, the copy and the blurred darkness).
     let calm = SkinField::calm_into(&y, buffers.take(crop_px));
     // The sizing darkness's buffer is kept, then lent to the dot finder for its smoothed planes.
-    let mut spare = Plane::default();
+    let mut spare = Plane {
+        width: crop.width as usize,
+        height: crop.height as usize,
+        data: buffers.take(crop_px),
+    };
     let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block, &mut spare)
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,

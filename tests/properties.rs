@@ -352,11 +352,12 @@ proptest! {
 /// photos on one thread are measured) never change a measurement: photos of two sizes (the
 /// larger after the smaller, whose kept planes are too small), whole and in a region, with and
 /// without a scale, 8-bit, 16-bit and float (whose luminance plane is kept, not lent), measured
-/// in turn with one set of buffers, give exactly what each gives measured alone.
+/// in turn with one set of buffers, some with their first planes readied beforehand, give
+/// exactly what each gives measured alone.
 #[test]
 fn buffers_carried_from_photo_to_photo_change_no_measurement() {
     use smptrack::buffers::PlaneBuffers;
-    use smptrack::measure::{measure, measure_reusing};
+    use smptrack::measure::{measure, measure_reusing, ready_buffers, FIRST_PLANES};
 
     let small = DynamicImage::ImageRgb8(scene(5));
     let camera = Camera::new(260, 210, 20.0);
@@ -385,7 +386,23 @@ fn buffers_carried_from_photo_to_photo_change_no_measurement() {
     ];
     let mut buffers = PlaneBuffers::default();
     for (k, (image, region, px_per_mm)) in photos.into_iter().enumerate() {
-        let region = region.unwrap_or(Region::whole(image.width(), image.height()));
+        let size = (image.width(), image.height());
+        // Every other photo has its first planes readied first, as while it decodes (the
+        // readied planes are zeros, or the stale values of those kept).
+        if k % 2 == 1 {
+            ready_buffers(&mut buffers, size, region, px_per_mm);
+            assert_eq!(buffers.len(), FIRST_PLANES, "photo {k}: planes readied");
+            // A region outside the photo or an implausible scale readies nothing more.
+            let outside = Region::whole(size.0 + 1, size.1);
+            ready_buffers(&mut buffers, size, Some(outside), px_per_mm);
+            ready_buffers(&mut buffers, size, region, Some(-1.0));
+            assert_eq!(
+                buffers.len(),
+                FIRST_PLANES,
+                "photo {k}: nothing more readied"
+            );
+        }
+        let region = region.unwrap_or(Region::whole(size.0, size.1));
         let alone = measure(&image, region, px_per_mm).unwrap();
         let carried = measure_reusing(&image, region, px_per_mm, &mut buffers).unwrap();
         assert!(!alone.dots.is_empty(), "photo {k}");

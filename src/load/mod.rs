@@ -80,7 +80,7 @@ pub const TOP_ROWS_MARGIN: u32 = 32;
 
 /// Reads and decodes the whole photo at `path`. Errors name `path`.
 pub fn load_photo(path: &Path, limits: &LoadLimits) -> Result<Photo> {
-    load(path, limits, None)
+    load(path, limits, None, |_| ())
 }
 
 /// Reads the photo at `path` and decodes at least its top `rows` rows (px, as displayed), and
@@ -89,10 +89,30 @@ pub fn load_photo(path: &Path, limits: &LoadLimits) -> Result<Photo> {
 /// decoded whole. The rows returned are identical to those of [`load_photo`]; `full_size` is
 /// the whole photo's. Errors name `path`.
 pub fn load_photo_top(path: &Path, limits: &LoadLimits, rows: u32) -> Result<Photo> {
-    load(path, limits, Some(rows))
+    load(path, limits, Some(rows), |_| ())
 }
 
-fn load(path: &Path, limits: &LoadLimits, rows: Option<u32>) -> Result<Photo> {
+/// [`load_photo`] (`rows` `None`) or [`load_photo_top`], running `while_decoding(size)` with
+/// the whole photo's size as displayed (px, after its EXIF orientation) alongside the decoding
+/// of its pixels, on another rayon thread when one is free: for work that needs only the size
+/// (readying the measurement's buffers, see [`crate::measure::ready_buffers`]), done on a core
+/// the single-threaded decoder leaves idle. Not run for a photo refused before its pixels are
+/// decoded (missing, over the limits, not an image, truncated).
+pub(crate) fn load_preparing(
+    path: &Path,
+    limits: &LoadLimits,
+    rows: Option<u32>,
+    while_decoding: impl FnOnce((u32, u32)) + Send,
+) -> Result<Photo> {
+    load(path, limits, rows, while_decoding)
+}
+
+fn load(
+    path: &Path,
+    limits: &LoadLimits,
+    rows: Option<u32>,
+    while_decoding: impl FnOnce((u32, u32)) + Send,
+) -> Result<Photo> {
     let io_error = |source| Error::PhotoIo {
         path: path.to_path_buf(),
         source,
@@ -111,13 +131,13 @@ fn load(path: &Path, limits: &LoadLimits, rows: Option<u32>) -> Result<Photo> {
         });
     }
     let bytes = std::fs::read(path).map_err(io_error)?;
-    decode(&bytes, path, limits, rows)
+    decode(&bytes, path, limits, rows, while_decoding)
 }
 
 /// Decodes an in-memory photo; `name` is used in errors only. Never panics: a decoder panic is
 /// reported as a [`Error::Decode`] for `name`.
 pub fn decode_photo(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Photo> {
-    decode(bytes, name, limits, None)
+    decode(bytes, name, limits, None, |_| ())
 }
 
 /// [`load_photo_top`] for an in-memory photo; `name` is used in errors only. Never panics.
@@ -127,15 +147,21 @@ pub fn decode_photo_top(
     limits: &LoadLimits,
     rows: u32,
 ) -> Result<Photo> {
-    decode(bytes, name, limits, Some(rows))
+    decode(bytes, name, limits, Some(rows), |_| ())
 }
 
-fn decode(bytes: &[u8], name: &Path, limits: &LoadLimits, rows: Option<u32>) -> Result<Photo> {
+fn decode(
+    bytes: &[u8],
+    name: &Path,
+    limits: &LoadLimits,
+    rows: Option<u32>,
+    while_decoding: impl FnOnce((u32, u32)) + Send,
+) -> Result<Photo> {
     if bytes.is_empty() {
         return Err(Error::decode(name, "the file is empty"));
     }
     crate::error::catch_panic(
-        || decode_unguarded(bytes, name, limits, rows),
+        || decode_unguarded(bytes, name, limits, rows, while_decoding),
         |message| Error::decode(name, format!("the decoder crashed: {message}")),
     )
 }
@@ -166,6 +192,7 @@ fn decode_unguarded(
     name: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
+    while_decoding: impl FnOnce((u32, u32)) + Send,
 ) -> Result<Photo> {
     let reader = capped_reader(bytes, None, name, limits)?;
     let Some(format) = reader.format() else {
@@ -209,7 +236,19 @@ fn decode_unguarded(
         }
         _ => None,
     };
-    let mut image = match top {
+    let turned = matches!(
+        orientation,
+        image::metadata::Orientation::Rotate90
+            | image::metadata::Orientation::Rotate270
+            | image::metadata::Orientation::Rotate90FlipH
+            | image::metadata::Orientation::Rotate270FlipH
+    );
+    let displayed = if turned {
+        (height, width)
+    } else {
+        (width, height)
+    };
+    let decode_pixels = || match top {
         Some((field, decoded_height)) => {
             let shorter = jpeg::with_height(bytes, field, decoded_height);
             let decoder = capped_reader(&shorter, Some(format), name, limits)?
@@ -221,11 +260,16 @@ fn decode_unguarded(
                     "the JPEG's frame header changed on re-reading",
                 ));
             }
-            DynamicImage::from_decoder(decoder)
+            DynamicImage::from_decoder(decoder).map_err(|e| image_error(name, e))
         }
-        None => DynamicImage::from_decoder(decoder),
-    }
-    .map_err(|e| image_error(name, e))?;
+        None => DynamicImage::from_decoder(decoder).map_err(|e| image_error(name, e)),
+    };
+    // The decoder runs on this thread (it need not be Send); `while_decoding` is offered to an
+    // idle one, and run here after the decoding if no thread took it.
+    let mut image = rayon::in_place_scope(|scope| {
+        scope.spawn(move |_| while_decoding(displayed));
+        decode_pixels()
+    })?;
     image.apply_orientation(orientation);
     let full_size = match top {
         Some(_) => (width, height),

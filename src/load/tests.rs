@@ -215,3 +215,47 @@ fn top_rows_follow_the_exif_orientation() {
         );
     }
 }
+
+/// `while_decoding` runs once, with the photo's size as displayed, for every photo whose pixels
+/// are decoded (whole or its top rows), and never for one refused before that.
+#[test]
+fn work_beside_the_decoding_sees_the_displayed_size_once() {
+    use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
+    use std::sync::Mutex;
+
+    let seen = Mutex::new(Vec::new());
+    let record = |size: (u32, u32)| seen.lock().unwrap().push(size);
+    let limits = LoadLimits::default();
+    let name = Path::new("p.jpg");
+    let upright = image::RgbImage::from_fn(48, 160, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    for orientation in [1u16, 6, 8] {
+        let exif = ExifTags {
+            orientation: Some(orientation),
+            ..ExifTags::default()
+        };
+        let bytes = encode_jpeg(&store_with_orientation(&upright, orientation), 90, &exif);
+        for rows in [None, Some(40)] {
+            let photo = decode(&bytes, name, &limits, rows, record).unwrap();
+            assert_eq!(photo.full_size, (48, 160));
+            let calls = std::mem::take(&mut *seen.lock().unwrap());
+            assert_eq!(
+                calls,
+                [(48, 160)],
+                "orientation {orientation}, rows {rows:?}"
+            );
+        }
+    }
+
+    let png = png_bytes(10, 10);
+    let small = LoadLimits {
+        max_pixels: 99,
+        ..limits
+    };
+    let jpeg = encode_jpeg(&upright, 90, &ExifTags::default());
+    let truncated = &jpeg[..jpeg.len() - 2];
+    assert!(decode(&png, name, &small, None, record).is_err());
+    assert!(decode(b"not a photo", name, &limits, None, record).is_err());
+    assert!(decode(b"", name, &limits, None, record).is_err());
+    assert!(decode(truncated, name, &limits, None, record).is_err());
+    assert!(seen.lock().unwrap().is_empty(), "run for a refused photo");
+}
