@@ -257,22 +257,45 @@ pub(super) fn networks(mask: &[bool], components: &Components, queries: &[usize]
             (dist.len() as u32, fattest)
         })
         .collect();
-    // The few query pixels are looked up among their network's members.
-    let mut query_at: std::collections::HashMap<usize, Vec<usize>> =
-        std::collections::HashMap::new();
-    for (k, &i) in queries.iter().enumerate() {
-        query_at.entry(i).or_default().push(k);
-    }
+    // The few query pixels, sorted, are found among each network's sorted members by a merge,
+    // networks in parallel (a hash lookup of every outline pixel on one thread was most of
+    // this stage's sequential time). A pixel is in one network at most, so the order in which
+    // the networks' finds are stored changes nothing.
+    let mut by_pixel: Vec<usize> = (0..queries.len()).collect();
+    by_pixel.sort_unstable_by_key(|&k| (queries[k], k));
+    let sorted: Vec<usize> = by_pixel.iter().map(|&k| queries[k]).collect();
+    let found: Vec<Vec<(usize, u32, f32)>> = components
+        .members
+        .par_iter()
+        .zip(&inside)
+        .enumerate()
+        .map(|(c, (members, dist))| {
+            let mut found = Vec::new();
+            let (Some(&first), Some(&last)) = (members.first(), members.last()) else {
+                return found;
+            };
+            let mut m = 0;
+            let start = sorted.partition_point(|&q| q < first as usize);
+            for (j, &q) in sorted.iter().enumerate().skip(start) {
+                if q > last as usize {
+                    break;
+                }
+                while (members[m] as usize) < q {
+                    m += 1;
+                }
+                if members[m] as usize == q {
+                    found.push((by_pixel[j], c as u32 + 1, dist[m]));
+                }
+            }
+            found
+        })
+        .collect();
     let mut id = vec![0u32; queries.len()];
     // Off the mask a query is at distance 0 (as the whole-plane pass left it).
     let mut depth = vec![0f32; queries.len()];
-    for (c, (members, dist)) in components.members.iter().zip(&inside).enumerate() {
-        for (&i, &v) in members.iter().zip(dist) {
-            for &k in query_at.get(&(i as usize)).into_iter().flatten() {
-                id[k] = c as u32 + 1;
-                depth[k] = v;
-            }
-        }
+    for (k, network, v) in found.into_iter().flatten() {
+        id[k] = network;
+        depth[k] = v;
     }
     Networks {
         id,
@@ -389,6 +412,58 @@ mod tests {
             assert!(
                 ours.iter().flatten().any(|v| *v > 2.0),
                 "the scene has fat pieces"
+            );
+        }
+    }
+
+    /// Each query pixel gets the network it lies in and its depth there, whatever the order
+    /// and repetition of the queries: checked against a plain search of every network's
+    /// members for every query (queries on and off the mask, first and last members, repeats).
+    #[test]
+    fn networks_find_each_query_in_its_network() {
+        for seed in 0..4 {
+            let (w, h) = (70, 50);
+            let (_, covered) = scene(w, h, seed);
+            let components = Components::of(&covered, w);
+            let mut rng = crate::synth::SplitMix64::new(100 + seed);
+            let mut queries: Vec<usize> = (0..300)
+                .map(|_| rng.uniform(0.0, (w * h) as f64) as usize)
+                .collect();
+            for members in &components.members {
+                queries.push(members[0] as usize);
+                queries.push(*members.last().unwrap() as usize);
+            }
+            queries.extend([0, w * h - 1, queries[5], queries[5]]);
+            let networks = networks(&covered, &components, &queries);
+            let mut inside = per_member(&components, |_| f32::INFINITY);
+            chamfer(
+                &components,
+                |i| covered[i].then_some(1),
+                &mut inside,
+                Some(0.0),
+            );
+            let mut on_mask = 0;
+            for (k, &q) in queries.iter().enumerate() {
+                let expected = components
+                    .members
+                    .iter()
+                    .enumerate()
+                    .find_map(|(c, members)| {
+                        let m = members.iter().position(|&i| i as usize == q)?;
+                        Some((c as u32 + 1, inside[c][m]))
+                    })
+                    .unwrap_or((0, 0.0));
+                on_mask += usize::from(expected.0 != 0);
+                assert_eq!(
+                    (networks.id[k], networks.inside[k].to_bits()),
+                    (expected.0, expected.1.to_bits()),
+                    "seed {seed}, query {k} at {q}"
+                );
+            }
+            assert!(on_mask > 2 * components.members.len(), "seed {seed}");
+            assert!(
+                on_mask < queries.len(),
+                "seed {seed}: some queries off the mask"
             );
         }
     }
