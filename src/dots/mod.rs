@@ -15,6 +15,7 @@
 //!    dot's is a hair or stubble piece, and an opening at half a dot's inscribed radius (on a
 //!    hair line at least a hair's half-width) cuts the arms of hairs crossing it.
 
+mod atomic_view;
 mod blobs;
 mod components;
 mod outline;
@@ -271,12 +272,27 @@ pub fn find_dots_reusing(
     let inside = outline::inside_distance(&labels, &outlined, &components);
     stage_done("dots: networks, inside distances");
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
+    // Per outline component in parallel (one holds a few territories at most), then merged:
+    // a maximum, so the order of merging changes nothing.
+    let widest: Vec<Vec<(usize, f32)>> = components
+        .members
+        .par_iter()
+        .zip(&inside)
+        .map(|(members, dist)| {
+            let mut widest: Vec<(usize, f32)> = Vec::new();
+            for (&i, &v) in members.iter().zip(dist) {
+                let k = labels[i as usize] as usize - 1;
+                match widest.iter_mut().find(|(territory, _)| *territory == k) {
+                    Some((_, w)) => *w = w.max(v - 0.5),
+                    None => widest.push((k, v - 0.5)),
+                }
+            }
+            widest
+        })
+        .collect();
     let mut own_width = vec![0f32; n];
-    for (members, dist) in components.members.iter().zip(&inside) {
-        for (&i, &v) in members.iter().zip(dist) {
-            let k = labels[i as usize] as usize - 1;
-            own_width[k] = own_width[k].max(v - 0.5);
-        }
+    for (k, w) in widest.into_iter().flatten() {
+        own_width[k] = own_width[k].max(w);
     }
     // For telling dots from hairs, also the depth of the centre in the dark structure as a
     // whole: a small dot overlapping a larger one's edge loses most of its territory to the

@@ -58,22 +58,6 @@ fn zeroed_labels(n: usize, buffer: Vec<f32>) -> Vec<u32> {
 /// 24 MP plane).
 const ZEROING_CHUNK: usize = 1 << 16;
 
-/// `labels` as atomics, for the pieces flooded on different threads to store into.
-///
-/// Written here because std's `AtomicU32::from_mut_slice`, which does exactly this, is not
-/// stable: the alternative, collecting the plane into a `Vec<AtomicU32>` and back, walked all
-/// of it twice on one thread (two 4 B/px passes per photo).
-fn as_atomic(labels: &mut [u32]) -> &[AtomicU32] {
-    const {
-        assert!(std::mem::align_of::<AtomicU32>() == std::mem::align_of::<u32>());
-        assert!(std::mem::size_of::<AtomicU32>() == std::mem::size_of::<u32>());
-    }
-    // SAFETY: AtomicU32 has the same size and bit validity as u32 and (asserted above) the
-    // same alignment here, and the exclusive borrow means nothing else reads or writes the
-    // values while the returned shared borrow lives.
-    unsafe { &*(labels as *mut [u32] as *const [AtomicU32]) }
-}
-
 /// Largest bounding box (px) of a piece flooded in a thread's own label box; a larger piece
 /// (a photo whose hairs join everything into one piece has a box as large as the photo) is
 /// flooded straight in the shared labels, so a thread never holds more than 4 MB of box
@@ -89,7 +73,8 @@ fn watershed_with_box_limit(
     buffer: Vec<f32>,
 ) -> Vec<u32> {
     let mut plane_labels = zeroed_labels(p.width * p.height, buffer);
-    let labels = as_atomic(&mut plane_labels);
+    // Shared by the pieces flooded on different threads (see super::atomic_view).
+    let labels = super::atomic_view::u32s(&mut plane_labels);
     // Flooded in raster order of their boxes, not of their first seed (the strongest dots
     // first, scattered over the photo): neighbouring pieces share rows of `p` and of the labels,
     // still in cache. Pieces are disjoint, so the order changes nothing else.
