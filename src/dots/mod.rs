@@ -272,28 +272,32 @@ pub fn find_dots_reusing(
     let inside = outline::inside_distance(&labels, &outlined, &components);
     stage_done("dots: networks, inside distances");
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
-    // Per outline component in parallel (one holds a few territories at most), then merged:
-    // a maximum, so the order of merging changes nothing.
-    let widest: Vec<Vec<(usize, f32)>> = components
+    // Outline components in parallel, each task taking maxima into its own array, the arrays
+    // then merged by maximum: the order changes nothing. (Hairs can join thousands of
+    // territories into one component, so no per-component search among its territories.)
+    let own_width: Vec<f32> = components
         .members
         .par_iter()
         .zip(&inside)
-        .map(|(members, dist)| {
-            let mut widest: Vec<(usize, f32)> = Vec::new();
-            for (&i, &v) in members.iter().zip(dist) {
-                let k = labels[i as usize] as usize - 1;
-                match widest.iter_mut().find(|(territory, _)| *territory == k) {
-                    Some((_, w)) => *w = w.max(v - 0.5),
-                    None => widest.push((k, v - 0.5)),
+        .fold(
+            || vec![0f32; n],
+            |mut own_width, (members, dist)| {
+                for (&i, &v) in members.iter().zip(dist) {
+                    let k = labels[i as usize] as usize - 1;
+                    own_width[k] = own_width[k].max(v - 0.5);
                 }
-            }
-            widest
-        })
-        .collect();
-    let mut own_width = vec![0f32; n];
-    for (k, w) in widest.into_iter().flatten() {
-        own_width[k] = own_width[k].max(w);
-    }
+                own_width
+            },
+        )
+        .reduce(
+            || vec![0f32; n],
+            |mut a, b| {
+                for (w, other) in a.iter_mut().zip(b) {
+                    *w = w.max(other);
+                }
+                a
+            },
+        );
     // For telling dots from hairs, also the depth of the centre in the dark structure as a
     // whole: a small dot overlapping a larger one's edge loses most of its territory to the
     // watershed but still sits deep in pigment, while a hair is thin either way.
