@@ -190,12 +190,14 @@ pub fn find_dots_reusing(
 ) -> DotMap {
     let SpareBuffers {
         smoothing: mut spare,
-        labels: labels_buffer,
+        labels: mut labels_buffer,
     } = spare;
     let width = d.width;
     // Hair lines first: they need only D, and their full-size planes are freed before the flood
     // plane exists (a lower peak of memory); only the 1 B/px mask is kept for the candidates.
-    let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, &mut spare));
+    // The labels' buffer, not needed before the watershed, holds the ridge scratch meanwhile.
+    let lines =
+        px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, &mut spare, &mut labels_buffer));
     stage_done("dots: hair lines");
     let candidates = blobs::detect(d, diameter_px, &mut spare);
     stage_done("dots: blob scales");

@@ -41,23 +41,33 @@ pub const MIN_HAIR_LENGTH_DIAMETERS: f32 = 2.0;
 
 /// Per pixel of `d` (darkness, 1 − Y/S): on a hair line standing on skin, widened to the hair's
 /// width. `px_per_mm` sets the hair scale, `dot_diameter_px` the shortest hair (see
-/// [`MIN_HAIR_LENGTH_DIAMETERS`]). `g` is a buffer for the smoothed plane, reused (its
-/// contents are overwritten).
+/// [`MIN_HAIR_LENGTH_DIAMETERS`]). `g` is a buffer for the smoothed plane, and `spare` one
+/// whose bytes serve as scratch when it holds one per pixel (else a fresh buffer is
+/// allocated), both reused (their contents are overwritten).
 pub(super) fn hair_lines(
     d: &Plane,
     px_per_mm: f32,
     dot_diameter_px: f32,
     g: &mut Plane,
+    spare: &mut [f32],
 ) -> Vec<bool> {
-    let mut mask = vec![false; d.width * d.height];
-    // Buffers shared by the scales: fresh full-size planes are slow to allocate.
-    let mut kind = Vec::new();
+    let n = d.width * d.height;
+    let mut mask = vec![false; n];
+    // Buffers shared by the scales: fresh full-size planes are slow to allocate (a 1 B/px
+    // scratch in a spare 4 B/px buffer, when the caller has one, is faulted in already).
+    let mut own = Vec::new();
+    let spare_bytes: &mut [u8] = bytemuck::cast_slice_mut(spare);
+    let kind: &mut [u8] = if spare_bytes.len() >= n {
+        &mut spare_bytes[..n]
+    } else {
+        own.resize(n, 0);
+        &mut own
+    };
     for factor in HAIR_SCALES {
         let sigma = (factor * HAIR_SIGMA_MM * px_per_mm).max(MIN_HAIR_SIGMA_PX);
         d.gaussian_blur_into(sigma, g);
-        kind.clear();
-        kind.resize(d.width * d.height, 0);
-        lines_at(g, sigma, dot_diameter_px, &mut kind, &mut mask);
+        kind.fill(0);
+        lines_at(g, sigma, dot_diameter_px, kind, &mut mask);
     }
     mask
 }
@@ -193,14 +203,33 @@ mod tests {
 
     #[test]
     fn a_long_hair_on_skin_is_marked_and_a_dot_is_not() {
-        let mask = hair_lines(&scene(true), 10.0, 5.0, &mut Plane::default());
+        let mask = hair_lines(&scene(true), 10.0, 5.0, &mut Plane::default(), &mut []);
         let at = |x: usize, y: usize| mask[y * 60 + x];
         // On the hair, away from the dot.
         assert!(at(10, 13) || at(10, 12) || at(10, 14));
         // The dot's centre is not hair.
         assert!(!at(45, 33));
-        let clean = hair_lines(&scene(false), 10.0, 5.0, &mut Plane::default());
+        let clean = hair_lines(&scene(false), 10.0, 5.0, &mut Plane::default(), &mut []);
         assert!(clean.iter().all(|&m| !m));
+    }
+
+    /// A spare buffer's stale bytes, used as the ridge scratch when it is large enough, change
+    /// nothing; one too small is left alone.
+    #[test]
+    fn a_stale_spare_buffer_changes_no_hair_line() {
+        let p = scene(true);
+        let fresh = hair_lines(&p, 10.0, 5.0, &mut Plane::default(), &mut []);
+        assert!(fresh.iter().any(|&m| m));
+        let n = p.width * p.height;
+        for len in [n / 4, n / 4 + 1, n, 3] {
+            let mut spare = vec![f32::from_bits(0x0201_0201); len];
+            let mut g = Plane::filled(7, 3, f32::NAN);
+            assert_eq!(
+                hair_lines(&p, 10.0, 5.0, &mut g, &mut spare),
+                fresh,
+                "{len}"
+            );
+        }
     }
 
     #[test]
@@ -233,7 +262,7 @@ mod tests {
         for x in 0..w {
             p.data[20 * w + x] = 0.9;
         }
-        assert!(hair_lines(&p, 10.0, 5.0, &mut Plane::default())
+        assert!(hair_lines(&p, 10.0, 5.0, &mut Plane::default(), &mut [])
             .iter()
             .all(|&m| !m));
     }
