@@ -175,7 +175,8 @@ pub struct SpareBuffers {
     /// then the flood plane).
     pub smoothing: Plane,
     /// Becomes the buffer of [`DotMap::labels`] (4 B/px) when its capacity holds a value per
-    /// pixel of the plane.
+    /// pixel of the plane; before that, its bytes hold the hair lines' 1 B/px scratch when its
+    /// length holds a byte per pixel.
     pub labels: Vec<f32>,
 }
 
