@@ -269,9 +269,9 @@ pub(super) fn networks(mask: &[bool], components: &Components, queries: &[usize]
     // networks in parallel (a hash lookup of every outline pixel on one thread was most of
     // this stage's sequential time). A pixel is in one network at most, so the order in which
     // the networks' finds are stored changes nothing.
-    let mut by_pixel: Vec<usize> = (0..queries.len()).collect();
-    by_pixel.sort_unstable_by_key(|&k| (queries[k], k));
-    let sorted: Vec<usize> = by_pixel.iter().map(|&k| queries[k]).collect();
+    // (pixel, query number), by pixel.
+    let mut sorted: Vec<(usize, usize)> = queries.iter().copied().zip(0..).collect();
+    sorted.sort_unstable();
     let found: Vec<Vec<(usize, u32, f32)>> = components
         .members
         .par_iter()
@@ -283,8 +283,8 @@ pub(super) fn networks(mask: &[bool], components: &Components, queries: &[usize]
                 return found;
             };
             let mut m = 0;
-            let start = sorted.partition_point(|&q| q < first as usize);
-            for (j, &q) in sorted.iter().enumerate().skip(start) {
+            let start = sorted.partition_point(|&(q, _)| q < first as usize);
+            for &(q, k) in &sorted[start..] {
                 if q > last as usize {
                     break;
                 }
@@ -292,7 +292,7 @@ pub(super) fn networks(mask: &[bool], components: &Components, queries: &[usize]
                     m += 1;
                 }
                 if members[m] as usize == q {
-                    found.push((by_pixel[j], c as u32 + 1, dist[m]));
+                    found.push((k, c as u32 + 1, dist[m]));
                 }
             }
             found
