@@ -6,6 +6,7 @@
 
 use std::io::Cursor;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
 
@@ -80,7 +81,7 @@ pub const TOP_ROWS_MARGIN: u32 = 32;
 
 /// Reads and decodes the whole photo at `path`. Errors name `path`.
 pub fn load_photo(path: &Path, limits: &LoadLimits) -> Result<Photo> {
-    load(path, limits, None, |_| ())
+    load(path, limits, None, NO_WORK)
 }
 
 /// Reads the photo at `path` and decodes at least its top `rows` rows (px, as displayed), and
@@ -89,12 +90,12 @@ pub fn load_photo(path: &Path, limits: &LoadLimits) -> Result<Photo> {
 /// decoded whole. The rows returned are identical to those of [`load_photo`]; `full_size` is
 /// the whole photo's. Errors name `path`.
 pub fn load_photo_top(path: &Path, limits: &LoadLimits, rows: u32) -> Result<Photo> {
-    load(path, limits, Some(rows), |_| ())
+    load(path, limits, Some(rows), NO_WORK)
 }
 
 /// [`load_photo`] (`rows` `None`) or [`load_photo_top`], running `while_decoding(size)` with
-/// the whole photo's size as displayed (px, after its EXIF orientation) alongside the decoding
-/// of its pixels, on another rayon thread when one is free: for work that needs only the size
+/// the whole photo's size as displayed (px, after its EXIF orientation) once, alongside the
+/// decoding of its pixels on another thread (see [`beside`]): for work that needs only the size
 /// (readying the measurement's buffers, see [`crate::measure::ready_buffers`]), done on a core
 /// the single-threaded decoder leaves idle. Not run for a photo refused before its pixels are
 /// decoded (missing, over the limits, not an image, truncated).
@@ -104,14 +105,56 @@ pub(crate) fn load_preparing(
     rows: Option<u32>,
     while_decoding: impl FnOnce((u32, u32)) + Send,
 ) -> Result<Photo> {
-    load(path, limits, rows, while_decoding)
+    load(path, limits, rows, Some(while_decoding))
+}
+
+/// No work beside the decoding: the public loaders open no scope and start no thread.
+const NO_WORK: Option<fn((u32, u32))> = None;
+
+/// Runs `decode_pixels` on this thread and `work` once, beside it on another thread where one
+/// can be had, and returns the decoding's result once both are done.
+///
+/// - On a rayon thread (the photos of a batch), `work` is offered to the pool's other threads;
+///   if none takes it, this thread runs it when the decoding is done.
+/// - On any other thread (a single photo, whose analysis runs on the caller's thread), `work`
+///   gets a scoped thread of its own: offered to the pool instead, it could wait behind
+///   whatever the pool is busy with, and this thread with it. If no thread can be started,
+///   this thread runs it after the decoding.
+fn beside<T>(decode_pixels: impl FnOnce() -> T, work: Option<impl FnOnce() + Send>) -> T {
+    let Some(work) = work else {
+        return decode_pixels();
+    };
+    // Whichever thread comes first takes the work; it runs exactly once.
+    let slot = Mutex::new(Some(work));
+    let run = || {
+        let work = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(work) = work {
+            work();
+        }
+    };
+    let decoded = if rayon::current_thread_index().is_some() {
+        rayon::in_place_scope(|scope| {
+            scope.spawn(|_| run());
+            decode_pixels()
+        })
+    } else {
+        std::thread::scope(|scope| {
+            // A failure to start the thread leaves the work in its slot, for `run` below.
+            let _started = std::thread::Builder::new()
+                .name("smptrack-beside-decoding".into())
+                .spawn_scoped(scope, run);
+            decode_pixels()
+        })
+    };
+    run();
+    decoded
 }
 
 fn load(
     path: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: impl FnOnce((u32, u32)) + Send,
+    while_decoding: Option<impl FnOnce((u32, u32)) + Send>,
 ) -> Result<Photo> {
     let io_error = |source| Error::PhotoIo {
         path: path.to_path_buf(),
@@ -137,7 +180,7 @@ fn load(
 /// Decodes an in-memory photo; `name` is used in errors only. Never panics: a decoder panic is
 /// reported as a [`Error::Decode`] for `name`.
 pub fn decode_photo(bytes: &[u8], name: &Path, limits: &LoadLimits) -> Result<Photo> {
-    decode(bytes, name, limits, None, |_| ())
+    decode(bytes, name, limits, None, NO_WORK)
 }
 
 /// [`load_photo_top`] for an in-memory photo; `name` is used in errors only. Never panics.
@@ -147,7 +190,7 @@ pub fn decode_photo_top(
     limits: &LoadLimits,
     rows: u32,
 ) -> Result<Photo> {
-    decode(bytes, name, limits, Some(rows), |_| ())
+    decode(bytes, name, limits, Some(rows), NO_WORK)
 }
 
 fn decode(
@@ -155,7 +198,7 @@ fn decode(
     name: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: impl FnOnce((u32, u32)) + Send,
+    while_decoding: Option<impl FnOnce((u32, u32)) + Send>,
 ) -> Result<Photo> {
     if bytes.is_empty() {
         return Err(Error::decode(name, "the file is empty"));
@@ -192,7 +235,7 @@ fn decode_unguarded(
     name: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: impl FnOnce((u32, u32)) + Send,
+    while_decoding: Option<impl FnOnce((u32, u32)) + Send>,
 ) -> Result<Photo> {
     let reader = capped_reader(bytes, None, name, limits)?;
     let Some(format) = reader.format() else {
@@ -264,12 +307,9 @@ fn decode_unguarded(
         }
         None => DynamicImage::from_decoder(decoder).map_err(|e| image_error(name, e)),
     };
-    // The decoder runs on this thread (it need not be Send); `while_decoding` is offered to an
-    // idle one, and run here after the decoding if no thread took it.
-    let mut image = rayon::in_place_scope(|scope| {
-        scope.spawn(move |_| while_decoding(displayed));
-        decode_pixels()
-    })?;
+    // The decoder runs on this thread (it need not be Send).
+    let work = while_decoding.map(|work| move || work(displayed));
+    let mut image = beside(decode_pixels, work)?;
     image.apply_orientation(orientation);
     let full_size = match top {
         Some(_) => (width, height),

@@ -235,7 +235,7 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
         };
         let bytes = encode_jpeg(&store_with_orientation(&upright, orientation), 90, &exif);
         for rows in [None, Some(40)] {
-            let photo = decode(&bytes, name, &limits, rows, record).unwrap();
+            let photo = decode(&bytes, name, &limits, rows, Some(record)).unwrap();
             assert_eq!(photo.full_size, (48, 160));
             let calls = std::mem::take(&mut *seen.lock().unwrap());
             assert_eq!(
@@ -253,9 +253,49 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
     };
     let jpeg = encode_jpeg(&upright, 90, &ExifTags::default());
     let truncated = &jpeg[..jpeg.len() - 2];
-    assert!(decode(&png, name, &small, None, record).is_err());
-    assert!(decode(b"not a photo", name, &limits, None, record).is_err());
-    assert!(decode(b"", name, &limits, None, record).is_err());
-    assert!(decode(truncated, name, &limits, None, record).is_err());
+    assert!(decode(&png, name, &small, None, Some(record)).is_err());
+    assert!(decode(b"not a photo", name, &limits, None, Some(record)).is_err());
+    assert!(decode(b"", name, &limits, None, Some(record)).is_err());
+    assert!(decode(truncated, name, &limits, None, Some(record)).is_err());
     assert!(seen.lock().unwrap().is_empty(), "run for a refused photo");
+}
+
+/// `beside` runs its work exactly once, at the same time as the decoding: outside a pool on a
+/// thread of its own, and on a pool thread through the pool (the decoding below waits for the
+/// work's message, so it would time out if the work ran only after it).
+#[test]
+fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let runs = &AtomicUsize::new(0);
+    let meet = || {
+        let (sent, received) = mpsc::channel();
+        let decoding = move || received.recv_timeout(Duration::from_secs(20)).is_ok();
+        let work = move || {
+            runs.fetch_add(1, Ordering::SeqCst);
+            sent.send(()).unwrap();
+        };
+        (decoding, work)
+    };
+
+    let (decoding, work) = meet();
+    assert!(beside(decoding, Some(work)), "outside a pool");
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for k in 0..10 {
+        let (decoding, work) = meet();
+        assert!(
+            pool.install(|| beside(decoding, Some(work))),
+            "in a pool, {k}"
+        );
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 11);
+
+    assert_eq!(beside(|| 5, NO_WORK.map(|work| move || work((1, 1)))), 5);
 }
