@@ -6,9 +6,9 @@ use rayon::prelude::*;
 
 use crate::buffers::{release_thread_planes, with_thread_planes, PlaneBuffers};
 use crate::error::{Error, Result};
-use crate::load::{load_preparing, LoadLimits, Photo};
+use crate::load::{load_preparing, Decoding, LoadLimits, Photo};
 use crate::manifest::Manifest;
-use crate::measure::{context_area, measure_reusing, ready_buffers, Measurement};
+use crate::measure::{context_area, measure_reusing, ready_buffers, Measurement, FIRST_PLANES};
 use crate::metrics::{session_metrics, SessionMetrics};
 use crate::region::Region;
 use crate::report::{
@@ -144,6 +144,29 @@ pub fn analyze_series(
     })
 }
 
+/// Planes readied while a turned photo decodes (see [`crate::measure::ready_buffers`]): one
+/// fewer than [`FIRST_PLANES`]. Such a photo is copied upright after its decoding, and with all
+/// three planes readied that moment (24 MP: the photo twice, 2 × 72 MB, beside 3 × 96 MB) would
+/// be the measurement's peak of memory; with two (336 MB) it stays below it (408 MB).
+pub(crate) const PLANES_READIED_FOR_A_TURNED_PHOTO: usize = FIRST_PLANES - 1;
+
+/// The work run beside the decoding of `session`'s photo: readies in `planes` the first planes
+/// of its measurement ([`FIRST_PLANES`], or [`PLANES_READIED_FOR_A_TURNED_PHOTO`]).
+fn ready_beside<'a>(
+    planes: &'a mut PlaneBuffers,
+    session: &'a SessionInput,
+) -> impl FnOnce(Decoding) + Send + 'a {
+    move |decoding| {
+        let count = if decoding.turned {
+            PLANES_READIED_FOR_A_TURNED_PHOTO
+        } else {
+            FIRST_PLANES
+        };
+        let (region, px_per_mm) = (session.region, session.px_per_mm);
+        ready_buffers(planes, decoding.displayed, region, px_per_mm, count);
+    }
+}
+
 /// How much of each photo [`analyze_series_decoding`] decodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Decode {
@@ -159,7 +182,7 @@ fn load_session(
     session: &SessionInput,
     limits: &LoadLimits,
     decode: Decode,
-    while_decoding: impl FnOnce((u32, u32)) + Send,
+    while_decoding: impl FnOnce(Decoding) + Send,
 ) -> Result<Photo> {
     let rows = match (decode, session.region) {
         (Decode::MeasuredRows, Some(region)) => {
@@ -203,9 +226,8 @@ pub(crate) fn analyze_series_decoding(
             // another photo already.
             let (photo, analysis) = with_thread_planes(|planes| match planes {
                 Some(planes) => {
-                    let photo = load_session(session, limits, decode, |size| {
-                        ready_buffers(planes, size, session.region, session.px_per_mm)
-                    })?;
+                    let photo =
+                        load_session(session, limits, decode, ready_beside(planes, session))?;
                     let analysis = analyze_photo_reusing(&photo, session, planes)?;
                     Ok::<_, Error>((photo, analysis))
                 }
@@ -230,4 +252,61 @@ pub(crate) fn analyze_series_decoding(
         summary: summarize(series.target_density_per_cm2, &sessions),
         sessions,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
+
+    /// A photo stored turned (EXIF 6 or 8) has one plane fewer readied while it decodes than
+    /// one stored upright or upside down (1, 3), whole or in a region.
+    #[test]
+    fn a_turned_photo_has_one_plane_fewer_readied() {
+        let dir = std::env::temp_dir().join(format!("smptrack-ready-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let upright = image::RgbImage::from_pixel(90, 60, image::Rgb([180, 140, 120]));
+        for (orientation, expected) in [
+            (1u16, FIRST_PLANES),
+            (3, FIRST_PLANES),
+            (6, PLANES_READIED_FOR_A_TURNED_PHOTO),
+            (8, PLANES_READIED_FOR_A_TURNED_PHOTO),
+        ] {
+            let exif = ExifTags {
+                orientation: Some(orientation),
+                ..ExifTags::default()
+            };
+            let stored = store_with_orientation(&upright, orientation);
+            let path = dir.join(format!("o{orientation}.jpg"));
+            std::fs::write(&path, encode_jpeg(&stored, 90, &exif)).unwrap();
+            let region = Region {
+                x: 10,
+                y: 5,
+                width: 40,
+                height: 30,
+            };
+            for region in [None, Some(region)] {
+                let session = SessionInput {
+                    photo: format!("o{orientation}.jpg"),
+                    path: path.clone(),
+                    label: None,
+                    date: None,
+                    region,
+                    region_source: "region".into(),
+                    px_per_mm: Some(20.0),
+                };
+                let mut planes = PlaneBuffers::default();
+                let limits = LoadLimits::default();
+                let beside = ready_beside(&mut planes, &session);
+                let photo = load_session(&session, &limits, Decode::Whole, beside).unwrap();
+                assert_eq!(photo.full_size, (90, 60));
+                assert_eq!(
+                    planes.len(),
+                    expected,
+                    "orientation {orientation}, {region:?}"
+                );
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

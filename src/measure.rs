@@ -151,15 +151,18 @@ pub fn context_area(region: Region, px_per_mm: Option<f64>, width: u32, height: 
 /// the sizing darkness.
 pub const FIRST_PLANES: usize = 3;
 
-/// Readies in `buffers` the [`FIRST_PLANES`] planes that [`measure_reusing`] takes for `region`
-/// (the whole photo when `None`) of a photo of `size` (px, as displayed), at `px_per_mm`: their
-/// memory is allocated and faulted in now, while the photo decodes (see
-/// [`PlaneBuffers::reserve`]). Does nothing for a region or scale the measurement will refuse.
+/// Readies in `buffers` the first `planes` (at most [`FIRST_PLANES`]) of the planes that
+/// [`measure_reusing`] takes for `region` (the whole photo when `None`) of a photo of `size`
+/// (px, as displayed), at `px_per_mm`: their memory is allocated and faulted in now, while the
+/// photo decodes (see [`PlaneBuffers::reserve`]). Does nothing for a region or scale the
+/// measurement will refuse. If the photo then fails to decode, the readied planes stay in
+/// `buffers` for the next photo, which takes them.
 pub fn ready_buffers(
     buffers: &mut PlaneBuffers,
     size: (u32, u32),
     region: Option<Region>,
     px_per_mm: Option<f64>,
+    planes: usize,
 ) {
     let (width, height) = size;
     let region = region.unwrap_or(Region::whole(width, height));
@@ -169,7 +172,10 @@ pub fn ready_buffers(
         return;
     }
     let crop = context_area(region, px_per_mm, width, height);
-    buffers.reserve(FIRST_PLANES, crop.width as usize * crop.height as usize);
+    buffers.reserve(
+        planes.min(FIRST_PLANES),
+        crop.width as usize * crop.height as usize,
+    );
 }
 
 /// Measures `region` of `image`. `px_per_mm`, when known, bounds the dot size to physical

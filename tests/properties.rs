@@ -390,12 +390,12 @@ fn buffers_carried_from_photo_to_photo_change_no_measurement() {
         // Every other photo has its first planes readied first, as while it decodes (the
         // readied planes are zeros, or the stale values of those kept).
         if k % 2 == 1 {
-            ready_buffers(&mut buffers, size, region, px_per_mm);
+            ready_buffers(&mut buffers, size, region, px_per_mm, FIRST_PLANES);
             assert_eq!(buffers.len(), FIRST_PLANES, "photo {k}: planes readied");
             // A region outside the photo or an implausible scale readies nothing more.
             let outside = Region::whole(size.0 + 1, size.1);
-            ready_buffers(&mut buffers, size, Some(outside), px_per_mm);
-            ready_buffers(&mut buffers, size, region, Some(-1.0));
+            ready_buffers(&mut buffers, size, Some(outside), px_per_mm, FIRST_PLANES);
+            ready_buffers(&mut buffers, size, region, Some(-1.0), FIRST_PLANES);
             assert_eq!(
                 buffers.len(),
                 FIRST_PLANES,

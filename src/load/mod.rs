@@ -93,23 +93,35 @@ pub fn load_photo_top(path: &Path, limits: &LoadLimits, rows: u32) -> Result<Pho
     load(path, limits, Some(rows), NO_WORK)
 }
 
-/// [`load_photo`] (`rows` `None`) or [`load_photo_top`], running `while_decoding(size)` with
-/// the whole photo's size as displayed (px, after its EXIF orientation) once, alongside the
-/// decoding of its pixels on another thread (see [`beside`]): for work that needs only the size
-/// (readying the measurement's buffers, see [`crate::measure::ready_buffers`]), done on a core
-/// the single-threaded decoder leaves idle. Not run for a photo refused before its pixels are
-/// decoded (missing, over the limits, not an image, truncated).
+/// A photo whose pixels are being decoded, as the work beside the decoding sees it (see
+/// [`load_preparing`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Decoding {
+    /// The whole photo's width and height as displayed (px, after its EXIF orientation).
+    pub displayed: (u32, u32),
+    /// Whether the decoded pixels are turned upright (EXIF orientations 5–8) after the
+    /// decoding, into a second copy of the photo: memory that the work allocates is alive
+    /// beside both copies for a moment.
+    pub turned: bool,
+}
+
+/// [`load_photo`] (`rows` `None`) or [`load_photo_top`], running `while_decoding` once, with
+/// the photo's [`Decoding`], alongside the decoding of its pixels on another thread (see
+/// [`beside`]): for work that needs only the size (readying the measurement's buffers, see
+/// [`crate::measure::ready_buffers`]), done on a core the single-threaded decoder leaves idle.
+/// Not run for a photo refused before its pixels are decoded (missing, over the limits, not an
+/// image, truncated).
 pub(crate) fn load_preparing(
     path: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: impl FnOnce((u32, u32)) + Send,
+    while_decoding: impl FnOnce(Decoding) + Send,
 ) -> Result<Photo> {
     load(path, limits, rows, Some(while_decoding))
 }
 
 /// No work beside the decoding: the public loaders open no scope and start no thread.
-const NO_WORK: Option<fn((u32, u32))> = None;
+const NO_WORK: Option<fn(Decoding)> = None;
 
 /// Runs `decode_pixels` on this thread and `work` once, beside it on another thread where one
 /// can be had, and returns the decoding's result once both are done.
@@ -154,7 +166,7 @@ fn load(
     path: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: Option<impl FnOnce((u32, u32)) + Send>,
+    while_decoding: Option<impl FnOnce(Decoding) + Send>,
 ) -> Result<Photo> {
     let io_error = |source| Error::PhotoIo {
         path: path.to_path_buf(),
@@ -198,7 +210,7 @@ fn decode(
     name: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: Option<impl FnOnce((u32, u32)) + Send>,
+    while_decoding: Option<impl FnOnce(Decoding) + Send>,
 ) -> Result<Photo> {
     if bytes.is_empty() {
         return Err(Error::decode(name, "the file is empty"));
@@ -235,7 +247,7 @@ fn decode_unguarded(
     name: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: Option<impl FnOnce((u32, u32)) + Send>,
+    while_decoding: Option<impl FnOnce(Decoding) + Send>,
 ) -> Result<Photo> {
     let reader = capped_reader(bytes, None, name, limits)?;
     let Some(format) = reader.format() else {
@@ -308,7 +320,8 @@ fn decode_unguarded(
         None => DynamicImage::from_decoder(decoder).map_err(|e| image_error(name, e)),
     };
     // The decoder runs on this thread (it need not be Send).
-    let work = while_decoding.map(|work| move || work(displayed));
+    let decoding = Decoding { displayed, turned };
+    let work = while_decoding.map(|work| move || work(decoding));
     let mut image = beside(decode_pixels, work)?;
     image.apply_orientation(orientation);
     let full_size = match top {

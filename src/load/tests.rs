@@ -216,15 +216,16 @@ fn top_rows_follow_the_exif_orientation() {
     }
 }
 
-/// `while_decoding` runs once, with the photo's size as displayed, for every photo whose pixels
-/// are decoded (whole or its top rows), and never for one refused before that.
+/// `while_decoding` runs once, with the photo's size as displayed and whether it is turned, for
+/// every photo whose pixels are decoded (whole or its top rows), and never for one refused
+/// before that.
 #[test]
 fn work_beside_the_decoding_sees_the_displayed_size_once() {
     use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
     use std::sync::Mutex;
 
     let seen = Mutex::new(Vec::new());
-    let record = |size: (u32, u32)| seen.lock().unwrap().push(size);
+    let record = |decoding: Decoding| seen.lock().unwrap().push(decoding);
     let limits = LoadLimits::default();
     let name = Path::new("p.jpg");
     let upright = image::RgbImage::from_fn(48, 160, |x, y| image::Rgb([x as u8, y as u8, 90]));
@@ -238,9 +239,13 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
             let photo = decode(&bytes, name, &limits, rows, Some(record)).unwrap();
             assert_eq!(photo.full_size, (48, 160));
             let calls = std::mem::take(&mut *seen.lock().unwrap());
+            let expected = Decoding {
+                displayed: (48, 160),
+                turned: orientation != 1,
+            };
             assert_eq!(
                 calls,
-                [(48, 160)],
+                [expected],
                 "orientation {orientation}, rows {rows:?}"
             );
         }
@@ -297,5 +302,9 @@ fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
     }
     assert_eq!(runs.load(Ordering::SeqCst), 11);
 
-    assert_eq!(beside(|| 5, NO_WORK.map(|work| move || work((1, 1)))), 5);
+    let nothing = Decoding {
+        displayed: (1, 1),
+        turned: false,
+    };
+    assert_eq!(beside(|| 5, NO_WORK.map(|work| move || work(nothing))), 5);
 }
