@@ -83,6 +83,18 @@ impl PlaneBuffers {
     pub fn is_empty(&self) -> bool {
         self.kept.is_empty()
     }
+
+    /// The kept buffers' addresses and capacities (values), sorted: which allocations are kept.
+    #[cfg(test)]
+    fn footprint(&self) -> Vec<(usize, usize)> {
+        let mut footprint: Vec<_> = self
+            .kept
+            .iter()
+            .map(|b| (b.as_ptr() as usize, b.capacity()))
+            .collect();
+        footprint.sort_unstable();
+        footprint
+    }
 }
 
 thread_local! {
@@ -171,6 +183,68 @@ mod tests {
         buffers.reserve(1, 200);
         assert_eq!(buffers.len(), 1);
         assert_eq!(buffers.take(200).len(), 200);
+    }
+
+    /// The planes readied for a photo are the allocations its measurement takes (the two it
+    /// leaves behind are two of them); a region outside the photo or an implausible scale,
+    /// which would ask for larger planes, readies nothing and frees nothing.
+    #[test]
+    fn readied_planes_are_the_ones_the_measurement_takes() {
+        use crate::measure::{
+            context_area, measure_reusing, ready_buffers, FIRST_PLANES, MAX_PX_PER_MM,
+        };
+        use crate::synth::{render, Camera, DotParams, Scene};
+        use crate::Region;
+
+        let camera = Camera::new(260, 210, 20.0);
+        let scene = Scene::typical(&camera, 5, &DotParams::fresh(), 9);
+        let image = image::DynamicImage::ImageRgb8(render(&scene, &camera));
+        let (size, scale) = ((260, 210), Some(20.0));
+        let inner = Region {
+            x: 30,
+            y: 20,
+            width: 120,
+            height: 100,
+        };
+        let crop = context_area(inner, scale, size.0, size.1);
+        assert!(
+            crop.width < size.0,
+            "a larger margin would ask for larger planes"
+        );
+
+        let mut buffers = PlaneBuffers::default();
+        ready_buffers(&mut buffers, size, Some(inner), scale, FIRST_PLANES);
+        let readied = buffers.footprint();
+        assert_eq!(readied.len(), FIRST_PLANES);
+        assert!(readied
+            .iter()
+            .all(|&(_, values)| values == crop.area_px() as usize));
+
+        let outside = Region::whole(size.0 + 1, size.1);
+        ready_buffers(&mut buffers, size, Some(outside), scale, FIRST_PLANES);
+        assert_eq!(buffers.footprint(), readied, "region outside the photo");
+        let implausible = Some(MAX_PX_PER_MM * 1.2);
+        ready_buffers(&mut buffers, size, Some(inner), implausible, FIRST_PLANES);
+        assert_eq!(buffers.footprint(), readied, "implausible scale");
+        ready_buffers(&mut buffers, size, Some(inner), scale, 1);
+        assert_eq!(
+            buffers.footprint(),
+            readied,
+            "fewer planes asked: none freed"
+        );
+
+        // Readied for the whole photo, the planes hold more values than the region's
+        // measurement asks for, which a fresh allocation for it would not (an address alone
+        // may be a freed buffer's, reused by the allocator).
+        ready_buffers(&mut buffers, size, None, scale, FIRST_PLANES);
+        let readied = buffers.footprint();
+        assert!(readied
+            .iter()
+            .all(|&(_, values)| values > crop.area_px() as usize));
+        measure_reusing(&image, inner, scale, &mut buffers).unwrap();
+        let kept = buffers.footprint();
+        assert_eq!(kept.len(), MAX_KEPT_PLANES);
+        assert!(kept.iter().all(|plane| readied.contains(plane)), "{kept:?}");
     }
 
     #[test]
