@@ -7,21 +7,23 @@
 //! thread, so that a batch faults them in once per thread instead of once per photo.
 //!
 //! [`crate::analyze_series`] keeps one set per thread, shared by every series measured on it (a
-//! batch's clients too), and frees them all when the outermost call returns: at most two planes
-//! per thread are kept between photos. While a photo decodes, the set is topped up to the
-//! planes its measurement takes first ([`PlaneBuffers::reserve`]), their pages faulted in on
-//! the core the single-threaded decoder leaves idle.
+//! batch's clients too), and frees them all when the outermost call returns: two planes per
+//! thread are kept from one photo's measurement for the next. While the next photo decodes, the
+//! set is topped up to the three planes its measurement takes first ([`PlaneBuffers::reserve`],
+//! two for a photo turned upright after decoding), their pages faulted in on the core the
+//! single-threaded decoder leaves idle: the measurement's first stages hold those three beside
+//! the photo anyway, so a thread's peak of memory stays the measurement's own.
 //!
 //! (Written here rather than taken from a pooling crate: the buffers change hands between
 //! stages as plain `Vec`s of different element types, which object pools do not model, and
-//! two of them are all there is to keep.)
+//! three of them are all there is to keep.)
 
 use std::cell::RefCell;
 
-/// At most this many buffers are kept from one photo for the next: the two planes a photo's
-/// measurement ends with (its darkness plane and its labels), which the next photo takes for
-/// its first planes (its luminance and that plane's denoised copy) before it allocates anything
-/// else that large, so a thread's peak of memory does not grow.
+/// At most this many buffers are kept from one photo's measurement for the next: the two
+/// planes it ends with (its darkness plane and its labels), which the next photo takes for its
+/// first planes (its luminance and that plane's denoised copy) before it allocates anything
+/// else that large. [`PlaneBuffers::reserve`] may add one more while the next photo decodes.
 pub const MAX_KEPT_PLANES: usize = 2;
 
 /// Plane buffers (4 B/px) kept from one [`crate::measure::measure_reusing`] for the next.

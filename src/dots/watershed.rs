@@ -42,7 +42,9 @@ pub(super) fn watershed(
 }
 
 /// `n` zeroed labels in `buffer`'s allocation when it holds `n` values (reinterpreted, not
-/// copied: same size and alignment), else in a fresh one; zeroed in parallel either way.
+/// copied: same size and alignment), else in a fresh one zeroed in parallel. In `buffer`, the
+/// values it holds are zeroed in parallel and any more up to `n` by one thread (none when it
+/// is a plane of this size, as the measurement's luminance plane is).
 fn zeroed_labels(n: usize, buffer: Vec<f32>) -> Vec<u32> {
     if buffer.capacity() < n {
         return (0..n).into_par_iter().map(|_| 0).collect();
