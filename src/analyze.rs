@@ -144,21 +144,22 @@ pub fn analyze_series(
     })
 }
 
-/// Planes readied while a turned photo decodes (see [`crate::measure::ready_buffers`]): one
-/// fewer than [`FIRST_PLANES`]. Such a photo is copied upright after its decoding, and with all
-/// three planes readied that moment (24 MP: the photo twice, 2 × 72 MB, beside 3 × 96 MB) would
-/// be the measurement's peak of memory; with two (336 MB) it stays below it (408 MB).
-pub(crate) const PLANES_READIED_FOR_A_TURNED_PHOTO: usize = FIRST_PLANES - 1;
+/// Planes readied while a photo decodes whose load holds a second photo-sized buffer (see
+/// [`Decoding::second_copy`]: a turned photo's upright copy, a progressive JPEG's
+/// coefficients): one fewer than [`FIRST_PLANES`]. With all three readied, that moment (24 MP:
+/// 2 × 72 MB beside 3 × 96 MB) would be above the measurement's own peak of memory (408 MB);
+/// with two (336 MB) it stays below it.
+pub(crate) const PLANES_READIED_BESIDE_A_SECOND_COPY: usize = FIRST_PLANES - 1;
 
 /// The work run beside the decoding of `session`'s photo: readies in `planes` the first planes
-/// of its measurement ([`FIRST_PLANES`], or [`PLANES_READIED_FOR_A_TURNED_PHOTO`]).
+/// of its measurement ([`FIRST_PLANES`], or [`PLANES_READIED_BESIDE_A_SECOND_COPY`]).
 fn ready_beside<'a>(
     planes: &'a mut PlaneBuffers,
     session: &'a SessionInput,
 ) -> impl FnOnce(Decoding) + Send + 'a {
     move |decoding| {
-        let count = if decoding.turned {
-            PLANES_READIED_FOR_A_TURNED_PHOTO
+        let count = if decoding.second_copy {
+            PLANES_READIED_BESIDE_A_SECOND_COPY
         } else {
             FIRST_PLANES
         };
@@ -182,7 +183,7 @@ fn load_session(
     session: &SessionInput,
     limits: &LoadLimits,
     decode: Decode,
-    while_decoding: impl FnOnce(Decoding) + Send,
+    while_decoding: Option<impl FnOnce(Decoding) + Send>,
 ) -> Result<Photo> {
     let rows = match (decode, session.region) {
         (Decode::MeasuredRows, Some(region)) => {
@@ -226,13 +227,13 @@ pub(crate) fn analyze_series_decoding(
             // another photo already.
             let (photo, analysis) = with_thread_planes(|planes| match planes {
                 Some(planes) => {
-                    let photo =
-                        load_session(session, limits, decode, ready_beside(planes, session))?;
+                    let ready = ready_beside(planes, session);
+                    let photo = load_session(session, limits, decode, Some(ready))?;
                     let analysis = analyze_photo_reusing(&photo, session, planes)?;
                     Ok::<_, Error>((photo, analysis))
                 }
                 None => {
-                    let photo = load_session(session, limits, decode, |_| ())?;
+                    let photo = load_session(session, limits, decode, None::<fn(Decoding)>)?;
                     let analysis = analyze_photo(&photo, session)?;
                     Ok((photo, analysis))
                 }
@@ -259,35 +260,56 @@ mod tests {
     use super::*;
     use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
 
-    /// A photo stored turned (EXIF 6 or 8) has one plane fewer readied while it decodes than
-    /// one stored upright or upside down (1, 3), whole or in a region.
+    /// A photo whose load holds a second copy (stored turned, EXIF 5–8, or a progressive JPEG)
+    /// has one plane fewer readied while it decodes than one stored upright, flipped or upside
+    /// down (1–4, baseline), whole or in a region; planes left over from a photo that failed
+    /// after its planes were readied are freed down to that number.
     #[test]
-    fn a_turned_photo_has_one_plane_fewer_readied() {
-        let dir = std::env::temp_dir().join(format!("smptrack-ready-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn a_photo_loaded_with_a_second_copy_has_one_plane_fewer_readied() {
+        let dir = tempfile::tempdir().unwrap();
         let upright = image::RgbImage::from_pixel(90, 60, image::Rgb([180, 140, 120]));
-        for (orientation, expected) in [
-            (1u16, FIRST_PLANES),
-            (3, FIRST_PLANES),
-            (6, PLANES_READIED_FOR_A_TURNED_PHOTO),
-            (8, PLANES_READIED_FOR_A_TURNED_PHOTO),
-        ] {
-            let exif = ExifTags {
-                orientation: Some(orientation),
-                ..ExifTags::default()
-            };
-            let stored = store_with_orientation(&upright, orientation);
-            let path = dir.join(format!("o{orientation}.jpg"));
-            std::fs::write(&path, encode_jpeg(&stored, 90, &exif)).unwrap();
-            let region = Region {
-                x: 10,
-                y: 5,
-                width: 40,
-                height: 30,
-            };
-            for region in [None, Some(region)] {
+        let mut photos: Vec<(String, Vec<u8>, usize)> = (1..=8u16)
+            .map(|orientation| {
+                let exif = ExifTags {
+                    orientation: Some(orientation),
+                    ..ExifTags::default()
+                };
+                let stored = store_with_orientation(&upright, orientation);
+                let expected = if orientation >= 5 {
+                    PLANES_READIED_BESIDE_A_SECOND_COPY
+                } else {
+                    FIRST_PLANES
+                };
+                (
+                    format!("orientation {orientation}"),
+                    encode_jpeg(&stored, 90, &exif),
+                    expected,
+                )
+            })
+            .collect();
+        let mut progressive = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut progressive, 90);
+        encoder.set_progressive(true);
+        encoder
+            .encode(upright.as_raw(), 90, 60, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        photos.push((
+            "progressive".into(),
+            progressive,
+            PLANES_READIED_BESIDE_A_SECOND_COPY,
+        ));
+        let inner = Region {
+            x: 10,
+            y: 5,
+            width: 40,
+            height: 30,
+        };
+        for (name, bytes, expected) in photos {
+            let path = dir.path().join("photo.jpg");
+            std::fs::write(&path, bytes).unwrap();
+            for region in [None, Some(inner)] {
                 let session = SessionInput {
-                    photo: format!("o{orientation}.jpg"),
+                    photo: name.clone(),
                     path: path.clone(),
                     label: None,
                     date: None,
@@ -295,18 +317,15 @@ mod tests {
                     region_source: "region".into(),
                     px_per_mm: Some(20.0),
                 };
+                // Three planes left over, large enough for any of these photos.
                 let mut planes = PlaneBuffers::default();
+                planes.reserve(FIRST_PLANES, 90 * 60);
+                let ready = ready_beside(&mut planes, &session);
                 let limits = LoadLimits::default();
-                let beside = ready_beside(&mut planes, &session);
-                let photo = load_session(&session, &limits, Decode::Whole, beside).unwrap();
-                assert_eq!(photo.full_size, (90, 60));
-                assert_eq!(
-                    planes.len(),
-                    expected,
-                    "orientation {orientation}, {region:?}"
-                );
+                let photo = load_session(&session, &limits, Decode::Whole, Some(ready)).unwrap();
+                assert_eq!(photo.full_size, (90, 60), "{name}");
+                assert_eq!(planes.len(), expected, "{name}, {region:?}");
             }
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -8,11 +8,13 @@
 //!
 //! [`crate::analyze_series`] keeps one set per thread, shared by every series measured on it (a
 //! batch's clients too), and frees them all when the outermost call returns: two planes per
-//! thread are kept from one photo's measurement for the next. While the next photo decodes, the
-//! set is topped up to the three planes its measurement takes first ([`PlaneBuffers::reserve`],
-//! two for a photo turned upright after decoding), their pages faulted in on the core the
-//! single-threaded decoder leaves idle: the measurement's first stages hold those three beside
-//! the photo anyway, so a thread's peak of memory stays the measurement's own.
+//! thread are kept from one photo's measurement for the next (three after a photo that failed
+//! once its planes were readied). While the next photo decodes, the set is brought to the three
+//! planes its measurement takes first ([`PlaneBuffers::reserve`]; two for a photo whose load
+//! holds a second copy of it, turned upright or a progressive JPEG's coefficients), their pages
+//! faulted in on the core the single-threaded decoder leaves idle: the measurement's first
+//! stages hold those three beside the photo anyway, so a thread's peak of memory stays the
+//! measurement's own.
 //!
 //! (Written here rather than taken from a pooling crate: the buffers change hands between
 //! stages as plain `Vec`s of different element types, which object pools do not model, and
@@ -23,7 +25,8 @@ use std::cell::RefCell;
 /// At most this many buffers are kept from one photo's measurement for the next: the two
 /// planes it ends with (its darkness plane and its labels), which the next photo takes for its
 /// first planes (its luminance and that plane's denoised copy) before it allocates anything
-/// else that large. [`PlaneBuffers::reserve`] may add one more while the next photo decodes.
+/// else that large. [`PlaneBuffers::reserve`] may add one more while the next photo decodes,
+/// which stays if that photo then fails.
 pub const MAX_KEPT_PLANES: usize = 2;
 
 /// Plane buffers (4 B/px) kept from one [`crate::measure::measure_reusing`] for the next.
@@ -51,15 +54,16 @@ impl PlaneBuffers {
         }
     }
 
-    /// Readies `count` buffers of `len` values (4 B each) for the next `count` planes of at
-    /// most `len` values that a measurement takes (see [`crate::measure::ready_buffers`]): kept
-    /// buffers that hold `len` stay, smaller ones are freed, and fresh ones
-    /// are allocated and written through, so that the kernel faults their pages in now (while
-    /// a photo decodes, on a core the decoder leaves idle) rather than in the middle of a
-    /// measurement. Never frees a buffer that holds `len`, so more than [`MAX_KEPT_PLANES`]
-    /// may be kept until taken.
+    /// Readies exactly `count` buffers of `len` values (4 B each) for the next `count` planes of
+    /// at most `len` values that a measurement takes (see [`crate::measure::ready_buffers`]):
+    /// of the kept buffers that hold `len`, the `count` smallest stay and every other one is
+    /// freed, and fresh ones are allocated and written through, so that the kernel faults their
+    /// pages in now (while a photo decodes, on a core the decoder leaves idle) rather than in
+    /// the middle of a measurement. `count` may exceed [`MAX_KEPT_PLANES`].
     pub fn reserve(&mut self, count: usize, len: usize) {
         self.kept.retain(|b| b.capacity() >= len);
+        self.kept.sort_unstable_by_key(Vec::capacity);
+        self.kept.truncate(count);
         while self.kept.len() < count {
             // Not `vec![0.0; len]`: that asks for zeroed memory, which the allocator gets as
             // untouched pages from the kernel, faulted in later anyway.
@@ -175,12 +179,25 @@ mod tests {
         assert_eq!(taken.iter().map(Vec::len).collect::<Vec<_>>(), [80, 80, 10]);
         assert!(taken.iter().any(|b| b.as_ptr() as usize == address));
         assert!(buffers.is_empty());
-        // Already enough: nothing added, nothing freed (more than MAX_KEPT_PLANES stay).
+        // More than enough: the smallest that hold 80 values stay, the others are freed.
+        let mut by_size: Vec<(usize, usize)> = taken
+            .iter()
+            .map(|b| (b.capacity(), b.as_ptr() as usize))
+            .collect();
+        by_size.sort_unstable();
         for b in taken {
             buffers.kept.push(b);
         }
+        buffers.reserve(3, 80);
+        assert_eq!(buffers.len(), 3, "as many as asked: none freed");
         buffers.reserve(2, 80);
-        assert_eq!(buffers.len(), 3);
+        let mut kept: Vec<(usize, usize)> = buffers
+            .kept
+            .iter()
+            .map(|b| (b.capacity(), b.as_ptr() as usize))
+            .collect();
+        kept.sort_unstable();
+        assert_eq!(kept, by_size[..2]);
         // None holds 200: all are replaced.
         buffers.reserve(1, 200);
         assert_eq!(buffers.len(), 1);
@@ -189,7 +206,8 @@ mod tests {
 
     /// The planes readied for a photo are the allocations its measurement takes (the two it
     /// leaves behind are two of them); a region outside the photo or an implausible scale,
-    /// which would ask for larger planes, readies nothing and frees nothing.
+    /// which would ask for larger planes, readies nothing and frees nothing; asking for fewer
+    /// frees the extra ones.
     #[test]
     fn readied_planes_are_the_ones_the_measurement_takes() {
         use crate::measure::{
@@ -228,11 +246,18 @@ mod tests {
         let implausible = Some(MAX_PX_PER_MM * 1.2);
         ready_buffers(&mut buffers, size, Some(inner), implausible, FIRST_PLANES);
         assert_eq!(buffers.footprint(), readied, "implausible scale");
-        ready_buffers(&mut buffers, size, Some(inner), scale, 1);
+        ready_buffers(&mut buffers, size, Some(inner), scale, FIRST_PLANES);
         assert_eq!(
             buffers.footprint(),
             readied,
-            "fewer planes asked: none freed"
+            "readied again: none freed or added"
+        );
+        ready_buffers(&mut buffers, size, Some(inner), scale, FIRST_PLANES - 1);
+        let fewer = buffers.footprint();
+        assert_eq!(fewer.len(), FIRST_PLANES - 1, "fewer planes asked");
+        assert!(
+            fewer.iter().all(|plane| readied.contains(plane)),
+            "{fewer:?}"
         );
 
         // Readied for the whole photo, the planes hold more values than the region's

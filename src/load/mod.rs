@@ -99,44 +99,49 @@ pub fn load_photo_top(path: &Path, limits: &LoadLimits, rows: u32) -> Result<Pho
 pub(crate) struct Decoding {
     /// The whole photo's width and height as displayed (px, after its EXIF orientation).
     pub displayed: (u32, u32),
-    /// Whether the decoded pixels are turned upright (EXIF orientations 5–8) after the
-    /// decoding, into a second copy of the photo: memory that the work allocates is alive
-    /// beside both copies for a moment.
-    pub turned: bool,
+    /// Whether a second buffer the size of the photo is alive beside its decoded pixels at some
+    /// moment of the load, and with it whatever the work allocates: the coefficients of a JPEG
+    /// not coded in one sequential scan (a progressive one, which the decoder keeps whole until
+    /// its last scan), or the upright copy of a photo turned by its EXIF orientation (5–8).
+    pub second_copy: bool,
 }
 
 /// [`load_photo`] (`rows` `None`) or [`load_photo_top`], running `while_decoding` once, with
-/// the photo's [`Decoding`], alongside the decoding of its pixels on another thread (see
+/// the photo's [`Decoding`], alongside the decoding of its pixels on a thread of its own (see
 /// [`beside`]): for work that needs only the size (readying the measurement's buffers, see
 /// [`crate::measure::ready_buffers`]), done on a core the single-threaded decoder leaves idle.
 /// Not run for a photo refused before its pixels are decoded (missing, over the limits, not an
-/// image, truncated).
+/// image, truncated). With `None`, as [`load_photo`] or [`load_photo_top`].
 pub(crate) fn load_preparing(
     path: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: impl FnOnce(Decoding) + Send,
+    while_decoding: Option<impl FnOnce(Decoding) + Send>,
 ) -> Result<Photo> {
-    load(path, limits, rows, Some(while_decoding))
+    load(path, limits, rows, while_decoding)
 }
 
-/// No work beside the decoding: the public loaders open no scope and start no thread.
+/// No work beside the decoding: the public loaders start no thread.
 const NO_WORK: Option<fn(Decoding)> = None;
 
-/// Runs `decode_pixels` on this thread and `work` once, beside it on another thread where one
-/// can be had, and returns the decoding's result once both are done.
+/// Name of the thread that runs the work beside a decoding.
+const BESIDE_THREAD_NAME: &str = "smptrack-beside-decoding";
+
+/// Runs `decode_pixels` on this thread and `work` once, beside it on a scoped thread of its
+/// own, and returns the decoding's result once both are done; if no thread can be started,
+/// this thread runs `work` after the decoding.
 ///
-/// - On a rayon thread (the photos of a batch), `work` is offered to the pool's other threads;
-///   if none takes it, this thread runs it when the decoding is done.
-/// - On any other thread (a single photo, whose analysis runs on the caller's thread), `work`
-///   gets a scoped thread of its own: offered to the pool instead, it could wait behind
-///   whatever the pool is busy with, and this thread with it. If no thread can be started,
-///   this thread runs it after the decoding.
+/// A plain thread, not a rayon job, on the pool's threads too: a rayon thread waiting for a
+/// job that another thread took runs or steals other jobs meanwhile, which in a batch may be
+/// a whole other photo, measured while this one and the buffers readied for it are held. A
+/// join waits for the work alone, which allocates and touches memory and never blocks.
+/// (A panic in the work reaches the caller as the decoding's: it would mean an allocation
+/// failure, which aborts first.)
 fn beside<T>(decode_pixels: impl FnOnce() -> T, work: Option<impl FnOnce() + Send>) -> T {
     let Some(work) = work else {
         return decode_pixels();
     };
-    // Whichever thread comes first takes the work; it runs exactly once.
+    // The started thread takes the work from the slot, or, if none started, this one does.
     let slot = Mutex::new(Some(work));
     let run = || {
         let work = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
@@ -144,20 +149,12 @@ fn beside<T>(decode_pixels: impl FnOnce() -> T, work: Option<impl FnOnce() + Sen
             work();
         }
     };
-    let decoded = if rayon::current_thread_index().is_some() {
-        rayon::in_place_scope(|scope| {
-            scope.spawn(|_| run());
-            decode_pixels()
-        })
-    } else {
-        std::thread::scope(|scope| {
-            // A failure to start the thread leaves the work in its slot, for `run` below.
-            let _started = std::thread::Builder::new()
-                .name("smptrack-beside-decoding".into())
-                .spawn_scoped(scope, run);
-            decode_pixels()
-        })
-    };
+    let decoded = std::thread::scope(|scope| {
+        let _started = std::thread::Builder::new()
+            .name(BESIDE_THREAD_NAME.into())
+            .spawn_scoped(scope, run);
+        decode_pixels()
+    });
     run();
     decoded
 }
@@ -320,7 +317,13 @@ fn decode_unguarded(
         None => DynamicImage::from_decoder(decoder).map_err(|e| image_error(name, e)),
     };
     // The decoder runs on this thread (it need not be Send).
-    let decoding = Decoding { displayed, turned };
+    // The decoder keeps a whole-image coefficient buffer for a JPEG not coded in one
+    // sequential scan (the same files as have no height field to cut).
+    let coefficients_kept = layout.is_some_and(|layout| layout.height_field.is_none());
+    let decoding = Decoding {
+        displayed,
+        second_copy: turned || coefficients_kept,
+    };
     let work = while_decoding.map(|work| move || work(decoding));
     let mut image = beside(decode_pixels, work)?;
     image.apply_orientation(orientation);

@@ -216,9 +216,9 @@ fn top_rows_follow_the_exif_orientation() {
     }
 }
 
-/// `while_decoding` runs once, with the photo's size as displayed and whether it is turned, for
-/// every photo whose pixels are decoded (whole or its top rows), and never for one refused
-/// before that.
+/// `while_decoding` runs once, with the photo's size as displayed and whether its load holds a
+/// second copy (turned, EXIF 5–8, or a progressive JPEG), for every photo whose pixels are
+/// decoded (whole or its top rows), and never for one refused before that.
 #[test]
 fn work_beside_the_decoding_sees_the_displayed_size_once() {
     use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
@@ -229,25 +229,33 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
     let limits = LoadLimits::default();
     let name = Path::new("p.jpg");
     let upright = image::RgbImage::from_fn(48, 160, |x, y| image::Rgb([x as u8, y as u8, 90]));
-    for orientation in [1u16, 6, 8] {
-        let exif = ExifTags {
-            orientation: Some(orientation),
-            ..ExifTags::default()
-        };
-        let bytes = encode_jpeg(&store_with_orientation(&upright, orientation), 90, &exif);
+    let mut photos: Vec<(String, Vec<u8>, bool)> = (1..=8u16)
+        .map(|orientation| {
+            let exif = ExifTags {
+                orientation: Some(orientation),
+                ..ExifTags::default()
+            };
+            let stored = store_with_orientation(&upright, orientation);
+            (
+                format!("orientation {orientation}"),
+                encode_jpeg(&stored, 90, &exif),
+                orientation >= 5,
+            )
+        })
+        .collect();
+    let progressive = textured_jpeg(48, 160, jpeg_encoder::SamplingFactor::F_2_2, true, 0);
+    photos.push(("progressive".into(), progressive, true));
+    photos.push(("png".into(), png_bytes(48, 160), false));
+    for (photo, bytes, second_copy) in photos {
         for rows in [None, Some(40)] {
-            let photo = decode(&bytes, name, &limits, rows, Some(record)).unwrap();
-            assert_eq!(photo.full_size, (48, 160));
+            let decoded = decode(&bytes, name, &limits, rows, Some(record)).unwrap();
+            assert_eq!(decoded.full_size, (48, 160));
             let calls = std::mem::take(&mut *seen.lock().unwrap());
             let expected = Decoding {
                 displayed: (48, 160),
-                turned: orientation != 1,
+                second_copy,
             };
-            assert_eq!(
-                calls,
-                [expected],
-                "orientation {orientation}, rows {rows:?}"
-            );
+            assert_eq!(calls, [expected], "{photo}, rows {rows:?}");
         }
     }
 
@@ -265,9 +273,10 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
     assert!(seen.lock().unwrap().is_empty(), "run for a refused photo");
 }
 
-/// `beside` runs its work exactly once, at the same time as the decoding: outside a pool on a
-/// thread of its own, and on a pool thread through the pool (the decoding below waits for the
-/// work's message, so it would time out if the work ran only after it).
+/// `beside` runs its work exactly once, at the same time as the decoding (which below waits
+/// for the work's message, so it would time out if the work ran only after it), on a thread
+/// of its own both outside a pool and on a pool's thread (never as a job of the pool, whose
+/// threads could measure other photos while they wait for it).
 #[test]
 fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -279,6 +288,9 @@ fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
         let (sent, received) = mpsc::channel();
         let decoding = move || received.recv_timeout(Duration::from_secs(20)).is_ok();
         let work = move || {
+            let thread = std::thread::current();
+            assert_eq!(thread.name(), Some(BESIDE_THREAD_NAME));
+            assert_eq!(rayon::current_thread_index(), None);
             runs.fetch_add(1, Ordering::SeqCst);
             sent.send(()).unwrap();
         };
@@ -304,7 +316,7 @@ fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
 
     let nothing = Decoding {
         displayed: (1, 1),
-        turned: false,
+        second_copy: false,
     };
     assert_eq!(beside(|| 5, NO_WORK.map(|work| move || work(nothing))), 5);
 }
