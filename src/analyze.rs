@@ -258,7 +258,7 @@ pub(crate) fn analyze_series_decoding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
+    use crate::synth::oriented_jpeg;
 
     /// A photo whose load holds a second copy (stored turned, EXIF 5–8, or a progressive JPEG)
     /// has one plane fewer readied while it decodes than one stored upright, flipped or upside
@@ -270,11 +270,6 @@ mod tests {
         let upright = image::RgbImage::from_pixel(90, 60, image::Rgb([180, 140, 120]));
         let mut photos: Vec<(String, Vec<u8>, usize)> = (1..=8u16)
             .map(|orientation| {
-                let exif = ExifTags {
-                    orientation: Some(orientation),
-                    ..ExifTags::default()
-                };
-                let stored = store_with_orientation(&upright, orientation);
                 let expected = if orientation >= 5 {
                     PLANES_READIED_BESIDE_A_SECOND_COPY
                 } else {
@@ -282,7 +277,7 @@ mod tests {
                 };
                 (
                     format!("orientation {orientation}"),
-                    encode_jpeg(&stored, 90, &exif),
+                    oriented_jpeg(&upright, orientation, 90),
                     expected,
                 )
             })

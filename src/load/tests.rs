@@ -186,18 +186,13 @@ fn progressive_jpegs_and_other_formats_are_decoded_whole_for_their_top_rows() {
 
 #[test]
 fn top_rows_follow_the_exif_orientation() {
-    use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
     let upright = image::RgbImage::from_fn(48, 160, |x, y| {
         image::Rgb([(x * 5) as u8, y as u8, ((x * y) % 251) as u8])
     });
     let limits = LoadLimits::default();
     let name = Path::new("turned.jpg");
     for orientation in 1..=8u16 {
-        let exif = ExifTags {
-            orientation: Some(orientation),
-            ..ExifTags::default()
-        };
-        let bytes = encode_jpeg(&store_with_orientation(&upright, orientation), 90, &exif);
+        let bytes = crate::synth::oriented_jpeg(&upright, orientation, 90);
         let whole = decode_photo(&bytes, name, &limits).unwrap();
         let top = decode_photo_top(&bytes, name, &limits, 40).unwrap();
         assert_eq!(top.full_size, (48, 160), "orientation {orientation}");
@@ -221,7 +216,7 @@ fn top_rows_follow_the_exif_orientation() {
 /// decoded (whole or its top rows), and never for one refused before that.
 #[test]
 fn work_beside_the_decoding_sees_the_displayed_size_once() {
-    use crate::synth::{encode_jpeg, store_with_orientation, ExifTags};
+    use crate::synth::{encode_jpeg, oriented_jpeg, ExifTags};
     use std::sync::Mutex;
 
     let seen = Mutex::new(Vec::new());
@@ -231,14 +226,9 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
     let upright = image::RgbImage::from_fn(48, 160, |x, y| image::Rgb([x as u8, y as u8, 90]));
     let mut photos: Vec<(String, Vec<u8>, bool)> = (1..=8u16)
         .map(|orientation| {
-            let exif = ExifTags {
-                orientation: Some(orientation),
-                ..ExifTags::default()
-            };
-            let stored = store_with_orientation(&upright, orientation);
             (
                 format!("orientation {orientation}"),
-                encode_jpeg(&stored, 90, &exif),
+                oriented_jpeg(&upright, orientation, 90),
                 orientation >= 5,
             )
         })

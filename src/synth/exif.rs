@@ -221,6 +221,20 @@ pub fn store_with_orientation(upright: &RgbImage, orientation: u16) -> RgbImage 
     }
 }
 
+/// A JPEG (at `quality`, 1–100) that a viewer applying its EXIF `orientation` (1..=8) displays
+/// as `upright`: the pixels of [`store_with_orientation`] with that tag and no other.
+pub fn oriented_jpeg(upright: &RgbImage, orientation: u16, quality: u8) -> Vec<u8> {
+    let exif = ExifTags {
+        orientation: Some(orientation),
+        ..ExifTags::default()
+    };
+    encode_jpeg(
+        &store_with_orientation(upright, orientation),
+        quality,
+        &exif,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

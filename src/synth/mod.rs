@@ -53,7 +53,7 @@ pub use dots::{
     dots_separated, fade, place_dots, Dot, DotParams, ASPECT_MAX, IRREGULARITY_MAX, LUMA,
     NO_STACK_FACTOR, PLACEMENT_ATTEMPTS_PER_DOT, SOFTNESS_MAX, SOFTNESS_MIN, TINT_ABSORPTION,
 };
-pub use exif::{encode_jpeg, encode_png, store_with_orientation, ExifTags};
+pub use exif::{encode_jpeg, encode_png, oriented_jpeg, store_with_orientation, ExifTags};
 pub use hair::{
     place_hairs, Hair, HAIR_DARKNESS, HAIR_LENGTH_MM, HAIR_WIDTH_MM, STUBBLE_DARKNESS,
     STUBBLE_LENGTH_MM, STUBBLE_WIDTH_MM,
