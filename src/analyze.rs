@@ -144,11 +144,11 @@ pub fn analyze_series(
     })
 }
 
-/// Planes readied while a photo decodes whose load holds a second photo-sized buffer (see
+/// Planes readied while a photo decodes whose load may hold a second photo-sized buffer (see
 /// [`Decoding::second_copy`]: a turned photo's upright copy, a progressive JPEG's
-/// coefficients): one fewer than [`FIRST_PLANES`]. With all three readied, that moment (24 MP:
-/// 2 × 72 MB beside 3 × 96 MB) would be above the measurement's own peak of memory (408 MB);
-/// with two (336 MB) it stays below it.
+/// coefficients, another format's intermediate image): one fewer than [`FIRST_PLANES`]. With
+/// all three readied, that moment (24 MP: 2 × 72 MB beside 3 × 96 MB) would be above the
+/// measurement's own peak of memory (408 MB); with two (336 MB) it stays below it.
 pub(crate) const PLANES_READIED_BESIDE_A_SECOND_COPY: usize = FIRST_PLANES - 1;
 
 /// The work run beside the decoding of `session`'s photo: readies in `planes` the first planes
@@ -260,7 +260,7 @@ mod tests {
     use super::*;
     use crate::synth::oriented_jpeg;
 
-    /// A photo whose load holds a second copy (stored turned, EXIF 5–8, or a progressive JPEG)
+    /// A photo whose load may hold a second copy (stored turned, EXIF 5–8, or a progressive JPEG)
     /// has one plane fewer readied while it decodes than one stored upright, flipped or upside
     /// down (1–4, baseline), whole or in a region; planes left over from a photo that failed
     /// after its planes were readied are freed down to that number.

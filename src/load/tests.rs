@@ -211,9 +211,10 @@ fn top_rows_follow_the_exif_orientation() {
     }
 }
 
-/// `while_decoding` runs once, with the photo's size as displayed and whether its load holds a
-/// second copy (turned, EXIF 5–8, or a progressive JPEG), for every photo whose pixels are
-/// decoded (whole or its top rows), and never for one refused before that.
+/// `while_decoding` runs once, with the photo's size as displayed and whether its load may hold
+/// a second copy (turned, EXIF 5–8, or anything but a sequential JPEG: a progressive one, a
+/// PNG), for every photo whose pixels are decoded (whole or its top rows), and never for one
+/// refused before that.
 #[test]
 fn work_beside_the_decoding_sees_the_displayed_size_once() {
     use crate::synth::{encode_jpeg, oriented_jpeg, ExifTags};
@@ -235,7 +236,7 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
         .collect();
     let progressive = textured_jpeg(48, 160, jpeg_encoder::SamplingFactor::F_2_2, true, 0);
     photos.push(("progressive".into(), progressive, true));
-    photos.push(("png".into(), png_bytes(48, 160), false));
+    photos.push(("png".into(), png_bytes(48, 160), true));
     for (photo, bytes, second_copy) in photos {
         for rows in [None, Some(40)] {
             let decoded = decode(&bytes, name, &limits, rows, Some(record)).unwrap();
