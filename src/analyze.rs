@@ -312,14 +312,17 @@ mod tests {
                     region_source: "region".into(),
                     px_per_mm: Some(20.0),
                 };
-                // Three planes left over, large enough for any of these photos.
-                let mut planes = PlaneBuffers::default();
-                planes.reserve(FIRST_PLANES, 90 * 60);
-                let ready = ready_beside(&mut planes, &session);
-                let limits = LoadLimits::default();
-                let photo = load_session(&session, &limits, Decode::Whole, Some(ready)).unwrap();
-                assert_eq!(photo.full_size, (90, 60), "{name}");
-                assert_eq!(planes.len(), expected, "{name}, {region:?}");
+                // From no planes, and from three left over, large enough for any of these.
+                for leftover in [0, FIRST_PLANES] {
+                    let mut planes = PlaneBuffers::default();
+                    planes.reserve(leftover, 90 * 60);
+                    let ready = ready_beside(&mut planes, &session);
+                    let limits = LoadLimits::default();
+                    let photo =
+                        load_session(&session, &limits, Decode::Whole, Some(ready)).unwrap();
+                    assert_eq!(photo.full_size, (90, 60), "{name}");
+                    assert_eq!(planes.len(), expected, "{name}, {region:?}, {leftover}");
+                }
             }
         }
     }

@@ -104,9 +104,9 @@ pub(crate) struct Decoding {
     /// copy of a photo turned by its EXIF orientation (5–8), or anything but a JPEG coded in one
     /// sequential scan, whose decoder writes straight into the pixels. A progressive JPEG's
     /// decoder keeps its coefficients whole until the last scan, TIFF's and lossless WebP's an
-    /// intermediate image, and a PNG or TIFF file is held compressed, yet large, beside them
-    /// (measured at 24 MP, with three planes readied: +20 to +70 MB over the measurement's own
-    /// peak).
+    /// intermediate image (measured at 24 MP, with three planes readied: +20 to +70 MB over the
+    /// measurement's own peak); PNG and lossy WebP (no rise measured) count too, for
+    /// caution and one simple rule.
     pub second_copy: bool,
 }
 
@@ -139,8 +139,8 @@ const BESIDE_THREAD_NAME: &str = "smptrack-beside-decoding";
 /// job that another thread took runs or steals other jobs meanwhile, which in a batch may be
 /// a whole other photo, measured while this one and the buffers readied for it are held. A
 /// join waits for the work alone, which allocates and touches memory and never blocks.
-/// (A panic in the work reaches the caller as the decoding's: it would mean an allocation
-/// failure, which aborts first.)
+/// (A panic in the work reaches the caller as a decoder crash whose message says only that a
+/// scoped thread panicked: it would mean an allocation failure, which aborts first.)
 fn beside<T>(decode_pixels: impl FnOnce() -> T, work: Option<impl FnOnce() + Send>) -> T {
     let Some(work) = work else {
         return decode_pixels();
