@@ -241,6 +241,66 @@ impl<'a> LuminanceSource<'a> {
         // Never falls through: other layouts keep their plane (see `new`).
         with_pixel!(self.image, ix, iy, both, ([0.0; 3], 0.0))
     }
+
+    /// [`LuminanceSource::rgb_and_y`] of the pixels `xs` of row `y` (px, within the window),
+    /// handed to `f(x, rgb, y)` in order: the same values, the photo's layout looked up once per
+    /// run instead of once per pixel (per-dot sampling reads runs of ring pixels).
+    pub fn for_each_rgb_and_y_in_run(
+        &self,
+        y: usize,
+        xs: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, [f32; 3], f32),
+    ) {
+        if self.kept.is_some() {
+            for x in xs {
+                let (rgb, lum) = self.rgb_and_y(x, y);
+                f(x, rgb, lum);
+            }
+            return;
+        }
+        let (first, iy) = (xs.start, self.rect.y as usize + y);
+        let columns = self.rect.x as usize + xs.start..self.rect.x as usize + xs.end;
+        let mut at = |k: usize, rgb, lum| f(first + k, rgb, lum);
+        let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
+        match self.image {
+            DynamicImage::ImageRgb8(img) => run_rgb_and_y(img, iy, columns, u8s, &mut at),
+            DynamicImage::ImageRgba8(img) => run_rgb_and_y(img, iy, columns, u8s, &mut at),
+            DynamicImage::ImageLuma8(img) => run_rgb_and_y(img, iy, columns, u8s, &mut at),
+            DynamicImage::ImageLumaA8(img) => run_rgb_and_y(img, iy, columns, u8s, &mut at),
+            DynamicImage::ImageRgb16(img) => run_rgb_and_y(img, iy, columns, u16s, &mut at),
+            DynamicImage::ImageRgba16(img) => run_rgb_and_y(img, iy, columns, u16s, &mut at),
+            DynamicImage::ImageLuma16(img) => run_rgb_and_y(img, iy, columns, u16s, &mut at),
+            DynamicImage::ImageLumaA16(img) => run_rgb_and_y(img, iy, columns, u16s, &mut at),
+            // Never reached: other layouts keep their plane (see `new`).
+            _ => {}
+        }
+    }
+}
+
+/// `f(k, rgb, y)` for the `k`-th pixel of `columns` (px) of row `row` of `img`, decoded through
+/// `table` as [`LuminanceSource::rgb_and_y`] decodes one pixel. Panics outside the image, as
+/// `get_pixel` does.
+fn run_rgb_and_y<P>(
+    img: &image::ImageBuffer<P, Vec<P::Subpixel>>,
+    row: usize,
+    columns: std::ops::Range<usize>,
+    table: &[f32],
+    f: &mut impl FnMut(usize, [f32; 3], f32),
+) where
+    P: image::Pixel,
+    P::Subpixel: Into<usize>,
+{
+    let c = usize::from(P::CHANNEL_COUNT);
+    assert!(columns.end <= img.width() as usize, "run outside the image");
+    let start = (row * img.width() as usize + columns.start) * c;
+    let pixels = &img.as_raw()[start..start + columns.len() * c];
+    for (k, channels) in pixels.chunks_exact(c).enumerate() {
+        f(
+            k,
+            decode_rgb(channels, table),
+            pixel_luminance(channels, table),
+        );
+    }
 }
 
 /// Linear RGB of one interleaved pixel through the decoding `table`: the first three channels
@@ -317,9 +377,17 @@ mod tests {
             width: 5,
             height: 3,
         };
+        let colour = DynamicImage::ImageRgb8(rgb);
+        // Every layout read straight from the photo, and one (float) kept as a plane.
         for image in [
-            DynamicImage::ImageRgb8(rgb),
+            colour.clone(),
+            DynamicImage::ImageRgba8(colour.to_rgba8()),
+            DynamicImage::ImageLuma8(colour.to_luma8()),
+            DynamicImage::ImageLumaA8(colour.to_luma_alpha8()),
+            DynamicImage::ImageRgb16(colour.to_rgb16()),
+            DynamicImage::ImageRgba16(colour.to_rgba16()),
             DynamicImage::ImageLuma16(grey16),
+            DynamicImage::ImageLumaA16(colour.to_luma_alpha16()),
             DynamicImage::ImageRgb32F(float),
         ] {
             let (plane, _) = luminance(&image, rect);
@@ -333,6 +401,16 @@ mod tests {
                     assert_eq!(rgb, linear_rgb(&image, ix, iy));
                     assert_eq!(lum.to_bits(), plane.get(x, y).to_bits());
                 }
+                // A run gives each of its pixels' values, in order, and only those.
+                let mut run = Vec::new();
+                source.for_each_rgb_and_y_in_run(y, 1..4, |x, rgb, lum| run.push((x, rgb, lum)));
+                let single: Vec<_> = (1..4)
+                    .map(|x| {
+                        let (rgb, lum) = source.rgb_and_y(x, y);
+                        (x, rgb, lum)
+                    })
+                    .collect();
+                assert_eq!(run, single, "{:?} row {y}", image.color());
             }
         }
     }

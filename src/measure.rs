@@ -11,7 +11,7 @@ use crate::color::{lab_from_linear, LuminanceSource};
 use crate::dots::{self, find_dots_reusing, DotMap, SpareBuffers};
 use crate::error::{Error, Result};
 use crate::flatten::SkinField;
-use crate::plane::{for_each_in_ring, Plane};
+use crate::plane::{for_each_run_in_ring, Plane};
 use crate::quantile::quantile;
 use crate::region::Region;
 use crate::timing::{stage_done, stage_start};
@@ -274,7 +274,9 @@ pub fn measure_reusing(
     });
     let sampled: Vec<DotSample> = by_position
         .par_iter()
-        .map(|&j| sample_dot(crop, &y, &d, &map, counted[j], dot_scale))
+        .map_init(RingScratch::default, |scratch, &j| {
+            sample_dot(crop, &y, &d, &map, counted[j], dot_scale, scratch)
+        })
         .collect();
     let mut dots: Vec<Option<DotSample>> = vec![None; counted.len()];
     for (sample, &j) in sampled.into_iter().zip(&by_position) {
@@ -403,6 +405,17 @@ fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize, d: &mut Plane) -
     Some(2.0 * (f64::from(median_area) / std::f64::consts::PI).sqrt())
 }
 
+/// A skin-ring pixel: (luminance Y, linear RGB), 0..1.
+type RingSample = (f32, [f32; 3]);
+
+/// A thread's buffers for [`sample_dot`], reused from dot to dot: the ring's (luminance,
+/// linear RGB) samples and one of their values at a time for its median.
+#[derive(Default)]
+struct RingScratch {
+    ring: Vec<RingSample>,
+    values: Vec<f32>,
+}
+
 /// Core and skin-ring samples of dot `k` of `map` (crop coordinates), as a [`DotSample`] in
 /// image coordinates.
 fn sample_dot(
@@ -412,6 +425,7 @@ fn sample_dot(
     map: &DotMap,
     k: usize,
     dot_scale: f64,
+    scratch: &mut RingScratch,
 ) -> DotSample {
     let dot = &map.dots[k];
     let radius = (f64::from(dot.area_px) / std::f64::consts::PI)
@@ -424,13 +438,14 @@ fn sample_dot(
     let mut core_rgb = [0f64; 3];
     let mut core_y = 0f64;
     let mut n = 0u32;
-    for_each_in_ring((px, py), 0.0, core_radius, (y.width, y.height), |x, yy| {
-        let (rgb, lum) = y.rgb_and_y(x, yy);
-        for c in 0..3 {
-            core_rgb[c] += f64::from(rgb[c]);
-        }
-        core_y += f64::from(lum);
-        n += 1;
+    for_each_run_in_ring((px, py), 0.0, core_radius, (y.width, y.height), |yy, xs| {
+        y.for_each_rgb_and_y_in_run(yy, xs, |_, rgb, lum| {
+            for c in 0..3 {
+                core_rgb[c] += f64::from(rgb[c]);
+            }
+            core_y += f64::from(lum);
+            n += 1;
+        });
     });
     let n = f64::from(n.max(1));
     let core_rgb = core_rgb.map(|v| (v / n) as f32);
@@ -438,34 +453,41 @@ fn sample_dot(
 
     // Skin ring: unlabelled, not dark pixels between RING_INNER and RING_OUTER radii.
     let (cx, cy) = (dot.x.floor() as usize, dot.y.floor() as usize);
-    let mut ring = ring_samples(
+    let ring = &mut scratch.ring;
+    ring_samples(
         y,
         d,
         map,
         (cx, cy),
         dots::RING_INNER_RADII as f64 * radius,
         dots::RING_OUTER_RADII as f64 * radius + 1.0,
+        ring,
     );
     if ring.len() < dots::MIN_RING_PIXELS {
-        ring = ring_samples(
+        ring_samples(
             y,
             d,
             map,
             (cx, cy),
             dots::RING_OUTER_RADII as f64 * radius,
             2.0 * dots::RING_OUTER_RADII as f64 * radius + 2.0,
+            ring,
         );
     }
     let (skin_y, skin_rgb) = if ring.len() >= dots::MIN_RING_PIXELS {
-        let mut lum: Vec<f32> = ring.iter().map(|s| s.0).collect();
-        let channel = |c: usize| {
-            let mut v: Vec<f32> = ring.iter().map(|s| s.1[c]).collect();
-            quantile(&mut v, 0.5)
+        let values = &mut scratch.values;
+        let mut median_of = |value: &dyn Fn(&RingSample) -> f32| {
+            values.clear();
+            values.extend(ring.iter().map(value));
+            quantile(values, 0.5)
         };
-        (
-            f64::from(quantile(&mut lum, 0.5)),
-            [channel(0), channel(1), channel(2)],
-        )
+        let skin_y = median_of(&|s| s.0);
+        let channels = [
+            median_of(&|s| s.1[0]),
+            median_of(&|s| s.1[1]),
+            median_of(&|s| s.1[2]),
+        ];
+        (f64::from(skin_y), channels)
     } else {
         // Skin field at the centre: S = Y / (1 − D).
         let (x, yy) = (cx.min(y.width - 1), cy.min(y.height - 1));
@@ -487,7 +509,8 @@ fn sample_dot(
     }
 }
 
-/// (luminance, linear RGB) of the skin pixels in the annulus `inner..outer` px around `centre`.
+/// (luminance, linear RGB) of the skin pixels in the annulus `inner..outer` px around `centre`,
+/// in raster order, into `out` (cleared first).
 fn ring_samples(
     y: &LuminanceSource,
     d: &Plane,
@@ -495,16 +518,18 @@ fn ring_samples(
     centre: (usize, usize),
     inner: f64,
     outer: f64,
-) -> Vec<(f32, [f32; 3])> {
-    let mut out = Vec::new();
-    for_each_in_ring(centre, inner, outer, (y.width, y.height), |x, yy| {
-        let i = yy * y.width + x;
-        if map.labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
-            let (rgb, lum) = y.rgb_and_y(x, yy);
-            out.push((lum, rgb));
-        }
+    out: &mut Vec<RingSample>,
+) {
+    out.clear();
+    for_each_run_in_ring(centre, inner, outer, (y.width, y.height), |yy, xs| {
+        let row = yy * y.width;
+        let (labels, dark) = (&map.labels[row..row + y.width], d.row(yy));
+        y.for_each_rgb_and_y_in_run(yy, xs, |x, rgb, lum| {
+            if labels[x] == 0 && dark[x] < dots::RING_EXCLUDE_DARKNESS {
+                out.push((lum, rgb));
+            }
+        });
     });
-    out
 }
 
 #[cfg(test)]

@@ -374,17 +374,33 @@ fn weighted_sum_blocks<'a, const L: usize>(
 
 /// Calls `f(x, y)` for every pixel of a `width` × `height` grid whose centre lies at a distance
 /// in `inner..=outer` px from the centre of pixel (`cx`, `cy`) (a disc when `inner` is 0), in
-/// raster order.
-///
-/// Each row's one or two runs of pixels are found from the squared distances directly instead
-/// of testing every pixel of the bounding square: per-dot sampling walks millions of ring
-/// pixels per photo, and a thin ring fills little of its square.
+/// raster order: the pixels of [`for_each_run_in_ring`]'s runs, one by one.
 pub fn for_each_in_ring(
+    centre: (usize, usize),
+    inner: f64,
+    outer: f64,
+    size: (usize, usize),
+    mut f: impl FnMut(usize, usize),
+) {
+    for_each_run_in_ring(centre, inner, outer, size, |y, xs| {
+        for x in xs {
+            f(x, y);
+        }
+    });
+}
+
+/// Calls `f(y, x0..x1)` for each run of consecutive pixels, within row `y`, of the pixels of
+/// [`for_each_in_ring`], in raster order (one run per row of a disc, one or two of a ring).
+///
+/// Each row's runs are found from the squared distances directly instead of testing every
+/// pixel of the bounding square: per-dot sampling walks millions of ring pixels per photo, and a
+/// thin ring fills little of its square.
+pub fn for_each_run_in_ring(
     (cx, cy): (usize, usize),
     inner: f64,
     outer: f64,
     (width, height): (usize, usize),
-    mut f: impl FnMut(usize, usize),
+    mut f: impl FnMut(usize, std::ops::Range<usize>),
 ) {
     let r = outer.ceil() as isize;
     let (inner2, outer2) = (inner * inner, outer * outer + 0.25);
@@ -415,8 +431,9 @@ pub fn for_each_in_ring(
             continue;
         }
         let mut run = |from: isize, to: isize| {
-            for x in (cx + from).max(0)..=(cx + to).min(w - 1) {
-                f(x as usize, y as usize);
+            let (x0, x1) = ((cx + from).max(0), (cx + to).min(w - 1));
+            if x0 <= x1 {
+                f(y as usize, x0 as usize..x1 as usize + 1);
             }
         };
         if near == 0 {
