@@ -209,7 +209,7 @@ pub fn find_dots_reusing(
     let n = peaks.len();
     let on_hair_line: Vec<bool> = match lines {
         Some(lines) => peaks
-            .iter()
+            .par_iter()
             .map(|c| {
                 let on_line = |x: usize, y: usize| f32::from(u8::from(lines[y * width + x]));
                 let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
