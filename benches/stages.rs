@@ -15,6 +15,7 @@
 //! | `decode` | `load::decode_photo` of the JPEG bytes (whole file: there is no partial decode) |
 //! | `color` | `color::luminance` (sRGB → linear Y) of the photo or the region |
 //! | `flatten` | `flatten::SkinField::estimate` + `.darkness` at block = 4 dot diameters |
+//! | `blob_blurs` | the five Gaussian blurs of D at the blob scales (part of `dots`) |
 //! | `dots` | `dots::find_dots`: segmentation, blob finding, watershed, outlines, hair |
 //! | `metrics` | `metrics::session_metrics` of a finished measurement |
 //! | `analysis` | `measure::measure` + `metrics::session_metrics` on the decoded photo |
@@ -23,7 +24,7 @@
 //! With `SMPTRACK_BENCH_DECODE_ONLY=PHOTO` set, the binary only loads PHOTO and exits (used by
 //! `benches/compare_peers.sh` for our decode-only process time).
 //!
-//! The `region` variants of `color`/`flatten`/`dots` run on exactly the region; `analysis`
+//! The `region` variants of `color`/`flatten`/`blob_blurs`/`dots` run on exactly the region; `analysis`
 //! adds the context margin that `measure` takes around it, as the CLI does.
 
 use std::hint::black_box;
@@ -33,11 +34,12 @@ use std::time::Duration;
 use criterion::{criterion_group, BenchmarkGroup, Criterion, SamplingMode};
 use image::DynamicImage;
 use smptrack::color::luminance;
-use smptrack::dots::find_dots;
+use smptrack::dots::{find_dots, BLOB_SCALES, BLOB_SIGMA_DIAMETERS};
 use smptrack::flatten::SkinField;
 use smptrack::load::decode_photo;
 use smptrack::measure::{measure, FLATTEN_BLOCK_DIAMETERS, MIN_FLATTEN_BLOCK_PX};
 use smptrack::metrics::session_metrics;
+use smptrack::plane::Plane;
 use smptrack::synth::{encode_jpeg, render, Camera, DotParams, ExifTags, Scene};
 use smptrack::{LoadLimits, Region};
 
@@ -160,6 +162,24 @@ fn stages(c: &mut Criterion) {
         for (label, _, y, _) in &planes {
             g.bench_function(*label, |b| {
                 b.iter(|| SkinField::estimate(black_box(y), block).darkness(y))
+            });
+        }
+        g.finish();
+    }
+    {
+        // The blob scales' five Gaussian blurs of D, the largest share of the dot finder's
+        // time: the blur's own speed (its inner loop's block width, say) shows here first.
+        let mut g = c.benchmark_group("blob_blurs");
+        configure(&mut g, 10);
+        for (label, _, _, d) in &planes {
+            let mut smoothed = Plane::filled(d.width, d.height, 0.0);
+            g.bench_function(*label, |b| {
+                b.iter(|| {
+                    for factor in BLOB_SCALES {
+                        let sigma = (BLOB_SIGMA_DIAMETERS * dot_px as f32 * factor).max(0.5);
+                        black_box(d).gaussian_blur_into(sigma, &mut smoothed);
+                    }
+                })
             });
         }
         g.finish();

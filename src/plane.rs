@@ -307,11 +307,10 @@ const VERTICAL_BAND_ROWS: usize = 64;
 const LANES: usize = 32;
 /// Pixels per block of [`weighted_sum`] with AVX2: eight 8-lane registers of sums. Each
 /// register's sums are a chain of dependent additions; with four registers (32 lanes) the
-/// adders waited on their own latency (3 cycles) and the whole analysis took 6% more CPU time.
+/// adders waited on their own latency, and the blob scales' five blurs of a 24 MP plane took
+/// 30% longer (criterion `blob_blurs/whole`, 2 threads: 249 against 190 ms). (AVX-512 with
+/// 128 lanes was no faster on an AVX-512 EPYC, which splits each 16-lane operation in two.)
 const AVX2_LANES: usize = 64;
-/// Pixels per block of [`weighted_sum`] with AVX-512: eight 16-lane registers of sums (2% less
-/// CPU time than [`AVX2_LANES`] on an AVX-512 CPU, from fewer instructions).
-const AVX512_LANES: usize = 128;
 
 /// `out[x] = Σₖ kernel[k] · source(k)[x]`, each sum taken from 0 in kernel order (the order of
 /// the textbook loop: bit-identical to it), over blocks of pixels whose sums stay in registers
@@ -319,17 +318,14 @@ const AVX512_LANES: usize = 128;
 /// dependent chain of additions, which it may not reorder). `source(k)` must be at least as
 /// long as `out`.
 ///
-/// Compiled three times and chosen at run time: for CPUs with AVX-512 ([`AVX512_LANES`] per
-/// block), with AVX2 ([`AVX2_LANES`]), and for the rest ([`LANES`]); the pixels left over take
-/// narrower blocks, then one at a time. Every version adds and multiplies separately in the
-/// same order (Rust never fuses them into FMA on its own), so every value is the same on any
-/// CPU.
-#[multiversion::multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
+/// Compiled twice and chosen at run time: for CPUs with AVX2 ([`AVX2_LANES`] per block), and
+/// for the rest ([`LANES`]); the pixels left over take narrower blocks, then one at a time.
+/// Both versions add and multiply separately in the same order (Rust never fuses them into FMA
+/// on its own), so every value is the same on any CPU.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 fn weighted_sum<'a>(out: &mut [f32], kernel: &[f32], source: impl Fn(usize) -> &'a [f32]) {
     use multiversion::target::selected_target;
-    let done = if selected_target!().supports_feature_str("avx512f") {
-        weighted_sum_blocks::<AVX512_LANES>(out, kernel, &source, 0)
-    } else if selected_target!().supports_feature_str("avx2") {
+    let done = if selected_target!().supports_feature_str("avx2") {
         weighted_sum_blocks::<AVX2_LANES>(out, kernel, &source, 0)
     } else {
         0
@@ -623,7 +619,7 @@ mod tests {
         let kernel = gaussian_kernel(2.3);
         // One block of each width and a few single pixels, from a start that is not 0.
         let start = 3;
-        let n = start + AVX512_LANES + AVX2_LANES + LANES + 8 + 5;
+        let n = start + AVX2_LANES + LANES + 8 + 5;
         let rows: Vec<Vec<f32>> = (0..kernel.len())
             .map(|_| (0..n).map(|_| rng.uniform(-1.0, 1.0) as f32).collect())
             .collect();
@@ -664,7 +660,6 @@ mod tests {
                 "{L} lanes wrote outside its blocks"
             );
         }
-        check::<AVX512_LANES>(&rows, &kernel, start, &textbook);
         check::<AVX2_LANES>(&rows, &kernel, start, &textbook);
         check::<LANES>(&rows, &kernel, start, &textbook);
         check::<8>(&rows, &kernel, start, &textbook);
