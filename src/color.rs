@@ -243,8 +243,9 @@ impl<'a> LuminanceSource<'a> {
     }
 
     /// [`LuminanceSource::rgb_and_y`] of the pixels `xs` of row `y` (px, within the window),
-    /// handed to `f(x, rgb, y)` in order: the same values, the photo's layout looked up once per
-    /// run instead of once per pixel (per-dot sampling reads runs of ring pixels).
+    /// handed to `f(x, rgb, lum)` in order (linear RGB and luminance, 0..1): the same values, the
+    /// photo's layout looked up once per run instead of once per pixel (per-dot sampling reads
+    /// runs of ring pixels). Panics if the run lies outside the image, as `rgb_and_y` does.
     pub fn for_each_rgb_and_y_in_run(
         &self,
         y: usize,
@@ -277,7 +278,7 @@ impl<'a> LuminanceSource<'a> {
     }
 }
 
-/// `f(k, rgb, y)` for the `k`-th pixel of `columns` (px) of row `row` of `img`, decoded through
+/// `f(k, rgb, lum)` for the `k`-th pixel of `columns` (px) of row `row` of `img`, decoded through
 /// `table` as [`LuminanceSource::rgb_and_y`] decodes one pixel. Panics outside the image, as
 /// `get_pixel` does.
 fn run_rgb_and_y<P>(
@@ -291,7 +292,10 @@ fn run_rgb_and_y<P>(
     P::Subpixel: Into<usize>,
 {
     let c = usize::from(P::CHANNEL_COUNT);
-    assert!(columns.end <= img.width() as usize, "run outside the image");
+    assert!(
+        row < img.height() as usize && columns.end <= img.width() as usize,
+        "run outside the image"
+    );
     let start = (row * img.width() as usize + columns.start) * c;
     let pixels = &img.as_raw()[start..start + columns.len() * c];
     for (k, channels) in pixels.chunks_exact(c).enumerate() {
@@ -377,6 +381,8 @@ mod tests {
             width: 5,
             height: 3,
         };
+        // The same size, against the image's right and bottom edges.
+        let edge = Region { x: 2, ..rect };
         let colour = DynamicImage::ImageRgb8(rgb);
         // Every layout read straight from the photo, and one (float) kept as a plane.
         for image in [
@@ -392,6 +398,7 @@ mod tests {
         ] {
             let (plane, _) = luminance(&image, rect);
             let source = LuminanceSource::new(&image, rect, plane.clone());
+            let at_edge = LuminanceSource::new(&image, edge, luminance(&image, edge).0);
             for y in 0..3 {
                 for x in 0..5 {
                     assert_eq!(source.get(x, y).to_bits(), plane.get(x, y).to_bits());
@@ -401,16 +408,24 @@ mod tests {
                     assert_eq!(rgb, linear_rgb(&image, ix, iy));
                     assert_eq!(lum.to_bits(), plane.get(x, y).to_bits());
                 }
-                // A run gives each of its pixels' values, in order, and only those.
-                let mut run = Vec::new();
-                source.for_each_rgb_and_y_in_run(y, 1..4, |x, rgb, lum| run.push((x, rgb, lum)));
-                let single: Vec<_> = (1..4)
-                    .map(|x| {
-                        let (rgb, lum) = source.rgb_and_y(x, y);
-                        (x, rgb, lum)
-                    })
-                    .collect();
-                assert_eq!(run, single, "{:?} row {y}", image.color());
+                // A run gives each of its pixels' values, in order, and only those: inside the
+                // window, across it, at its right edge (the image's too for `edge`), and empty.
+                for xs in [1..4, 0..5, 4..5, 2..2] {
+                    for (window, source) in [(rect, &source), (edge, &at_edge)] {
+                        let mut run = Vec::new();
+                        source.for_each_rgb_and_y_in_run(y, xs.clone(), |x, rgb, lum| {
+                            run.push((x, rgb.map(f32::to_bits), lum.to_bits()))
+                        });
+                        let single: Vec<_> = xs
+                            .clone()
+                            .map(|x| {
+                                let (rgb, lum) = source.rgb_and_y(x, y);
+                                (x, rgb.map(f32::to_bits), lum.to_bits())
+                            })
+                            .collect();
+                        assert_eq!(run, single, "{:?} {window:?} row {y} {xs:?}", image.color());
+                    }
+                }
             }
         }
     }

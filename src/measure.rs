@@ -457,7 +457,7 @@ fn sample_dot(
     ring_samples(
         y,
         d,
-        map,
+        &map.labels,
         (cx, cy),
         dots::RING_INNER_RADII as f64 * radius,
         dots::RING_OUTER_RADII as f64 * radius + 1.0,
@@ -467,7 +467,7 @@ fn sample_dot(
         ring_samples(
             y,
             d,
-            map,
+            &map.labels,
             (cx, cy),
             dots::RING_OUTER_RADII as f64 * radius,
             2.0 * dots::RING_OUTER_RADII as f64 * radius + 2.0,
@@ -509,12 +509,13 @@ fn sample_dot(
     }
 }
 
-/// (luminance, linear RGB) of the skin pixels in the annulus `inner..outer` px around `centre`,
-/// in raster order, into `out` (cleared first).
+/// (luminance, linear RGB) of the skin pixels (unlabelled in `labels`, lighter than
+/// [`dots::RING_EXCLUDE_DARKNESS`] in `d`) in the annulus `inner..outer` px around `centre`, in
+/// raster order, into `out` (cleared first).
 fn ring_samples(
     y: &LuminanceSource,
     d: &Plane,
-    map: &DotMap,
+    labels: &[u32],
     centre: (usize, usize),
     inner: f64,
     outer: f64,
@@ -523,7 +524,7 @@ fn ring_samples(
     out.clear();
     for_each_run_in_ring(centre, inner, outer, (y.width, y.height), |yy, xs| {
         let row = yy * y.width;
-        let (labels, dark) = (&map.labels[row..row + y.width], d.row(yy));
+        let (labels, dark) = (&labels[row..row + y.width], d.row(yy));
         y.for_each_rgb_and_y_in_run(yy, xs, |x, rgb, lum| {
             if labels[x] == 0 && dark[x] < dots::RING_EXCLUDE_DARKNESS {
                 out.push((lum, rgb));
@@ -535,6 +536,60 @@ fn ring_samples(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ring's samples, read a run at a time, are the per-pixel walk's: the same pixels (the
+    /// labels and darkness of each pixel's own row and column, never a neighbour's), the same
+    /// values bit for bit, in the same order, rings clipped at the window's edges included.
+    #[test]
+    fn ring_samples_are_the_per_pixel_walks() {
+        let mut rng = crate::synth::SplitMix64::new(17);
+        let (iw, ih) = (40u32, 30u32);
+        let image = DynamicImage::ImageRgb8(image::RgbImage::from_fn(iw, ih, |_, _| {
+            image::Rgb([0, 1, 2].map(|_| (rng.uniform(0.0, 1.0) * 255.0) as u8))
+        }));
+        // A window off the image's origin, so that window and image coordinates differ.
+        let rect = Region {
+            x: 3,
+            y: 2,
+            width: 31,
+            height: 23,
+        };
+        let (w, h) = (rect.width as usize, rect.height as usize);
+        let (plane, _) = crate::color::luminance(&image, rect);
+        let y = LuminanceSource::new(&image, rect, plane);
+        let labels: Vec<u32> = (0..w * h).map(|i| u32::from(i % 7 == 0) * 3).collect();
+        let d = Plane {
+            width: w,
+            height: h,
+            data: (0..w * h).map(|_| rng.uniform(-0.05, 0.2) as f32).collect(),
+        };
+        let mut ring = Vec::new();
+        for (centre, inner, outer) in [
+            ((15, 11), 3.0, 7.0),
+            ((1, 1), 2.0, 6.5),
+            ((29, 21), 0.0, 4.0),
+        ] {
+            ring_samples(&y, &d, &labels, centre, inner, outer, &mut ring);
+            let mut expected = Vec::new();
+            crate::plane::for_each_in_ring(centre, inner, outer, (w, h), |x, yy| {
+                let i = yy * w + x;
+                if labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
+                    let (rgb, lum) = y.rgb_and_y(x, yy);
+                    expected.push((lum, rgb));
+                }
+            });
+            let bits = |v: &[RingSample]| -> Vec<[u32; 4]> {
+                v.iter()
+                    .map(|(l, c)| [l.to_bits(), c[0].to_bits(), c[1].to_bits(), c[2].to_bits()])
+                    .collect()
+            };
+            assert!(
+                expected.len() > 5,
+                "the ring at {centre:?} has skin to sample"
+            );
+            assert_eq!(bits(&ring), bits(&expected), "ring at {centre:?}");
+        }
+    }
 
     #[test]
     fn scale_limits_hold_at_their_edges() {

@@ -325,13 +325,27 @@ const AVX2_LANES: usize = 64;
 #[multiversion::multiversion(targets("x86_64+avx2"))]
 fn weighted_sum<'a>(out: &mut [f32], kernel: &[f32], source: impl Fn(usize) -> &'a [f32]) {
     use multiversion::target::selected_target;
-    let done = if selected_target!().supports_feature_str("avx2") {
-        weighted_sum_blocks::<AVX2_LANES>(out, kernel, &source, 0)
+    let wide = selected_target!().supports_feature_str("avx2");
+    weighted_sum_chain(out, kernel, &source, wide);
+}
+
+/// The body of [`weighted_sum`]: blocks of [`AVX2_LANES`] pixels first when `wide`, then of
+/// [`LANES`], then of 8, then single pixels. Inlined into each compiled version of its caller,
+/// where `wide` is a constant; tested with both values on any CPU.
+#[inline(always)]
+fn weighted_sum_chain<'a>(
+    out: &mut [f32],
+    kernel: &[f32],
+    source: &impl Fn(usize) -> &'a [f32],
+    wide: bool,
+) {
+    let done = if wide {
+        weighted_sum_blocks::<AVX2_LANES>(out, kernel, source, 0)
     } else {
         0
     };
-    let done = weighted_sum_blocks::<LANES>(out, kernel, &source, done);
-    let done = weighted_sum_blocks::<8>(out, kernel, &source, done);
+    let done = weighted_sum_blocks::<LANES>(out, kernel, source, done);
+    let done = weighted_sum_blocks::<8>(out, kernel, source, done);
     for (x, o) in out.iter_mut().enumerate().skip(done) {
         let mut acc = 0f32;
         for (k, &weight) in kernel.iter().enumerate() {
@@ -617,9 +631,10 @@ mod tests {
     fn weighted_sums_are_the_textbook_sums_at_every_block_width() {
         let mut rng = crate::synth::SplitMix64::new(7);
         let kernel = gaussian_kernel(2.3);
-        // One block of each width and a few single pixels, from a start that is not 0.
+        // From 0: one block of each width and 5 single pixels with AVX2; three blocks of
+        // LANES, one of 8 and 5 single pixels without. Each width alone from a start not 0.
         let start = 3;
-        let n = start + AVX2_LANES + LANES + 8 + 5;
+        let n = AVX2_LANES + LANES + 8 + 5;
         let rows: Vec<Vec<f32>> = (0..kernel.len())
             .map(|_| (0..n).map(|_| rng.uniform(-1.0, 1.0) as f32).collect())
             .collect();
@@ -638,6 +653,11 @@ mod tests {
         let mut out = vec![0f32; n];
         weighted_sum(&mut out, &kernel, source);
         assert_eq!(bits(&out), textbook, "the dispatched version");
+        for wide in [true, false] {
+            let mut out = vec![0f32; n];
+            weighted_sum_chain(&mut out, &kernel, &source, wide);
+            assert_eq!(bits(&out), textbook, "the chain, wide: {wide}");
+        }
 
         /// The sums of one block width from `start`, checked against `textbook`.
         fn check<const L: usize>(
