@@ -40,25 +40,62 @@ static LINEAR_FROM_U16: LazyLock<Vec<f32>> = LazyLock::new(|| {
         .collect()
 });
 
-/// `$decode(channels, table)` on the pixel at (`$x`, `$y`) of `$image` for each 8- and 16-bit
-/// layout, with that depth's sRGB decoding table; `$other` for any other layout (float images).
-/// One arm per layout, so `$decode` (a function generic over the channel type) is monomorphised
-/// per layout: no dynamic dispatch per pixel.
-macro_rules! with_pixel {
-    ($image:expr, $x:expr, $y:expr, $decode:path, $other:expr) => {{
+/// `$body` with `$img` bound to the buffer of `$image` for each 8- and 16-bit layout and
+/// `$table` to that depth's sRGB decoding table; `$other` for any other layout (float images).
+/// One arm per layout, so a function generic over the channel type called in `$body` is
+/// monomorphised per layout: no dynamic dispatch per pixel. The one list of the layouts read
+/// straight from the photo ([`with_pixel!`], [`LuminanceSource::for_each_rgb_and_y_in_run`]).
+macro_rules! with_buffer {
+    ($image:expr, |$img:ident, $table:ident| $body:expr, $other:expr) => {{
         let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
         match $image {
-            DynamicImage::ImageRgb8(img) => $decode(&img.get_pixel($x, $y).0, u8s),
-            DynamicImage::ImageRgba8(img) => $decode(&img.get_pixel($x, $y).0, u8s),
-            DynamicImage::ImageLuma8(img) => $decode(&img.get_pixel($x, $y).0, u8s),
-            DynamicImage::ImageLumaA8(img) => $decode(&img.get_pixel($x, $y).0, u8s),
-            DynamicImage::ImageRgb16(img) => $decode(&img.get_pixel($x, $y).0, u16s),
-            DynamicImage::ImageRgba16(img) => $decode(&img.get_pixel($x, $y).0, u16s),
-            DynamicImage::ImageLuma16(img) => $decode(&img.get_pixel($x, $y).0, u16s),
-            DynamicImage::ImageLumaA16(img) => $decode(&img.get_pixel($x, $y).0, u16s),
+            DynamicImage::ImageRgb8($img) => {
+                let $table = u8s;
+                $body
+            }
+            DynamicImage::ImageRgba8($img) => {
+                let $table = u8s;
+                $body
+            }
+            DynamicImage::ImageLuma8($img) => {
+                let $table = u8s;
+                $body
+            }
+            DynamicImage::ImageLumaA8($img) => {
+                let $table = u8s;
+                $body
+            }
+            DynamicImage::ImageRgb16($img) => {
+                let $table = u16s;
+                $body
+            }
+            DynamicImage::ImageRgba16($img) => {
+                let $table = u16s;
+                $body
+            }
+            DynamicImage::ImageLuma16($img) => {
+                let $table = u16s;
+                $body
+            }
+            DynamicImage::ImageLumaA16($img) => {
+                let $table = u16s;
+                $body
+            }
             _ => $other,
         }
     }};
+}
+
+/// `$decode(channels, table)` on the pixel at (`$x`, `$y`) of `$image` for each 8- and 16-bit
+/// layout (see [`with_buffer!`]); `$other` for any other layout.
+macro_rules! with_pixel {
+    ($image:expr, $x:expr, $y:expr, $decode:path, $other:expr) => {
+        with_buffer!(
+            $image,
+            |img, table| $decode(&img.get_pixel($x, $y).0, table),
+            $other
+        )
+    };
 }
 
 /// Linear luminance of the pixels of `rect` in `image`, as a plane of Y values (0..1), plus the
@@ -262,19 +299,12 @@ impl<'a> LuminanceSource<'a> {
         let (first, iy) = (xs.start, self.rect.y as usize + y);
         let columns = self.rect.x as usize + xs.start..self.rect.x as usize + xs.end;
         let mut at = |k: usize, rgb, lum| f(first + k, rgb, lum);
-        let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
-        match self.image {
-            DynamicImage::ImageRgb8(img) => run_rgb_and_y(img, iy, columns, u8s, &mut at),
-            DynamicImage::ImageRgba8(img) => run_rgb_and_y(img, iy, columns, u8s, &mut at),
-            DynamicImage::ImageLuma8(img) => run_rgb_and_y(img, iy, columns, u8s, &mut at),
-            DynamicImage::ImageLumaA8(img) => run_rgb_and_y(img, iy, columns, u8s, &mut at),
-            DynamicImage::ImageRgb16(img) => run_rgb_and_y(img, iy, columns, u16s, &mut at),
-            DynamicImage::ImageRgba16(img) => run_rgb_and_y(img, iy, columns, u16s, &mut at),
-            DynamicImage::ImageLuma16(img) => run_rgb_and_y(img, iy, columns, u16s, &mut at),
-            DynamicImage::ImageLumaA16(img) => run_rgb_and_y(img, iy, columns, u16s, &mut at),
-            // Never reached: other layouts keep their plane (see `new`).
-            _ => {}
-        }
+        // Never falls through: other layouts keep their plane (see `new`).
+        with_buffer!(
+            self.image,
+            |img, table| run_rgb_and_y(img, iy, columns, table, &mut at),
+            ()
+        )
     }
 }
 
