@@ -4,8 +4,8 @@
 use rayon::prelude::*;
 
 use super::{
-    BLOB_SCALES, BLOB_SIGMA_DIAMETERS, CENTRE_FILL_RATIO, MIN_BLOB_EIGEN_RATIO, MIN_PEAK_DARKNESS,
-    NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS,
+    blob_grid_step, BLOB_SCALES, BLOB_SIGMA_DIAMETERS, CENTRE_FILL_RATIO, MIN_BLOB_EIGEN_RATIO,
+    MIN_PEAK_DARKNESS, NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS,
 };
 use crate::grid::BlockAxis;
 use crate::plane::{for_each_in_ring, Plane};
@@ -76,37 +76,64 @@ pub(super) struct Candidate {
 
 /// Blob candidates of darkness plane `d` around the typical dot diameter `diameter_px`, with
 /// smoothed darkness at least [`MIN_PEAK_DARKNESS`] and [`PEAK_NOISE_SIGMAS`] times the local
-/// noise of that smoothing, in order of scale and then raster order; not yet suppressed (see
-/// [`centred_and_suppressed`]). `smoothed` is a buffer for each scale's smoothing, reused (its
-/// contents are overwritten).
+/// noise of that smoothing, in order of scale and then raster order of the grid searched; not
+/// yet suppressed (see [`centred_and_suppressed`]). `smoothed` is a buffer for each
+/// full-resolution scale's smoothing, reused (its contents are overwritten).
+///
+/// A scale above [`super::MAX_PIXEL_SEARCH_BLOB_SCALE`] is searched on a grid of every
+/// [`blob_grid_step`]-th pixel of its smoothed plane, and only those pixels are blurred. Each
+/// of its candidates lies where the parabolas through the grid's responses around its maximum
+/// peak ([`peak_offset`]), rounded to the nearest pixel.
 pub(super) fn detect(d: &Plane, diameter_px: f32, smoothed: &mut Plane) -> Vec<Candidate> {
     let mut candidates = Vec::new();
     let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
-    // One smoothing buffer for all scales: a fresh 4 B/px plane per scale is slow to allocate.
+    // One smoothing buffer for the full-resolution scales: a fresh 4 B/px plane per scale is
+    // slow to allocate. The coarse scales' grids share one small buffer of their own: held in
+    // `smoothed`, the buffer would be handed on shrunk, and growing it back to a full plane
+    // (for the flood plane) cost a sequential zeroing of three quarters of it.
+    let mut grid = Plane::default();
     for factor in BLOB_SCALES {
         let scale_d = diameter_px * factor;
         let sigma = (BLOB_SIGMA_DIAMETERS * scale_d).max(0.5);
-        d.gaussian_blur_into(sigma, smoothed);
-        let noise = NoiseMap::new(smoothed, block);
-        let step = sigma.round().max(1.0) as usize;
-        let smoothed = &*smoothed;
+        let step = blob_grid_step(factor, sigma);
+        let smoothed = if step == 1 {
+            d.gaussian_blur_into(sigma, smoothed);
+            &*smoothed
+        } else {
+            d.gaussian_blur_sampled_into(sigma, step, &mut grid);
+            &grid
+        };
+        // Below, all in grid units (grid pixels, σ in grid steps); positions back in px.
+        let grid_sigma = sigma / step as f32;
+        let noise = NoiseMap::new(smoothed, block.div_ceil(step));
+        let hessian_step = grid_sigma.round().max(1.0) as usize;
         // No maximum darker than MIN_PEAK_DARKNESS is accepted: the maxima search skips the
         // pixels below it (most of the skin) without comparing their neighbours.
         candidates.extend(laplacian_maxima(
             smoothed,
-            sigma,
+            grid_sigma,
             MIN_PEAK_DARKNESS,
             |x, y, r| {
                 // (MIN_PEAK_DARKNESS is the maxima search's floor.)
                 if smoothed.get(x, y) < PEAK_NOISE_SIGMAS * noise.at(x, y) {
                     return None;
                 }
+                let ridge = blob_ratio(smoothed, x, y, hessian_step) < MIN_BLOB_EIGEN_RATIO;
+                let (x, y) = if step == 1 {
+                    (x, y)
+                } else {
+                    let (ox, oy) = peak_offset(smoothed, x, y);
+                    let at = |g: usize, o: f32, size: usize| {
+                        (((g as f32 + o) * step as f32).round() as usize).min(size - 1)
+                    };
+                    (at(x, ox, d.width), at(y, oy, d.height))
+                };
                 Some(Candidate {
                     x,
                     y,
                     response: r,
                     diameter: scale_d,
-                    ridge: blob_ratio(smoothed, x, y, step) < MIN_BLOB_EIGEN_RATIO,
+                    ridge,
                 })
             },
         ));
@@ -162,6 +189,38 @@ fn laplacian_row(p: &Plane, y: usize, s2: f32, out: &mut [f32]) {
     for ((o, m), (u, d)) in inner {
         *o = -s2 * (m[0] + m[2] + u + d - 4.0 * m[1]);
     }
+}
+
+/// Sub-pixel offset (each in −0.5..=0.5 grid px) of the peak of −∇²p at the interior maximum
+/// (`x`, `y`) of the response: the vertex of the parabola through the response there and at
+/// its two neighbours, along each axis (σ² scaling cancels out).
+fn peak_offset(p: &Plane, x: usize, y: usize) -> (f32, f32) {
+    let lap = |x: usize, y: usize| {
+        -(p.get(x - 1, y) + p.get(x + 1, y) + p.get(x, y - 1) + p.get(x, y + 1) - 4.0 * p.get(x, y))
+    };
+    let vertex = |before: f32, at: f32, after: f32| {
+        let curvature = before - 2.0 * at + after;
+        if curvature < 0.0 {
+            (0.5 * (before - after) / curvature).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        }
+    };
+    let c = lap(x, y);
+    let inside_x = x >= 2 && x + 2 < p.width;
+    let inside_y = y >= 2 && y + 2 < p.height;
+    (
+        if inside_x {
+            vertex(lap(x - 1, y), c, lap(x + 1, y))
+        } else {
+            0.0
+        },
+        if inside_y {
+            vertex(lap(x, y - 1), c, lap(x, y + 1))
+        } else {
+            0.0
+        },
+    )
 }
 
 /// Rows per task of [`laplacian_maxima`].
@@ -367,6 +426,104 @@ mod tests {
             }
         }
         found
+    }
+
+    /// The grid steps at the edges of their rule: every pixel up to
+    /// MAX_PIXEL_SEARCH_BLOB_SCALE whatever σ, then a step doubling at each doubling of
+    /// BLOB_GRID_STEPS_PER_SIGMA · 2 px.
+    #[test]
+    fn blob_grid_steps_keep_two_per_sigma_above_the_typical_scale() {
+        use super::super::{BLOB_GRID_STEPS_PER_SIGMA, MAX_PIXEL_SEARCH_BLOB_SCALE};
+        assert_eq!(blob_grid_step(MAX_PIXEL_SEARCH_BLOB_SCALE, 100.0), 1);
+        let above = BLOB_SCALES[BLOB_SCALES.len() - 1];
+        assert!(above > MAX_PIXEL_SEARCH_BLOB_SCALE);
+        let two = 2.0 * BLOB_GRID_STEPS_PER_SIGMA;
+        for (sigma, step) in [
+            (0.5, 1),
+            (two - 0.01, 1),
+            (two, 2),
+            (2.0 * two - 0.01, 2),
+            (2.0 * two, 4),
+            (4.0 * two, 8),
+        ] {
+            assert_eq!(blob_grid_step(above, sigma), step, "σ {sigma}");
+        }
+    }
+
+    /// A soft disc's response, sampled on a grid, peaks between grid pixels: the parabolas'
+    /// vertex finds its centre to a tenth of a grid step, and 0 at the plane's edge.
+    #[test]
+    fn peak_offsets_find_the_centre_between_grid_pixels() {
+        for (cx, cy) in [
+            (20.0f32, 15.0f32),
+            (20.3, 14.6),
+            (19.55, 15.45),
+            (20.49, 15.0),
+        ] {
+            // A Gaussian blob of σ 3 grid px: its −∇² peaks at its centre.
+            let (w, h) = (40, 30);
+            let p = Plane {
+                width: w,
+                height: h,
+                data: (0..w * h)
+                    .map(|i| {
+                        let (x, y) = ((i % w) as f32, (i / w) as f32);
+                        (-((x - cx).powi(2) + (y - cy).powi(2)) / 18.0).exp()
+                    })
+                    .collect(),
+            };
+            let (x, y) = (cx.round() as usize, cy.round() as usize);
+            let (ox, oy) = peak_offset(&p, x, y);
+            assert!((x as f32 + ox - cx).abs() < 0.1, "{cx}: {x} + {ox}");
+            assert!((y as f32 + oy - cy).abs() < 0.1, "{cy}: {y} + {oy}");
+        }
+        let flat = Plane::filled(8, 8, 1.0);
+        assert_eq!(peak_offset(&flat, 4, 4), (0.0, 0.0), "no curvature");
+        let mut edge = Plane::filled(8, 8, 0.0);
+        edge.data[8 + 1] = 1.0;
+        assert_eq!(peak_offset(&edge, 1, 1), (0.0, 0.0), "too near the edge");
+    }
+
+    /// On a plane of large dots, the candidates of the scales searched on grids (steps 4 and 8
+    /// here) lie within 1.5 px of a dot's centre, not up to half a step away as the grid
+    /// pixels themselves do.
+    #[test]
+    fn candidates_of_grid_scales_lie_at_the_dots_centres() {
+        let (w, h) = (260usize, 200usize);
+        let centres: Vec<(f32, f32)> = (0..3)
+            .flat_map(|i| (0..2).map(move |j| (50.0 + 77.3 * i as f32, 55.0 + 91.7 * j as f32)))
+            .map(|(x, y)| (x + 0.37, y - 0.41))
+            .collect();
+        let diameter = 30.0f32;
+        let r = diameter / 2.0;
+        let mut d = Plane::filled(w, h, 0.0);
+        for (i, v) in d.data.iter_mut().enumerate() {
+            let (x, y) = ((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
+            // Skin noise below 0 (for the noise map), pigment discs with soft edges above.
+            *v = -0.01 * (((i * 7919) % 13) as f32 / 13.0);
+            for &(cx, cy) in &centres {
+                let dist = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+                *v += 0.7 * (0.5 - (dist - r) / 3.0).clamp(0.0, 1.0);
+            }
+        }
+        let mut smoothed = Plane::default();
+        let candidates = detect(&d, diameter, &mut smoothed);
+        let mut grid_scales = 0;
+        for c in &candidates {
+            let sigma = (BLOB_SIGMA_DIAMETERS * c.diameter).max(0.5);
+            if blob_grid_step(c.diameter / diameter, sigma) < 4 {
+                continue;
+            }
+            grid_scales += 1;
+            let nearest = centres
+                .iter()
+                .map(|&(cx, cy)| {
+                    ((c.x as f32 + 0.5 - cx).powi(2) + (c.y as f32 + 0.5 - cy).powi(2)).sqrt()
+                })
+                .fold(f32::INFINITY, f32::min);
+            assert!(nearest < 1.5, "{c:?} is {nearest} px from a centre");
+        }
+        assert!(grid_scales >= centres.len(), "{candidates:?}");
     }
 
     #[test]

@@ -263,7 +263,7 @@ impl PointBlur<'_> {
 
 /// Columns per tile of a blur's vertical pass: its source rows (up to 49 for the widest blob
 /// scale at 25 px/mm, 4 KB each) fit a core's private cache.
-const VERTICAL_TILE: usize = 1024;
+pub(super) const VERTICAL_TILE: usize = 1024;
 /// Output rows per band of a blur's vertical pass: the band's blurred rows are buffered per
 /// thread (1.5 MB for a 6000 px wide photo).
 const VERTICAL_BAND_ROWS: usize = 64;
@@ -289,7 +289,11 @@ const AVX2_LANES: usize = 64;
 /// Both versions add and multiply separately in the same order (Rust never fuses them into FMA
 /// on its own), so every value is the same on any CPU.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
-fn weighted_sum<'a>(out: &mut [f32], kernel: &[f32], source: impl Fn(usize) -> &'a [f32]) {
+pub(super) fn weighted_sum<'a>(
+    out: &mut [f32],
+    kernel: &[f32],
+    source: impl Fn(usize) -> &'a [f32],
+) {
     use multiversion::target::selected_target;
     let wide = selected_target!().supports_feature_str("avx2");
     weighted_sum_chain(out, kernel, &source, wide);
@@ -349,7 +353,7 @@ fn weighted_sum_blocks<'a, const L: usize>(
 }
 
 /// Normalised 1-D Gaussian kernel of standard deviation `sigma` (px), radius ⌈3σ⌉.
-fn gaussian_kernel(sigma: f32) -> Vec<f32> {
+pub(super) fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     let radius = (3.0 * sigma).ceil().max(1.0) as i32;
     let mut kernel: Vec<f32> = (-radius..=radius)
         .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())

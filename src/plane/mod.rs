@@ -5,6 +5,7 @@
 //! sequential and allocate per call, which dominates on 12–50 MP photos.
 
 mod blur;
+mod sampled;
 
 pub use blur::{gaussian_blur_of_into, gaussian_blur_rows_of, PointBlur};
 
