@@ -476,8 +476,10 @@ pub fn find_dots_reusing(
         }
     }
 
-    // Both masks in one pass over the rows.
-    let (mut covered, mut hair) = (vec![false; labels.len()], vec![false; labels.len()]);
+    // Both masks in one pass over the rows, in place: `opened` becomes the covered mask and
+    // `outlined` the hair mask (two fresh 1 B/px masks cost their page faults, ≈ 50 ms of CPU
+    // on a 24 MP photo).
+    let (mut covered, mut hair) = (opened, outlined);
     covered
         .par_chunks_mut(width)
         .zip(hair.par_chunks_mut(width))
@@ -486,8 +488,9 @@ pub fn find_dots_reusing(
             let start = y * width;
             for (x, (c, h)) in covered_row.iter_mut().zip(hair_row).enumerate() {
                 let i = start + x;
-                *c = opened[i] && keep[labels[i] as usize - 1];
-                *h = outlined[i] && !*c;
+                // (Opened pixels are outlined ones, and outlined pixels are labelled.)
+                *c = *c && keep[labels[i] as usize - 1];
+                *h = *h && !*c;
             }
         });
     stage_done("dots: shapes, coverage, hair");
