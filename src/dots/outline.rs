@@ -68,20 +68,30 @@ fn chamfer(
         .members
         .par_iter()
         .zip(dist.par_iter_mut())
-        .for_each(|(members, dist)| {
-            chamfer_component(members, dist, &key, (width, height), outside)
+        .for_each_init(Vec::new, |keys, (members, dist)| {
+            chamfer_component(members, dist, &key, (width, height), outside, keys)
         });
 }
 
-/// [`chamfer`] of one component's `members` (sorted pixel indices) and their `dist`.
+/// [`chamfer`] of one component's `members` (sorted pixel indices) and their `dist`; `keys`
+/// is a scratch buffer (its contents do not matter).
+///
+/// Each member's key is looked up once: a neighbour has a member's key only if it is a member
+/// itself (see [`chamfer`]), so a neighbour is first found among the members, then its key
+/// compared there. (Looking up every neighbour's key in the full-size planes, ten lookups per
+/// member, each in two planes, was most of this function's time.)
 fn chamfer_component(
     members: &[u32],
     dist: &mut [f32],
     key: &impl Fn(usize) -> Option<u32>,
     (width, height): (usize, usize),
     outside: Option<f32>,
+    keys: &mut Vec<Option<u32>>,
 ) {
     debug_assert_eq!(members.len(), dist.len());
+    keys.clear();
+    keys.extend(members.iter().map(|&i| key(i as usize)));
+    let keys = &*keys;
     // Finds pixel `j` among the members from position `from` onwards (`forward`) or backwards:
     // the three neighbours in the next row are consecutive in raster order, so `from` (at the
     // first of them, or before) is at most 3 positions away.
@@ -102,7 +112,7 @@ fn chamfer_component(
     let relax = |dist: &mut [f32], p: usize, steps: &[(isize, isize, f32)], cursor: usize| {
         let i = members[p] as usize;
         let (x, y) = (i % width, i / width);
-        let label = key(i);
+        let label = keys[p];
         let mut best = dist[p];
         for &(dx, dy, step) in steps {
             let (nx, ny) = (x as isize + dx, y as isize + dy);
@@ -111,16 +121,18 @@ fn chamfer_component(
                 None
             } else {
                 let j = ny as usize * width + nx as usize;
-                if key(j) != label {
-                    None
-                } else if dy == 0 {
-                    // The pixel beside: next to it in raster order, hence among the members.
-                    Some(if dx < 0 { p - 1 } else { p + 1 })
+                let q = if dy == 0 {
+                    // The pixel beside, if a member, is next to this one in raster order.
+                    let q = if dx < 0 {
+                        p.checked_sub(1)
+                    } else {
+                        Some(p + 1)
+                    };
+                    q.filter(|&q| members.get(q).is_some_and(|&m| m as usize == j))
                 } else {
-                    let q = find(cursor, j, dy < 0);
-                    debug_assert!(q.is_some(), "a neighbour with the same key is a member");
-                    q
-                }
+                    find(cursor, j, dy < 0)
+                };
+                q.filter(|&q| keys[q] == label)
             };
             if let Some(q) = at {
                 best = best.min(dist[q] + step);
