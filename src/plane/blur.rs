@@ -183,31 +183,60 @@ fn blur_rows<T: Send>(
                 padded[radius + w..].fill(last);
                 weighted_sum(out, &kernel, |k| &padded[k..k + w]);
             }
-            // The vertical pass a column tile at a time, over a band of output rows: the tile's
-            // `2·radius + 1` source rows stay in the core's own cache from one output row to
-            // the next. Whole rows at a time (1.2 MB of source rows for the widest blob scale of
-            // a 24 MP photo) spilled to the shared cache for every output row, and that, more
-            // than arithmetic, bound the blur (the same values: each pixel's sum is taken
-            // alone, in kernel order).
+            // The vertical pass over a band of output rows at a time, into a buffer handed to
+            // `per_row`.
             for (band, out_band) in out_strip.chunks_mut(VERTICAL_BAND_ROWS * w).enumerate() {
                 let band_y0 = y0 + band * VERTICAL_BAND_ROWS;
                 blurred.resize(out_band.len(), 0.0);
-                for x0 in (0..w).step_by(VERTICAL_TILE) {
-                    let x1 = (x0 + VERTICAL_TILE).min(w);
-                    for (dy, row) in blurred.chunks_exact_mut(w).enumerate() {
-                        let y = band_y0 + dy;
-                        weighted_sum(&mut row[x0..x1], &kernel, |k| {
-                            let sy = (y + k).saturating_sub(radius).min(h - 1) - top;
-                            &horizontal[sy * w + x0..sy * w + x1]
-                        });
-                    }
-                }
+                let band = HorizontalRows {
+                    rows: horizontal,
+                    width: w,
+                    top,
+                    height: h,
+                };
+                band.vertical_pass(&kernel, blurred, |dy| band_y0 + dy);
                 for (dy, out_row) in out_band.chunks_mut(w).enumerate() {
                     per_row(band_y0 + dy, &blurred[dy * w..(dy + 1) * w], out_row);
                 }
             }
         },
     );
+}
+
+/// A strip's horizontally blurred rows: rows `top..` of a plane `height` rows high, `width`
+/// values each, in `rows`.
+pub(super) struct HorizontalRows<'a> {
+    /// The rows, `width` values each, the first being plane row `top`.
+    pub rows: &'a [f32],
+    /// Values per row (px).
+    pub width: usize,
+    /// The plane row of the first row held.
+    pub top: usize,
+    /// The plane's height (rows): source rows are clamped to it.
+    pub height: usize,
+}
+
+impl HorizontalRows<'_> {
+    /// The vertical pass into `out` (`width` values per row): output row `r` is the blur at
+    /// plane row `y_of(r)`, its source rows clamped to the plane, which must lie in these rows.
+    /// A column tile at a time: the tile's `2·radius + 1` source rows stay in the core's own
+    /// cache from one output row to the next. Whole rows at a time (1.2 MB of source rows for
+    /// the widest blob scale of a 24 MP photo) spilled to the shared cache for every output
+    /// row, and that, more than arithmetic, bound the blur (the same values: each pixel's sum
+    /// is taken alone, from 0, in kernel order).
+    pub fn vertical_pass(&self, kernel: &[f32], out: &mut [f32], y_of: impl Fn(usize) -> usize) {
+        let (w, radius) = (self.width, kernel.len() / 2);
+        for x0 in (0..w).step_by(VERTICAL_TILE) {
+            let x1 = (x0 + VERTICAL_TILE).min(w);
+            for (r, row) in out.chunks_exact_mut(w).enumerate() {
+                let y = y_of(r);
+                weighted_sum(&mut row[x0..x1], kernel, |k| {
+                    let sy = (y + k).saturating_sub(radius).min(self.height - 1) - self.top;
+                    &self.rows[sy * w + x0..sy * w + x1]
+                });
+            }
+        }
+    }
 }
 
 /// The horizontal pass of a blur of `row` (at least `kernel.len() − 1` px) into `out`, edges
@@ -263,7 +292,7 @@ impl PointBlur<'_> {
 
 /// Columns per tile of a blur's vertical pass: its source rows (up to 49 for the widest blob
 /// scale at 25 px/mm, 4 KB each) fit a core's private cache.
-pub(super) const VERTICAL_TILE: usize = 1024;
+const VERTICAL_TILE: usize = 1024;
 /// Output rows per band of a blur's vertical pass: the band's blurred rows are buffered per
 /// thread (1.5 MB for a 6000 px wide photo).
 const VERTICAL_BAND_ROWS: usize = 64;

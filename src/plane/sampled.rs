@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::blur::{gaussian_kernel, weighted_sum, VERTICAL_TILE};
+use super::blur::{gaussian_kernel, weighted_sum, HorizontalRows};
 use super::Plane;
 
 impl Plane {
@@ -76,18 +76,13 @@ impl Plane {
                     for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(sw)) {
                         sampled_horizontal_pass(self.row(sy), &kernel, step, (padded, phases), out);
                     }
-                    // The vertical pass a column tile at a time, as the whole blur does it: each
-                    // pixel's sum taken alone, from 0, in kernel order.
-                    for x0 in (0..sw).step_by(VERTICAL_TILE) {
-                        let x1 = (x0 + VERTICAL_TILE).min(sw);
-                        for (dj, row) in out_strip.chunks_exact_mut(sw).enumerate() {
-                            let y = (j0 + dj) * step;
-                            weighted_sum(&mut row[x0..x1], &kernel, |k| {
-                                let sy = (y + k).saturating_sub(radius).min(h - 1) - top;
-                                &horizontal[sy * sw + x0..sy * sw + x1]
-                            });
-                        }
-                    }
+                    let rows = HorizontalRows {
+                        rows: horizontal,
+                        width: sw,
+                        top,
+                        height: h,
+                    };
+                    rows.vertical_pass(&kernel, out_strip, |dj| (j0 + dj) * step);
                 },
             );
     }
