@@ -4,7 +4,12 @@
 //! Pigment only ever darkens skin, so S is estimated per block from the bright side of the
 //! luminance distribution, then refined from the pixels that the first estimate calls skin. The
 //! block size is chosen by the caller from the dot size (several dot diameters), so the field
-//! follows lighting gradients, vignetting and mottling but never dips into a dot.
+//! follows lighting gradients, vignetting and mottling but never dips into a dot. A large
+//! block's statistics are read from an even sample of its rows (see [`BLOCK_SAMPLES`]): a
+//! block of a 24 MP photo holds far more pixels than a robust median needs.
+
+use std::iter::StepBy;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
@@ -24,6 +29,19 @@ pub const SKIN_EXCLUDE_DARKNESS: f32 = 0.08;
 /// Blur (px) of the copy on which the second pass tells skin from pigment: it averages pixel
 /// noise down by ≈ 4× while leaving dots (≥ 3 px across) well below the skin.
 pub const EXCLUDE_DENOISE_PX: f32 = 1.5;
+
+/// Pixels a block's statistics are taken from, at least: a block with more is read on every
+/// n-th of its rows only (evenly spaced, all columns), with n the largest step that keeps this
+/// many. A median of 1024 pixels is within 1.25/√1024 ≈ 4% of the skin's own noise of the
+/// median of all of them, and a quantile within ≈ 1.5% of its rank: far below what moves
+/// darkness, while a block of a 24 MP photo holds 4–10 times more pixels than this.
+pub const BLOCK_SAMPLES: usize = 1024;
+
+/// Rows a block's statistics are taken from, at least (all of a block of fewer rows). Pixels
+/// along a row are not independent samples: a dot spans many of them. A block is a few dot
+/// diameters (see [`crate::measure::FLATTEN_BLOCK_DIAMETERS`]), so 16 rows cross each dot of
+/// it about 4 times, and a block's pigment is sampled in proportion to its area.
+pub const MIN_BLOCK_ROWS: usize = 16;
 
 /// A block whose second pass keeps fewer than this fraction of its pixels as skin takes its value
 /// from its neighbours instead (it is mostly pigment or hair).
@@ -105,8 +123,8 @@ impl SkinField {
             rows,
             values: vec![0.0; columns.cells() * rows.cells()],
         };
-        let (values, tails) = field.per_block(|(x0, y0, x1, y1), pixels| {
-            for row in y0..y1 {
+        let (values, tails) = field.per_block(|(x0, x1), rows, pixels| {
+            for row in rows {
                 pixels.extend_from_slice(&y.row(row)[x0..x1]);
             }
             Some(quantile_pair(
@@ -123,10 +141,11 @@ impl SkinField {
         // noise exceeds the exclusion, and deciding on raw pixels would cut the skin's own
         // lower tail and bias S upwards. The median is still taken over the raw values.
         let (columns, rows) = (AxisWeights::new(&first.columns), first.row_table());
-        let (refined, tails) = field.per_block(|(x0, y0, x1, y1), kept| {
+        let (refined, tails) = field.per_block(|(x0, x1), block_rows, kept| {
             let mut skin = vec![0f32; x1 - x0];
-            for (row, &along) in (y0..y1).zip(&rows[y0..y1]) {
-                first.row_into(&columns, along, x0, &mut skin);
+            let all = (x1 - x0) * block_rows.len();
+            for row in block_rows {
+                first.row_into(&columns, rows[row], x0, &mut skin);
                 let (values, calm_row) = (&y.row(row)[x0..x1], &calm.row(row)[x0..x1]);
                 for ((v, c), s) in values.iter().zip(calm_row).zip(&skin) {
                     if *c > s * (1.0 - SKIN_EXCLUDE_DARKNESS) {
@@ -134,7 +153,6 @@ impl SkinField {
                     }
                 }
             }
-            let all = (x1 - x0) * (y1 - y0);
             if (kept.len() as f32) < MIN_SKIN_FRACTION * all as f32 {
                 None
             } else {
@@ -146,15 +164,16 @@ impl SkinField {
         field
     }
 
-    /// Runs `stat` on each block's bounds `(x0, y0, x1, y1)` (half-open, px) with an empty scratch
-    /// buffer to gather pixels in; `stat` gives the block's value and its bright tail. `None`
+    /// Runs `stat` on each block's columns `(x0, x1)` (half-open, px) and the rows it reads
+    /// (see [`block_rows`]) with an empty scratch buffer to gather pixels in; `stat` gives the
+    /// block's value and its bright tail. `None`
     /// blocks, non-finite ones, and blocks below the [`light_envelope`] are filled from their
     /// neighbours afterwards (and get their filled value as their tail). The buffer is reused across the
     /// blocks of a thread: no per-pixel coordinates or per-block allocations (they cost 16 B/px
     /// and most of this stage's time on a 24 MP photo).
     fn per_block<F>(&self, stat: F) -> (Vec<f32>, Vec<f32>)
     where
-        F: Fn((usize, usize, usize, usize), &mut Vec<f32>) -> Option<(f32, f32)> + Sync,
+        F: Fn((usize, usize), StepBy<Range<usize>>, &mut Vec<f32>) -> Option<(f32, f32)> + Sync,
     {
         let (grid_w, grid_h) = self.grid();
         let results: Vec<Option<(f32, f32)>> = (0..grid_w * grid_h)
@@ -165,7 +184,7 @@ impl SkinField {
                     scratch.clear();
                     let (x0, x1) = self.columns.span(i % grid_w);
                     let (y0, y1) = self.rows.span(i / grid_w);
-                    stat((x0, y0, x1, y1), scratch)
+                    stat((x0, x1), block_rows(y0, y1, x1 - x0), scratch)
                 },
             )
             .collect();
@@ -332,6 +351,19 @@ impl SkinField {
     }
 }
 
+/// The rows a block spanning rows `y0..y1` and `width` columns reads its statistics from:
+/// every n-th row, n the largest step that keeps at least [`BLOCK_SAMPLES`] pixels (every row
+/// of a smaller block), starting half a step in so the rows sit evenly within the block.
+/// Whole rows, not a lattice of pixels: contiguous reads, and no phase locked to a 2×2 colour
+/// filter mosaic.
+fn block_rows(y0: usize, y1: usize, width: usize) -> StepBy<Range<usize>> {
+    let height = y1 - y0;
+    let step = (height * width / BLOCK_SAMPLES)
+        .min(height / MIN_BLOCK_ROWS)
+        .max(1);
+    (y0 + (step - 1) / 2..y1).step_by(step)
+}
+
 /// The bilinear blend at weights `wx`, `wy` (see [`BlockAxis::locate`]) of the four block values
 /// around a pixel, `[a, b, c, d]` (a, b the upper centres, c, d the lower; b, d to the right),
 /// never below `floor` (see [`corner_floor`]).
@@ -351,152 +383,4 @@ fn corner_floor([a, b, c, d]: [f32; 4]) -> f32 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_row_of_the_field_is_its_pixels_bit_for_bit() {
-        // Uneven light and a dark patch, so that neighbouring blocks differ and the floor and
-        // the extrapolation beyond the outer centres are both reached; one-block axes too.
-        for (w, h, block) in [(131, 77, 20), (40, 9, 16), (5, 50, 12)] {
-            let mut y = Plane::filled(w, h, 0.0);
-            for (i, v) in y.data.iter_mut().enumerate() {
-                let (x, yy) = ((i % w) as f32, (i / w) as f32);
-                *v = 0.2 + 0.5 * (x * 0.05).sin().abs() * (1.0 + yy / h as f32);
-                if (30.0..60.0).contains(&x) && yy < 30.0 {
-                    *v *= 0.3;
-                }
-            }
-            let field = SkinField::estimate(&y, block);
-            let columns = AxisWeights::new(&field.columns);
-            for row in 0..h {
-                let along = field.rows.locate(row);
-                for (from, to) in [(0, w), (w / 3, (w / 3 + 7).min(w)), (w - 1, w)] {
-                    let mut out = vec![0f32; to - from];
-                    field.row_into(&columns, along, from, &mut out);
-                    for (x, v) in (from..to).zip(&out) {
-                        assert_eq!(v.to_bits(), field.at(x, row).to_bits(), "({x}, {row})");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_gradient_with_dark_spots_flattens_to_zero_darkness_on_skin() {
-        let (w, h) = (120, 80);
-        let mut y = Plane::filled(w, h, 0.0);
-        for yy in 0..h {
-            for x in 0..w {
-                // Illumination falls from 0.6 to 0.3 left to right.
-                let skin = 0.6 - 0.3 * x as f32 / w as f32;
-                let dot = (x % 20 < 4) && (yy % 20 < 4);
-                y.data[yy * w + x] = if dot { skin * 0.4 } else { skin };
-            }
-        }
-        let field = SkinField::estimate(&y, 24);
-        let d = field.darkness(&y);
-        // Skin pixels read ≈ 0 darkness, dot pixels ≈ 0.6, across the whole gradient.
-        for (x, yy) in [(10, 10), (60, 50), (110, 70)] {
-            assert!(
-                d.get(x, yy).abs() < 0.03,
-                "skin at {x},{yy}: {}",
-                d.get(x, yy)
-            );
-        }
-        for (x, yy) in [(1, 1), (61, 41), (101, 61)] {
-            assert!(
-                (d.get(x, yy) - 0.6).abs() < 0.04,
-                "dot at {x},{yy}: {}",
-                d.get(x, yy)
-            );
-        }
-    }
-
-    /// Light falling from the centre to half at the corners (a vignetted small photo): the
-    /// corner block is darker than all its neighbours but holds only skin, so the field follows
-    /// it. On even light, a block three-quarters covered by one large dot still reads as skin
-    /// (the second pass, and for a dark dot the light envelope, see to that).
-    #[test]
-    fn a_dark_corner_of_skin_is_kept_and_a_block_of_pigment_is_replaced() {
-        let (w, h, block) = (160, 160, 40);
-        let light = |x: usize, yy: usize| {
-            let (dx, dy) = (x as f32 / 80.0 - 1.0, yy as f32 / 80.0 - 1.0);
-            0.5 * (1.0 - 0.25 * (dx * dx + dy * dy))
-        };
-        let mut y = Plane::filled(w, h, 0.0);
-        for yy in 0..h {
-            for x in 0..w {
-                y.data[yy * w + x] = light(x, yy);
-            }
-        }
-        let field = SkinField::estimate(&y, block);
-        // At the corner block's centre the field is near that block's own median (within 6%:
-        // the second pass drops the darkest pixels of so steep a fall as if they were pigment),
-        // not its neighbours' median as the rule without the bright tail gave (19% brighter).
-        let mut corner: Vec<f32> = (120..160)
-            .flat_map(|yy| (120..160).map(move |x| light(x, yy)))
-            .collect();
-        let truth = quantile(&mut corner, 0.5);
-        let s = field.at(139, 139);
-        assert!(
-            (s / truth - 1.0).abs() < 0.06,
-            "corner block: {s} vs {truth}"
-        );
-        // The corner block is skin: even its brightest pixel is within the ratio of its value.
-        assert!(light(120, 120) / light(140, 140) < PIGMENT_TAIL_RATIO);
-
-        // A dot of darkness 0.3 is within the light envelope (a fall of 35%), one of darkness 0.6
-        // falls below it.
-        for dot in [0.35, 0.2] {
-            for yy in 0..h {
-                for x in 0..w {
-                    let (cx, cy) = (x as f32 - 59.5, yy as f32 - 59.5);
-                    let in_dot = cx * cx + cy * cy < 19.5 * 19.5;
-                    y.data[yy * w + x] = if in_dot { dot } else { 0.5 };
-                }
-            }
-            let s = SkinField::estimate(&y, block).at(59, 59);
-            assert!(
-                (s / 0.5 - 1.0).abs() < 0.02,
-                "under the big dot of {dot}: {s}"
-            );
-        }
-    }
-
-    /// The outlier rule on its own: an interior block darker than all its neighbours is replaced
-    /// whatever its tail; a dark edge block only when its bright tail shows pigment
-    /// ([`PIGMENT_TAIL_RATIO`]); a bright extreme always.
-    #[test]
-    fn dark_extremes_are_replaced_inside_and_on_the_edge_only_with_pigment() {
-        let field = |values: Vec<f32>| SkinField {
-            block: 10,
-            width: 60,
-            height: 40,
-            columns: BlockAxis::new(60, 10),
-            rows: BlockAxis::new(40, 10),
-            values,
-        };
-        let (interior, edge, bright) = (7, 22, 5); // (1, 1), (4, 3), (5, 0)
-        let mut values = vec![0.5; 24];
-        values[interior] = 0.3;
-        values[edge] = 0.3;
-        values[bright] = 0.9;
-        for (edge_tail, replaced) in [
-            (0.3 * PIGMENT_TAIL_RATIO * 0.95, false),
-            (0.3 * PIGMENT_TAIL_RATIO * 1.05, true),
-        ] {
-            let mut tails = values.clone();
-            tails[edge] = edge_tail;
-            let mut f = field(values.clone());
-            f.smooth(&tails);
-            assert_eq!(f.values[interior], 0.5, "interior dark block");
-            assert_eq!(
-                f.values[edge] == 0.5,
-                replaced,
-                "edge block, tail {edge_tail}"
-            );
-            assert_eq!(f.values[bright], 0.5, "bright block");
-        }
-    }
-}
+mod tests;
