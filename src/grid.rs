@@ -5,6 +5,9 @@
 //! pixel) and measures the same. A grid anchored at the top-left corner puts a thin part-block at the right and bottom
 //! edges only, and a turned photo then gets a different field there.
 
+use std::iter::StepBy;
+use std::ops::Range;
+
 /// Blocks of `block` px along one axis of `size` px, centred on the axis.
 ///
 /// ```
@@ -203,6 +206,34 @@ pub fn fill_missing(values: &[Option<f32>], gw: usize, gh: usize) -> Vec<f32> {
         }
     }
     current.into_iter().map(|v| v.unwrap_or(1.0)).collect()
+}
+
+/// Rows of `rows` (a block `width` px wide) to read a block statistic from: every n-th row,
+/// n the largest step that keeps at least `min_rows` rows and, to within one row, at least
+/// `samples` pixels (every row of a smaller block), starting half a step in so that the rows sit
+/// evenly within the block. Whole rows, not a lattice of pixels: contiguous reads, and no phase
+/// locked to a 2×2 colour filter mosaic.
+///
+/// ```
+/// use smptrack::grid::sampled_rows;
+/// // 100 × 100 px, 1000 samples, 16 rows: every 6th row, from row 2.
+/// let rows: Vec<usize> = sampled_rows(0..100, 100, 1000, 16).collect();
+/// assert_eq!(rows.len(), 17);
+/// assert_eq!((rows[0], rows[1]), (2, 8));
+/// // A block of 1000 px or fewer is read whole.
+/// assert_eq!(sampled_rows(0..10, 100, 1000, 16).count(), 10);
+/// ```
+pub fn sampled_rows(
+    rows: Range<usize>,
+    width: usize,
+    samples: usize,
+    min_rows: usize,
+) -> StepBy<Range<usize>> {
+    let height = rows.len();
+    let step = (height * width / samples.max(1))
+        .min(height / min_rows.max(1))
+        .max(1);
+    (rows.start + (step - 1) / 2..rows.end).step_by(step)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::grid::{fill_missing, light_envelope, AxisWeights, BlockAxis};
+use crate::grid::{fill_missing, light_envelope, sampled_rows, AxisWeights, BlockAxis};
 use crate::plane::Plane;
 use crate::quantile::{quantile, quantile_pair};
 
@@ -352,16 +352,9 @@ impl SkinField {
 }
 
 /// The rows a block spanning rows `y0..y1` and `width` columns reads its statistics from:
-/// every n-th row, n the largest step that keeps at least [`BLOCK_SAMPLES`] pixels (every row
-/// of a smaller block), starting half a step in so the rows sit evenly within the block.
-/// Whole rows, not a lattice of pixels: contiguous reads, and no phase locked to a 2×2 colour
-/// filter mosaic.
+/// [`sampled_rows`] keeping [`BLOCK_SAMPLES`] pixels and [`MIN_BLOCK_ROWS`] rows.
 fn block_rows(y0: usize, y1: usize, width: usize) -> StepBy<Range<usize>> {
-    let height = y1 - y0;
-    let step = (height * width / BLOCK_SAMPLES)
-        .min(height / MIN_BLOCK_ROWS)
-        .max(1);
-    (y0 + (step - 1) / 2..y1).step_by(step)
+    sampled_rows(y0..y1, width, BLOCK_SAMPLES, MIN_BLOCK_ROWS)
 }
 
 /// The bilinear blend at weights `wx`, `wy` (see [`BlockAxis::locate`]) of the four block values
