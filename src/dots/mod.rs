@@ -533,7 +533,8 @@ pub fn find_dots_reusing(
 /// Eigenvalues of the 2×2 Hessian [[dxx, dxy], [dxy, dyy]], strongest curvature (most
 /// negative) first: (strong, weak). Shared by the blob test (round vs ridge) and the hair-line
 /// tracer.
-fn hessian_eigenvalues(dxx: f32, dyy: f32, dxy: f32) -> (f32, f32) {
+#[inline(always)]
+pub(super) fn hessian_eigenvalues(dxx: f32, dyy: f32, dxy: f32) -> (f32, f32) {
     let mean = (dxx + dyy) / 2.0;
     let spread = (((dxx - dyy) / 2.0).powi(2) + dxy * dxy).sqrt();
     (mean - spread, mean + spread)

@@ -76,53 +76,10 @@ pub(super) fn hair_lines(
 /// `kind` is a zeroed scratch buffer of one byte per pixel.
 fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: &mut [bool]) {
     let (w, h) = (g.width, g.height);
-    // Per pixel of `kind`: 0 = not a ridge, 1 = ridge, 2 = ridge centreline with skin on one
-    // side.
-    let offset = SIDE_OFFSET_SIGMAS * sigma;
     if w < 3 || h < 3 {
         return;
     }
-    kind.par_chunks_mut(w)
-        .enumerate()
-        .skip(1)
-        .take(h - 2)
-        .for_each(|(y, row)| {
-            let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
-            for x in 1..w - 1 {
-                let c = mid[x];
-                if c < MIN_HAIR_DARKNESS {
-                    continue;
-                }
-                let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
-                let dyy = up[x] - 2.0 * c + down[x];
-                let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
-                let (strong, weak) = super::hessian_eigenvalues(dxx, dyy, dxy);
-                if strong >= 0.0 || weak.abs() > RIDGE_EIGEN_RATIO * -strong {
-                    continue;
-                }
-                row[x] = 1;
-                // Unit normal: the eigenvector of the strong (across-the-line) curvature.
-                let (nx, ny) = if dxy.abs() > 1e-12 {
-                    let (vx, vy) = (dxy, strong - dxx);
-                    let len = (vx * vx + vy * vy).sqrt();
-                    (vx / len, vy / len)
-                } else if dxx < dyy {
-                    (1.0, 0.0)
-                } else {
-                    (0.0, 1.0)
-                };
-                let at = |t: f32| {
-                    let sx = (x as f32 + t * nx).round().clamp(0.0, (w - 1) as f32) as usize;
-                    let sy = (y as f32 + t * ny).round().clamp(0.0, (h - 1) as f32) as usize;
-                    g.get(sx, sy)
-                };
-                // Centreline: no darker than itself one pixel across; skin on one side.
-                let centre = c >= at(1.0) && c >= at(-1.0);
-                if centre && at(offset).min(at(-offset)) <= LIGHT_SIDE_FRACTION * c {
-                    row[x] = 2;
-                }
-            }
-        });
+    mark_ridges(g, sigma, kind);
 
     // Length of each ridge network (8-connected), from its bounding box's diagonal.
     let min_length = MIN_HAIR_LENGTH_DIAMETERS * dot_diameter_px;
@@ -149,6 +106,73 @@ fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: 
 
     // Widen the centrelines to the hair's width.
     widen(&centre_columns, (w, h), f64::from(sigma) + 0.5, mask);
+}
+
+/// Per pixel of `kind` (a zeroed byte per pixel of `g`, at least 3 × 3 px): 0 = not a ridge,
+/// 1 = ridge, 2 = ridge centreline with skin on one side, for `g` smoothed at Hessian scale
+/// `sigma` (px). The outermost rows and columns stay 0.
+fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
+    let (w, h) = (g.width, g.height);
+    let offset = SIDE_OFFSET_SIGMAS * sigma;
+    kind.par_chunks_mut(w)
+        .enumerate()
+        .skip(1)
+        .take(h - 2)
+        .for_each_init(
+            || vec![false; w - 2],
+            |is_ridge, (y, row)| {
+                let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
+                // Per interior pixel, whether it is a ridge dark enough: every test evaluated
+                // (no early exit), so that the row's tests run as vector operations; the
+                // ridges (a few percent of the pixels) are then traced one by one. (A NaN is
+                // never a ridge: darkness from luminance is never NaN.)
+                // Each neighbour as a slice of the flags' length: no bounds checks in the loop.
+                let n = is_ridge.len();
+                let (up_left, up_at, up_right) = (&up[..n], &up[1..n + 1], &up[2..n + 2]);
+                let (left, centre, right) = (&mid[..n], &mid[1..n + 1], &mid[2..n + 2]);
+                let (down_left, down_at, down_right) =
+                    (&down[..n], &down[1..n + 1], &down[2..n + 2]);
+                for (x, flag) in is_ridge.iter_mut().enumerate() {
+                    let c = centre[x];
+                    let dxx = left[x] - 2.0 * c + right[x];
+                    let dyy = up_at[x] - 2.0 * c + down_at[x];
+                    let dxy = (down_right[x] - down_left[x] - up_right[x] + up_left[x]) / 4.0;
+                    let (strong, weak) = super::hessian_eigenvalues(dxx, dyy, dxy);
+                    *flag = (c >= MIN_HAIR_DARKNESS)
+                        & (strong < 0.0)
+                        & (weak.abs() <= RIDGE_EIGEN_RATIO * -strong);
+                }
+                for (x, _) in is_ridge.iter().enumerate().filter(|(_, r)| **r) {
+                    let x = x + 1;
+                    let c = mid[x];
+                    let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
+                    let dyy = up[x] - 2.0 * c + down[x];
+                    let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
+                    let (strong, _) = super::hessian_eigenvalues(dxx, dyy, dxy);
+                    row[x] = 1;
+                    // Unit normal: the eigenvector of the strong (across-the-line) curvature.
+                    let (nx, ny) = if dxy.abs() > 1e-12 {
+                        let (vx, vy) = (dxy, strong - dxx);
+                        let len = (vx * vx + vy * vy).sqrt();
+                        (vx / len, vy / len)
+                    } else if dxx < dyy {
+                        (1.0, 0.0)
+                    } else {
+                        (0.0, 1.0)
+                    };
+                    let at = |t: f32| {
+                        let sx = (x as f32 + t * nx).round().clamp(0.0, (w - 1) as f32) as usize;
+                        let sy = (y as f32 + t * ny).round().clamp(0.0, (h - 1) as f32) as usize;
+                        g.get(sx, sy)
+                    };
+                    // Centreline: no darker than itself one pixel across; skin on one side.
+                    let centre = c >= at(1.0) && c >= at(-1.0);
+                    if centre && at(offset).min(at(-offset)) <= LIGHT_SIDE_FRACTION * c {
+                        row[x] = 2;
+                    }
+                }
+            },
+        );
 }
 
 /// Sets in `mask` every pixel within the disc of `radius` px (as
@@ -178,6 +202,87 @@ fn widen(columns: &[Vec<usize>], (width, height): (usize, usize), radius: f64, m
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`mark_ridges`] pixel by pixel, each test skipping the rest as it fails: the oracle of
+    /// the vectorised flags.
+    fn ridges_by_pixel(g: &Plane, sigma: f32) -> Vec<u8> {
+        let (w, h) = (g.width, g.height);
+        let mut kind = vec![0u8; w * h];
+        let offset = SIDE_OFFSET_SIGMAS * sigma;
+        for y in 1..h - 1 {
+            for x in 1..w - 1 {
+                let c = g.get(x, y);
+                if c < MIN_HAIR_DARKNESS {
+                    continue;
+                }
+                let dxx = g.get(x - 1, y) - 2.0 * c + g.get(x + 1, y);
+                let dyy = g.get(x, y - 1) - 2.0 * c + g.get(x, y + 1);
+                let dxy = (g.get(x + 1, y + 1) - g.get(x - 1, y + 1) - g.get(x + 1, y - 1)
+                    + g.get(x - 1, y - 1))
+                    / 4.0;
+                let (strong, weak) = crate::dots::hessian_eigenvalues(dxx, dyy, dxy);
+                if strong >= 0.0 || weak.abs() > RIDGE_EIGEN_RATIO * -strong {
+                    continue;
+                }
+                kind[y * w + x] = 1;
+                let (nx, ny) = if dxy.abs() > 1e-12 {
+                    let (vx, vy) = (dxy, strong - dxx);
+                    let len = (vx * vx + vy * vy).sqrt();
+                    (vx / len, vy / len)
+                } else if dxx < dyy {
+                    (1.0, 0.0)
+                } else {
+                    (0.0, 1.0)
+                };
+                let at = |t: f32| {
+                    let sx = (x as f32 + t * nx).round().clamp(0.0, (w - 1) as f32) as usize;
+                    let sy = (y as f32 + t * ny).round().clamp(0.0, (h - 1) as f32) as usize;
+                    g.get(sx, sy)
+                };
+                if c >= at(1.0)
+                    && c >= at(-1.0)
+                    && at(offset).min(at(-offset)) <= LIGHT_SIDE_FRACTION * c
+                {
+                    kind[y * w + x] = 2;
+                }
+            }
+        }
+        kind
+    }
+
+    /// Hairs at several angles, dots and noise, smoothed at two scales: the same ridges and
+    /// centrelines as the pixel-by-pixel loop, at every pixel (both kinds occur).
+    #[test]
+    fn ridges_are_the_pixel_by_pixel_ridges() {
+        let mut rng = crate::synth::SplitMix64::new(3);
+        let (w, h) = (83, 67);
+        let mut d = Plane::filled(w, h, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                let (fx, fy) = (x as f32, y as f32);
+                let hair = (fy - (5.0 + 0.4 * fx)).abs() < 0.8
+                    || (fx - (60.0 - 0.2 * fy)).abs() < 1.0
+                    || (fy - 50.0).abs() < 0.6;
+                let dot = (fx - 20.0).powi(2) + (fy - 40.0).powi(2) < 16.0;
+                let v = if dot {
+                    0.7
+                } else if hair {
+                    0.45
+                } else {
+                    0.0
+                };
+                d.data[y * w + x] = v + 0.03 * rng.normal() as f32;
+            }
+        }
+        for sigma in [0.9, 1.8] {
+            let g = d.gaussian_blur(sigma);
+            let mut kind = vec![0u8; w * h];
+            mark_ridges(&g, sigma, &mut kind);
+            let expected = ridges_by_pixel(&g, sigma);
+            assert!(expected.contains(&1) && expected.contains(&2), "σ {sigma}");
+            assert_eq!(kind, expected, "σ {sigma}");
+        }
+    }
 
     /// A 0.1 mm hair (dark 0.5) across 60 px of skin at 10 px/mm, and a 0.5 mm dot 1 mm from it.
     fn scene(with_hair: bool) -> Plane {
