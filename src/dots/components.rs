@@ -116,6 +116,11 @@ impl RunComponents {
         }
     }
 
+    /// The number of components.
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
     /// The number of the component holding pixel (`x`, `y`), if it is in the mask.
     pub(crate) fn at(&self, x: usize, y: usize) -> Option<u32> {
         let row = &self.runs[*self.first.get(y)?..*self.first.get(y + 1)?];

@@ -19,7 +19,8 @@ const WATERSHED_LEVELS: usize = 256;
 ///
 /// Flooding never crosses a pixel below `floor`, so each 4-connected piece of the pixels at or
 /// above it (with the seeds) floods on its own: the seeds are grouped by piece, and the pieces
-/// flood in parallel, each in its own small bounding box. Within a piece the pixels are popped
+/// flood in parallel, each in its own small bounding box. A piece with a single seed needs no
+/// flood: all of it is that seed's, filled run by run. Within a piece the pixels are popped
 /// in the same order as by one queue over the whole plane (the queue's state for one piece
 /// never depends on another's), so the labels are the same. A whole-plane queue visited the
 /// pieces interleaved, missing the cache at nearly every pixel.
@@ -75,12 +76,27 @@ fn watershed_with_box_limit(
     buffer: Vec<f32>,
 ) -> Vec<u32> {
     let mut plane_labels = zeroed_labels(p.width * p.height, buffer);
+    let (mut pieces, found) = pieces(p, seeds, floor);
+    // A piece with one seed is all that seed's: every pixel of it is reached through pixels at
+    // or above the floor. Its runs are filled at once, with no queue (most dots stand alone,
+    // and they hold about half the pixels flooded).
+    let mut sole_label = vec![0u32; found.count()];
+    for piece in pieces.iter().filter(|piece| piece.seeds.len() == 1) {
+        sole_label[piece.component] = piece.seeds[0] as u32 + 1;
+    }
+    found.for_each_run(|c, y, columns| {
+        let label = sole_label[c];
+        if label != 0 {
+            let start = y * p.width;
+            plane_labels[start + columns.start..start + columns.end].fill(label);
+        }
+    });
+    pieces.retain(|piece| piece.seeds.len() > 1);
     // Shared by the pieces flooded on different threads (see super::atomic_view).
     let labels = super::atomic_view::u32s(&mut plane_labels);
     // Flooded in raster order of their boxes, not of their first seed (the strongest dots
     // first, scattered over the photo): neighbouring pieces share rows of `p` and of the labels,
     // still in cache. Pieces are disjoint, so the order changes nothing else.
-    let mut pieces = pieces(p, seeds, floor);
     pieces.sort_unstable_by_key(|piece| (piece.bounds.1, piece.bounds.0));
     pieces
         .par_iter()
@@ -101,7 +117,10 @@ fn watershed_with_box_limit(
                 flood_piece(p, seeds, floor, piece, &mut store, buckets);
                 store.write_back(labels);
             } else {
-                let mut store = SharedLabels(labels);
+                let mut store = SharedLabels {
+                    labels,
+                    width: p.width,
+                };
                 flood_piece(p, seeds, floor, piece, &mut store, buckets);
             }
         });
@@ -113,13 +132,18 @@ fn watershed_with_box_limit(
 #[derive(Default)]
 struct Scratch {
     labels: Vec<u32>,
-    buckets: Vec<VecDeque<u32>>,
+    buckets: Vec<VecDeque<Pixel>>,
 }
 
-/// Where [`flood_piece`] keeps its labels, by pixel index into the plane.
+/// A pixel's (x, y) in the watershed's queues: by coordinates, not by index, so that neither
+/// the flood nor a piece's label box divides by the width at every pixel (two divisions per
+/// pixel and per neighbour were most of this stage's time).
+type Pixel = (u32, u32);
+
+/// Where [`flood_piece`] keeps its labels, by pixel (x, y) of the plane.
 trait LabelStore {
-    fn get(&self, i: usize) -> u32;
-    fn set(&mut self, i: usize, label: u32);
+    fn get(&self, x: usize, y: usize) -> u32;
+    fn set(&mut self, x: usize, y: usize, label: u32);
 }
 
 /// A piece's labels in its own bounding box, reused from piece to piece by a thread: dense,
@@ -148,12 +172,12 @@ impl BoxLabels<'_> {
 }
 
 impl LabelStore for BoxLabels<'_> {
-    fn get(&self, i: usize) -> u32 {
-        let (x, y) = (i % self.plane_width, i / self.plane_width);
+    #[inline]
+    fn get(&self, x: usize, y: usize) -> u32 {
         self.labels[(y - self.y0) * self.bw + (x - self.x0)]
     }
-    fn set(&mut self, i: usize, label: u32) {
-        let (x, y) = (i % self.plane_width, i / self.plane_width);
+    #[inline]
+    fn set(&mut self, x: usize, y: usize, label: u32) {
         self.labels[(y - self.y0) * self.bw + (x - self.x0)] = label;
     }
 }
@@ -161,27 +185,36 @@ impl LabelStore for BoxLabels<'_> {
 /// A piece's labels straight in the shared plane. Pieces are disjoint and a piece reads labels
 /// only of its own pixels and of neighbours outside every piece (which stay 0), so no piece
 /// ever reads what another writes.
-struct SharedLabels<'a>(&'a [AtomicU32]);
+struct SharedLabels<'a> {
+    labels: &'a [AtomicU32],
+    /// The plane's width (px).
+    width: usize,
+}
 
 impl LabelStore for SharedLabels<'_> {
-    fn get(&self, i: usize) -> u32 {
-        self.0[i].load(Ordering::Relaxed)
+    #[inline]
+    fn get(&self, x: usize, y: usize) -> u32 {
+        self.labels[y * self.width + x].load(Ordering::Relaxed)
     }
-    fn set(&mut self, i: usize, label: u32) {
-        self.0[i].store(label, Ordering::Relaxed);
+    #[inline]
+    fn set(&mut self, x: usize, y: usize, label: u32) {
+        self.labels[y * self.width + x].store(label, Ordering::Relaxed);
     }
 }
 
-/// One group of seeds whose floods may meet: the seeds' indices (ascending) and the bounding
-/// box `(x0, y0, x1, y1)` (inclusive, px) of the piece of plane they can flood.
+/// One group of seeds whose floods may meet: the seeds' indices (ascending), and the number
+/// (among the pieces' components) and bounding box `(x0, y0, x1, y1)` (inclusive, px) of the
+/// piece of plane they can flood.
 struct Piece {
     seeds: Vec<usize>,
+    component: usize,
     bounds: (usize, usize, usize, usize),
 }
 
 /// Groups `seeds` by the 4-connected piece of the pixels with `p ≥ floor` (and the seeds
-/// themselves) they lie in, in order of each piece's first seed.
-fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<Piece> {
+/// themselves) they lie in, in order of each piece's first seed; with those pieces (the
+/// components, some without a seed).
+fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> (Vec<Piece>, RunComponents) {
     let (w, h) = (p.width, p.height);
     // The seeds below the floor, sorted (as a rule there are none): a full-size seed mask
     // cost a fresh 1 B/px allocation's page faults for the few pixels it marked.
@@ -203,12 +236,13 @@ fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<Piece> {
             piece_of[c] = out.len();
             out.push(Piece {
                 seeds: Vec::new(),
+                component: c,
                 bounds: bounds[c],
             });
         }
         out[piece_of[c]].seeds.push(k);
     }
-    out
+    (out, found)
 }
 
 /// The watershed of one piece, its labels kept in `labels`; `buckets` are the priority queues,
@@ -219,7 +253,7 @@ fn flood_piece(
     floor: f32,
     piece: &Piece,
     labels: &mut impl LabelStore,
-    buckets: &mut Vec<VecDeque<u32>>,
+    buckets: &mut Vec<VecDeque<Pixel>>,
 ) {
     let (w, h) = (p.width, p.height);
     let level = |v: f32| (v.clamp(0.0, 1.0) * (WATERSHED_LEVELS - 1) as f32) as usize;
@@ -227,33 +261,32 @@ fn flood_piece(
     let mut current = 0;
     for &k in &piece.seeds {
         let (x, y, v) = seeds[k];
-        let i = y * w + x;
-        labels.set(i, k as u32 + 1);
+        labels.set(x, y, k as u32 + 1);
         let l = level(v);
-        buckets[l].push_back(i as u32);
+        buckets[l].push_back((x as u32, y as u32));
         current = current.max(l);
     }
     loop {
         while current > 0 && buckets[current].is_empty() {
             current -= 1;
         }
-        let Some(i) = buckets[current].pop_front() else {
+        let Some((x, y)) = buckets[current].pop_front() else {
             break;
         };
-        let i = i as usize;
-        let (x, y) = (i % w, i / w);
-        let label = labels.get(i);
+        let (x, y) = (x as usize, y as usize);
+        let label = labels.get(x, y);
         let neighbours = [
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
+            (x > 0).then(|| (x - 1, y)),
+            (x + 1 < w).then(|| (x + 1, y)),
+            (y > 0).then(|| (x, y - 1)),
+            (y + 1 < h).then(|| (x, y + 1)),
         ];
-        for j in neighbours.into_iter().flatten() {
+        for (nx, ny) in neighbours.into_iter().flatten() {
             // A pixel at or above the floor next to the piece is in the piece (its box).
-            if p.data[j] >= floor && labels.get(j) == 0 {
-                labels.set(j, label);
-                buckets[level(p.data[j]).min(current)].push_back(j as u32);
+            let v = p.data[ny * w + nx];
+            if v >= floor && labels.get(nx, ny) == 0 {
+                labels.set(nx, ny, label);
+                buckets[level(v).min(current)].push_back((nx as u32, ny as u32));
             }
         }
     }
@@ -326,7 +359,16 @@ mod tests {
             seeds.push((x, y, p.get(x, y)));
         }
         seeds.push(seeds[3]);
+        // Pieces of one seed (filled by their runs) and of several (flooded) both occur.
+        let (mut sole, mut shared) = (0, 0);
         for floor in [0.0, 0.1, 0.3, 0.6] {
+            for piece in pieces(&p, &seeds, floor).0 {
+                *(if piece.seeds.len() == 1 {
+                    &mut sole
+                } else {
+                    &mut shared
+                }) += 1;
+            }
             let whole_plane = watershed_whole_plane(&p, &seeds, floor);
             // Labels in a fresh allocation, and in stale buffers too small, exactly as large
             // and larger than the plane.
@@ -351,6 +393,7 @@ mod tests {
                 );
             }
         }
+        assert!(sole > 10 && shared > 3, "{sole} sole, {shared} shared");
     }
 
     /// A buffer large enough becomes the labels' buffer, zeroed: no fresh allocation. Sizes
