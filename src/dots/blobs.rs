@@ -85,7 +85,10 @@ pub(super) struct Candidate {
 /// A scale above [`super::MAX_PIXEL_SEARCH_BLOB_SCALE`] is searched on a grid of every
 /// [`blob_grid_step`]-th pixel of its smoothed plane, and only those pixels are blurred. Each
 /// of its candidates lies where the parabolas through the grid's responses around its maximum
-/// peak ([`peak_offset`]), rounded to the nearest pixel.
+/// peak ([`peak_offset`]), rounded to the nearest pixel. As at every pixel, the outermost grid
+/// rows and columns hold no maximum: a grid scale finds no candidate within a step of the
+/// photo's edge (up to two at the right and bottom), where the finer scales still look. Its
+/// noise blocks count grid pixels, each standing for step² pixels.
 pub(super) fn detect(d: &Plane, diameter_px: f32, smoothed: &mut Plane) -> Vec<Candidate> {
     let mut candidates = Vec::new();
     let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
@@ -202,8 +205,11 @@ fn peak_offset(p: &Plane, x: usize, y: usize) -> (f32, f32) {
     };
     let vertex = |before: f32, at: f32, after: f32| {
         let curvature = before - 2.0 * at + after;
-        if curvature < 0.0 {
-            (0.5 * (before - after) / curvature).clamp(-0.5, 0.5)
+        let offset = 0.5 * (before - after) / curvature;
+        // (Not finite only for an infinite response, which darkness never gives: then no
+        // offset rather than a NaN that would move the candidate to the photo's edge.)
+        if curvature < 0.0 && offset.is_finite() {
+            offset.clamp(-0.5, 0.5)
         } else {
             0.0
         }
@@ -435,7 +441,9 @@ mod tests {
     /// BLOB_GRID_STEPS_PER_SIGMA · 2 px.
     #[test]
     fn blob_grid_steps_keep_two_per_sigma_above_the_typical_scale() {
-        use super::super::{BLOB_GRID_STEPS_PER_SIGMA, MAX_PIXEL_SEARCH_BLOB_SCALE};
+        use super::super::{
+            BLOB_GRID_STEPS_PER_SIGMA, MAX_BLOB_GRID_STEP, MAX_PIXEL_SEARCH_BLOB_SCALE,
+        };
         assert_eq!(blob_grid_step(MAX_PIXEL_SEARCH_BLOB_SCALE, 100.0), 1);
         let above = BLOB_SCALES[BLOB_SCALES.len() - 1];
         assert!(above > MAX_PIXEL_SEARCH_BLOB_SCALE);
@@ -447,9 +455,22 @@ mod tests {
             (2.0 * two - 0.01, 2),
             (2.0 * two, 4),
             (4.0 * two, 8),
+            (f32::INFINITY, MAX_BLOB_GRID_STEP),
+            (1e30, MAX_BLOB_GRID_STEP),
+            (f32::NAN, 1),
         ] {
             assert_eq!(blob_grid_step(above, sigma), step, "σ {sigma}");
         }
+    }
+
+    /// An infinite response beside a maximum gives no offset, not NaN.
+    #[test]
+    fn an_infinite_neighbour_gives_no_peak_offset() {
+        let mut p = Plane::filled(9, 9, 0.0);
+        p.data[4 * 9 + 4] = 1.0;
+        p.data[4 * 9 + 6] = f32::INFINITY;
+        let (ox, oy) = peak_offset(&p, 4, 4);
+        assert_eq!((ox, oy), (0.0, 0.0));
     }
 
     /// A soft disc's response, sampled on a grid, peaks between grid pixels: the parabolas'
@@ -510,22 +531,34 @@ mod tests {
         }
         let mut smoothed = Plane::default();
         let candidates = detect(&d, diameter, &mut smoothed);
-        let mut grid_scales = 0;
+        // Per grid step, per centre: candidates found within 1.5 px of it.
+        let mut near: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
         for c in &candidates {
             let sigma = (BLOB_SIGMA_DIAMETERS * c.diameter).max(0.5);
-            if blob_grid_step(c.diameter / diameter, sigma) < 4 {
+            let step = blob_grid_step(c.diameter / diameter, sigma);
+            if step < 4 {
                 continue;
             }
-            grid_scales += 1;
-            let nearest = centres
+            let (k, nearest) = centres
                 .iter()
                 .map(|&(cx, cy)| {
                     ((c.x as f32 + 0.5 - cx).powi(2) + (c.y as f32 + 0.5 - cy).powi(2)).sqrt()
                 })
-                .fold(f32::INFINITY, f32::min);
+                .enumerate()
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap();
             assert!(nearest < 1.5, "{c:?} is {nearest} px from a centre");
+            near.entry(step).or_insert_with(|| vec![0; centres.len()])[k] += 1;
         }
-        assert!(grid_scales >= centres.len(), "{candidates:?}");
+        // Both grid scales find every dot.
+        assert_eq!(
+            near.keys().copied().collect::<Vec<_>>(),
+            [4, 8],
+            "{candidates:?}"
+        );
+        for (step, found) in &near {
+            assert!(found.iter().all(|&n| n >= 1), "step {step}: {found:?}");
+        }
     }
 
     #[test]

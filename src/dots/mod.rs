@@ -52,17 +52,21 @@ pub const BLOB_GRID_STEPS_PER_SIGMA: f32 = 2.0;
 /// The grid step (px, a power of two) of the blob search at scale `factor` (one of
 /// [`BLOB_SCALES`]) whose Gaussian has σ = `sigma` px: 1 (every pixel) up to
 /// [`MAX_PIXEL_SEARCH_BLOB_SCALE`], above it the largest step keeping at least
-/// [`BLOB_GRID_STEPS_PER_SIGMA`] steps per σ (so 1 below σ = 4 px).
+/// [`BLOB_GRID_STEPS_PER_SIGMA`] steps per σ (so 1 below σ = 4 px), at most
+/// [`MAX_BLOB_GRID_STEP`] (also for an infinite σ; 1 for NaN).
 pub fn blob_grid_step(factor: f32, sigma: f32) -> usize {
     let mut step = 1;
     if factor <= MAX_PIXEL_SEARCH_BLOB_SCALE {
         return step;
     }
-    while sigma >= (2 * step) as f32 * BLOB_GRID_STEPS_PER_SIGMA {
+    while step < MAX_BLOB_GRID_STEP && sigma >= (2 * step) as f32 * BLOB_GRID_STEPS_PER_SIGMA {
         step *= 2;
     }
     step
 }
+/// Largest grid step of the blob search (px): a bound for absurd σ from a caller of
+/// [`find_dots`] (no photo is 2³⁰ px across; [`crate::measure`] never comes near it).
+pub const MAX_BLOB_GRID_STEP: usize = 1 << 30;
 /// Light smoothing of D for the watershed, in dot diameters (noise off, dips between dots kept).
 pub const FLOOD_SIGMA_DIAMETERS: f32 = 0.12;
 /// Lowest darkness a dot may have, measured on D smoothed at its own scale (which keeps ≈ 63%

@@ -134,7 +134,8 @@ mod tests {
     #[test]
     fn sampled_blur_is_the_whole_blur_at_the_sampled_pixels() {
         let mut rng = crate::synth::SplitMix64::new(17);
-        for (w, h) in [(1, 1), (7, 3), (40, 150), (301, 97)] {
+        // (4133 × 9 and 1025 × 70: sampled rows wider than a vertical-pass tile at step 1.)
+        for (w, h) in [(1, 1), (7, 3), (40, 150), (301, 97), (4133, 9), (1025, 70)] {
             let p = Plane {
                 width: w,
                 height: h,
