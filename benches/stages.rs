@@ -15,7 +15,7 @@
 //! | `decode` | `load::decode_photo` of the JPEG bytes (whole file: there is no partial decode) |
 //! | `color` | `color::luminance` (sRGB → linear Y) of the photo or the region |
 //! | `flatten` | `flatten::SkinField::estimate` + `.darkness` at block = 4 dot diameters |
-//! | `blob_blurs` | the five Gaussian blurs of D at the blob scales, on their search grids (part of `dots`) |
+//! | `blob_blurs` | `dots::blob_smoothings`: D smoothed at the five blob scales, on their search grids (part of `dots`) |
 //! | `dots` | `dots::find_dots`: segmentation, blob finding, watershed, outlines, hair |
 //! | `metrics` | `metrics::session_metrics` of a finished measurement |
 //! | `analysis` | `measure::measure` + `metrics::session_metrics` on the decoded photo |
@@ -34,7 +34,7 @@ use std::time::Duration;
 use criterion::{criterion_group, BenchmarkGroup, Criterion, SamplingMode};
 use image::DynamicImage;
 use smptrack::color::luminance;
-use smptrack::dots::{blob_grid_step, find_dots, BLOB_SCALES, BLOB_SIGMA_DIAMETERS};
+use smptrack::dots::{blob_smoothings, find_dots};
 use smptrack::flatten::SkinField;
 use smptrack::load::decode_photo;
 use smptrack::measure::{measure, FLATTEN_BLOCK_DIAMETERS, MIN_FLATTEN_BLOCK_PX};
@@ -167,24 +167,18 @@ fn stages(c: &mut Criterion) {
         g.finish();
     }
     {
-        // The blob scales' five Gaussian blurs of D (the coarse ones only at their grid's
-        // pixels), a large share of the dot finder's time: the blur's own speed (its inner
+        // D smoothed at the blob scales (the coarse ones on their grids, from the scale
+        // before), a large share of the dot finder's time: the blur's own speed (its inner
         // loop's block width, say) shows here first.
         let mut g = c.benchmark_group("blob_blurs");
         configure(&mut g, 10);
         for (label, _, _, d) in &planes {
             let mut smoothed = Plane::filled(d.width, d.height, 0.0);
-            let mut grid = Plane::default();
             g.bench_function(*label, |b| {
                 b.iter(|| {
-                    for factor in BLOB_SCALES {
-                        // σ and grid step as `blobs::detect` computes them, to the last bit.
-                        let sigma = (BLOB_SIGMA_DIAMETERS * (dot_px as f32 * factor)).max(0.5);
-                        match blob_grid_step(factor, sigma) {
-                            1 => black_box(d).gaussian_blur_into(sigma, &mut smoothed),
-                            step => black_box(d).gaussian_blur_sampled_into(sigma, step, &mut grid),
-                        }
-                    }
+                    blob_smoothings(black_box(d), dot_px as f32, &mut smoothed, |_, _, _, p| {
+                        black_box(p);
+                    })
                 })
             });
         }

@@ -22,6 +22,8 @@ mod outline;
 mod ridges;
 mod watershed;
 
+pub use blobs::blob_smoothings;
+
 use rayon::prelude::*;
 
 use crate::plane::Plane;
