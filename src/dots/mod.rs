@@ -80,13 +80,6 @@ pub const MIN_PEAK_DARKNESS: f32 = 0.12;
 pub const PEAK_NOISE_SIGMAS: f32 = 5.0;
 /// Side of the blocks over which noise is measured, in typical dot diameters.
 pub const NOISE_BLOCK_DIAMETERS: f32 = 8.0;
-/// Pixels a noise block is read from, at least (see [`crate::grid::sampled_rows`]): about half
-/// of its skin lies below zero, so ≈ 1000 values for the median, within ≈ 4% of the median of
-/// every pixel's. A block of a 24 MP photo holds several times more.
-pub const NOISE_BLOCK_SAMPLES: usize = 2048;
-/// Rows a noise block is read from, at least: smoothed noise is correlated over the blur's σ
-/// along a row, so many short rows sample it better than a few long ones.
-pub const NOISE_MIN_BLOCK_ROWS: usize = 16;
 /// A candidate within this many of a stronger dot's diameters is part of that dot: touching
 /// dots have centres about one diameter apart.
 pub const NMS_RADIUS_DIAMETERS: f32 = 0.5;
