@@ -136,8 +136,8 @@ struct Scratch {
 }
 
 /// A pixel's (x, y) in the watershed's queues: by coordinates, not by index, so that neither
-/// the flood nor a piece's label box divides by the width at every pixel (two divisions per
-/// pixel and per neighbour were most of this stage's time).
+/// the flood nor a piece's label box divides by the width at every pixel (on its own no gain
+/// beyond noise was measured: the single-seed fill is what made this stage faster).
 type Pixel = (u32, u32);
 
 /// Where [`flood_piece`] keeps its labels, by pixel (x, y) of the plane.

@@ -32,7 +32,7 @@ pub const EXCLUDE_DENOISE_PX: f32 = 1.5;
 
 /// Pixels a block's statistics are taken from, at least: a block with more is read on every
 /// n-th of its rows only (evenly spaced, all columns), with n the largest step that keeps this
-/// many. A median of 1024 pixels is within 1.25/√1024 ≈ 4% of the skin's own noise of the
+/// many and [`MIN_BLOCK_ROWS`] rows. A median of 1024 pixels is within 1.25/√1024 ≈ 4% of the skin's own noise of the
 /// median of all of them, and a quantile within ≈ 1.5% of its rank: far below what moves
 /// darkness, while a block of a 24 MP photo holds 4–10 times more pixels than this.
 pub const BLOCK_SAMPLES: usize = 1024;
