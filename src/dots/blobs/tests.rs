@@ -1,0 +1,246 @@
+use super::*;
+
+/// The maxima by the textbook loop over a stored response plane: the oracle of the
+/// strip-parallel, flag-vectorised search.
+fn maxima_by_pixel(p: &Plane, sigma: f32, floor: f32) -> Vec<(usize, usize, f32)> {
+    let (w, h) = (p.width, p.height);
+    let mut response = vec![0f32; w * h];
+    for (y, row) in response.chunks_exact_mut(w).enumerate() {
+        laplacian_row(p, y, sigma * sigma, row);
+    }
+    let r = |x: usize, y: usize| response[y * w + x];
+    let mut found = Vec::new();
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let v = r(x, y);
+            if v < 0.0 || p.get(x, y) < floor {
+                continue;
+            }
+            let before = [(x - 1, y - 1), (x, y - 1), (x + 1, y - 1), (x - 1, y)];
+            let after = [(x + 1, y), (x - 1, y + 1), (x, y + 1), (x + 1, y + 1)];
+            if before.iter().all(|&(i, j)| v > r(i, j)) && after.iter().all(|&(i, j)| v >= r(i, j))
+            {
+                found.push((x, y, v));
+            }
+        }
+    }
+    found
+}
+
+/// The grid steps at the edges of their rule: every pixel up to
+/// MAX_PIXEL_SEARCH_BLOB_SCALE whatever σ, then a step doubling at each doubling of
+/// BLOB_GRID_STEPS_PER_SIGMA · 2 px.
+#[test]
+fn blob_grid_steps_keep_two_per_sigma_above_the_typical_scale() {
+    use super::super::{
+        BLOB_GRID_STEPS_PER_SIGMA, MAX_BLOB_GRID_STEP, MAX_PIXEL_SEARCH_BLOB_SCALE,
+    };
+    assert_eq!(blob_grid_step(MAX_PIXEL_SEARCH_BLOB_SCALE, 100.0), 1);
+    let above = BLOB_SCALES[BLOB_SCALES.len() - 1];
+    assert!(above > MAX_PIXEL_SEARCH_BLOB_SCALE);
+    let two = 2.0 * BLOB_GRID_STEPS_PER_SIGMA;
+    for (sigma, step) in [
+        (0.5, 1),
+        (two - 0.01, 1),
+        (two, 2),
+        (2.0 * two - 0.01, 2),
+        (2.0 * two, 4),
+        (4.0 * two, 8),
+        (f32::INFINITY, MAX_BLOB_GRID_STEP),
+        (1e30, MAX_BLOB_GRID_STEP),
+        (f32::NAN, 1),
+    ] {
+        assert_eq!(blob_grid_step(above, sigma), step, "σ {sigma}");
+    }
+}
+
+/// A plane smoothed at σ′, taken at a grid and blurred there by `coarser_sigma`, is the
+/// plane smoothed at σ on that grid to within 0.2% of its range away from the edges: from
+/// every pixel to step 2 (the 1.4× scale from the 1.0×), and from step 2 to step 4.
+#[test]
+fn a_coarser_scale_from_the_previous_one_is_the_direct_blur() {
+    let mut rng = crate::synth::SplitMix64::new(23);
+    let (w, h) = (240, 200);
+    let mut d = Plane::filled(w, h, 0.0);
+    for (i, v) in d.data.iter_mut().enumerate() {
+        let (x, y) = ((i % w) as f32, (i / w) as f32);
+        let dot = ((x % 23.0) - 11.0).powi(2) + ((y % 19.0) - 9.0).powi(2) < 30.0;
+        *v = if dot { 0.7 } else { 0.0 } + 0.02 * rng.normal() as f32;
+    }
+    for (from, to) in [((4.0, 1), (5.7, 2)), ((5.7, 2), (8.1, 4))] {
+        let (sigma, step) = to;
+        let mut source = Plane::default();
+        d.gaussian_blur_sampled_into(from.0, from.1, &mut source);
+        let mut decimated = Plane::default();
+        source.gaussian_blur_sampled_into(0.0, step / from.1, &mut decimated);
+        let cascaded = decimated.gaussian_blur(coarser_sigma(from, to));
+        let mut direct = Plane::default();
+        d.gaussian_blur_sampled_into(sigma, step, &mut direct);
+        assert_eq!(
+            (cascaded.width, cascaded.height),
+            (direct.width, direct.height)
+        );
+        let margin = (3.0 * sigma / step as f32).ceil() as usize + 1;
+        let mut worst = 0f32;
+        for j in margin..direct.height - margin {
+            for i in margin..direct.width - margin {
+                worst = worst.max((cascaded.get(i, j) - direct.get(i, j)).abs());
+            }
+        }
+        assert!(worst < 0.002 * 0.7, "{from:?} -> {to:?}: off by {worst}");
+    }
+}
+
+/// An infinite response beside a maximum gives no offset, not NaN.
+#[test]
+fn an_infinite_neighbour_gives_no_peak_offset() {
+    let mut p = Plane::filled(9, 9, 0.0);
+    p.data[4 * 9 + 4] = 1.0;
+    p.data[4 * 9 + 6] = f32::INFINITY;
+    let (ox, oy) = peak_offset(&p, 4, 4);
+    assert_eq!((ox, oy), (0.0, 0.0));
+}
+
+/// A soft disc's response, sampled on a grid, peaks between grid pixels: the parabolas'
+/// vertex finds its centre to a tenth of a grid step, and 0 at the plane's edge.
+#[test]
+fn peak_offsets_find_the_centre_between_grid_pixels() {
+    for (cx, cy) in [
+        (20.0f32, 15.0f32),
+        (20.3, 14.6),
+        (19.55, 15.45),
+        (20.49, 15.0),
+    ] {
+        // A Gaussian blob of σ 3 grid px: its −∇² peaks at its centre.
+        let (w, h) = (40, 30);
+        let p = Plane {
+            width: w,
+            height: h,
+            data: (0..w * h)
+                .map(|i| {
+                    let (x, y) = ((i % w) as f32, (i / w) as f32);
+                    (-((x - cx).powi(2) + (y - cy).powi(2)) / 18.0).exp()
+                })
+                .collect(),
+        };
+        let (x, y) = (cx.round() as usize, cy.round() as usize);
+        let (ox, oy) = peak_offset(&p, x, y);
+        assert!((x as f32 + ox - cx).abs() < 0.1, "{cx}: {x} + {ox}");
+        assert!((y as f32 + oy - cy).abs() < 0.1, "{cy}: {y} + {oy}");
+    }
+    let flat = Plane::filled(8, 8, 1.0);
+    assert_eq!(peak_offset(&flat, 4, 4), (0.0, 0.0), "no curvature");
+    let mut edge = Plane::filled(8, 8, 0.0);
+    edge.data[8 + 1] = 1.0;
+    assert_eq!(peak_offset(&edge, 1, 1), (0.0, 0.0), "too near the edge");
+}
+
+/// On a plane of large dots, the candidates of the scales searched on grids (steps 4 and 8
+/// here) lie within 1.5 px of a dot's centre, not up to half a step away as the grid
+/// pixels themselves do.
+#[test]
+fn candidates_of_grid_scales_lie_at_the_dots_centres() {
+    let (w, h) = (260usize, 200usize);
+    let centres: Vec<(f32, f32)> = (0..3)
+        .flat_map(|i| (0..2).map(move |j| (50.0 + 77.3 * i as f32, 55.0 + 91.7 * j as f32)))
+        .map(|(x, y)| (x + 0.37, y - 0.41))
+        .collect();
+    let diameter = 30.0f32;
+    let r = diameter / 2.0;
+    let mut d = Plane::filled(w, h, 0.0);
+    for (i, v) in d.data.iter_mut().enumerate() {
+        let (x, y) = ((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
+        // Skin noise below 0 (for the noise map), pigment discs with soft edges above.
+        *v = -0.01 * (((i * 7919) % 13) as f32 / 13.0);
+        for &(cx, cy) in &centres {
+            let dist = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+            *v += 0.7 * (0.5 - (dist - r) / 3.0).clamp(0.0, 1.0);
+        }
+    }
+    let mut smoothed = Plane::default();
+    let candidates = detect(&d, diameter, &mut smoothed);
+    // Per grid step, per centre: candidates found within 1.5 px of it.
+    let mut near: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for c in &candidates {
+        let sigma = (BLOB_SIGMA_DIAMETERS * c.diameter).max(0.5);
+        let step = blob_grid_step(c.diameter / diameter, sigma);
+        if step < 4 {
+            continue;
+        }
+        let (k, nearest) = centres
+            .iter()
+            .map(|&(cx, cy)| {
+                ((c.x as f32 + 0.5 - cx).powi(2) + (c.y as f32 + 0.5 - cy).powi(2)).sqrt()
+            })
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        assert!(nearest < 1.5, "{c:?} is {nearest} px from a centre");
+        near.entry(step).or_insert_with(|| vec![0; centres.len()])[k] += 1;
+    }
+    // Both grid scales find every dot.
+    assert_eq!(
+        near.keys().copied().collect::<Vec<_>>(),
+        [4, 8],
+        "{candidates:?}"
+    );
+    for (step, found) in &near {
+        assert!(found.iter().all(|&n| n >= 1), "step {step}: {found:?}");
+    }
+}
+
+#[test]
+fn a_block_without_skin_takes_the_whole_planes_noise() {
+    // Two blocks of 16 px: the left one skin noise of two amplitudes, the right one all
+    // pigment (no value below 0).
+    let mut rng = crate::synth::SplitMix64::new(5);
+    let (w, h) = (32, 16);
+    let mut p = Plane::filled(w, h, 0.5);
+    for y in 0..h {
+        for x in 0..16 {
+            let amplitude = if y < 8 { 0.01 } else { 0.03 };
+            p.data[y * w + x] = rng.uniform(-amplitude, amplitude) as f32;
+        }
+    }
+    let noise = NoiseMap::new(&p, 16);
+    let mut below: Vec<f32> = p.data.iter().filter(|v| **v < 0.0).map(|v| -v).collect();
+    let own = 1.4826 * quantile(&mut below, 0.5);
+    assert_eq!(noise.at(3, 3), own, "the skin block's own median");
+    assert_eq!(
+        noise.at(20, 3),
+        super::super::skin_noise(&p),
+        "the pigment block"
+    );
+    assert_ne!(noise.at(20, 3), 0.0);
+    // With skin in every block, each keeps its own value.
+    let skin = Plane::filled(w, h, -0.02);
+    let noise = NoiseMap::new(&skin, 16);
+    assert_eq!(noise.at(20, 3), 1.4826 * 0.02);
+}
+
+#[test]
+fn laplacian_maxima_are_the_textbook_maxima_in_raster_order() {
+    let mut rng = crate::synth::SplitMix64::new(11);
+    // Sizes across strip boundaries; values rounded to a few levels so that plateaus and
+    // ties between neighbours occur.
+    for (w, h) in [(3, 3), (17, 5), (40, 2 * MAXIMA_STRIP_ROWS + 7)] {
+        let data = (0..w * h).map(|_| (rng.uniform(0.0, 1.0) * 4.0).round() as f32 / 4.0);
+        let p = Plane {
+            width: w,
+            height: h,
+            data: data.collect(),
+        };
+        for floor in [0.0, 0.5] {
+            let ours = laplacian_maxima(&p, 1.5, floor, |x, y, v| Some((x, y, v)));
+            assert_eq!(
+                ours,
+                maxima_by_pixel(&p, 1.5, floor),
+                "{w}×{h} floor {floor}"
+            );
+            assert!(
+                w < 40 || ours.len() > 20,
+                "the large plane has maxima to compare"
+            );
+        }
+    }
+}
