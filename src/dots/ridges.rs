@@ -149,30 +149,45 @@ fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
                     let dyy = up[x] - 2.0 * c + down[x];
                     let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
                     let (strong, _) = super::hessian_eigenvalues(dxx, dyy, dxy);
-                    row[x] = 1;
-                    // Unit normal: the eigenvector of the strong (across-the-line) curvature.
-                    let (nx, ny) = if dxy.abs() > 1e-12 {
-                        let (vx, vy) = (dxy, strong - dxx);
-                        let len = (vx * vx + vy * vy).sqrt();
-                        (vx / len, vy / len)
-                    } else if dxx < dyy {
-                        (1.0, 0.0)
+                    row[x] = if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
+                        2
                     } else {
-                        (0.0, 1.0)
+                        1
                     };
-                    let at = |t: f32| {
-                        let sx = (x as f32 + t * nx).round().clamp(0.0, (w - 1) as f32) as usize;
-                        let sy = (y as f32 + t * ny).round().clamp(0.0, (h - 1) as f32) as usize;
-                        g.get(sx, sy)
-                    };
-                    // Centreline: no darker than itself one pixel across; skin on one side.
-                    let centre = c >= at(1.0) && c >= at(-1.0);
-                    if centre && at(offset).min(at(-offset)) <= LIGHT_SIDE_FRACTION * c {
-                        row[x] = 2;
-                    }
                 }
             },
         );
+}
+
+/// Whether the ridge pixel (`x`, `y`) of `g`, with Hessian `(dxx, dyy, dxy)` and strong
+/// (across-the-line) curvature `strong`, lies on the line's centreline with skin on one side:
+/// no darker than itself one pixel across the line, and one side `offset` px across at most
+/// [`LIGHT_SIDE_FRACTION`] as dark.
+fn on_centreline(
+    g: &Plane,
+    (x, y): (usize, usize),
+    (dxx, dyy, dxy): (f32, f32, f32),
+    strong: f32,
+    offset: f32,
+) -> bool {
+    let (w, h) = (g.width, g.height);
+    let c = g.get(x, y);
+    // Unit normal: the eigenvector of the strong (across-the-line) curvature.
+    let (nx, ny) = if dxy.abs() > 1e-12 {
+        let (vx, vy) = (dxy, strong - dxx);
+        let len = (vx * vx + vy * vy).sqrt();
+        (vx / len, vy / len)
+    } else if dxx < dyy {
+        (1.0, 0.0)
+    } else {
+        (0.0, 1.0)
+    };
+    let at = |t: f32| {
+        let sx = (x as f32 + t * nx).round().clamp(0.0, (w - 1) as f32) as usize;
+        let sy = (y as f32 + t * ny).round().clamp(0.0, (h - 1) as f32) as usize;
+        g.get(sx, sy)
+    };
+    c >= at(1.0) && c >= at(-1.0) && at(offset).min(at(-offset)) <= LIGHT_SIDE_FRACTION * c
 }
 
 /// Sets in `mask` every pixel within the disc of `radius` px (as
@@ -204,7 +219,7 @@ mod tests {
     use super::*;
 
     /// [`mark_ridges`] pixel by pixel, each test skipping the rest as it fails: the oracle of
-    /// the vectorised flags.
+    /// the vectorised flags (the centreline test, traced for the ridges alone, is shared).
     fn ridges_by_pixel(g: &Plane, sigma: f32) -> Vec<u8> {
         let (w, h) = (g.width, g.height);
         let mut kind = vec![0u8; w * h];
@@ -225,24 +240,7 @@ mod tests {
                     continue;
                 }
                 kind[y * w + x] = 1;
-                let (nx, ny) = if dxy.abs() > 1e-12 {
-                    let (vx, vy) = (dxy, strong - dxx);
-                    let len = (vx * vx + vy * vy).sqrt();
-                    (vx / len, vy / len)
-                } else if dxx < dyy {
-                    (1.0, 0.0)
-                } else {
-                    (0.0, 1.0)
-                };
-                let at = |t: f32| {
-                    let sx = (x as f32 + t * nx).round().clamp(0.0, (w - 1) as f32) as usize;
-                    let sy = (y as f32 + t * ny).round().clamp(0.0, (h - 1) as f32) as usize;
-                    g.get(sx, sy)
-                };
-                if c >= at(1.0)
-                    && c >= at(-1.0)
-                    && at(offset).min(at(-offset)) <= LIGHT_SIDE_FRACTION * c
-                {
+                if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
                     kind[y * w + x] = 2;
                 }
             }
