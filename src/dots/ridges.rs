@@ -142,6 +142,7 @@ fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
                         & (strong < 0.0)
                         & (weak.abs() <= RIDGE_EIGEN_RATIO * -strong);
                 }
+                // A ridge's Hessian again, the same sums as its flag's, for the few ridges.
                 for (x, _) in is_ridge.iter().enumerate().filter(|(_, r)| **r) {
                     let x = x + 1;
                     let c = mid[x];

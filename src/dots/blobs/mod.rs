@@ -84,7 +84,8 @@ pub(super) struct Candidate {
 /// full-resolution scale's smoothing, reused (its contents are overwritten).
 ///
 /// A scale above [`super::MAX_PIXEL_SEARCH_BLOB_SCALE`] is searched on a grid of every
-/// [`blob_grid_step`]-th pixel of its smoothed plane, and only those pixels are blurred. Each
+/// [`blob_grid_step`]-th pixel of its smoothed plane, smoothed on that grid only (see
+/// [`blob_smoothings`]). Each
 /// of its candidates lies where the parabolas through the grid's responses around its maximum
 /// peak ([`peak_offset`]), rounded to the nearest pixel. As at every pixel, the outermost grid
 /// rows and columns hold no maximum: a grid scale finds no candidate within a step of the
@@ -166,12 +167,16 @@ pub fn blob_smoothings(
                 d.gaussian_blur_into(sigma, smoothed);
                 &*smoothed
             }
-            Some(from) if step.is_multiple_of(from.1) && from.0 < sigma => {
-                let source = if from.1 == 1 { &*smoothed } else { &grid };
-                source.gaussian_blur_sampled_into(0.0, step / from.1, &mut decimated);
-                decimated.gaussian_blur_into(coarser_sigma(from, (sigma, step)), &mut grid);
+            Some((from_sigma, from_step))
+                if step.is_multiple_of(from_step) && from_sigma < sigma =>
+            {
+                let source = if from_step == 1 { &*smoothed } else { &grid };
+                source.gaussian_blur_sampled_into(0.0, step / from_step, &mut decimated);
+                decimated.gaussian_blur_into(coarser_sigma(from_sigma, sigma, step), &mut grid);
                 &grid
             }
+            // (Only if the scales were not in increasing order: a grid scale with no finer
+            // plane before it on a grid it divides.)
             _ => {
                 d.gaussian_blur_sampled_into(sigma, step, &mut grid);
                 &grid
@@ -190,7 +195,7 @@ pub fn blob_smoothings(
 /// by at most 1.43×, and a grid step is at most σ/2 ([`blob_grid_step`]), so σ′ spans at
 /// least 1.4 steps, and what the grid cannot hold was damped to under 10⁻⁴ (e^(−2π²·0.7²))
 /// by σ′ already.
-fn coarser_sigma((from_sigma, _): (f32, usize), (sigma, step): (f32, usize)) -> f32 {
+fn coarser_sigma(from_sigma: f32, sigma: f32, step: usize) -> f32 {
     (sigma * sigma - from_sigma * from_sigma).sqrt() / step as f32
 }
 

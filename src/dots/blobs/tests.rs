@@ -73,7 +73,7 @@ fn a_coarser_scale_from_the_previous_one_is_the_direct_blur() {
         d.gaussian_blur_sampled_into(from.0, from.1, &mut source);
         let mut decimated = Plane::default();
         source.gaussian_blur_sampled_into(0.0, step / from.1, &mut decimated);
-        let cascaded = decimated.gaussian_blur(coarser_sigma(from, to));
+        let cascaded = decimated.gaussian_blur(coarser_sigma(from.0, sigma, step));
         let mut direct = Plane::default();
         d.gaussian_blur_sampled_into(sigma, step, &mut direct);
         assert_eq!(
