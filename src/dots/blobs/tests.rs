@@ -244,3 +244,50 @@ fn laplacian_maxima_are_the_textbook_maxima_in_raster_order() {
         }
     }
 }
+
+/// Where little of the plane reaches the floor (skin between dots), the chunks without a pixel
+/// at the floor are skipped: the same maxima, also at chunk edges and beside skipped chunks.
+#[test]
+fn laplacian_maxima_skipping_chunks_below_the_floor_are_the_textbook_maxima() {
+    let mut rng = crate::synth::SplitMix64::new(12);
+    let (w, h) = (5 * MAXIMA_CHUNK_PX + 9, MAXIMA_STRIP_ROWS + 11);
+    let mut p = Plane {
+        width: w,
+        height: h,
+        data: (0..w * h).map(|_| rng.uniform(0.0, 0.1) as f32).collect(),
+    };
+    // Small dark patches: mostly in a chunk's interior, some across a chunk edge, a strip edge
+    // or the plane's.
+    let mut patches = vec![
+        (MAXIMA_CHUNK_PX, 4),
+        (2 * MAXIMA_CHUNK_PX + 1, MAXIMA_STRIP_ROWS),
+        (w - 2, h - 2),
+        (1, 1),
+    ];
+    patches.extend((0..12).map(|_| {
+        (
+            rng.uniform(0.0, w as f64) as usize,
+            rng.uniform(0.0, h as f64) as usize,
+        )
+    }));
+    for &(px, py) in &patches {
+        for y in py.saturating_sub(1)..(py + 2).min(h) {
+            for x in px.saturating_sub(1)..(px + 2).min(w) {
+                p.data[y * w + x] = 0.5 + rng.uniform(0.0, 0.5) as f32;
+            }
+        }
+    }
+    let floor = 0.4;
+    let judged = (1..h - 1)
+        .flat_map(|y| (0..(w - 2).div_ceil(MAXIMA_CHUNK_PX)).map(move |c| (y, c)))
+        .filter(|&(y, c)| {
+            let x0 = 1 + c * MAXIMA_CHUNK_PX;
+            (x0..(x0 + MAXIMA_CHUNK_PX).min(w - 1)).any(|x| p.get(x, y) >= floor)
+        })
+        .count();
+    let chunks = (h - 2) * (w - 2).div_ceil(MAXIMA_CHUNK_PX);
+    assert!(judged < chunks / 2, "{judged} of {chunks} chunks judged");
+    let ours = laplacian_maxima(&p, 1.0, floor, |x, y, v| Some((x, y, v)));
+    assert_eq!(ours, maxima_by_pixel(&p, 1.0, floor));
+    assert!(ours.len() >= 10, "{} maxima to compare", ours.len());
+}
