@@ -20,6 +20,7 @@ mod blobs;
 mod components;
 mod outline;
 mod ridges;
+mod shapes;
 mod watershed;
 
 pub use blobs::blob_smoothings;
@@ -439,33 +440,10 @@ pub fn find_dots_reusing(
     let min_dot_area = px_per_mm.map_or(0.0, |s| {
         std::f64::consts::PI * (0.5 * crate::measure::MIN_DOT_MM * f64::from(s)).powi(2)
     });
-    // Area, centroid and shape of what remains, in raster order (deterministic sums).
-    let mut moments = vec![[0f64; 6]; n];
-    let mut weighted = vec![[0f64; 3]; n];
-    // Opened pixels are outlined ones; `flood_on_outline` is read in the same raster order.
-    let mut on_outline = flood_on_outline.iter();
-    for (i, &l) in labels.iter().enumerate() {
-        if !outlined[i] {
-            continue;
-        }
-        let smoothed = on_outline.next().copied().unwrap_or(0.0);
-        if !opened[i] {
-            continue;
-        }
-        let k = l as usize - 1;
-        let (x, y) = ((i % width) as f64 + 0.5, (i / width) as f64 + 0.5);
-        let m = &mut moments[k];
-        m[0] += 1.0;
-        m[1] += x;
-        m[2] += y;
-        m[3] += x * x;
-        m[4] += y * y;
-        m[5] += x * y;
-        let w = f64::from(smoothed.max(0.0));
-        weighted[k][0] += w * x;
-        weighted[k][1] += w * y;
-        weighted[k][2] += w;
-    }
+    // Area, centroid and shape of what remains.
+    let shapes = shapes::shapes(&labels, &outlined, &opened, &flood_on_outline, width, n);
+    drop(flood_on_outline);
+    let moments: Vec<[f64; 6]> = shapes.iter().map(|s| s.moments).collect();
     for k in 0..n {
         // With a scale, nothing under the smallest impression's size is a dot (pores, specks
         // of hair lying in a dot's halo).
@@ -507,8 +485,8 @@ pub fn find_dots_reusing(
             continue;
         }
         dots.push(FoundDot {
-            x: weighted[k][0] / weighted[k][2].max(f64::MIN_POSITIVE),
-            y: weighted[k][1] / weighted[k][2].max(f64::MIN_POSITIVE),
+            x: shapes[k].centroid.0,
+            y: shapes[k].centroid.1,
             area_px: moments[k][0] as u32,
             core_darkness: cores[k],
             peak: (c.x, c.y),
