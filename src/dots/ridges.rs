@@ -122,26 +122,7 @@ fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
             || vec![false; w - 2],
             |is_ridge, (y, row)| {
                 let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
-                // Per interior pixel, whether it is a ridge dark enough: every test evaluated
-                // (no early exit), so that the row's tests run as vector operations; the
-                // ridges (a few percent of the pixels) are then traced one by one. (A NaN is
-                // never a ridge: darkness from luminance is never NaN.)
-                // Each neighbour as a slice of the flags' length: no bounds checks in the loop.
-                let n = is_ridge.len();
-                let (up_left, up_at, up_right) = (&up[..n], &up[1..n + 1], &up[2..n + 2]);
-                let (left, centre, right) = (&mid[..n], &mid[1..n + 1], &mid[2..n + 2]);
-                let (down_left, down_at, down_right) =
-                    (&down[..n], &down[1..n + 1], &down[2..n + 2]);
-                for (x, flag) in is_ridge.iter_mut().enumerate() {
-                    let c = centre[x];
-                    let dxx = left[x] - 2.0 * c + right[x];
-                    let dyy = up_at[x] - 2.0 * c + down_at[x];
-                    let dxy = (down_right[x] - down_left[x] - up_right[x] + up_left[x]) / 4.0;
-                    let (strong, weak) = super::hessian_eigenvalues(dxx, dyy, dxy);
-                    *flag = (c >= MIN_HAIR_DARKNESS)
-                        & (strong < 0.0)
-                        & (weak.abs() <= RIDGE_EIGEN_RATIO * -strong);
-                }
+                ridge_flags([up, mid, down], is_ridge);
                 // A ridge's Hessian again, the same sums as its flag's, for the few ridges.
                 for (x, _) in is_ridge.iter().enumerate().filter(|(_, r)| **r) {
                     let x = x + 1;
@@ -158,6 +139,33 @@ fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
                 }
             },
         );
+}
+
+/// Per interior pixel of the middle one of three consecutive `rows` (`is_ridge.len() + 2`
+/// px each), whether it is a ridge dark enough: at least [`MIN_HAIR_DARKNESS`], a negative
+/// strong curvature and a weak one at most [`RIDGE_EIGEN_RATIO`] of it. Every test evaluated
+/// (no early exit), so that the row's tests run as vector operations; the ridges (a few
+/// percent of the pixels) are then traced one by one. (A NaN is never a ridge: darkness from
+/// luminance is never NaN.)
+///
+/// Compiled twice and chosen at run time, for CPUs with AVX2 (8 lanes) and for the rest (4):
+/// the same IEEE operations (no fused multiply-add), so the same flags on any CPU.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn ridge_flags([up, mid, down]: [&[f32]; 3], is_ridge: &mut [bool]) {
+    // Each neighbour as a slice of the flags' length: no bounds checks in the loop.
+    let n = is_ridge.len();
+    let (up_left, up_at, up_right) = (&up[..n], &up[1..n + 1], &up[2..n + 2]);
+    let (left, centre, right) = (&mid[..n], &mid[1..n + 1], &mid[2..n + 2]);
+    let (down_left, down_at, down_right) = (&down[..n], &down[1..n + 1], &down[2..n + 2]);
+    for (x, flag) in is_ridge.iter_mut().enumerate() {
+        let c = centre[x];
+        let dxx = left[x] - 2.0 * c + right[x];
+        let dyy = up_at[x] - 2.0 * c + down_at[x];
+        let dxy = (down_right[x] - down_left[x] - up_right[x] + up_left[x]) / 4.0;
+        let (strong, weak) = super::hessian_eigenvalues(dxx, dyy, dxy);
+        *flag =
+            (c >= MIN_HAIR_DARKNESS) & (strong < 0.0) & (weak.abs() <= RIDGE_EIGEN_RATIO * -strong);
+    }
 }
 
 /// Whether the ridge pixel (`x`, `y`) of `g`, with Hessian `(dxx, dyy, dxy)` and strong
