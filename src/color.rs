@@ -306,6 +306,76 @@ impl<'a> LuminanceSource<'a> {
             ()
         )
     }
+
+    /// For a photo with 8-bit channels: `f(x, codes, lum)` for the pixels `xs` of row `y`
+    /// (px, within the window), in order, with the pixel's sRGB channel codes (R, G, B; a grey
+    /// pixel's code three times), which [`linear_from_u8`] decodes to the linear RGB of
+    /// [`LuminanceSource::for_each_rgb_and_y_in_run`], and the same luminance. Returns false,
+    /// calling nothing, for any other layout. Panics if the run lies outside the image.
+    pub fn for_each_code_and_y_in_run(
+        &self,
+        y: usize,
+        xs: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, [u8; 3], f32),
+    ) -> bool {
+        if self.kept.is_some() {
+            return false;
+        }
+        let (first, iy) = (xs.start, self.rect.y as usize + y);
+        let columns = self.rect.x as usize + xs.start..self.rect.x as usize + xs.end;
+        let mut at = |k: usize, codes, lum| f(first + k, codes, lum);
+        match self.image {
+            DynamicImage::ImageRgb8(img) => run_codes_and_y(img, iy, columns, &mut at),
+            DynamicImage::ImageRgba8(img) => run_codes_and_y(img, iy, columns, &mut at),
+            DynamicImage::ImageLuma8(img) => run_codes_and_y(img, iy, columns, &mut at),
+            DynamicImage::ImageLumaA8(img) => run_codes_and_y(img, iy, columns, &mut at),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The linear value (0..1) of an 8-bit sRGB channel `code`: what
+/// [`LuminanceSource::for_each_code_and_y_in_run`]'s codes decode to.
+pub fn linear_from_u8(code: u8) -> f32 {
+    LINEAR_FROM_U8[usize::from(code)]
+}
+
+/// The interleaved channels of the pixels `columns` (px) of row `row` of `img`. Panics outside
+/// the image, as `get_pixel` does.
+fn run_channels<P: image::Pixel>(
+    img: &image::ImageBuffer<P, Vec<P::Subpixel>>,
+    row: usize,
+    columns: std::ops::Range<usize>,
+) -> &[P::Subpixel] {
+    let c = usize::from(P::CHANNEL_COUNT);
+    assert!(
+        row < img.height() as usize && columns.end <= img.width() as usize,
+        "run outside the image"
+    );
+    let start = (row * img.width() as usize + columns.start) * c;
+    &img.as_raw()[start..start + columns.len() * c]
+}
+
+/// `f(k, codes, lum)` for the `k`-th pixel of `columns` (px) of row `row` of an 8-bit `img`
+/// (see [`LuminanceSource::for_each_code_and_y_in_run`]).
+fn run_codes_and_y<P: image::Pixel<Subpixel = u8>>(
+    img: &image::ImageBuffer<P, Vec<u8>>,
+    row: usize,
+    columns: std::ops::Range<usize>,
+    f: &mut impl FnMut(usize, [u8; 3], f32),
+) {
+    let c = usize::from(P::CHANNEL_COUNT);
+    let pixels = run_channels(img, row, columns);
+    let table = &LINEAR_FROM_U8[..];
+    for (k, channels) in pixels.chunks_exact(c).enumerate() {
+        let codes = match *channels {
+            [r, g, b, ..] => [r, g, b],
+            [v, ..] => [v; 3],
+            [] => [0; 3],
+        };
+        f(k, codes, pixel_luminance(channels, table));
+    }
 }
 
 /// `f(k, rgb, lum)` for the `k`-th pixel of `columns` (px) of row `row` of `img`, decoded through
@@ -322,12 +392,7 @@ fn run_rgb_and_y<P>(
     P::Subpixel: Into<usize>,
 {
     let c = usize::from(P::CHANNEL_COUNT);
-    assert!(
-        row < img.height() as usize && columns.end <= img.width() as usize,
-        "run outside the image"
-    );
-    let start = (row * img.width() as usize + columns.start) * c;
-    let pixels = &img.as_raw()[start..start + columns.len() * c];
+    let pixels = run_channels(img, row, columns);
     for (k, channels) in pixels.chunks_exact(c).enumerate() {
         f(
             k,
