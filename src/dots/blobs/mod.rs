@@ -243,6 +243,7 @@ fn laplacian_row(p: &Plane, y: usize, s2: f32, out: &mut [f32]) {
 
 /// Pixels `xs` of row `y` of −σ²∇²p (see `laplacian_row`) into the same places of `out`, a
 /// row's worth of values; the others are left as they are.
+#[inline(always)]
 fn laplacian_span(p: &Plane, y: usize, s2: f32, xs: std::ops::Range<usize>, out: &mut [f32]) {
     let (w, h) = (p.width, p.height);
     let up = p.row(y.saturating_sub(1));
@@ -341,89 +342,115 @@ fn laplacian_maxima<T: Send>(
     }
     let s2 = sigma * sigma;
     let strips = (h - 2).div_ceil(MAXIMA_STRIP_ROWS);
+    (0..strips)
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(response, maxima), s| {
+                let first = 1 + s * MAXIMA_STRIP_ROWS;
+                let last = (first + MAXIMA_STRIP_ROWS).min(h - 1);
+                maxima.clear();
+                strip_maxima(p, s2, floor, first..last, response, maxima);
+                maxima
+                    .iter()
+                    .filter_map(|&(x, y, v)| accept(x, y, v))
+                    .collect::<Vec<T>>()
+            },
+        )
+        .flatten_iter()
+        .collect()
+}
+
+/// The maxima of [`laplacian_maxima`] (`s2` = σ²) in `rows` (interior rows of `p`, at least
+/// 3 × 3 px), as (x, y, response) in raster order, appended to `maxima`; `response` is a
+/// buffer (its contents do not matter).
+///
+/// Compiled twice and chosen at run time, for CPUs with AVX2 (8 lanes) and for the rest (4):
+/// the same IEEE operations (no fused multiply-add), so the same maxima on any CPU.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn strip_maxima(
+    p: &Plane,
+    s2: f32,
+    floor: f32,
+    rows: std::ops::Range<usize>,
+    response: &mut Vec<f32>,
+    maxima: &mut Vec<(usize, usize, f32)>,
+) {
+    let w = p.width;
+    let (first, last) = (rows.start, rows.end);
     // Chunk c holds the interior pixels 1 + c·MAXIMA_CHUNK_PX .. (the last one fewer).
     let chunks = (w - 2).div_ceil(MAXIMA_CHUNK_PX);
     let chunk_pixels = |c: usize| {
         let x0 = 1 + c * MAXIMA_CHUNK_PX;
         x0..(x0 + MAXIMA_CHUNK_PX).min(w - 1)
     };
-    (0..strips)
-        .into_par_iter()
-        .map_init(Vec::new, |response, s| {
-            let first = 1 + s * MAXIMA_STRIP_ROWS;
-            let last = (first + MAXIMA_STRIP_ROWS).min(h - 1);
-            // Per row of the strip and chunk, whether the chunk holds a pixel at the floor
-            // (NaN never does, as in the test below).
-            let judged: Vec<bool> = (first..last)
-                .flat_map(|y| {
-                    let row = p.row(y);
-                    (0..chunks).map(move |c| {
-                        row[chunk_pixels(c)]
-                            .iter()
-                            .fold(false, |any, &v| any | (v >= floor))
-                    })
-                })
-                .collect();
-            let is_judged =
-                |y: usize, c: usize| (first..last).contains(&y) && judged[(y - first) * chunks + c];
-            // Response rows first − 1 ..= last (the rows above and below the strip included),
-            // each computed over the chunks judged in it or in a row beside it, one pixel
-            // beyond them either side; the rest of it is never read.
-            response.resize((last - first + 2) * w, 0.0);
-            for (k, out) in response.chunks_exact_mut(w).enumerate() {
-                let y = first - 1 + k;
-                for c in 0..chunks {
-                    if is_judged(y, c) || is_judged(y + 1, c) || y > 0 && is_judged(y - 1, c) {
-                        let xs = chunk_pixels(c);
-                        laplacian_span(p, y, s2, xs.start - 1..xs.end + 1, out);
-                    }
-                }
-            }
-            let mut found = Vec::new();
-            // Per pixel of a chunk, whether it is a maximum: every test evaluated (no early
-            // exit), so that the chunk's tests run as vector compares; the few maxima are then
-            // picked out of the flags.
-            let mut is_max = [false; MAXIMA_CHUNK_PX];
-            for y in first..last {
-                let k = y - first + 1;
-                let above = &response[(k - 1) * w..k * w];
-                let row = &response[k * w..(k + 1) * w];
-                let below = &response[(k + 1) * w..(k + 2) * w];
-                let smoothed = p.row(y);
-                for c in (0..chunks).filter(|&c| is_judged(y, c)) {
-                    let xs = chunk_pixels(c);
-                    let (x0, n) = (xs.start, xs.len());
-                    let mut any = false;
-                    for (i, flag) in is_max[..n].iter_mut().enumerate() {
-                        // Pixel x: strictly greater than neighbours before it in raster order,
-                        // ≥ those after; not negative, and on a plane at least `floor` dark.
-                        let x = x0 + i;
-                        let v = row[x];
-                        // (Never NaN: a NaN pixel fails `v > above[x]` either way.)
-                        *flag = (v >= 0.0)
-                            & (smoothed[x] >= floor)
-                            & (v > above[x - 1])
-                            & (v > above[x])
-                            & (v > above[x + 1])
-                            & (v > row[x - 1])
-                            & (v >= row[x + 1])
-                            & (v >= below[x - 1])
-                            & (v >= below[x])
-                            & (v >= below[x + 1]);
-                        any |= *flag;
-                    }
-                    if !any {
-                        continue;
-                    }
-                    for (i, _) in is_max[..n].iter().enumerate().filter(|(_, m)| **m) {
-                        found.extend(accept(x0 + i, y, row[x0 + i]));
-                    }
-                }
-            }
-            found
+    // Per row of the strip and chunk, whether the chunk holds a pixel at the floor (NaN never
+    // does, as in the test below).
+    let judged: Vec<bool> = rows
+        .clone()
+        .flat_map(|y| {
+            let row = p.row(y);
+            (0..chunks).map(move |c| {
+                row[chunk_pixels(c)]
+                    .iter()
+                    .fold(false, |any, &v| any | (v >= floor))
+            })
         })
-        .flatten_iter()
-        .collect()
+        .collect();
+    let is_judged = |y: usize, c: usize| rows.contains(&y) && judged[(y - first) * chunks + c];
+    // Response rows first − 1 ..= last (the rows above and below the strip included), each
+    // computed over the chunks judged in it or in a row beside it, one pixel beyond them either
+    // side; the rest of it is never read.
+    response.resize((last - first + 2) * w, 0.0);
+    for (k, out) in response.chunks_exact_mut(w).enumerate() {
+        let y = first - 1 + k;
+        for c in 0..chunks {
+            if is_judged(y, c) || is_judged(y + 1, c) || y > 0 && is_judged(y - 1, c) {
+                let xs = chunk_pixels(c);
+                laplacian_span(p, y, s2, xs.start - 1..xs.end + 1, out);
+            }
+        }
+    }
+    // Per pixel of a chunk, whether it is a maximum: every test evaluated (no early exit), so
+    // that the chunk's tests run as vector compares; the few maxima are then picked out of the
+    // flags.
+    let mut is_max = [false; MAXIMA_CHUNK_PX];
+    for y in rows.clone() {
+        let k = y - first + 1;
+        let above = &response[(k - 1) * w..k * w];
+        let row = &response[k * w..(k + 1) * w];
+        let below = &response[(k + 1) * w..(k + 2) * w];
+        let smoothed = p.row(y);
+        for c in (0..chunks).filter(|&c| is_judged(y, c)) {
+            let xs = chunk_pixels(c);
+            let (x0, n) = (xs.start, xs.len());
+            let mut any = false;
+            for (i, flag) in is_max[..n].iter_mut().enumerate() {
+                // Pixel x: strictly greater than neighbours before it in raster order, ≥ those
+                // after; not negative, and on a plane at least `floor` dark.
+                let x = x0 + i;
+                let v = row[x];
+                // (Never NaN: a NaN pixel fails `v > above[x]` either way.)
+                *flag = (v >= 0.0)
+                    & (smoothed[x] >= floor)
+                    & (v > above[x - 1])
+                    & (v > above[x])
+                    & (v > above[x + 1])
+                    & (v > row[x - 1])
+                    & (v >= row[x + 1])
+                    & (v >= below[x - 1])
+                    & (v >= below[x])
+                    & (v >= below[x + 1]);
+                any |= *flag;
+            }
+            if !any {
+                continue;
+            }
+            for (i, _) in is_max[..n].iter().enumerate().filter(|(_, m)| **m) {
+                maxima.push((x0 + i, y, row[x0 + i]));
+            }
+        }
+    }
 }
 
 /// Strongest first, drops candidates within [`NMS_RADIUS_DIAMETERS`] of a kept dot's diameter
