@@ -20,9 +20,18 @@ const BACKWARD: [(isize, isize, f32); 4] =
 pub(super) struct Components {
     /// Per component, its pixels (indices into the plane), in raster order.
     pub members: Vec<Vec<u32>>,
-    /// The plane's (width, height), px.
-    size: (usize, usize),
+    /// Per member, components one after another: the position among its component's members
+    /// of each of its [`FORWARD`] neighbours, in that order, or [`NO_NEIGHBOUR`] where that
+    /// pixel is not a member. Found once for the three chamfers that run on the components
+    /// (finding them was most of a chamfer pass's work); a neighbour's key is compared per
+    /// chamfer. One allocation (16 B per outline pixel), not one per component.
+    forward: Vec<[u32; 4]>,
+    /// Where each component's members start in `forward`; one more entry than components.
+    starts: Vec<usize>,
 }
+
+/// In [`Components::forward`]: no such neighbour among the members.
+const NO_NEIGHBOUR: u32 = u32::MAX;
 
 impl Components {
     /// The components of `mask` (`width` px per row), in raster order of their first pixel.
@@ -35,8 +44,76 @@ impl Components {
             |pixels, _| members.push(pixels.iter().map(|&i| i as u32).collect()),
         );
         debug_assert!(members.iter().all(|m| m.is_sorted()));
-        let size = (width, mask.len().checked_div(width).unwrap_or(0));
-        Components { members, size }
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(members.iter().scan(0, |end, m| {
+                *end += m.len();
+                Some(*end)
+            }))
+            .collect();
+        let mut forward = vec![[NO_NEIGHBOUR; 4]; starts[members.len()]];
+        // One slice of `forward` per component, filled in parallel.
+        let mut slices = Vec::with_capacity(members.len());
+        let mut rest = &mut forward[..];
+        for m in &members {
+            let (own, others) = std::mem::take(&mut rest).split_at_mut(m.len());
+            slices.push(own);
+            rest = others;
+        }
+        slices
+            .into_par_iter()
+            .zip(&members)
+            .for_each(|(out, members)| forward_neighbours(members, width, out));
+        Components {
+            members,
+            forward,
+            starts,
+        }
+    }
+}
+
+/// Per member of one component (`members`: sorted pixel indices of a plane `width` px wide),
+/// the positions among the members of its [`FORWARD`] neighbours (see
+/// [`Components::forward`]).
+///
+/// A neighbour in the row above is found by a cursor that only moves one way: the three
+/// neighbours above are consecutive in raster order, so the cursor (the first member at or
+/// after the left one) is at most three positions from each; the pixel to the left, if a
+/// member, is the one before.
+fn forward_neighbours(members: &[u32], width: usize, out: &mut [[u32; 4]]) {
+    let mut cursor = 0;
+    for (p, &i) in members.iter().enumerate() {
+        let i = i as usize;
+        let (x, y) = (i % width, i / width);
+        let first_above = i.saturating_sub(width + 1);
+        while cursor < p && (members[cursor] as usize) < first_above {
+            cursor += 1;
+        }
+        let find = |j: usize| -> u32 {
+            let mut q = cursor;
+            while q < p && (members[q] as usize) < j {
+                q += 1;
+            }
+            if q < p && members[q] as usize == j {
+                q as u32
+            } else {
+                NO_NEIGHBOUR
+            }
+        };
+        let left = if x > 0 && p > 0 && members[p - 1] as usize == i - 1 {
+            (p - 1) as u32
+        } else {
+            NO_NEIGHBOUR
+        };
+        let above = |dx: isize| -> u32 {
+            let nx = x as isize + dx;
+            if y == 0 || nx < 0 || nx as usize >= width {
+                NO_NEIGHBOUR
+            } else {
+                find((y - 1) * width + nx as usize)
+            }
+        };
+        // In FORWARD's order: left, up-left, up, up-right.
+        out[p] = [left, above(-1), above(0), above(1)];
     }
 }
 
@@ -45,8 +122,8 @@ impl Components {
 /// full-size planes.
 pub(super) type PerMember = Vec<Vec<f32>>;
 
-/// Two-pass chamfer propagation (steps 1 and √2) within each component of `components`
-/// (`width` × `height` px): `dist` holds the starting distances of the members; a member takes
+/// Two-pass chamfer propagation (steps 1 and √2) within each component of `components`:
+/// `dist` holds the starting distances of the members; a member takes
 /// the smallest of its own value and, for each neighbour, the neighbour's distance + step when
 /// it has the same `key`, or `outside + step` when it does not (`outside` = `None` ignores
 /// such neighbours). `key(i)` must be `Some` on every member and `None` off the mask.
@@ -54,113 +131,86 @@ pub(super) type PerMember = Vec<Vec<f32>>;
 /// The same values as one raster pass over a whole plane, bit for bit, at any thread count: a
 /// pixel only reads neighbours with its own key, which are 8-connected to it and so in its own
 /// component, and each component is visited in raster order and back. Components run in
-/// parallel (the whole-plane pass was sequential and a tenth of a photo's time), and a
-/// neighbour is found among the sorted members by a cursor that only moves one way: no
-/// full-size plane is needed.
+/// parallel (the whole-plane pass was sequential and a tenth of a photo's time), each
+/// member's neighbours taken from [`Components`]' table: no full-size plane is needed.
 fn chamfer(
     components: &Components,
     key: impl Fn(usize) -> Option<u32> + Sync,
     dist: &mut PerMember,
     outside: Option<f32>,
 ) {
-    let (width, height) = components.size;
+    let starts = &components.starts;
     components
         .members
         .par_iter()
         .zip(dist.par_iter_mut())
-        .for_each_init(Vec::new, |keys, (members, dist)| {
-            chamfer_component(members, dist, &key, (width, height), outside, keys)
-        });
+        .enumerate()
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(keys, present), (c, (members, dist))| {
+                let forward = &components.forward[starts[c]..starts[c + 1]];
+                chamfer_component(members, forward, dist, &key, outside, (keys, present))
+            },
+        );
 }
 
-/// [`chamfer`] of one component's `members` (sorted pixel indices) and their `dist`; `keys`
-/// is a scratch buffer (its contents do not matter).
+/// [`chamfer`] of one component's `members` (sorted pixel indices), their `forward`
+/// neighbours (see [`Components::forward`]) and their `dist`; `keys` and `present` are
+/// scratch buffers (their contents do not matter).
 ///
 /// Each member's key is looked up once: a neighbour has a member's key only if it is a member
-/// itself (see [`chamfer`]), so a neighbour is first found among the members, then its key
-/// compared there. (Looking up every neighbour's key in the full-size planes, ten lookups per
-/// member, each in two planes, was most of this function's time.)
+/// itself (see [`chamfer`]), so its key is compared among the members'. The forward pass takes
+/// each member's forward neighbours; the backward pass, visiting the members in reverse,
+/// pushes each member's final value to its forward neighbours instead of pulling from its
+/// backward ones (the same neighbour pairs, the offsets negated: the same minima, which do not
+/// depend on their order), noting in `present` which backward neighbours each member has, for
+/// the `outside` steps of the missing ones.
 fn chamfer_component(
     members: &[u32],
+    forward: &[[u32; 4]],
     dist: &mut [f32],
     key: &impl Fn(usize) -> Option<u32>,
-    (width, height): (usize, usize),
     outside: Option<f32>,
-    keys: &mut Vec<Option<u32>>,
+    (keys, present): (&mut Vec<Option<u32>>, &mut Vec<u8>),
 ) {
     debug_assert_eq!(members.len(), dist.len());
+    debug_assert_eq!(members.len(), forward.len());
     keys.clear();
     keys.extend(members.iter().map(|&i| key(i as usize)));
     let keys = &*keys;
-    // Finds pixel `j` among the members from position `from` onwards (`forward`) or backwards:
-    // the three neighbours in the next row are consecutive in raster order, so `from` (at the
-    // first of them, or before) is at most 3 positions away.
-    let find = |from: usize, j: usize, forward: bool| -> Option<usize> {
-        let mut p = from;
-        for _ in 0..3 {
-            let m = *members.get(p)? as usize;
-            if m == j {
-                return Some(p);
-            }
-            if (forward && m > j) || (!forward && m < j) {
-                return None;
-            }
-            p = if forward { p + 1 } else { p.checked_sub(1)? };
-        }
-        None
-    };
-    let relax = |dist: &mut [f32], p: usize, steps: &[(isize, isize, f32)], cursor: usize| {
-        let i = members[p] as usize;
-        let (x, y) = (i % width, i / width);
-        let label = keys[p];
+    // A neighbour of member p with p's key, by position.
+    let same = |p: usize, q: u32| q != NO_NEIGHBOUR && keys[q as usize] == keys[p];
+    for p in 0..members.len() {
         let mut best = dist[p];
-        for &(dx, dy, step) in steps {
-            let (nx, ny) = (x as isize + dx, y as isize + dy);
-            let inside = nx >= 0 && ny >= 0 && (nx as usize) < width && (ny as usize) < height;
-            let at = if !inside {
-                None
-            } else {
-                let j = ny as usize * width + nx as usize;
-                let q = if dy == 0 {
-                    // The pixel beside, if a member, is next to this one in raster order.
-                    let q = if dx < 0 {
-                        p.checked_sub(1)
-                    } else {
-                        Some(p + 1)
-                    };
-                    q.filter(|&q| members.get(q).is_some_and(|&m| m as usize == j))
-                } else {
-                    find(cursor, j, dy < 0)
-                };
-                q.filter(|&q| keys[q] == label)
-            };
-            if let Some(q) = at {
-                best = best.min(dist[q] + step);
+        for (&q, &(_, _, step)) in forward[p].iter().zip(&FORWARD) {
+            if same(p, q) {
+                best = best.min(dist[q as usize] + step);
             } else if let Some(o) = outside {
                 best = best.min(o + step);
             }
         }
         dist[p] = best;
-    };
-    // Forward: the cursor is the first member at or after the row above's left neighbour.
-    let mut cursor = 0;
-    for p in 0..members.len() {
-        let i = members[p] as usize;
-        let first_above = i.saturating_sub(width + 1);
-        while cursor < p && (members[cursor] as usize) < first_above {
-            cursor += 1;
-        }
-        relax(dist, p, &FORWARD, cursor);
     }
-    // Backward: the cursor is the last member at or before the row below's right neighbour.
-    let mut cursor = members.len().saturating_sub(1);
+    present.clear();
+    present.resize(members.len(), 0);
     for p in (0..members.len()).rev() {
-        let i = members[p] as usize;
-        let last_below = i + width + 1;
-        while cursor > p && (members[cursor] as usize) > last_below {
-            cursor -= 1;
+        // Every backward neighbour (later in raster order) has pushed its value already.
+        let mut best = dist[p];
+        if let Some(o) = outside {
+            for (k, &(_, _, step)) in BACKWARD.iter().enumerate() {
+                if present[p] >> k & 1 == 0 {
+                    best = best.min(o + step);
+                }
+            }
         }
-        relax(dist, p, &BACKWARD, cursor);
+        dist[p] = best;
+        for (k, (&q, &(_, _, step))) in forward[p].iter().zip(&FORWARD).enumerate() {
+            if same(p, q) {
+                let q = q as usize;
+                dist[q] = dist[q].min(best + step);
+                present[q] |= 1 << k;
+            }
+        }
     }
 }
 
