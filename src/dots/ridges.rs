@@ -192,11 +192,22 @@ fn on_centreline(
         (0.0, 1.0)
     };
     let at = |t: f32| {
-        let sx = (x as f32 + t * nx).round().clamp(0.0, (w - 1) as f32) as usize;
-        let sy = (y as f32 + t * ny).round().clamp(0.0, (h - 1) as f32) as usize;
+        let sx = nearest_index(x as f32 + t * nx, w);
+        let sy = nearest_index(y as f32 + t * ny, h);
         g.get(sx, sy)
     };
     c >= at(1.0) && c >= at(-1.0) && at(offset).min(at(-offset)) <= LIGHT_SIDE_FRACTION * c
+}
+
+/// The index nearest to `v` among `0..size` (`size` ≥ 1): `v` rounded half away from zero,
+/// clamped to the range (0 for NaN), as `v.round().clamp(0.0, (size − 1) as f32) as usize`
+/// gives it. Without `f32::round`, which the x86-64 baseline (no SSE4.1) calls in the maths
+/// library: a call per rounding, eight per ridge pixel traced. Clamping first changes nothing
+/// (the bounds are whole numbers), and for v ≥ 0 adding ½ in f64 is exact, so truncating
+/// the sum rounds half away from zero.
+#[inline]
+fn nearest_index(v: f32, size: usize) -> usize {
+    (f64::from(v.clamp(0.0, (size - 1) as f32)) + 0.5) as usize
 }
 
 /// Sets in `mask` every pixel within the disc of `radius` px (as
@@ -255,6 +266,24 @@ mod tests {
             }
         }
         kind
+    }
+
+    /// The nearest index is `round` then `clamp`, at halves, near the bounds and beyond them,
+    /// for NaN and at the largest sizes an f32 holds exactly.
+    #[test]
+    fn nearest_index_is_round_then_clamp() {
+        let mut values = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0];
+        for base in [0.0f32, 1.0, 2.0, 7.0, 8.0, 9.0, 4094.0, 16_777_214.0] {
+            for offset in [-0.5f32, -0.49999997, 0.0, 0.49999997, 0.5, 0.50000006, 1.5] {
+                values.extend([base + offset, -(base + offset)]);
+            }
+        }
+        for size in [1, 2, 9, 4096, 16_777_215] {
+            for &v in &values {
+                let expected = v.round().clamp(0.0, (size - 1) as f32) as usize;
+                assert_eq!(nearest_index(v, size), expected, "{v} in 0..{size}");
+            }
+        }
     }
 
     /// Hairs at several angles, dots and noise, smoothed at two scales: the same ridges and
