@@ -225,8 +225,8 @@ fn widen(columns: &[Vec<usize>], (width, height): (usize, usize), radius: f64, m
                 continue;
             }
             // |dx| ≤ ⌊√spare⌋ ⇔ dx² + dy² ≤ outer²: `spare` is exact (radius comes from an f32)
-            // and sqrt is exact on perfect squares.
-            let half = spare.sqrt().floor() as usize;
+            // and sqrt is exact on perfect squares. (The cast truncates: the floor of a root.)
+            let half = spare.sqrt() as usize;
             for &x in &columns[source as usize] {
                 row[x.saturating_sub(half)..=(x + half).min(width - 1)].fill(true);
             }
