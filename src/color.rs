@@ -43,8 +43,9 @@ static LINEAR_FROM_U16: LazyLock<Vec<f32>> = LazyLock::new(|| {
 /// `$body` with `$img` bound to the buffer of `$image` for each 8- and 16-bit layout and
 /// `$table` to that depth's sRGB decoding table; `$other` for any other layout (float images).
 /// One arm per layout, so a function generic over the channel type called in `$body` is
-/// monomorphised per layout: no dynamic dispatch per pixel. The one list of the layouts read
-/// straight from the photo ([`with_pixel!`], [`LuminanceSource::for_each_rgb_and_y_in_run`]).
+/// monomorphised per layout: no dynamic dispatch per pixel. The list of the layouts read
+/// straight from the photo ([`with_pixel!`], [`LuminanceSource::for_each_rgb_and_y_in_run`]);
+/// [`LuminanceSource::for_each_code_and_y_in_run`] lists its 8-bit ones.
 macro_rules! with_buffer {
     ($image:expr, |$img:ident, $table:ident| $body:expr, $other:expr) => {{
         let (u8s, u16s) = (&LINEAR_FROM_U8[..], &LINEAR_FROM_U16[..]);
@@ -311,7 +312,8 @@ impl<'a> LuminanceSource<'a> {
     /// (px, within the window), in order, with the pixel's sRGB channel codes (R, G, B; a grey
     /// pixel's code three times), which [`linear_from_u8`] decodes to the linear RGB of
     /// [`LuminanceSource::for_each_rgb_and_y_in_run`], and the same luminance. Returns false,
-    /// calling nothing, for any other layout. Panics if the run lies outside the image.
+    /// calling nothing, for any other layout; true when it read the run. Panics if the run
+    /// lies outside the image.
     pub fn for_each_code_and_y_in_run(
         &self,
         y: usize,

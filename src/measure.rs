@@ -534,9 +534,10 @@ fn sample_dot(
     }
 }
 
-/// (luminance, linear RGB) of the skin pixels (unlabelled in `labels`, lighter than
-/// [`dots::RING_EXCLUDE_DARKNESS`] in `d`) in the annulus `inner..outer` px around `centre`, in
-/// raster order, into `out` (cleared first).
+/// The skin pixels (unlabelled in `labels`, lighter than [`dots::RING_EXCLUDE_DARKNESS`] in
+/// `d`) in the annulus `inner..outer` px around `centre`, in raster order, into `out` (both
+/// lists cleared first): (luminance, sRGB codes) into `out.coded` for a photo with 8-bit
+/// channels, else (luminance, linear RGB) into `out.ring`.
 fn ring_samples(
     y: &LuminanceSource,
     d: &Plane,
