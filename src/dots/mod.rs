@@ -443,18 +443,17 @@ pub fn find_dots_reusing(
     // Area, centroid and shape of what remains.
     let shapes = shapes::shapes(&labels, &outlined, &opened, &flood_on_outline, width, n);
     drop(flood_on_outline);
-    let moments: Vec<[f64; 6]> = shapes.iter().map(|s| s.moments).collect();
     for k in 0..n {
         // With a scale, nothing under the smallest impression's size is a dot (pores, specks
         // of hair lying in a dot's halo).
-        if keep[k] && moments[k][0] < min_dot_area {
+        if keep[k] && shapes[k].moments[0] < min_dot_area {
             keep[k] = false;
         }
         let disc = std::f64::consts::PI * f64::from(own_width[k] + 0.5).powi(2);
         if keep[k]
             && half_width[k] < never_hair
-            && (outline::elongation(&moments[k]) > MAX_ELONGATION
-                || moments[k][0] > MAX_AREA_PER_INSCRIBED_DISC * disc)
+            && (outline::elongation(&shapes[k].moments) > MAX_ELONGATION
+                || shapes[k].moments[0] > MAX_AREA_PER_INSCRIBED_DISC * disc)
         {
             keep[k] = false;
         }
@@ -487,7 +486,7 @@ pub fn find_dots_reusing(
         dots.push(FoundDot {
             x: shapes[k].centroid.0,
             y: shapes[k].centroid.1,
-            area_px: moments[k][0] as u32,
+            area_px: shapes[k].moments[0] as u32,
             core_darkness: cores[k],
             peak: (c.x, c.y),
             scale_px: c.diameter,
