@@ -168,7 +168,8 @@ pub const RING_EXCLUDE_DARKNESS: f32 = 0.08;
 /// A found dot, in the coordinates of the plane it was found in (px, pixel centres at i + 0.5).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FoundDot {
-    /// Centre x (px), darkness-weighted centroid of the dot's outline.
+    /// Centre x (px), darkness-weighted centroid of the dot's outline (unweighted where no
+    /// pixel of it is darker than the skin; the centre of its peak pixel when it has none).
     pub x: f64,
     /// Centre y (px).
     pub y: f64,
@@ -483,9 +484,15 @@ pub fn find_dots_reusing(
         if !keep[k] {
             continue;
         }
+        // A dot left with no pixel by the opening sits at the centre of its peak pixel.
+        let (x, y) = if shapes[k].moments[0] > 0.0 {
+            shapes[k].centroid
+        } else {
+            (c.x as f64 + 0.5, c.y as f64 + 0.5)
+        };
         dots.push(FoundDot {
-            x: shapes[k].centroid.0,
-            y: shapes[k].centroid.1,
+            x,
+            y,
             area_px: shapes[k].moments[0] as u32,
             core_darkness: cores[k],
             peak: (c.x, c.y),

@@ -10,8 +10,9 @@ pub(super) struct Shape {
     /// px), as [`super::outline::elongation`] takes them; n is its area (px).
     pub moments: [f64; 6],
     /// The centroid (x, y) of its pixel centres weighted by the smoothed darkness there
-    /// (negative darkness weighing 0), px; (0, 0) when every weight is below 2⁻³² (see
-    /// `WEIGHT_BITS`).
+    /// (negative darkness weighing 0), px; their unweighted centroid when every weight is
+    /// below 2⁻³² (see `WEIGHT_BITS`: a dot that is not darker than the skin on its whole
+    /// outline), and (0, 0) for a dot with no pixels.
     pub centroid: (f64, f64),
 }
 
@@ -71,8 +72,12 @@ impl ExactSums {
     /// rounded at each pixel, these once.
     fn shape(&self) -> Shape {
         let f = |v: u128| v as f64;
-        let centroid = if self.weight == 0 {
+        let centroid = if self.n == 0 {
             (0.0, 0.0)
+        } else if self.weight == 0 {
+            // Where the dot is, not the plane's corner (where it would be counted as a dot).
+            let twice_n = 2.0 * self.n as f64;
+            (self.x as f64 / twice_n, self.y as f64 / twice_n)
         } else {
             let twice_weight = 2.0 * f(self.weight);
             (
@@ -233,13 +238,23 @@ mod tests {
     }
 
     #[test]
-    fn a_dot_with_no_weight_is_centred_at_the_origin_and_a_plane_with_no_rows_has_no_shapes() {
-        // One dot of two pixels, both on skin (negative darkness).
-        let labels = [0, 1, 1, 0];
-        let outlined = [false, true, true, false];
-        let dot = shapes(&labels, &outlined, &outlined, &[-0.1, -0.3], 2, 1);
-        assert_eq!(dot[0].centroid, (0.0, 0.0));
-        assert_eq!(dot[0].moments, [2.0, 2.0, 2.0, 2.5, 2.5, 1.5]);
+    fn a_dot_with_no_weight_is_centred_on_its_pixels_and_a_plane_with_no_rows_has_no_shapes() {
+        // Dot 1: two pixels, both on skin (negative darkness). Dot 2: three pixels whose
+        // weights are all below 2⁻³², which the fixed point drops (NaN weighs 0 too). Dot 3:
+        // no pixel.
+        let labels = [0, 1, 1, 0, 2, 0, 2, 2];
+        let outlined = [false, true, true, false, true, false, true, true];
+        let on_outline = [-0.1, -0.3, 1e-10, f32::NAN, 2e-10];
+        let dots = shapes(&labels, &outlined, &outlined, &on_outline, 4, 3);
+        assert_eq!(dots[0].centroid, (2.0, 0.5));
+        assert_eq!(dots[0].moments, [2.0, 4.0, 1.0, 8.5, 0.5, 2.0]);
+        assert_eq!(dots[1].centroid, (6.5 / 3.0, 1.5));
+        assert_eq!(dots[1].moments[0], 3.0);
+        assert_eq!(dots[2], Shape::default());
+        // A weight just at 2⁻³² is kept: the centroid is that pixel's centre.
+        let on_outline = [-0.1, -0.3, 1e-10, 2f32.powi(-32), 2e-10];
+        let dots = shapes(&labels, &outlined, &outlined, &on_outline, 4, 3);
+        assert_eq!(dots[1].centroid, (2.5, 1.5));
         assert_eq!(shapes(&[], &[], &[], &[], 0, 2), vec![Shape::default(); 2]);
     }
 }
