@@ -574,14 +574,56 @@ mod tests {
 
     /// The ring's samples, read a run at a time, are the per-pixel walk's: the same pixels (the
     /// labels and darkness of each pixel's own row and column, never a neighbour's), the same
-    /// values bit for bit, in the same order, rings clipped at the window's edges included.
+    /// values bit for bit, in the same order, rings clipped at the window's edges included. For
+    /// every kind of photo: 8-bit colour, colour with alpha, grey and grey with alpha (their
+    /// samples coded: a grey code three times), 16-bit colour and float colour (decoded, the
+    /// latter from the luminance plane it keeps).
     #[test]
     fn ring_samples_are_the_per_pixel_walks() {
         let mut rng = crate::synth::SplitMix64::new(17);
         let (iw, ih) = (40u32, 30u32);
-        let image = DynamicImage::ImageRgb8(image::RgbImage::from_fn(iw, ih, |_, _| {
-            image::Rgb([0, 1, 2].map(|_| (rng.uniform(0.0, 1.0) * 255.0) as u8))
-        }));
+        let mut channel = || rng.uniform(0.0, 1.0);
+        let rgb8 = image::RgbImage::from_fn(iw, ih, |_, _| {
+            image::Rgb([0, 1, 2].map(|_| (channel() * 255.0) as u8))
+        });
+        // Alpha random too: it must never be read as a colour.
+        let rgba8 = image::RgbaImage::from_fn(iw, ih, |_, _| {
+            image::Rgba([0, 1, 2, 3].map(|_| (channel() * 255.0) as u8))
+        });
+        let luma_a8 = image::GrayAlphaImage::from_fn(iw, ih, |_, _| {
+            image::LumaA([0, 1].map(|_| (channel() * 255.0) as u8))
+        });
+        // Every 16-bit code, not only 8-bit ones scaled up.
+        let rgb16 = image::ImageBuffer::from_fn(iw, ih, |_, _| {
+            image::Rgb([0, 1, 2].map(|_| (channel() * 65535.0) as u16))
+        });
+        let rgb32f = image::Rgb32FImage::from_fn(iw, ih, |_, _| {
+            image::Rgb([0, 1, 2].map(|_| channel() as f32))
+        });
+        let rgb8 = DynamicImage::ImageRgb8(rgb8);
+        // (photo, whether its samples are coded)
+        let photos = [
+            (DynamicImage::ImageLuma8(rgb8.to_luma8()), true),
+            (rgb8, true),
+            (DynamicImage::ImageRgba8(rgba8), true),
+            (DynamicImage::ImageLumaA8(luma_a8), true),
+            (DynamicImage::ImageRgb16(rgb16), false),
+            (DynamicImage::ImageRgb32F(rgb32f), false),
+        ];
+        for (image, coded) in &photos {
+            assert_ring_samples_are_the_per_pixel_walks(image, *coded, &mut rng);
+        }
+    }
+
+    /// [`ring_samples`] of rings inside, and clipped at the edges of, a window off the origin
+    /// of `image`, against the per-pixel walk of [`LuminanceSource::rgb_and_y`]: bit for bit,
+    /// in `coded` (decoded) for an 8-bit photo, else in `ring`.
+    fn assert_ring_samples_are_the_per_pixel_walks(
+        image: &DynamicImage,
+        coded: bool,
+        rng: &mut crate::synth::SplitMix64,
+    ) {
+        let kind = image.color();
         // A window off the image's origin, so that window and image coordinates differ.
         let rect = Region {
             x: 3,
@@ -590,13 +632,18 @@ mod tests {
             height: 23,
         };
         let (w, h) = (rect.width as usize, rect.height as usize);
-        let (plane, _) = crate::color::luminance(&image, rect);
-        let y = LuminanceSource::new(&image, rect, plane);
+        let (plane, _) = crate::color::luminance(image, rect);
+        let y = LuminanceSource::new(image, rect, plane);
         let labels: Vec<u32> = (0..w * h).map(|i| u32::from(i % 7 == 0) * 3).collect();
         let d = Plane {
             width: w,
             height: h,
             data: (0..w * h).map(|_| rng.uniform(-0.05, 0.2) as f32).collect(),
+        };
+        let bits = |v: &[RingSample]| -> Vec<[u32; 4]> {
+            v.iter()
+                .map(|(l, c)| [l.to_bits(), c[0].to_bits(), c[1].to_bits(), c[2].to_bits()])
+                .collect()
         };
         let mut ring = RingScratch::default();
         for (centre, inner, outer) in [
@@ -613,23 +660,26 @@ mod tests {
                     expected.push((lum, rgb));
                 }
             });
-            let bits = |v: &[RingSample]| -> Vec<[u32; 4]> {
-                v.iter()
-                    .map(|(l, c)| [l.to_bits(), c[0].to_bits(), c[1].to_bits(), c[2].to_bits()])
-                    .collect()
-            };
             assert!(
                 expected.len() > 5,
-                "the ring at {centre:?} has skin to sample"
+                "{kind:?}: the ring at {centre:?} has skin to sample"
             );
-            // An 8-bit photo's samples are coded: decoded, the same values.
-            assert!(ring.ring.is_empty());
-            let decoded: Vec<RingSample> = ring
-                .coded
-                .iter()
-                .map(|&(lum, codes)| (lum, codes.map(crate::color::linear_from_u8)))
-                .collect();
-            assert_eq!(bits(&decoded), bits(&expected), "ring at {centre:?}");
+            let samples: Vec<RingSample> = if coded {
+                // An 8-bit photo's samples are coded: decoded, the same values.
+                assert!(ring.ring.is_empty(), "{kind:?} is read as codes");
+                ring.coded
+                    .iter()
+                    .map(|&(lum, codes)| (lum, codes.map(crate::color::linear_from_u8)))
+                    .collect()
+            } else {
+                assert!(ring.coded.is_empty(), "{kind:?} has no codes");
+                ring.ring.clone()
+            };
+            assert_eq!(
+                bits(&samples),
+                bits(&expected),
+                "{kind:?}: ring at {centre:?}"
+            );
         }
     }
 

@@ -246,26 +246,68 @@ mod tests {
         let offset = SIDE_OFFSET_SIGMAS * sigma;
         for y in 1..h - 1 {
             for x in 1..w - 1 {
-                let c = g.get(x, y);
-                if c < MIN_HAIR_DARKNESS {
+                let Some((hessian, strong)) = ridge_at(g, x, y) else {
                     continue;
-                }
-                let dxx = g.get(x - 1, y) - 2.0 * c + g.get(x + 1, y);
-                let dyy = g.get(x, y - 1) - 2.0 * c + g.get(x, y + 1);
-                let dxy = (g.get(x + 1, y + 1) - g.get(x - 1, y + 1) - g.get(x + 1, y - 1)
-                    + g.get(x - 1, y - 1))
-                    / 4.0;
-                let (strong, weak) = crate::dots::hessian_eigenvalues(dxx, dyy, dxy);
-                if strong >= 0.0 || weak.abs() > RIDGE_EIGEN_RATIO * -strong {
-                    continue;
-                }
+                };
                 kind[y * w + x] = 1;
-                if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
+                if on_centreline(g, (x, y), hessian, strong, offset) {
                     kind[y * w + x] = 2;
                 }
             }
         }
         kind
+    }
+
+    /// The Hessian (dxx, dyy, dxy) and strong curvature at the interior pixel (`x`, `y`) of
+    /// `g` if it is a ridge dark enough, each test skipping the rest as it fails: the oracle of
+    /// [`ridge_flags`].
+    fn ridge_at(g: &Plane, x: usize, y: usize) -> Option<((f32, f32, f32), f32)> {
+        let c = g.get(x, y);
+        if c < MIN_HAIR_DARKNESS {
+            return None;
+        }
+        let dxx = g.get(x - 1, y) - 2.0 * c + g.get(x + 1, y);
+        let dyy = g.get(x, y - 1) - 2.0 * c + g.get(x, y + 1);
+        let dxy = (g.get(x + 1, y + 1) - g.get(x - 1, y + 1) - g.get(x + 1, y - 1)
+            + g.get(x - 1, y - 1))
+            / 4.0;
+        let (strong, weak) = crate::dots::hessian_eigenvalues(dxx, dyy, dxy);
+        if strong >= 0.0 || weak.abs() > RIDGE_EIGEN_RATIO * -strong {
+            return None;
+        }
+        Some(((dxx, dyy, dxy), strong))
+    }
+
+    /// [`ridge_flags`] on rows of every length from 0 to 19 flags (every remainder of the
+    /// 4- and 8-lane vector loops, and rows shorter than a vector), in the version this CPU
+    /// dispatches to: the pixel-by-pixel ridges ([`ridge_at`]), ridges and not in each row.
+    #[test]
+    fn ridge_flags_of_every_row_length_are_the_pixel_by_pixel_ridges() {
+        let mut rng = crate::synth::SplitMix64::new(9);
+        let mut ridges = 0;
+        for n in 0..20 {
+            let w = n + 2;
+            // Horizontal lines of pigment on noisy skin: ridges at most pixels of a line row.
+            let g = Plane {
+                width: w,
+                height: 9,
+                data: (0..w * 9)
+                    .map(|i| {
+                        let line = if (i / w) % 4 == 1 { 0.4 } else { 0.0 };
+                        line + 0.05 * rng.normal() as f32
+                    })
+                    .collect(),
+            };
+            for y in 1..g.height - 1 {
+                let mut flags = vec![true; n];
+                ridge_flags([g.row(y - 1), g.row(y), g.row(y + 1)], &mut flags);
+                let expected: Vec<bool> =
+                    (1..w - 1).map(|x| ridge_at(&g, x, y).is_some()).collect();
+                assert_eq!(flags, expected, "{n} flags, row {y}");
+                ridges += expected.iter().filter(|&&r| r).count();
+            }
+        }
+        assert!(ridges > 100, "{ridges} ridges to compare");
     }
 
     /// The nearest index is `round` then `clamp`, at halves, near the bounds and beyond them,

@@ -1,14 +1,24 @@
 use super::*;
 
-/// The maxima by the textbook loop over a stored response plane: the oracle of the
-/// strip-parallel, flag-vectorised search.
+/// −σ²∇²p at pixel (`x`, `y`) (`s2` = σ²) by its definition, independent of
+/// `laplacian_span`: the 4-neighbour Laplacian, a neighbour beyond the plane's edge taking the
+/// edge pixel's value (indices clamped), summed left, right, up, down as the code promises so
+/// that the values compare exactly.
+fn laplacian_at(p: &Plane, x: usize, y: usize, s2: f32) -> f32 {
+    let at = |dx: isize, dy: isize| {
+        let cx = (x as isize + dx).clamp(0, p.width as isize - 1) as usize;
+        let cy = (y as isize + dy).clamp(0, p.height as isize - 1) as usize;
+        p.data[cy * p.width + cx]
+    };
+    let (c, l, r, u, d) = (at(0, 0), at(-1, 0), at(1, 0), at(0, -1), at(0, 1));
+    -s2 * (l + r + u + d - 4.0 * c)
+}
+
+/// The maxima by the textbook loop over a response computed pixel by pixel
+/// ([`laplacian_at`]): the oracle of the strip-parallel, flag-vectorised search.
 fn maxima_by_pixel(p: &Plane, sigma: f32, floor: f32) -> Vec<(usize, usize, f32)> {
     let (w, h) = (p.width, p.height);
-    let mut response = vec![0f32; w * h];
-    for (y, row) in response.chunks_exact_mut(w).enumerate() {
-        laplacian_row(p, y, sigma * sigma, row);
-    }
-    let r = |x: usize, y: usize| response[y * w + x];
+    let r = |x: usize, y: usize| laplacian_at(p, x, y, sigma * sigma);
     let mut found = Vec::new();
     for y in 1..h - 1 {
         for x in 1..w - 1 {
@@ -290,4 +300,56 @@ fn laplacian_maxima_skipping_chunks_below_the_floor_are_the_textbook_maxima() {
     let ours = laplacian_maxima(&p, 1.0, floor, |x, y, v| Some((x, y, v)));
     assert_eq!(ours, maxima_by_pixel(&p, 1.0, floor));
     assert!(ours.len() >= 10, "{} maxima to compare", ours.len());
+}
+
+/// A row's response, whole or a span at a time as the maxima search asks for it (chunks of
+/// `MAXIMA_CHUNK_PX` and a pixel either side), is −σ²∇²p pixel by pixel, at the plane's edges
+/// and on planes 1–4 px wide or tall included (1–2 px wide: no pixel with both neighbours in
+/// its row); a span leaves the rest of the row as it was.
+#[test]
+fn laplacian_spans_are_the_pointwise_laplacian() {
+    let mut rng = crate::synth::SplitMix64::new(13);
+    for (w, h) in [
+        (1, 1),
+        (1, 4),
+        (2, 3),
+        (3, 2),
+        (4, 1),
+        (9, 7),
+        (2 * MAXIMA_CHUNK_PX + 5, 4),
+    ] {
+        let p = Plane {
+            width: w,
+            height: h,
+            data: (0..w * h).map(|_| rng.uniform(-1.0, 1.0) as f32).collect(),
+        };
+        let s2 = 2.25;
+        let spans = [
+            0..w,
+            0..1,
+            w - 1..w,
+            1.min(w)..w,
+            w / 2..w / 2,
+            // The first two chunks' spans, a pixel either side.
+            0..w.min(MAXIMA_CHUNK_PX + 2),
+            MAXIMA_CHUNK_PX.min(w)..w.min(2 * MAXIMA_CHUNK_PX + 2),
+        ];
+        for y in 0..h {
+            let expected: Vec<f32> = (0..w).map(|x| laplacian_at(&p, x, y, s2)).collect();
+            let mut row = vec![f32::NAN; w];
+            laplacian_row(&p, y, s2, &mut row);
+            assert_eq!(row, expected, "{w}×{h} row {y}");
+            for xs in &spans {
+                let mut out = vec![f32::NAN; w];
+                laplacian_span(&p, y, s2, xs.clone(), &mut out);
+                for x in 0..w {
+                    if xs.contains(&x) {
+                        assert_eq!(out[x], expected[x], "{w}×{h} row {y} {xs:?} at {x}");
+                    } else {
+                        assert!(out[x].is_nan(), "{w}×{h} row {y} {xs:?} wrote {x}");
+                    }
+                }
+            }
+        }
+    }
 }
