@@ -99,6 +99,19 @@ impl ExactSums {
     }
 }
 
+/// At most this many bytes (about) of [`ExactSums`] arrays held by [`shapes`]' tasks at once.
+const MAX_TASK_SUMS_BYTES: usize = 32 << 20;
+
+/// Number of tasks [`shapes`] splits the rows into for `count` dots on `threads` threads: each
+/// task's sums take a dense array of all the dots (128 B each), so a few tasks per thread for
+/// balance, not one per row, and fewer when `count` is large, so that their arrays together
+/// stay within [`MAX_TASK_SUMS_BYTES`] (≈ 50 000 dots on a 50 MP photo × 4 tasks per thread
+/// on 16 threads would be 400 MB); at least 1.
+fn task_count(count: usize, threads: usize) -> usize {
+    let per_task = count.max(1) * std::mem::size_of::<ExactSums>();
+    (4 * threads).min(MAX_TASK_SUMS_BYTES / per_task).max(1)
+}
+
 /// The [`Shape`] of each of `count` dots: over the pixels of `labels` (`width` px per row; 0
 /// for none, else 1 + the dot's index) that are `opened`. The weights are `on_outline`: one
 /// value per `outlined` pixel, in raster order (every opened pixel is an outlined one, and
@@ -128,9 +141,9 @@ pub(super) fn shapes(
         })
         .collect();
     let rows = per_row.len();
-    // Each task's sums take a dense array of all the dots: a few tasks per thread, not one
-    // per row.
-    let min_rows = rows.div_ceil(4 * rayon::current_num_threads()).max(1);
+    let min_rows = rows
+        .div_ceil(task_count(count, rayon::current_num_threads()))
+        .max(1);
     let sums = labels
         .par_chunks(width)
         .zip(outlined.par_chunks(width))
@@ -234,6 +247,26 @@ mod tests {
                 let centroid = (weighted[0] / weighted[2], weighted[1] / weighted[2]);
                 assert_eq!(shape.centroid, centroid, "dot {k}, {threads} threads");
             }
+        }
+    }
+
+    /// The task count at its edges: 4 per thread, the budget, one task at least.
+    #[test]
+    fn tasks_hold_at_most_the_budget_of_sums_and_there_is_always_one() {
+        let size = std::mem::size_of::<ExactSums>();
+        assert_eq!(task_count(20_000, 2), 8);
+        assert_eq!(task_count(0, 2), 8);
+        assert_eq!(task_count(0, 0), 1);
+        // At the budget's edge: exactly 4 tasks' arrays fit, not 5.
+        let count = MAX_TASK_SUMS_BYTES / (4 * size);
+        assert_eq!(task_count(count, 16), 4);
+        assert_eq!(task_count(count + 1, 16), 3);
+        // More dots than one task's budget: still one task.
+        assert_eq!(task_count(MAX_TASK_SUMS_BYTES, 16), 1);
+        for (count, threads) in [(50_000, 16), (250_000, 64), (1_000, 64)] {
+            let tasks = task_count(count, threads);
+            assert!(tasks * count * size <= MAX_TASK_SUMS_BYTES, "{count} dots");
+            assert!(tasks <= 4 * threads);
         }
     }
 
