@@ -151,7 +151,15 @@ fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
 /// Compiled twice and chosen at run time, for CPUs with AVX2 (8 lanes) and for the rest (4):
 /// the same IEEE operations (no fused multiply-add), so the same flags on any CPU.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
-fn ridge_flags([up, mid, down]: [&[f32]; 3], is_ridge: &mut [bool]) {
+fn ridge_flags(rows: [&[f32]; 3], is_ridge: &mut [bool]) {
+    ridge_flags_body(rows, is_ridge);
+}
+
+/// The body of [`ridge_flags`], inlined into each of its versions and compiled there for that
+/// version's CPU; called directly (by the tests) it is the version for every x86-64 CPU, which
+/// the dispatch never picks on a CPU with AVX2.
+#[inline(always)]
+fn ridge_flags_body([up, mid, down]: [&[f32]; 3], is_ridge: &mut [bool]) {
     // Each neighbour as a slice of the flags' length: no bounds checks in the loop.
     let n = is_ridge.len();
     let (up_left, up_at, up_right) = (&up[..n], &up[1..n + 1], &up[2..n + 2]);
@@ -280,7 +288,8 @@ mod tests {
 
     /// [`ridge_flags`] on rows of every length from 0 to 19 flags (every remainder of the
     /// 4- and 8-lane vector loops, and rows shorter than a vector), in the version this CPU
-    /// dispatches to: the pixel-by-pixel ridges ([`ridge_at`]), ridges and not in each row.
+    /// dispatches to and in the baseline one: the pixel-by-pixel ridges ([`ridge_at`]),
+    /// ridges and not in each row.
     #[test]
     fn ridge_flags_of_every_row_length_are_the_pixel_by_pixel_ridges() {
         let mut rng = crate::synth::SplitMix64::new(9);
@@ -300,10 +309,15 @@ mod tests {
             };
             for y in 1..g.height - 1 {
                 let mut flags = vec![true; n];
-                ridge_flags([g.row(y - 1), g.row(y), g.row(y + 1)], &mut flags);
+                let rows = [g.row(y - 1), g.row(y), g.row(y + 1)];
+                ridge_flags(rows, &mut flags);
                 let expected: Vec<bool> =
                     (1..w - 1).map(|x| ridge_at(&g, x, y).is_some()).collect();
                 assert_eq!(flags, expected, "{n} flags, row {y}");
+                // The version for every x86-64 CPU, which this one may not dispatch to.
+                let mut baseline_flags = vec![true; n];
+                ridge_flags_body(rows, &mut baseline_flags);
+                assert_eq!(baseline_flags, expected, "{n} flags, row {y}, baseline");
                 ridges += expected.iter().filter(|&&r| r).count();
             }
         }

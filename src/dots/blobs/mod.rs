@@ -376,6 +376,21 @@ fn strip_maxima(
     response: &mut Vec<f32>,
     maxima: &mut Vec<(usize, usize, f32)>,
 ) {
+    strip_maxima_body(p, s2, floor, rows, response, maxima);
+}
+
+/// The body of [`strip_maxima`], inlined into each of its versions and compiled there for that
+/// version's CPU; called directly (by the tests) it is the version for every x86-64 CPU, which
+/// the dispatch never picks on a CPU with AVX2.
+#[inline(always)]
+fn strip_maxima_body(
+    p: &Plane,
+    s2: f32,
+    floor: f32,
+    rows: std::ops::Range<usize>,
+    response: &mut Vec<f32>,
+    maxima: &mut Vec<(usize, usize, f32)>,
+) {
     let w = p.width;
     let (first, last) = (rows.start, rows.end);
     // Chunk c holds the interior pixels 1 + c·MAXIMA_CHUNK_PX .. (the last one fewer).

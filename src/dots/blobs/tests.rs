@@ -302,6 +302,47 @@ fn laplacian_maxima_skipping_chunks_below_the_floor_are_the_textbook_maxima() {
     assert!(ours.len() >= 10, "{} maxima to compare", ours.len());
 }
 
+/// A strip search of the maxima (σ² `s2`): [`strip_maxima`] or its body.
+type StripSearch =
+    fn(&Plane, f32, f32, std::ops::Range<usize>, &mut Vec<f32>, &mut Vec<(usize, usize, f32)>);
+
+/// Both versions of the strip search, the one this CPU dispatches to ([`strip_maxima`]) and
+/// the one for every x86-64 CPU (its body called directly, which the dispatch never picks on
+/// a CPU with AVX2), strip by strip over the plane: the textbook maxima, on planes of every
+/// remainder of the 4- and 8-lane loops (chunks of 1 to 9 px and whole ones) and a floor that
+/// skips chunks.
+#[test]
+fn both_versions_of_the_strip_search_find_the_textbook_maxima() {
+    let mut rng = crate::synth::SplitMix64::new(14);
+    let versions: [(&str, StripSearch); 2] = [
+        ("dispatched", strip_maxima),
+        ("baseline", strip_maxima_body),
+    ];
+    let mut compared = 0;
+    for w in (3..12).chain([MAXIMA_CHUNK_PX + 2, 3 * MAXIMA_CHUNK_PX + 7]) {
+        let h = MAXIMA_STRIP_ROWS + 9;
+        let data = (0..w * h).map(|_| (rng.uniform(0.0, 1.0) * 4.0).round() as f32 / 4.0);
+        let p = Plane {
+            width: w,
+            height: h,
+            data: data.collect(),
+        };
+        for floor in [0.0, 0.8] {
+            let expected = maxima_by_pixel(&p, 1.5, floor);
+            for (name, search) in versions {
+                let (mut response, mut maxima) = (vec![f32::NAN; 5], Vec::new());
+                for first in (1..h - 1).step_by(MAXIMA_STRIP_ROWS) {
+                    let last = (first + MAXIMA_STRIP_ROWS).min(h - 1);
+                    search(&p, 2.25, floor, first..last, &mut response, &mut maxima);
+                }
+                assert_eq!(maxima, expected, "{name}, {w}×{h} floor {floor}");
+            }
+            compared += expected.len();
+        }
+    }
+    assert!(compared > 200, "{compared} maxima to compare");
+}
+
 /// A row's response, whole or a span at a time as the maxima search asks for it (chunks of
 /// `MAXIMA_CHUNK_PX` and a pixel either side), is −σ²∇²p pixel by pixel, at the plane's edges
 /// and on planes 1–4 px wide or tall included (1–2 px wide: no pixel with both neighbours in
