@@ -169,7 +169,8 @@ pub const RING_EXCLUDE_DARKNESS: f32 = 0.08;
 #[derive(Clone, Debug, PartialEq)]
 pub struct FoundDot {
     /// Centre x (px), darkness-weighted centroid of the dot's outline (unweighted where no
-    /// pixel of it is darker than the skin; the centre of its peak pixel when it has none).
+    /// pixel of it is measurably darker than the skin; the centre of its peak pixel when it
+    /// has no pixel).
     pub x: f64,
     /// Centre y (px).
     pub y: f64,

@@ -286,9 +286,10 @@ mod tests {
         Some(((dxx, dyy, dxy), strong))
     }
 
-    /// [`ridge_flags`] on rows of every length from 0 to 19 flags (every remainder of the
-    /// 4- and 8-lane vector loops, and rows shorter than a vector), in the version this CPU
-    /// dispatches to and in the baseline one: the pixel-by-pixel ridges ([`ridge_at`]),
+    /// [`ridge_flags`] on rows of every length from 0 to 19 flags (in an optimised build,
+    /// `cargo test --release`, every remainder of the 4- and 8-lane vector loops and rows
+    /// shorter than a vector; the debug build's loops are not vectorised), in the version this
+    /// CPU dispatches to and in the baseline one: the pixel-by-pixel ridges ([`ridge_at`]),
     /// ridges and not in each row.
     #[test]
     fn ridge_flags_of_every_row_length_are_the_pixel_by_pixel_ridges() {

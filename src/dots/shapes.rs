@@ -11,8 +11,8 @@ pub(super) struct Shape {
     pub moments: [f64; 6],
     /// The centroid (x, y) of its pixel centres weighted by the smoothed darkness there
     /// (negative darkness weighing 0), px; their unweighted centroid when every weight is
-    /// below 2⁻³² (see `WEIGHT_BITS`: a dot that is not darker than the skin on its whole
-    /// outline), and (0, 0) for a dot with no pixels.
+    /// below 2⁻³² (see `WEIGHT_BITS`: no opened pixel of the dot measurably darker than the
+    /// skin), and (0, 0) for a dot with no pixels.
     pub centroid: (f64, f64),
 }
 
@@ -75,7 +75,8 @@ impl ExactSums {
         let centroid = if self.n == 0 {
             (0.0, 0.0)
         } else if self.weight == 0 {
-            // Where the dot is, not the plane's corner (where it would be counted as a dot).
+            // Where the dot is, not the plane's corner (which a region may contain: the dot
+            // was counted there, or not at all, wherever it lay).
             let twice_n = 2.0 * self.n as f64;
             (self.x as f64 / twice_n, self.y as f64 / twice_n)
         } else {
@@ -106,7 +107,8 @@ const MAX_TASK_SUMS_BYTES: usize = 32 << 20;
 /// task's sums take a dense array of all the dots (128 B each), so a few tasks per thread for
 /// balance, not one per row, and fewer when `count` is large, so that their arrays together
 /// stay within [`MAX_TASK_SUMS_BYTES`] (≈ 50 000 dots on a 50 MP photo × 4 tasks per thread
-/// on 16 threads would be 400 MB); at least 1.
+/// on 16 threads would be 400 MB); at least 1 (from 262 144 dots, the rows are summed on one
+/// thread).
 fn task_count(count: usize, threads: usize) -> usize {
     let per_task = count.max(1) * std::mem::size_of::<ExactSums>();
     (4 * threads).min(MAX_TASK_SUMS_BYTES / per_task).max(1)
@@ -169,13 +171,18 @@ pub(super) fn shapes(
                 sums
             },
         )
-        .reduce(
-            || vec![ExactSums::default(); count],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(a, b)| a.add(b));
-                a
-            },
-        );
+        // The identity is empty, not a third array of sums per task.
+        .reduce(Vec::new, |mut a, b| {
+            if a.is_empty() {
+                return b;
+            }
+            a.iter_mut().zip(&b).for_each(|(a, b)| a.add(b));
+            a
+        });
+    if sums.is_empty() {
+        // No rows.
+        return vec![Shape::default(); count];
+    }
     sums.iter().map(ExactSums::shape).collect()
 }
 
@@ -256,7 +263,7 @@ mod tests {
         let size = std::mem::size_of::<ExactSums>();
         assert_eq!(task_count(20_000, 2), 8);
         assert_eq!(task_count(0, 2), 8);
-        assert_eq!(task_count(0, 0), 1);
+        assert_eq!(task_count(0, 1), 4);
         // At the budget's edge: exactly 4 tasks' arrays fit, not 5.
         let count = MAX_TASK_SUMS_BYTES / (4 * size);
         assert_eq!(task_count(count, 16), 4);
@@ -289,5 +296,6 @@ mod tests {
         let dots = shapes(&labels, &outlined, &outlined, &on_outline, 4, 3);
         assert_eq!(dots[1].centroid, (2.5, 1.5));
         assert_eq!(shapes(&[], &[], &[], &[], 0, 2), vec![Shape::default(); 2]);
+        assert_eq!(shapes(&[], &[], &[], &[], 3, 2), vec![Shape::default(); 2]);
     }
 }

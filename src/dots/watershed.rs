@@ -39,6 +39,8 @@ pub(super) fn watershed(
     floor: f32,
     buffer: Vec<f32>,
 ) -> Vec<u32> {
+    // Labels k + 1 stay below BLOCKED (seeds are a few per dot, far fewer than pixels).
+    debug_assert!(seeds.len() < BLOCKED as usize - 1);
     watershed_with_box_limit(p, seeds, floor, MAX_BOX_PX, buffer)
 }
 
@@ -131,9 +133,15 @@ struct Scratch {
     buckets: Vec<VecDeque<Pixel>>,
 }
 
-/// The label, in [`flood_piece_in_box`]'s box, of a pixel the flood never enters: below the
-/// floor (in this piece's box, pixels of other pieces too) or on the box's border.
+/// The label, in [`flood_piece_in_box`]'s box, of a pixel below the floor or on the box's
+/// border: the flood never enters it. (Pixels of other pieces in the box are at or above the
+/// floor, labelled 0, but no path through this piece's pixels reaches them.) No seed's label
+/// is this value (see [`watershed`]).
 const BLOCKED: u32 = u32::MAX;
+
+// Box indices fit the queues' u32: a padded box of at most MAX_BOX_PX pixels is largest as a
+// single row, (MAX_BOX_PX + 2) × 3.
+const _: () = assert!(3 * (MAX_BOX_PX + 2) <= u32::MAX as usize);
 
 // A pixel's level fits the box's u8 levels.
 const _: () = assert!(WATERSHED_LEVELS <= 256);
@@ -146,8 +154,8 @@ fn level(v: f32) -> usize {
 
 /// The watershed of one piece in its own bounding box, its labels then stored into `out`.
 ///
-/// The box has a border of [`BLOCKED`] pixels 1 px wide, and every pixel the flood must not
-/// enter is [`BLOCKED`] too, so a pixel's four neighbours are its box index ± 1 and ± the box
+/// The box has a border of [`BLOCKED`] pixels 1 px wide, and every pixel below the floor is
+/// [`BLOCKED`] too, so a pixel's four neighbours are its box index ± 1 and ± the box
 /// width with no test of the plane's edges, and one load of a label tells whether the flood
 /// may enter it; the levels are computed once per pixel as the box is filled. The pixels are
 /// taken in the same order as by [`flood_piece`], so the labels are the same. (One thread,
@@ -229,9 +237,9 @@ fn flood_piece_in_box(
     }
 }
 
-/// A pixel's (x, y) in the watershed's queues: by coordinates, not by index, so that neither
-/// the flood nor a piece's label box divides by the width at every pixel (on its own no gain
-/// beyond noise was measured: the single-seed fill is what made this stage faster).
+/// A pixel's (x, y) in the queues of a piece flooded in the shared labels ([`flood_piece`]):
+/// by coordinates, not by plane index, so that the flood does not divide by the width at every
+/// pixel.
 type Pixel = (u32, u32);
 
 /// A piece's labels straight in the shared plane. Pieces are disjoint and a piece reads labels
@@ -349,6 +357,7 @@ fn flood_piece(
 fn watershed_whole_plane(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> Vec<u32> {
     let (w, h) = (p.width, p.height);
     let mut labels = vec![0u32; w * h];
+    // Its own levels, as everything else here: the oracle shares no code with the floods.
     let level = |v: f32| (v.clamp(0.0, 1.0) * (WATERSHED_LEVELS - 1) as f32) as usize;
     let mut buckets: Vec<VecDeque<u32>> = vec![VecDeque::new(); WATERSHED_LEVELS];
     let mut current = 0;

@@ -308,9 +308,10 @@ type StripSearch =
 
 /// Both versions of the strip search, the one this CPU dispatches to ([`strip_maxima`]) and
 /// the one for every x86-64 CPU (its body called directly, which the dispatch never picks on
-/// a CPU with AVX2), strip by strip over the plane: the textbook maxima, on planes of every
-/// remainder of the 4- and 8-lane loops (chunks of 1 to 9 px and whole ones) and a floor that
-/// skips chunks.
+/// a CPU with AVX2), strip by strip over the plane: the textbook maxima, on planes whose last
+/// chunk holds 1 to 9 px (in an optimised build, `cargo test --release`, every remainder of the
+/// 4- and 8-lane loops; the debug build's loops are not vectorised) or whole chunks, and at a
+/// floor that skips chunks.
 #[test]
 fn both_versions_of_the_strip_search_find_the_textbook_maxima() {
     let mut rng = crate::synth::SplitMix64::new(14);
