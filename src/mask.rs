@@ -59,7 +59,7 @@ impl CellMask {
             let end = (start + (x1 - x0) as usize).min(mask.len());
             let row = mask.get(start..end).unwrap_or(&[]);
             // Only the set pixels are placed in their cells (hair is a few % of a photo).
-            for (dx, _) in row.iter().enumerate().filter(|(_, &m)| m) {
+            for dx in set_indices(row) {
                 out.set_px(x0 + dx as u32, y);
             }
         }
@@ -116,9 +116,57 @@ impl CellMask {
     }
 }
 
+/// The indices of the set `flags`, in increasing order. The flags are read 16 at a time as
+/// one 128-bit word, and only a word with a flag set is looked into: for sparse flags (ridges
+/// in a row, hair in a photo: a few percent) most words are skipped at once (testing every
+/// flag alone: hair lines 286 → 278 ms on one thread, 24 MP photo, median of 7).
+pub(crate) fn set_indices(flags: &[bool]) -> impl Iterator<Item = usize> + '_ {
+    const WORD: usize = 16;
+    let bytes: &[u8] = bytemuck::cast_slice(flags);
+    let words = bytes.chunks_exact(WORD);
+    let tail_start = flags.len() - words.remainder().len();
+    words
+        .enumerate()
+        .filter(|(_, word)| u128::from_ne_bytes((*word).try_into().expect("16 bytes")) != 0)
+        .flat_map(|(k, word)| {
+            word.iter()
+                .enumerate()
+                .filter(|(_, &b)| b != 0)
+                .map(move |(i, _)| k * WORD + i)
+        })
+        .chain((tail_start..flags.len()).filter(move |&x| flags[x]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The set flags' indices, in order: none, all, one per 16-flag word and beside word
+    /// edges, in the tail after the last whole word, on slices of 0 to 40 flags.
+    #[test]
+    fn set_indices_are_every_set_index_in_order() {
+        let mut rng = crate::synth::SplitMix64::new(5);
+        for n in 0..=40 {
+            for density in [0.0, 0.05, 0.5, 1.0] {
+                let flags: Vec<bool> = (0..n).map(|_| rng.uniform(0.0, 1.0) < density).collect();
+                let expected: Vec<usize> = (0..n).filter(|&x| flags[x]).collect();
+                assert_eq!(
+                    set_indices(&flags).collect::<Vec<_>>(),
+                    expected,
+                    "{n}, {density}"
+                );
+            }
+            for x in 0..n {
+                let mut flags = vec![false; n];
+                flags[x] = true;
+                assert_eq!(
+                    set_indices(&flags).collect::<Vec<_>>(),
+                    vec![x],
+                    "{n}, at {x}"
+                );
+            }
+        }
+    }
 
     fn region(x: u32, y: u32, width: u32, height: u32) -> Region {
         Region {
