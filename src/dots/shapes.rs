@@ -171,7 +171,7 @@ pub(super) fn shapes(
                 sums
             },
         )
-        // The identity is empty, not a third array of sums per task.
+        // The identity is empty: no second array of sums per task beside its fold's.
         .reduce(Vec::new, |mut a, b| {
             if a.is_empty() {
                 return b;
