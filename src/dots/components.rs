@@ -68,6 +68,50 @@ impl RunComponents {
                 runs
             })
             .collect();
+        Self::join(rows, width, diagonal)
+    }
+
+    /// [`RunComponents::find`] of the pixels whose byte in `mask` is not 0 (`width` per row;
+    /// a `bool` mask's bytes too): the rows are scanned 16 bytes at a time as one 128-bit word,
+    /// and a word of zeros is stepped over at once. Sparse masks (ridges: a few percent of a
+    /// photo) are mostly such words. (One thread, 24 MP photo, against testing every pixel:
+    /// hair lines and networks 446 → 402 ms, median of 7.)
+    pub(crate) fn find_in_mask(mask: &[u8], width: usize, diagonal: bool) -> Self {
+        const WORD: usize = 16;
+        let rows: Vec<Vec<Run>> = if width == 0 {
+            Vec::new()
+        } else {
+            mask.par_chunks_exact(width)
+                .enumerate()
+                .map(|(y, row)| {
+                    let (mut x, mut runs) = (0, Vec::new());
+                    while x < width {
+                        while let Some(word) = row.get(x..x + WORD) {
+                            if u128::from_ne_bytes(word.try_into().expect("16 bytes")) != 0 {
+                                break;
+                            }
+                            x += WORD;
+                        }
+                        if x < width && row[x] != 0 {
+                            let x0 = x;
+                            while x < width && row[x] != 0 {
+                                x += 1;
+                            }
+                            let (y, x0, x1) = (y as u32, x0 as u32, x as u32);
+                            runs.push(Run { y, x0, x1 });
+                        }
+                        x += 1;
+                    }
+                    runs
+                })
+                .collect()
+        };
+        Self::join(rows, width, diagonal)
+    }
+
+    /// The components of the runs of each row (`rows`, in raster order; `width` px per row).
+    fn join(rows: Vec<Vec<Run>>, width: usize, diagonal: bool) -> Self {
+        let height = rows.len();
         let mut first = Vec::with_capacity(height + 1);
         first.push(0usize);
         for row in &rows {
@@ -195,18 +239,17 @@ impl RunComponents {
     }
 }
 
-/// Calls `visit(members, shape)` for each 8-connected component of the pixels where `inside(i)`
-/// holds, among `len` pixels of `width` per row (`len` a multiple of `width`), in raster order
-/// of the components' first pixel; `members` lists the component's pixel indices in raster
-/// order, `shape` is (area in px, bounding-box width, bounding-box height in px). The one
-/// connected-component search of the dot finder.
+/// Calls `visit(members, shape)` for each 8-connected component of the pixels set in `mask`
+/// (`width` per row), in raster order of the components' first pixel; `members` lists the
+/// component's pixel indices in raster order, `shape` is (area in px, bounding-box width,
+/// bounding-box height in px). The rows are scanned a word of 16 pixels at a time (see
+/// [`RunComponents::find_in_mask`]).
 pub(crate) fn for_each_component(
-    inside: impl Fn(usize) -> bool + Sync,
-    len: usize,
+    mask: &[bool],
     width: usize,
     visit: impl FnMut(&[usize], (u32, u32, u32)),
 ) {
-    RunComponents::find(inside, len, width, true).visit_each(visit);
+    RunComponents::find_in_mask(bytemuck::cast_slice(mask), width, true).visit_each(visit);
 }
 
 #[cfg(test)]
@@ -258,6 +301,42 @@ mod tests {
         out
     }
 
+    /// The runs read from a byte mask a word at a time are the runs read pixel by pixel: rows
+    /// narrower than a word, one word, a word and a pixel, several words; masks empty, sparse,
+    /// half full and full; nonzero bytes other than 1; runs across word edges, in the last
+    /// partial word and at the row's ends.
+    #[test]
+    fn components_of_a_byte_mask_are_those_found_pixel_by_pixel() {
+        let mut rng = crate::synth::SplitMix64::new(8);
+        for w in [1, 5, 15, 16, 17, 31, 32, 33, 50] {
+            for density in [0.0, 0.02, 0.2, 0.5, 1.0] {
+                let h = 7;
+                let mask: Vec<u8> = (0..w * h)
+                    .map(|_| {
+                        let set = rng.uniform(0.0, 1.0) < density;
+                        u8::from(set) * (1 + rng.uniform(0.0, 3.0) as u8)
+                    })
+                    .collect();
+                for diagonal in [false, true] {
+                    let ours = RunComponents::find_in_mask(&mask, w, diagonal);
+                    let oracle = RunComponents::find(|i| mask[i] != 0, w * h, w, diagonal);
+                    let runs = |found: &RunComponents| {
+                        let mut runs = Vec::new();
+                        found.for_each_run(|c, y, columns| runs.push((c, y, columns)));
+                        runs
+                    };
+                    assert_eq!(
+                        runs(&ours),
+                        runs(&oracle),
+                        "{w} wide, {density}, {diagonal}"
+                    );
+                    assert_eq!(ours.count(), oracle.count());
+                }
+            }
+        }
+        assert_eq!(RunComponents::find_in_mask(&[], 0, true).count(), 0);
+    }
+
     #[test]
     fn runs_give_the_flood_fills_components_in_the_same_order() {
         for (seed, density) in [(1, 0.3), (2, 0.5), (3, 0.6), (4, 0.05)] {
@@ -267,12 +346,7 @@ mod tests {
                 .map(|_| rng.uniform(0.0, 1.0) < density)
                 .collect();
             let mut ours = Vec::new();
-            for_each_component(
-                |i| mask[i],
-                w * h,
-                w,
-                |m, shape| ours.push((m.to_vec(), shape)),
-            );
+            for_each_component(&mask, w, |m, shape| ours.push((m.to_vec(), shape)));
             assert_eq!(
                 ours,
                 by_flood_fill(|i| mask[i], w * h, w, true),
@@ -310,7 +384,7 @@ mod tests {
             false, false, false, false, false, true,
         ];
         let mut shapes = Vec::new();
-        for_each_component(|i| mask[i], 24, 6, |_, shape| shapes.push(shape));
+        for_each_component(&mask, 6, |_, shape| shapes.push(shape));
         assert_eq!(shapes, vec![(10, 6, 3), (1, 1, 1)]);
     }
 }

@@ -84,7 +84,7 @@ fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: 
     // Length of each ridge network (8-connected), from its bounding box's diagonal.
     let min_length = MIN_HAIR_LENGTH_DIAMETERS * dot_diameter_px;
     // From the networks' runs and boxes: no per-network member lists.
-    let networks = RunComponents::find(|i| kind[i] != 0, w * h, w, true);
+    let networks = RunComponents::find_in_mask(kind, w, true);
     let is_long: Vec<bool> = networks
         .bounds()
         .iter()
