@@ -379,8 +379,7 @@ fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize, d: &mut Plane) -
     let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(d));
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
     // (The pigment mask is read straight off the plane, never stored.)
-    let pigment = |i: usize| d.data[i] >= threshold;
-    let mut areas: Vec<u32> = dots::component_shapes_where(pigment, d.data.len(), d.width)
+    let mut areas: Vec<u32> = dots::component_shapes_at_least(&d.data, threshold, d.width)
         .into_iter()
         .filter(|&(area, w, h)| {
             let extent = f64::from(w.max(h));

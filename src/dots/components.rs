@@ -72,40 +72,29 @@ impl RunComponents {
     }
 
     /// [`RunComponents::find`] of the pixels whose byte in `mask` is not 0 (`width` per row;
-    /// a `bool` mask's bytes too): the rows are scanned 16 bytes at a time as one 128-bit word,
-    /// and a word of zeros is stepped over at once. Sparse masks (ridges: a few percent of a
-    /// photo) are mostly such words. (One thread, 24 MP photo, against testing every pixel:
-    /// hair lines and networks 446 → 402 ms, median of 7.)
+    /// a `bool` mask's bytes too), its rows read a word at a time (see [`runs_by_words`]).
+    /// (One thread, 24 MP photo, against testing every pixel: hair lines and networks 446 →
+    /// 402 ms, median of 7.)
     pub(crate) fn find_in_mask(mask: &[u8], width: usize, diagonal: bool) -> Self {
-        const WORD: usize = 16;
-        let rows: Vec<Vec<Run>> = if width == 0 {
-            Vec::new()
-        } else {
-            mask.par_chunks_exact(width)
-                .enumerate()
-                .map(|(y, row)| {
-                    let (mut x, mut runs) = (0, Vec::new());
-                    while x < width {
-                        while let Some(word) = row.get(x..x + WORD) {
-                            if u128::from_ne_bytes(word.try_into().expect("16 bytes")) != 0 {
-                                break;
-                            }
-                            x += WORD;
-                        }
-                        if x < width && row[x] != 0 {
-                            let x0 = x;
-                            while x < width && row[x] != 0 {
-                                x += 1;
-                            }
-                            let (y, x0, x1) = (y as u32, x0 as u32, x as u32);
-                            runs.push(Run { y, x0, x1 });
-                        }
-                        x += 1;
-                    }
-                    runs
-                })
-                .collect()
-        };
+        let rows = runs_by_words(
+            mask,
+            width,
+            |b| *b != 0,
+            |word| u128::from_ne_bytes(word.try_into().expect("16 bytes")) == 0,
+        );
+        Self::join(rows, width, diagonal)
+    }
+
+    /// [`RunComponents::find`] of the pixels whose value in `values` is at least `floor`
+    /// (`width` per row; NaN never is), its rows read a word at a time (see
+    /// [`runs_by_words`]).
+    pub(crate) fn find_at_least(values: &[f32], floor: f32, width: usize, diagonal: bool) -> Self {
+        let rows = runs_by_words(
+            values,
+            width,
+            |v| *v >= floor,
+            |word| !word.iter().fold(false, |any, v| any | (*v >= floor)),
+        );
         Self::join(rows, width, diagonal)
     }
 
@@ -239,6 +228,49 @@ impl RunComponents {
     }
 }
 
+/// Values per word of [`runs_by_words`].
+const RUN_WORD: usize = 16;
+
+/// The runs of each row of `values` (`width` per row) where `inside` holds, rows in parallel.
+/// Each row is read a word of [`RUN_WORD`] values at a time where `none_inside(word)` says no
+/// value of it is inside, so that the stretches between sparse runs (skin between dots) are
+/// stepped over a word at once instead of tested value by value.
+fn runs_by_words<T: Sync>(
+    values: &[T],
+    width: usize,
+    inside: impl Fn(&T) -> bool + Sync,
+    none_inside: impl Fn(&[T]) -> bool + Sync,
+) -> Vec<Vec<Run>> {
+    if width == 0 {
+        return Vec::new();
+    }
+    values
+        .par_chunks_exact(width)
+        .enumerate()
+        .map(|(y, row)| {
+            let (mut x, mut runs) = (0, Vec::new());
+            while x < width {
+                while let Some(word) = row.get(x..x + RUN_WORD) {
+                    if !none_inside(word) {
+                        break;
+                    }
+                    x += RUN_WORD;
+                }
+                if x < width && inside(&row[x]) {
+                    let x0 = x;
+                    while x < width && inside(&row[x]) {
+                        x += 1;
+                    }
+                    let (y, x0, x1) = (y as u32, x0 as u32, x as u32);
+                    runs.push(Run { y, x0, x1 });
+                }
+                x += 1;
+            }
+            runs
+        })
+        .collect()
+}
+
 /// Calls `visit(members, shape)` for each 8-connected component of the pixels set in `mask`
 /// (`width` per row), in raster order of the components' first pixel; `members` lists the
 /// component's pixel indices in raster order, `shape` is (area in px, bounding-box width,
@@ -301,12 +333,12 @@ mod tests {
         out
     }
 
-    /// The runs read from a byte mask a word at a time are the runs read pixel by pixel: rows
-    /// narrower than a word, one word, a word and a pixel, several words; masks empty, sparse,
-    /// half full and full; nonzero bytes other than 1; runs across word edges, in the last
-    /// partial word and at the row's ends.
+    /// The runs read a word at a time, from a byte mask and from values at a floor, are the
+    /// runs read pixel by pixel: rows narrower than a word, one word, a word and a pixel,
+    /// several words; masks empty, sparse, half full and full; nonzero bytes other than 1,
+    /// NaN values; runs across word edges, in the last partial word and at the row's ends.
     #[test]
-    fn components_of_a_byte_mask_are_those_found_pixel_by_pixel() {
+    fn components_read_a_word_at_a_time_are_those_found_pixel_by_pixel() {
         let mut rng = crate::synth::SplitMix64::new(8);
         for w in [1, 5, 15, 16, 17, 31, 32, 33, 50] {
             for density in [0.0, 0.02, 0.2, 0.5, 1.0] {
@@ -317,24 +349,37 @@ mod tests {
                         u8::from(set) * (1 + rng.uniform(0.0, 3.0) as u8)
                     })
                     .collect();
+                // The same mask as values, at the floor where set (0.25 and up) and below it
+                // (NaN among them).
+                let floor = 0.25;
+                let values: Vec<f32> = mask
+                    .iter()
+                    .map(|&b| match b {
+                        0 if rng.uniform(0.0, 1.0) < 0.1 => f32::NAN,
+                        0 => rng.uniform(-1.0, 0.249) as f32,
+                        b => floor * f32::from(b),
+                    })
+                    .collect();
                 for diagonal in [false, true] {
-                    let ours = RunComponents::find_in_mask(&mask, w, diagonal);
                     let oracle = RunComponents::find(|i| mask[i] != 0, w * h, w, diagonal);
                     let runs = |found: &RunComponents| {
                         let mut runs = Vec::new();
                         found.for_each_run(|c, y, columns| runs.push((c, y, columns)));
                         runs
                     };
-                    assert_eq!(
-                        runs(&ours),
-                        runs(&oracle),
-                        "{w} wide, {density}, {diagonal}"
-                    );
-                    assert_eq!(ours.count(), oracle.count());
+                    let context = format!("{w} wide, {density}, {diagonal}");
+                    for ours in [
+                        RunComponents::find_in_mask(&mask, w, diagonal),
+                        RunComponents::find_at_least(&values, floor, w, diagonal),
+                    ] {
+                        assert_eq!(runs(&ours), runs(&oracle), "{context}");
+                        assert_eq!(ours.count(), oracle.count(), "{context}");
+                    }
                 }
             }
         }
         assert_eq!(RunComponents::find_in_mask(&[], 0, true).count(), 0);
+        assert_eq!(RunComponents::find_at_least(&[], 0.5, 0, true).count(), 0);
     }
 
     #[test]

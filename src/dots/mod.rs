@@ -595,6 +595,13 @@ pub fn component_shapes_where(
     components::RunComponents::find(inside, len, width, true).shapes()
 }
 
+/// [`component_shapes`] of the mask of the pixels whose value in `values` is at least `floor`
+/// (`width` per row; NaN never is), without storing that mask; its rows are read 16 values at
+/// a time where none reaches the floor.
+pub fn component_shapes_at_least(values: &[f32], floor: f32, width: usize) -> Vec<(u32, u32, u32)> {
+    components::RunComponents::find_at_least(values, floor, width, true).shapes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -286,7 +286,11 @@ fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> (Vec<Piece>, 
         .collect();
     low_seeds.sort_unstable();
     let is_low_seed = |i: usize| !low_seeds.is_empty() && low_seeds.binary_search(&i).is_ok();
-    let found = RunComponents::find(|i| on_or_above(i) || is_low_seed(i), w * h, w, false);
+    let found = if low_seeds.is_empty() {
+        RunComponents::find_at_least(&p.data, floor, w, false)
+    } else {
+        RunComponents::find(|i| on_or_above(i) || is_low_seed(i), w * h, w, false)
+    };
     let bounds = found.bounds();
     let mut piece_of = vec![usize::MAX; bounds.len()];
     let mut out: Vec<Piece> = Vec::new();
