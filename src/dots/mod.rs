@@ -144,7 +144,7 @@ pub const MAX_AREA_PER_INSCRIBED_DISC: f64 = 3.0;
 /// over more than [`MAX_AREA_PER_INSCRIBED_DISC`] times that inscribed disc, is hair as a whole.
 pub const MAX_NETWORK_HALF_WIDTH_RATIO: f32 = 0.8;
 /// With a known scale, a candidate whose core (a disc of [`HAIR_CORE_DIAMETERS`] of its own
-/// diameter) lies at least this much on a hair line (see `dots/ridges.rs`) is a hair crossing or a
+/// diameter) lies at least this much on a hair line (see `dots/ridges/`) is a hair crossing or a
 /// clump on a hair, not a dot. A dot that a hair crosses keeps most of its core off the line,
 /// which is only where the hair has skin beside it.
 pub const MAX_HAIR_LINE_FRACTION: f32 = 0.5;
