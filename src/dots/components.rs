@@ -73,15 +73,8 @@ impl RunComponents {
 
     /// [`RunComponents::find`] of the pixels whose byte in `mask` is not 0 (`width` per row;
     /// a `bool` mask's bytes too), its rows read a word at a time (see [`runs_by_words`]).
-    /// (One thread, 24 MP photo, against testing every pixel: hair lines and networks 446 →
-    /// 402 ms, median of 7.)
     pub(crate) fn find_in_mask(mask: &[u8], width: usize, diagonal: bool) -> Self {
-        let rows = runs_by_words(
-            mask,
-            width,
-            |b| *b != 0,
-            |word| u128::from_ne_bytes(word.try_into().expect("16 bytes")) == 0,
-        );
+        let rows = runs_by_words(mask, width, |b| *b != 0, crate::mask::no_byte_set);
         Self::join(rows, width, diagonal)
     }
 
@@ -228,13 +221,9 @@ impl RunComponents {
     }
 }
 
-/// Values per word of [`runs_by_words`].
-const RUN_WORD: usize = 16;
-
-/// The runs of each row of `values` (`width` per row) where `inside` holds, rows in parallel.
-/// Each row is read a word of [`RUN_WORD`] values at a time where `none_inside(word)` says no
-/// value of it is inside, so that the stretches between sparse runs (skin between dots) are
-/// stepped over a word at once instead of tested value by value.
+/// The runs of each row of `values` (`width` per row) where `inside` holds, rows in parallel,
+/// each row read a word at a time where `none_inside(word)` (see
+/// [`crate::mask::for_each_run_in_row`]).
 fn runs_by_words<T: Sync>(
     values: &[T],
     width: usize,
@@ -248,24 +237,11 @@ fn runs_by_words<T: Sync>(
         .par_chunks_exact(width)
         .enumerate()
         .map(|(y, row)| {
-            let (mut x, mut runs) = (0, Vec::new());
-            while x < width {
-                while let Some(word) = row.get(x..x + RUN_WORD) {
-                    if !none_inside(word) {
-                        break;
-                    }
-                    x += RUN_WORD;
-                }
-                if x < width && inside(&row[x]) {
-                    let x0 = x;
-                    while x < width && inside(&row[x]) {
-                        x += 1;
-                    }
-                    let (y, x0, x1) = (y as u32, x0 as u32, x as u32);
-                    runs.push(Run { y, x0, x1 });
-                }
-                x += 1;
-            }
+            let mut runs = Vec::new();
+            crate::mask::for_each_run_in_row(row, &inside, &none_inside, |xs| {
+                let (y, x0, x1) = (y as u32, xs.start as u32, xs.end as u32);
+                runs.push(Run { y, x0, x1 });
+            });
             runs
         })
         .collect()

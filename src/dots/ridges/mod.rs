@@ -124,19 +124,21 @@ fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
                 let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
                 ridge_flags([up, mid, down], is_ridge);
                 // A ridge's Hessian again, the same sums as its flag's, for the few ridges.
-                for x in crate::mask::set_indices(is_ridge) {
-                    let x = x + 1;
-                    let c = mid[x];
-                    let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
-                    let dyy = up[x] - 2.0 * c + down[x];
-                    let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
-                    let (strong, _) = super::hessian_eigenvalues(dxx, dyy, dxy);
-                    row[x] = if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
-                        2
-                    } else {
-                        1
-                    };
-                }
+                crate::mask::for_each_set_run(is_ridge, |xs| {
+                    for x in xs {
+                        let x = x + 1;
+                        let c = mid[x];
+                        let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
+                        let dyy = up[x] - 2.0 * c + down[x];
+                        let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
+                        let (strong, _) = super::hessian_eigenvalues(dxx, dyy, dxy);
+                        row[x] = if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
+                            2
+                        } else {
+                            1
+                        };
+                    }
+                });
             },
         );
 }
