@@ -1,20 +1,24 @@
 //! One photo, one region: the measuring walk from pixels to per-dot samples.
 //!
 //! region (+ context margin) → luminance Y → dot size estimate → skin field S (blocks of several
-//! dot diameters) → darkness D = 1 − Y/S → dots → per-dot core and skin-ring samples.
+//! dot diameters) → darkness D = 1 − Y/S → dots → per-dot core and skin-ring samples (in
+//! `sampling`).
+
+mod sampling;
 
 use image::DynamicImage;
 use rayon::prelude::*;
 
 use crate::buffers::PlaneBuffers;
-use crate::color::{lab_from_linear, LuminanceSource};
-use crate::dots::{self, find_dots_reusing, DotMap, SpareBuffers};
+use crate::color::LuminanceSource;
+use crate::dots::{self, find_dots_reusing, SpareBuffers};
 use crate::error::{Error, Result};
 use crate::flatten::SkinField;
-use crate::plane::{for_each_run_in_ring, Plane};
+use crate::plane::Plane;
 use crate::quantile::quantile;
 use crate::region::Region;
 use crate::timing::{stage_done, stage_start};
+use sampling::sample_dots;
 
 /// Smallest physical dot diameter we look for (mm): healed fine impressions. With a scale, a
 /// piece whose outline is smaller than this is not counted as a dot.
@@ -263,26 +267,7 @@ pub fn measure_reusing(
             dot.area_px > 0 && region.contains(dot.x + ox, dot.y + oy)
         })
         .collect();
-    // Sampled in raster order of the dots' peaks, then put back in the dots' order (strongest
-    // first, which is scattered over the photo): neighbouring dots read overlapping rows of the
-    // photo, D and the labels, which then are still in cache (in the dots' order nearly every
-    // ring row was a miss to memory).
-    let mut by_position: Vec<usize> = (0..counted.len()).collect();
-    by_position.sort_unstable_by_key(|&j| {
-        let (x, y) = map.dots[counted[j]].peak;
-        (y, x)
-    });
-    let sampled: Vec<DotSample> = by_position
-        .par_iter()
-        .map_init(RingScratch::default, |scratch, &j| {
-            sample_dot(crop, &y, &d, &map, counted[j], dot_scale, scratch)
-        })
-        .collect();
-    let mut dots: Vec<Option<DotSample>> = vec![None; counted.len()];
-    for (sample, &j) in sampled.into_iter().zip(&by_position) {
-        dots[j] = Some(sample);
-    }
-    let dots: Vec<DotSample> = dots.into_iter().flatten().collect();
+    let dots = sample_dots(crop, &y, &d, &map, &counted, dot_scale);
     stage_done("per-dot samples");
 
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
@@ -404,284 +389,9 @@ fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize, d: &mut Plane) -
     Some(2.0 * (f64::from(median_area) / std::f64::consts::PI).sqrt())
 }
 
-/// A skin-ring pixel: (luminance Y, linear RGB), 0..1.
-type RingSample = (f32, [f32; 3]);
-/// A skin-ring pixel of a photo with 8-bit channels: (luminance Y, 0..1; its sRGB channel
-/// codes, see [`crate::color::linear_from_u8`]).
-type CodedRingSample = (f32, [u8; 3]);
-
-/// A thread's buffers for [`sample_dot`], reused from dot to dot: the ring's samples (coded
-/// for a photo with 8-bit channels, else decoded) and one of their values at a time for its
-/// median.
-#[derive(Default)]
-struct RingScratch {
-    ring: Vec<RingSample>,
-    coded: Vec<CodedRingSample>,
-    values: Vec<f32>,
-}
-
-impl RingScratch {
-    /// Number of ring samples held.
-    fn len(&self) -> usize {
-        self.ring.len() + self.coded.len()
-    }
-
-    /// The median skin luminance and linear RGB of the ring's samples (0..1). An 8-bit
-    /// channel's median is counted over its 256 codes (see [`crate::quantile::quantile_of_codes`]):
-    /// the same value, without three selects per dot (they were a quarter of the sampling's
-    /// time).
-    fn medians(&mut self) -> (f32, [f32; 3]) {
-        let values = &mut self.values;
-        values.clear();
-        values.extend(self.ring.iter().map(|s| s.0));
-        values.extend(self.coded.iter().map(|s| s.0));
-        let skin_y = quantile(values, 0.5);
-        let channels = if self.ring.is_empty() {
-            [0, 1, 2].map(|c| {
-                let codes = self.coded.iter().map(|s| s.1[c]);
-                crate::color::linear_from_u8(crate::quantile::quantile_of_codes(codes, 0.5))
-            })
-        } else {
-            [0, 1, 2].map(|c| {
-                values.clear();
-                values.extend(self.ring.iter().map(|s| s.1[c]));
-                quantile(values, 0.5)
-            })
-        };
-        (skin_y, channels)
-    }
-}
-
-/// Core and skin-ring samples of dot `k` of `map` (crop coordinates), as a [`DotSample`] in
-/// image coordinates.
-fn sample_dot(
-    crop: Region,
-    y: &LuminanceSource,
-    d: &Plane,
-    map: &DotMap,
-    k: usize,
-    dot_scale: f64,
-    scratch: &mut RingScratch,
-) -> DotSample {
-    let dot = &map.dots[k];
-    let radius = (f64::from(dot.area_px) / std::f64::consts::PI)
-        .sqrt()
-        .max(0.5);
-    let core_radius = (dots::CORE_RADIUS_DIAMETERS as f64 * dot_scale).max(0.5);
-    let (px, py) = dot.peak;
-
-    // Core: mean linear RGB and luminance over a small disc at the peak.
-    let mut core_rgb = [0f64; 3];
-    let mut core_y = 0f64;
-    let mut n = 0u32;
-    for_each_run_in_ring((px, py), 0.0, core_radius, (y.width, y.height), |yy, xs| {
-        y.for_each_rgb_and_y_in_run(yy, xs, |_, rgb, lum| {
-            for c in 0..3 {
-                core_rgb[c] += f64::from(rgb[c]);
-            }
-            core_y += f64::from(lum);
-            n += 1;
-        });
-    });
-    let n = f64::from(n.max(1));
-    let core_rgb = core_rgb.map(|v| (v / n) as f32);
-    let core_y = core_y / n;
-
-    // Skin ring: unlabelled, not dark pixels between RING_INNER and RING_OUTER radii.
-    let (cx, cy) = (dot.x.floor() as usize, dot.y.floor() as usize);
-    ring_samples(
-        y,
-        d,
-        &map.labels,
-        (cx, cy),
-        dots::RING_INNER_RADII as f64 * radius,
-        dots::RING_OUTER_RADII as f64 * radius + 1.0,
-        scratch,
-    );
-    if scratch.len() < dots::MIN_RING_PIXELS {
-        ring_samples(
-            y,
-            d,
-            &map.labels,
-            (cx, cy),
-            dots::RING_OUTER_RADII as f64 * radius,
-            2.0 * dots::RING_OUTER_RADII as f64 * radius + 2.0,
-            scratch,
-        );
-    }
-    let (skin_y, skin_rgb) = if scratch.len() >= dots::MIN_RING_PIXELS {
-        let (skin_y, channels) = scratch.medians();
-        (f64::from(skin_y), channels)
-    } else {
-        // Skin field at the centre: S = Y / (1 − D).
-        let (x, yy) = (cx.min(y.width - 1), cy.min(y.height - 1));
-        let s = f64::from(y.get(x, yy)) / (1.0 - f64::from(d.data[yy * d.width + x])).max(1e-6);
-        (s, [s as f32; 3])
-    };
-    let darkness = if skin_y > 0.0 {
-        1.0 - core_y / skin_y
-    } else {
-        0.0
-    };
-    DotSample {
-        x: dot.x + f64::from(crop.x),
-        y: dot.y + f64::from(crop.y),
-        diameter_px: 2.0 * (f64::from(dot.area_px) / std::f64::consts::PI).sqrt(),
-        darkness,
-        core_lab: lab_from_linear(core_rgb),
-        skin_lab: lab_from_linear(skin_rgb),
-    }
-}
-
-/// The skin pixels (unlabelled in `labels`, lighter than [`dots::RING_EXCLUDE_DARKNESS`] in
-/// `d`) in the annulus `inner..outer` px around `centre`, in raster order, into `out` (both
-/// lists cleared first): (luminance, sRGB codes) into `out.coded` for a photo with 8-bit
-/// channels, else (luminance, linear RGB) into `out.ring`.
-fn ring_samples(
-    y: &LuminanceSource,
-    d: &Plane,
-    labels: &[u32],
-    centre: (usize, usize),
-    inner: f64,
-    outer: f64,
-    out: &mut RingScratch,
-) {
-    out.ring.clear();
-    out.coded.clear();
-    for_each_run_in_ring(centre, inner, outer, (y.width, y.height), |yy, xs| {
-        let row = yy * y.width;
-        let (labels, dark) = (&labels[row..row + y.width], d.row(yy));
-        let skin = |x: usize| labels[x] == 0 && dark[x] < dots::RING_EXCLUDE_DARKNESS;
-        let coded = y.for_each_code_and_y_in_run(yy, xs.clone(), |x, codes, lum| {
-            if skin(x) {
-                out.coded.push((lum, codes));
-            }
-        });
-        if !coded {
-            y.for_each_rgb_and_y_in_run(yy, xs, |x, rgb, lum| {
-                if skin(x) {
-                    out.ring.push((lum, rgb));
-                }
-            });
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The ring's samples, read a run at a time, are the per-pixel walk's: the same pixels (the
-    /// labels and darkness of each pixel's own row and column, never a neighbour's), the same
-    /// values bit for bit, in the same order, rings clipped at the window's edges included. For
-    /// every kind of photo: 8-bit colour, colour with alpha, grey and grey with alpha (their
-    /// samples coded: a grey code three times), 16-bit colour and float colour (decoded, the
-    /// latter from the luminance plane it keeps).
-    #[test]
-    fn ring_samples_are_the_per_pixel_walks() {
-        let mut rng = crate::synth::SplitMix64::new(17);
-        let (iw, ih) = (40u32, 30u32);
-        let mut channel = || rng.uniform(0.0, 1.0);
-        let rgb8 = image::RgbImage::from_fn(iw, ih, |_, _| {
-            image::Rgb([0, 1, 2].map(|_| (channel() * 255.0) as u8))
-        });
-        // Alpha random too: it must never be read as a colour.
-        let rgba8 = image::RgbaImage::from_fn(iw, ih, |_, _| {
-            image::Rgba([0, 1, 2, 3].map(|_| (channel() * 255.0) as u8))
-        });
-        let luma_a8 = image::GrayAlphaImage::from_fn(iw, ih, |_, _| {
-            image::LumaA([0, 1].map(|_| (channel() * 255.0) as u8))
-        });
-        // Every 16-bit code, not only 8-bit ones scaled up.
-        let rgb16 = image::ImageBuffer::from_fn(iw, ih, |_, _| {
-            image::Rgb([0, 1, 2].map(|_| (channel() * 65535.0) as u16))
-        });
-        let rgb32f = image::Rgb32FImage::from_fn(iw, ih, |_, _| {
-            image::Rgb([0, 1, 2].map(|_| channel() as f32))
-        });
-        let rgb8 = DynamicImage::ImageRgb8(rgb8);
-        // (photo, whether its samples are coded)
-        let photos = [
-            (DynamicImage::ImageLuma8(rgb8.to_luma8()), true),
-            (rgb8, true),
-            (DynamicImage::ImageRgba8(rgba8), true),
-            (DynamicImage::ImageLumaA8(luma_a8), true),
-            (DynamicImage::ImageRgb16(rgb16), false),
-            (DynamicImage::ImageRgb32F(rgb32f), false),
-        ];
-        for (image, coded) in &photos {
-            assert_ring_samples_are_the_per_pixel_walks(image, *coded, &mut rng);
-        }
-    }
-
-    /// [`ring_samples`] of rings inside, and clipped at the edges of, a window off the origin
-    /// of `image`, against the per-pixel walk of [`LuminanceSource::rgb_and_y`]: bit for bit,
-    /// in `coded` (decoded) for an 8-bit photo, else in `ring`.
-    fn assert_ring_samples_are_the_per_pixel_walks(
-        image: &DynamicImage,
-        coded: bool,
-        rng: &mut crate::synth::SplitMix64,
-    ) {
-        let kind = image.color();
-        // A window off the image's origin, so that window and image coordinates differ.
-        let rect = Region {
-            x: 3,
-            y: 2,
-            width: 31,
-            height: 23,
-        };
-        let (w, h) = (rect.width as usize, rect.height as usize);
-        let (plane, _) = crate::color::luminance(image, rect);
-        let y = LuminanceSource::new(image, rect, plane);
-        let labels: Vec<u32> = (0..w * h).map(|i| u32::from(i % 7 == 0) * 3).collect();
-        let d = Plane {
-            width: w,
-            height: h,
-            data: (0..w * h).map(|_| rng.uniform(-0.05, 0.2) as f32).collect(),
-        };
-        let bits = |v: &[RingSample]| -> Vec<[u32; 4]> {
-            v.iter()
-                .map(|(l, c)| [l.to_bits(), c[0].to_bits(), c[1].to_bits(), c[2].to_bits()])
-                .collect()
-        };
-        let mut ring = RingScratch::default();
-        for (centre, inner, outer) in [
-            ((15, 11), 3.0, 7.0),
-            ((1, 1), 2.0, 6.5),
-            ((29, 21), 0.0, 4.0),
-        ] {
-            ring_samples(&y, &d, &labels, centre, inner, outer, &mut ring);
-            let mut expected = Vec::new();
-            crate::plane::for_each_in_ring(centre, inner, outer, (w, h), |x, yy| {
-                let i = yy * w + x;
-                if labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
-                    let (rgb, lum) = y.rgb_and_y(x, yy);
-                    expected.push((lum, rgb));
-                }
-            });
-            assert!(
-                expected.len() > 5,
-                "{kind:?}: the ring at {centre:?} has skin to sample"
-            );
-            let samples: Vec<RingSample> = if coded {
-                // An 8-bit photo's samples are coded: decoded, the same values.
-                assert!(ring.ring.is_empty(), "{kind:?} is read as codes");
-                ring.coded
-                    .iter()
-                    .map(|&(lum, codes)| (lum, codes.map(crate::color::linear_from_u8)))
-                    .collect()
-            } else {
-                assert!(ring.coded.is_empty(), "{kind:?} has no codes");
-                ring.ring.clone()
-            };
-            assert_eq!(
-                bits(&samples),
-                bits(&expected),
-                "{kind:?}: ring at {centre:?}"
-            );
-        }
-    }
-
     #[test]
     fn scale_limits_hold_at_their_edges() {
         assert!(check_px_per_mm(MIN_PX_PER_MM).is_ok());
