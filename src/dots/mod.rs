@@ -13,11 +13,12 @@
 //!    full-width-at-half-maximum outline, which blur and exposure leave in place).
 //! 5. Hairs are thin: a territory whose widest inscribed disc is far narrower than the typical
 //!    dot's is a hair or stubble piece, and an opening at half a dot's inscribed radius (on a
-//!    hair line at least a hair's half-width) cuts the arms of hairs crossing it.
+//!    hair line at least a hair's half-width) cuts the arms of hairs crossing it (`judge`).
 
 mod atomic_view;
 mod blobs;
 mod components;
+mod judge;
 mod outline;
 mod ridges;
 mod shapes;
@@ -28,7 +29,6 @@ pub use blobs::blob_smoothings;
 use rayon::prelude::*;
 
 use crate::plane::Plane;
-use crate::quantile::quantile;
 use crate::timing::stage_done;
 pub(crate) use components::for_each_component;
 
@@ -312,154 +312,18 @@ pub fn find_dots_reusing(
     let inside = outline::inside_distance(&labels, &outlined, &components);
     stage_done("dots: networks, inside distances");
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
-    // Outline components in parallel, each task taking maxima into its own array, the arrays
-    // then merged by maximum: the order changes nothing. (Hairs can join thousands of
-    // territories into one component, so no per-component search among its territories.)
-    let own_width: Vec<f32> = components
-        .members
-        .par_iter()
-        .zip(&inside)
-        .fold(
-            || vec![0f32; n],
-            |mut own_width, (members, dist)| {
-                for (&i, &v) in members.iter().zip(dist) {
-                    let k = labels[i as usize] as usize - 1;
-                    own_width[k] = own_width[k].max(v - 0.5);
-                }
-                own_width
-            },
-        )
-        .reduce(
-            || vec![0f32; n],
-            |mut a, b| {
-                for (w, other) in a.iter_mut().zip(b) {
-                    *w = w.max(other);
-                }
-                a
-            },
-        );
-    // For telling dots from hairs, also the depth of the centre in the dark structure as a
-    // whole: a small dot overlapping a larger one's edge loses most of its territory to the
-    // watershed but still sits deep in pigment, while a hair is thin either way.
-    let half_width: Vec<f32> = own_width
-        .iter()
-        .enumerate()
-        .map(|(k, own)| own.max(networks.inside[k] - 0.5))
-        .collect();
-    // The typical dot: round candidates only (hair pieces must not set the standard).
-    let mut widths: Vec<f32> = own_width
-        .iter()
-        .zip(&peaks)
-        .filter(|(w, c)| **w > 0.0 && !c.ridge)
-        .map(|(w, _)| *w)
-        .collect();
-    let typical = quantile(&mut widths, 0.5);
-    let (always_hair, never_hair): (f32, f32) = match px_per_mm {
-        Some(s) => (
-            HAIR_HALF_WIDTH_MM * s,
-            (FAT_HALF_WIDTH_MM * s).max(MIN_FAT_HALF_WIDTH_PX),
-        ),
-        None => (0.0, f32::INFINITY),
-    };
-    // Whole networks of dark pixels whose fattest point is thinner than a typical dot, yet which
-    // spread far beyond that inscribed disc, are hair however the watershed split them: a chain
-    // of short stubble pieces can look compact piece by piece.
-    // With a scale the limit is physical (hair of any clump is thinner than an impression),
-    // and holds even where there are no dots to compare with; without one, the typical dot.
-    let network_limit = if never_hair.is_finite() {
-        never_hair
-    } else {
-        MAX_NETWORK_HALF_WIDTH_RATIO * typical
-    };
-    let in_hair_network: Vec<bool> = networks
-        .id
-        .iter()
-        .map(|&id| {
-            id != 0 && {
-                let (area, fattest) = networks.size[id as usize - 1];
-                let disc = std::f64::consts::PI * f64::from(fattest + 0.5).powi(2);
-                fattest < network_limit && f64::from(area) > MAX_AREA_PER_INSCRIBED_DISC * disc
-            }
-        })
-        .collect();
-    // On a hair line the standard is the larger of the candidates' typical width and the dot
-    // size the photo was sized by: where large solid pigment sets the size (bars, blown-out
-    // patches) its territories are cut small, and hair crossings beside it must still read thin.
-    let typical_for_hair = typical.max(SOLID_PIGMENT_TERRITORY * 0.5 * diameter_px);
-    // The narrowest round piece that can be a dot: half the smallest impression (px).
-    let min_round_half_width =
-        px_per_mm.map_or(0.0, |s| 0.5 * crate::measure::MIN_DOT_MM as f32 * s);
-    let mut keep: Vec<bool> = half_width
-        .iter()
-        .zip(&own_width)
-        .zip(&peaks)
-        .zip(in_hair_network.iter().zip(&on_hair_line))
-        .map(|(((w, own), c), (&in_network, &on_line))| {
-            // A thin network is hair, except (with a scale) a round piece of it at least as wide
-            // as the widest hair: a fine dot that a hair touches (its network is no fatter).
-            let hair = in_network && (c.ridge || px_per_mm.is_none() || *own < always_hair);
-            // On a hair line, only a piece clearly narrower than a typical dot is hair: a dot
-            // that a hair crosses keeps its full width.
-            if hair || (on_line && *w < MIN_RIDGE_HALF_WIDTH_RATIO * typical_for_hair) {
-                return false;
-            }
-            if c.ridge {
-                *w >= always_hair
-                    && (*w >= never_hair || *w >= MIN_RIDGE_HALF_WIDTH_RATIO * typical)
-            } else if px_per_mm.is_some() {
-                // A round blob as wide as the smallest impression is a dot, however small
-                // beside the others (fresh touch-ups sit beside blown-out dots twice their size
-                // and more) and however close to a hair's width (fine healed dots are).
-                *w >= if on_line {
-                    always_hair
-                } else {
-                    min_round_half_width
-                }
-            } else {
-                *w > 0.0 && *w >= MIN_HALF_WIDTH_RATIO * typical
-            }
-        })
-        .collect();
-    // On a hair line, a piece wider than any hair is opened by at least a hair's half-width: a
-    // fine dot is barely twice as wide as the stubble crossing it, and an opening of half its
-    // own width would leave the hair's arms on it (and the shape test below call it hair).
-    let radii: Vec<f32> = own_width
-        .iter()
-        .zip(&on_hair_line)
-        .map(|(&w, &on_line)| {
-            let radius = OPENING_RADIUS_FRACTION * w;
-            if on_line && w >= always_hair {
-                radius.max(always_hair)
-            } else {
-                radius
-            }
-        })
-        .collect();
+    let own_width = judge::own_half_widths(&components, &inside, &labels, n);
+    let judge = judge::Judge::new(own_width, &networks, &peaks, diameter_px, px_per_mm);
+    let mut keep = judge.may_be_dot(&networks, &peaks, &on_hair_line);
+    let radii = judge.opening_radii(&on_hair_line);
     let opened = outline::open(&labels, &outlined, &components, inside, &radii);
     stage_done("dots: opening");
     drop(components);
 
-    let min_dot_area = px_per_mm.map_or(0.0, |s| {
-        std::f64::consts::PI * (0.5 * crate::measure::MIN_DOT_MM * f64::from(s)).powi(2)
-    });
     // Area, centroid and shape of what remains.
     let shapes = shapes::shapes(&labels, &outlined, &opened, &flood_on_outline, width, n);
     drop(flood_on_outline);
-    for k in 0..n {
-        // With a scale, nothing under the smallest impression's size is a dot (pores, specks
-        // of hair lying in a dot's halo).
-        if keep[k] && shapes[k].moments[0] < min_dot_area {
-            keep[k] = false;
-        }
-        let disc = std::f64::consts::PI * f64::from(own_width[k] + 0.5).powi(2);
-        if keep[k]
-            && half_width[k] < never_hair
-            && (outline::elongation(&shapes[k].moments) > MAX_ELONGATION
-                || shapes[k].moments[0] > MAX_AREA_PER_INSCRIBED_DISC * disc)
-        {
-            keep[k] = false;
-        }
-    }
+    judge.drop_misshapen(&mut keep, &shapes);
 
     // Both masks in one pass over the rows, in place: `opened` becomes the covered mask and
     // `outlined` the hair mask (two fresh 1 B/px masks cost their page faults, ≈ 50 ms of CPU
@@ -603,223 +467,4 @@ pub fn component_shapes_at_least(values: &[f32], floor: f32, width: usize) -> Ve
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Darkness plane with soft discs of `darkness` at `centres`, radius `r` px.
-    fn discs(w: usize, h: usize, centres: &[(f32, f32)], r: f32, darkness: f32) -> Plane {
-        let mut p = Plane::filled(w, h, 0.0);
-        for y in 0..h {
-            for x in 0..w {
-                let mut t = 1.0f32;
-                for &(cx, cy) in centres {
-                    let dist =
-                        ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
-                    let alpha = (0.5 - (dist - r) / 2.0).clamp(0.0, 1.0);
-                    t *= 1.0 - darkness * alpha;
-                }
-                p.data[y * w + x] = 1.0 - t;
-            }
-        }
-        p
-    }
-
-    /// Without a scale, a whole network thinner than the typical dot is hair, round pieces and
-    /// all: a knot on a long hair, 2/3 to 3/4 of a dot's radius (wider than half a typical dot,
-    /// so the per-piece width rule alone would keep it, and off any hair line, since the hair
-    /// covers little of its disc), is not counted. The 2 px hair is 0.1 mm at 20 px/mm.
-    #[test]
-    fn without_a_scale_a_round_knot_on_a_long_thin_hair_is_hair() {
-        let (w, h) = (240usize, 120usize);
-        let dots: Vec<(f32, f32)> = (0..6).map(|i| (20.0 + 40.0 * i as f32, 25.0)).collect();
-        for knot_r in [4.0f32, 4.5] {
-            let mut p = discs(w, h, &dots, 6.0, 0.7);
-            let knot = discs(w, h, &[(120.0, 85.0)], knot_r, 0.6);
-            for y in 0..h {
-                for x in 0..w {
-                    let mut t = (1.0 - p.data[y * w + x]) * (1.0 - knot.data[y * w + x]);
-                    if (84..86).contains(&y) && (4..w - 4).contains(&x) {
-                        t *= 1.0 - 0.6;
-                    }
-                    p.data[y * w + x] = 1.0 - t;
-                }
-            }
-            let map = find_dots(&p, 12.0, None);
-            let mut centres: Vec<(f64, f64)> = map.dots.iter().map(|d| (d.x, d.y)).collect();
-            centres.sort_by(|a, b| a.0.total_cmp(&b.0));
-            assert_eq!(centres.len(), dots.len(), "knot {knot_r} px: {centres:?}");
-            for (found, &(x, y)) in centres.iter().zip(&dots) {
-                assert!(
-                    (found.0 - f64::from(x)).abs() < 1.0 && (found.1 - f64::from(y)).abs() < 1.0,
-                    "knot {knot_r} px: {centres:?}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn spare_buffers_of_any_size_and_contents_change_nothing() {
-        // Dots and a hair (so that with a scale every smoothed plane is made in the spare).
-        let mut p = discs(
-            90,
-            70,
-            &[(20.0, 20.0), (32.0, 20.0), (60.0, 45.0)],
-            6.0,
-            0.7,
-        );
-        for x in 0..90 {
-            p.data[60 * 90 + x] = 0.5;
-        }
-        for px_per_mm in [None, Some(20.0)] {
-            let fresh = find_dots(&p, 12.0, px_per_mm);
-            for (smoothing, labels) in [
-                (Plane::filled(3, 2, f32::NAN), vec![f32::NAN; 6]),
-                (Plane::filled(200, 100, 0.9), vec![0.9; 200 * 100]),
-                (Plane::filled(90, 70, -1.0), vec![-1.0; 90 * 70]),
-            ] {
-                let spare = SpareBuffers { smoothing, labels };
-                let reused = find_dots_reusing(&p, 12.0, px_per_mm, spare);
-                assert_eq!(reused.dots, fresh.dots);
-                assert_eq!(reused.labels, fresh.labels);
-                assert_eq!(reused.covered, fresh.covered);
-                assert_eq!(reused.hair, fresh.hair);
-            }
-        }
-    }
-
-    #[test]
-    fn separates_touching_dots_and_keeps_single_ones_whole() {
-        let r = 6.0;
-        let pair = discs(60, 40, &[(20.0, 20.0), (20.0 + 2.0 * r, 20.0)], r, 0.7);
-        assert_eq!(find_dots(&pair, 2.0 * r, None).dots.len(), 2);
-        let triangle = discs(
-            60,
-            60,
-            &[(20.0, 20.0), (32.0, 20.0), (26.0, 20.0 + 10.4)],
-            r,
-            0.7,
-        );
-        assert_eq!(find_dots(&triangle, 2.0 * r, None).dots.len(), 3);
-        let single = discs(40, 40, &[(20.0, 20.0)], r, 0.7);
-        let map = find_dots(&single, 2.0 * r, None);
-        assert_eq!(map.dots.len(), 1);
-        let dot = &map.dots[0];
-        assert!((dot.x - 20.0).abs() < 0.3 && (dot.y - 20.0).abs() < 0.3);
-        // Half-maximum outline ≈ the disc of radius r.
-        let expected = std::f32::consts::PI * r * r;
-        assert!(
-            (dot.area_px as f32 - expected).abs() < 0.1 * expected,
-            "{}",
-            dot.area_px
-        );
-        assert!((dot.core_darkness - 0.7).abs() < 0.02);
-    }
-
-    #[test]
-    fn a_thin_line_is_a_ridge_not_a_dot() {
-        let mut p = Plane::filled(80, 40, 0.0);
-        for x in 5..75 {
-            for y in 19..21 {
-                p.data[y * 80 + x] = 0.7;
-            }
-        }
-        let map = find_dots(&p, 10.0, None);
-        assert!(map.dots.is_empty(), "{:?}", map.dots);
-    }
-
-    /// Fine healed dots (0.16–0.30 mm) are barely wider than stubble (≤ 0.14 mm): a round
-    /// piece wider than any hair is a dot, even where a hair crosses it and ends beside it. The
-    /// depth of a dot's deepest pixel reads up to about a pixel short, so this holds from
-    /// 0.20 mm at 50 px/mm and from 0.24 mm at 25 px/mm (finer dots crossed by a hair are lost
-    /// there, as the README says).
-    #[test]
-    fn a_fine_dot_touched_by_a_hair_is_a_dot_and_the_hair_is_not() {
-        for (s, dot_mm, hair_rows) in [(50.0, 0.20, 58..62), (25.0, 0.24, 29..31)] {
-            let (w, h) = ((5.6 * s) as usize, (2.4 * s) as usize);
-            let r = 0.5 * dot_mm * s;
-            let (y0, x0, x1) = (1.2 * s, 1.6 * s, 4.0 * s);
-            let mut p = discs(w, h, &[(x0, y0), (x1, y0)], r, 0.7);
-            // A hair 0.08 mm wide crossing the first dot and ending between the two.
-            for y in hair_rows {
-                for x in 4..(2.8 * s) as usize {
-                    let v = &mut p.data[y * w + x];
-                    *v = 1.0 - (1.0 - *v) * (1.0 - 0.6);
-                }
-            }
-            let map = find_dots(&p, 2.0 * r, Some(s));
-            let mut centres: Vec<(f64, f64)> = map.dots.iter().map(|d| (d.x, d.y)).collect();
-            centres.sort_by(|a, b| a.0.total_cmp(&b.0));
-            assert_eq!(centres.len(), 2, "{s} px/mm: {centres:?}");
-            assert!((centres[0].0 - f64::from(x0)).abs() < 1.5, "{centres:?}");
-            assert!((centres[1].0 - f64::from(x1)).abs() < 1.0, "{centres:?}");
-            // Under the width of the smallest impression, a round speck is not a dot: drawn
-            // 0.14 mm across, its half-maximum outline is under 0.05 mm in half-width, yet
-            // larger than the smallest impression's area (so only the width rule rejects it).
-            let speck = discs(
-                w,
-                h,
-                &[(x1, y0)],
-                0.7 * crate::measure::MIN_DOT_MM as f32 * s,
-                0.7,
-            );
-            assert!(
-                find_dots(&speck, 2.0 * r, Some(s)).dots.is_empty(),
-                "{s} px/mm"
-            );
-        }
-    }
-
-    #[test]
-    fn faint_texture_below_the_threshold_is_ignored() {
-        let texture = discs(40, 40, &[(20.0, 20.0)], 4.0, MIN_PEAK_DARKNESS * 0.8);
-        assert!(find_dots(&texture, 8.0, None).dots.is_empty());
-    }
-
-    /// The noise is the robust σ of the negative side, the same for a turned plane, and exact
-    /// to within a histogram bin.
-    #[test]
-    fn skin_noise_is_the_robust_sigma_of_skin_and_ignores_orientation() {
-        let (w, h) = (97, 61);
-        let mut rng = crate::synth::SplitMix64::new(5);
-        let mut p = Plane::filled(w, h, 0.0);
-        for v in &mut p.data {
-            *v = 0.02 * rng.normal() as f32;
-        }
-        // Pigment adds darkness only on the positive side.
-        for v in p.data.iter_mut().step_by(5) {
-            *v = v.abs() + 0.5;
-        }
-        let sigma = skin_noise(&p);
-        let mut below: Vec<f32> = p.data.iter().filter(|v| **v < 0.0).map(|v| -v).collect();
-        let exact = 1.4826 * crate::quantile::quantile(&mut below, 0.5);
-        assert!(
-            (sigma - exact).abs() <= 1.4826 * NOISE_HISTOGRAM_STEP,
-            "{sigma} vs {exact}"
-        );
-        assert!((sigma - 0.02).abs() < 0.002, "{sigma}");
-        let mut turned = Plane::filled(h, w, 0.0);
-        for y in 0..h {
-            for x in 0..w {
-                turned.data[x * h + (h - 1 - y)] = p.get(x, y);
-            }
-        }
-        assert_eq!(skin_noise(&turned), sigma);
-        // Too little skin: no estimate.
-        assert_eq!(skin_noise(&Plane::filled(10, 1, -0.01)), 0.0);
-        assert!(skin_noise(&Plane::filled(16, 1, -0.01)) > 0.0);
-    }
-
-    #[test]
-    fn components_are_8_connected_with_their_extent() {
-        #[rustfmt::skip]
-        let mask = [
-            true,  false, false, true,
-            false, true,  false, false,
-            false, false, false, true,
-        ];
-        assert_eq!(
-            component_shapes(&mask, 4),
-            vec![(2, 2, 2), (1, 1, 1), (1, 1, 1)]
-        );
-    }
-}
+mod tests;

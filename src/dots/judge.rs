@@ -1,0 +1,418 @@
+//! Dot or hair: which territories are dots, judged by how wide they are (the inscribed radius
+//! of their outline and of the dark network they belong to), whether they lie on a ridge or a
+//! hair line, and, once opened, their shape.
+//!
+//! With a known scale the limits are physical ([`HAIR_HALF_WIDTH_MM`], [`FAT_HALF_WIDTH_MM`]);
+//! without one, fractions of the typical (median) round territory's width.
+
+use rayon::prelude::*;
+
+use super::blobs::Candidate;
+use super::outline::{self, Components, Networks};
+use super::shapes::Shape;
+use super::{
+    FAT_HALF_WIDTH_MM, HAIR_HALF_WIDTH_MM, MAX_AREA_PER_INSCRIBED_DISC, MAX_ELONGATION,
+    MAX_NETWORK_HALF_WIDTH_RATIO, MIN_FAT_HALF_WIDTH_PX, MIN_HALF_WIDTH_RATIO,
+    MIN_RIDGE_HALF_WIDTH_RATIO, OPENING_RADIUS_FRACTION, SOLID_PIGMENT_TERRITORY,
+};
+use crate::quantile::quantile;
+
+/// Each territory's own half-width (px): its fattest point, the largest of `inside` (the
+/// distance to the nearest pixel outside every outline, per member of each outline component
+/// of `components`) over its pixels, less half a pixel; 0 for a territory with no outlined
+/// pixel. `labels` gives each pixel's territory (1-based), `n` the number of territories.
+///
+/// Outline components in parallel, each task taking maxima into its own array, the arrays
+/// then merged by maximum: the order changes nothing. (Hairs can join thousands of
+/// territories into one component, so no per-component search among its territories.)
+pub(super) fn own_half_widths(
+    components: &Components,
+    inside: &[Vec<f32>],
+    labels: &[u32],
+    n: usize,
+) -> Vec<f32> {
+    components
+        .members
+        .par_iter()
+        .zip(inside)
+        .fold(
+            || vec![0f32; n],
+            |mut own_width, (members, dist)| {
+                for (&i, &v) in members.iter().zip(dist) {
+                    let k = labels[i as usize] as usize - 1;
+                    own_width[k] = own_width[k].max(v - 0.5);
+                }
+                own_width
+            },
+        )
+        .reduce(
+            || vec![0f32; n],
+            |mut a, b| {
+                for (w, other) in a.iter_mut().zip(b) {
+                    *w = w.max(other);
+                }
+                a
+            },
+        )
+}
+
+/// The widths that tell dots from hair in one photo, and the limits they are held to.
+pub(super) struct Judge {
+    /// Per territory: its own half-width (px, see [`own_half_widths`]).
+    own_width: Vec<f32>,
+    /// Per territory: the larger of its own half-width and the depth of its centre in the dark
+    /// network as a whole (px).
+    half_width: Vec<f32>,
+    /// The typical round territory's own half-width (px; the median over those off ridges).
+    typical: f32,
+    /// Half-width (px) under which a piece is hair, with a scale ([`HAIR_HALF_WIDTH_MM`]); 0
+    /// without one.
+    always_hair: f32,
+    /// Half-width (px) from which a piece is never hair, with a scale ([`FAT_HALF_WIDTH_MM`],
+    /// at least [`MIN_FAT_HALF_WIDTH_PX`]); infinite without one.
+    never_hair: f32,
+    /// The dot diameter (px) the photo was sized by.
+    diameter_px: f32,
+    /// The scale (px/mm), when known.
+    px_per_mm: Option<f32>,
+}
+
+impl Judge {
+    /// The judge of the territories of `peaks` (one each), with their own half-widths
+    /// `own_width` (px) and `networks` (queried at their centres), for a photo sized at
+    /// `diameter_px` (px) at `px_per_mm`, when known.
+    pub(super) fn new(
+        own_width: Vec<f32>,
+        networks: &Networks,
+        peaks: &[Candidate],
+        diameter_px: f32,
+        px_per_mm: Option<f32>,
+    ) -> Self {
+        // For telling dots from hairs, also the depth of the centre in the dark structure as a
+        // whole: a small dot overlapping a larger one's edge loses most of its territory to
+        // the watershed but still sits deep in pigment, while a hair is thin either way.
+        let half_width: Vec<f32> = own_width
+            .iter()
+            .enumerate()
+            .map(|(k, own)| own.max(networks.inside[k] - 0.5))
+            .collect();
+        // The typical dot: round candidates only (hair pieces must not set the standard).
+        let mut widths: Vec<f32> = own_width
+            .iter()
+            .zip(peaks)
+            .filter(|(w, c)| **w > 0.0 && !c.ridge)
+            .map(|(w, _)| *w)
+            .collect();
+        let typical = quantile(&mut widths, 0.5);
+        let (always_hair, never_hair): (f32, f32) = match px_per_mm {
+            Some(s) => (
+                HAIR_HALF_WIDTH_MM * s,
+                (FAT_HALF_WIDTH_MM * s).max(MIN_FAT_HALF_WIDTH_PX),
+            ),
+            None => (0.0, f32::INFINITY),
+        };
+        Judge {
+            own_width,
+            half_width,
+            typical,
+            always_hair,
+            never_hair,
+            diameter_px,
+            px_per_mm,
+        }
+    }
+
+    /// Per territory of `peaks`: whether it may be a dot, judged by width before the opening
+    /// (false: hair or stubble). `networks` are queried at the peaks; `on_hair_line` says which
+    /// peaks' cores lie on a hair line.
+    pub(super) fn may_be_dot(
+        &self,
+        networks: &Networks,
+        peaks: &[Candidate],
+        on_hair_line: &[bool],
+    ) -> Vec<bool> {
+        let (typical, always_hair, never_hair) = (self.typical, self.always_hair, self.never_hair);
+        let px_per_mm = self.px_per_mm;
+        // Whole networks of dark pixels whose fattest point is thinner than a typical dot, yet
+        // which spread far beyond that inscribed disc, are hair however the watershed split
+        // them: a chain of short stubble pieces can look compact piece by piece.
+        // With a scale the limit is physical (hair of any clump is thinner than an
+        // impression), and holds even where there are no dots to compare with; without one,
+        // the typical dot.
+        let network_limit = if never_hair.is_finite() {
+            never_hair
+        } else {
+            MAX_NETWORK_HALF_WIDTH_RATIO * typical
+        };
+        let in_hair_network: Vec<bool> = networks
+            .id
+            .iter()
+            .map(|&id| {
+                id != 0 && {
+                    let (area, fattest) = networks.size[id as usize - 1];
+                    let disc = std::f64::consts::PI * f64::from(fattest + 0.5).powi(2);
+                    fattest < network_limit && f64::from(area) > MAX_AREA_PER_INSCRIBED_DISC * disc
+                }
+            })
+            .collect();
+        // On a hair line the standard is the larger of the candidates' typical width and the
+        // dot size the photo was sized by: where large solid pigment sets the size (bars,
+        // blown-out patches) its territories are cut small, and hair crossings beside it must
+        // still read thin.
+        let typical_for_hair = typical.max(SOLID_PIGMENT_TERRITORY * 0.5 * self.diameter_px);
+        // The narrowest round piece that can be a dot: half the smallest impression (px).
+        let min_round_half_width =
+            px_per_mm.map_or(0.0, |s| 0.5 * crate::measure::MIN_DOT_MM as f32 * s);
+        self.half_width
+            .iter()
+            .zip(&self.own_width)
+            .zip(peaks)
+            .zip(in_hair_network.iter().zip(on_hair_line))
+            .map(|(((w, own), c), (&in_network, &on_line))| {
+                // A thin network is hair, except (with a scale) a round piece of it at least as
+                // wide as the widest hair: a fine dot that a hair touches (its network is no
+                // fatter).
+                let hair = in_network && (c.ridge || px_per_mm.is_none() || *own < always_hair);
+                // On a hair line, only a piece clearly narrower than a typical dot is hair: a
+                // dot that a hair crosses keeps its full width.
+                if hair || (on_line && *w < MIN_RIDGE_HALF_WIDTH_RATIO * typical_for_hair) {
+                    return false;
+                }
+                if c.ridge {
+                    *w >= always_hair
+                        && (*w >= never_hair || *w >= MIN_RIDGE_HALF_WIDTH_RATIO * typical)
+                } else if px_per_mm.is_some() {
+                    // A round blob as wide as the smallest impression is a dot, however small
+                    // beside the others (fresh touch-ups sit beside blown-out dots twice their
+                    // size and more) and however close to a hair's width (fine healed dots
+                    // are).
+                    *w >= if on_line {
+                        always_hair
+                    } else {
+                        min_round_half_width
+                    }
+                } else {
+                    *w > 0.0 && *w >= MIN_HALF_WIDTH_RATIO * typical
+                }
+            })
+            .collect()
+    }
+
+    /// Per territory: the radius (px) of the disc its outline is opened by,
+    /// [`OPENING_RADIUS_FRACTION`] of its own half-width. On a hair line (`on_hair_line`), a
+    /// piece wider than any hair is opened by at least a hair's half-width: a fine dot is
+    /// barely twice as wide as the stubble crossing it, and an opening of half its own width
+    /// would leave the hair's arms on it (and the shape test call it hair).
+    pub(super) fn opening_radii(&self, on_hair_line: &[bool]) -> Vec<f32> {
+        self.own_width
+            .iter()
+            .zip(on_hair_line)
+            .map(|(&w, &on_line)| {
+                let radius = OPENING_RADIUS_FRACTION * w;
+                if on_line && w >= self.always_hair {
+                    radius.max(self.always_hair)
+                } else {
+                    radius
+                }
+            })
+            .collect()
+    }
+
+    /// Clears `keep` for each territory whose opened outline (`shapes`) is too small for a dot
+    /// (with a scale, under [`crate::measure::MIN_DOT_MM`] across), or, unless it is fat
+    /// enough never to be hair, too elongated ([`MAX_ELONGATION`]) or spread too far beyond
+    /// its inscribed disc ([`MAX_AREA_PER_INSCRIBED_DISC`]).
+    pub(super) fn drop_misshapen(&self, keep: &mut [bool], shapes: &[Shape]) {
+        let min_dot_area = self.px_per_mm.map_or(0.0, |s| {
+            std::f64::consts::PI * (0.5 * crate::measure::MIN_DOT_MM * f64::from(s)).powi(2)
+        });
+        for (k, keep) in keep.iter_mut().enumerate() {
+            // With a scale, nothing under the smallest impression's size is a dot (pores,
+            // specks of hair lying in a dot's halo).
+            if *keep && shapes[k].moments[0] < min_dot_area {
+                *keep = false;
+            }
+            let disc = std::f64::consts::PI * f64::from(self.own_width[k] + 0.5).powi(2);
+            if *keep
+                && self.half_width[k] < self.never_hair
+                && (outline::elongation(&shapes[k].moments) > MAX_ELONGATION
+                    || shapes[k].moments[0] > MAX_AREA_PER_INSCRIBED_DISC * disc)
+            {
+                *keep = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A candidate at the origin (its position plays no part in the judgement).
+    fn candidate(ridge: bool) -> Candidate {
+        Candidate {
+            x: 0,
+            y: 0,
+            response: 1.0,
+            diameter: 10.0,
+            ridge,
+        }
+    }
+
+    /// Networks in which no queried centre lies in a dark network.
+    fn no_networks(n: usize) -> Networks {
+        Networks {
+            id: vec![0; n],
+            size: Vec::new(),
+            inside: vec![0.0; n],
+        }
+    }
+
+    /// Moment sums (n, Σx, Σy, Σx², Σy², Σxy) of a `w` × `h` px block of pixels.
+    fn block_moments(w: usize, h: usize) -> [f64; 6] {
+        let mut m = [0f64; 6];
+        for y in 0..h {
+            for x in 0..w {
+                let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+                for (sum, v) in m.iter_mut().zip([1.0, x, y, x * x, y * y, x * y]) {
+                    *sum += v;
+                }
+            }
+        }
+        m
+    }
+
+    /// At 20 px/mm: a hair is under 1.4 px half-width ([`HAIR_HALF_WIDTH_MM`]), a piece of
+    /// 2.4 px and more is never hair ([`FAT_HALF_WIDTH_MM`]), and the narrowest round dot is
+    /// 1.0 px (half of [`crate::measure::MIN_DOT_MM`]): each limit holds at its edge, as do
+    /// the fractions of the typical dot ([`MIN_RIDGE_HALF_WIDTH_RATIO`] on ridges and hair
+    /// lines).
+    #[test]
+    fn with_a_scale_the_physical_limits_hold_at_their_edges() {
+        let s = 20.0;
+        let (hair, fat) = (HAIR_HALF_WIDTH_MM * s, FAT_HALF_WIDTH_MM * s);
+        let round = 0.5 * crate::measure::MIN_DOT_MM as f32 * s;
+        // (own half-width px, on a ridge, on a hair line, may be a dot): round candidates off
+        // any hair line, ridge candidates, and round ones on a line.
+        let mut cases: Vec<(f32, bool, bool, bool)> = vec![
+            (round, false, false, true),
+            (round - 0.01, false, false, false),
+            (hair, false, false, true),
+            (0.0, false, false, false),
+            // A ridge at least a hair wide needs 0.7 of the typical dot (2.8 px) or to be fat.
+            (fat, true, false, true),
+            (fat - 0.01, true, false, false),
+            (hair - 0.01, true, false, false),
+            // On a hair line: at least 0.7 of the typical dot (2.8 px) and a hair's width.
+            (2.8, false, true, true),
+            (2.79, false, true, false),
+        ];
+        // The typical round territory: 4 px, the median of the round ones' widths.
+        cases.extend([(4.0, false, false, true); 8]);
+        let own: Vec<f32> = cases.iter().map(|c| c.0).collect();
+        let peaks: Vec<Candidate> = cases.iter().map(|c| candidate(c.1)).collect();
+        let on_line: Vec<bool> = cases.iter().map(|c| c.2).collect();
+        let networks = no_networks(cases.len());
+        let judge = Judge::new(own, &networks, &peaks, 8.0, Some(s));
+        assert_eq!(judge.typical, 4.0);
+        let keep = judge.may_be_dot(&networks, &peaks, &on_line);
+        let expected: Vec<bool> = cases.iter().map(|c| c.3).collect();
+        assert_eq!(keep, expected);
+    }
+
+    /// Without a scale a round territory is a dot from half the typical one's width, and a
+    /// ridge from 0.7 of it.
+    #[test]
+    fn without_a_scale_the_limits_are_fractions_of_the_typical_dot() {
+        let own = [4.0, 4.0, 4.0, 2.0, 1.99, 2.8, 2.79];
+        let ridge = [false, false, false, false, false, true, true];
+        let peaks: Vec<Candidate> = ridge.iter().map(|&r| candidate(r)).collect();
+        let networks = no_networks(own.len());
+        let judge = Judge::new(own.to_vec(), &networks, &peaks, 8.0, None);
+        let keep = judge.may_be_dot(&networks, &peaks, &[false; 7]);
+        assert_eq!(keep, [true, true, true, true, false, true, false]);
+    }
+
+    /// A network thinner than the never-hair width that spreads over more than
+    /// [`MAX_AREA_PER_INSCRIBED_DISC`] times its fattest disc is hair, except (with a scale) a
+    /// round piece of it at least a hair wide; a network of that area at the never-hair width,
+    /// or of at most that area, is not.
+    #[test]
+    fn a_thin_sprawling_network_is_hair_but_a_round_dot_touching_it_is_not() {
+        let s = 20.0;
+        let (hair, fat) = (HAIR_HALF_WIDTH_MM * s, FAT_HALF_WIDTH_MM * s);
+        let disc = |fattest: f32| std::f64::consts::PI * f64::from(fattest + 0.5).powi(2);
+        let sprawl = |fattest: f32| (MAX_AREA_PER_INSCRIBED_DISC * disc(fattest)).floor() as u32;
+        let thin = fat - 0.01;
+        let networks = Networks {
+            id: vec![1, 1, 1, 2, 3],
+            size: vec![
+                (sprawl(thin) + 1, thin),
+                (sprawl(fat) + 1, fat),
+                (sprawl(thin), thin),
+            ],
+            inside: vec![0.0; 5],
+        };
+        let own = vec![hair, hair - 0.01, 4.0, 1.5, 1.5];
+        let peaks = vec![
+            candidate(false),
+            candidate(false),
+            candidate(true),
+            candidate(false),
+            candidate(false),
+        ];
+        let judge = Judge::new(own, &networks, &peaks, 8.0, Some(s));
+        let keep = judge.may_be_dot(&networks, &peaks, &[false; 5]);
+        assert_eq!(keep, [true, false, false, true, true]);
+    }
+
+    /// The opening's radius is half the territory's own half-width, and on a hair line at
+    /// least a hair's half-width for a piece at least that wide.
+    #[test]
+    fn opening_radii_are_half_the_width_and_a_hair_on_hair_lines() {
+        let s = 20.0;
+        let hair = HAIR_HALF_WIDTH_MM * s;
+        let own = vec![4.0, 2.0, 2.0, hair - 0.01];
+        let networks = no_networks(own.len());
+        let peaks = vec![candidate(false); own.len()];
+        let judge = Judge::new(own, &networks, &peaks, 8.0, Some(s));
+        let radii = judge.opening_radii(&[true, false, true, true]);
+        assert_eq!(radii, [2.0, 1.0, hair, 0.5 * (hair - 0.01)]);
+    }
+
+    /// With a scale an opened piece under the smallest impression's area is dropped; an
+    /// elongated one is dropped unless fat enough never to be hair; without a scale no area
+    /// is too small.
+    #[test]
+    fn misshapen_pieces_are_dropped_unless_fat() {
+        let s = 20.0;
+        let fat = FAT_HALF_WIDTH_MM * s;
+        // The smallest impression at 20 px/mm: a disc of 1 px radius, π px².
+        let shapes = |moments: [[f64; 6]; 4]| -> Vec<Shape> {
+            moments
+                .into_iter()
+                .map(|moments| Shape {
+                    moments,
+                    centroid: (0.0, 0.0),
+                })
+                .collect()
+        };
+        let moments = [
+            block_moments(1, 2),
+            block_moments(2, 2),
+            block_moments(12, 2),
+            block_moments(12, 2),
+        ];
+        let own = vec![fat, fat, fat - 0.01, fat];
+        let peaks = vec![candidate(false); 4];
+        let networks = no_networks(4);
+        let judge = Judge::new(own.clone(), &networks, &peaks, 8.0, Some(s));
+        let mut keep = vec![true; 4];
+        judge.drop_misshapen(&mut keep, &shapes(moments));
+        assert_eq!(keep, [false, true, false, true]);
+        let judge = Judge::new(own, &networks, &peaks, 8.0, None);
+        let mut keep = vec![true; 4];
+        judge.drop_misshapen(&mut keep, &shapes(moments));
+        assert_eq!(keep, [true, true, false, false]);
+    }
+}

@@ -1,0 +1,217 @@
+use super::*;
+
+/// Darkness plane with soft discs of `darkness` at `centres`, radius `r` px.
+fn discs(w: usize, h: usize, centres: &[(f32, f32)], r: f32, darkness: f32) -> Plane {
+    let mut p = Plane::filled(w, h, 0.0);
+    for y in 0..h {
+        for x in 0..w {
+            let mut t = 1.0f32;
+            for &(cx, cy) in centres {
+                let dist = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
+                let alpha = (0.5 - (dist - r) / 2.0).clamp(0.0, 1.0);
+                t *= 1.0 - darkness * alpha;
+            }
+            p.data[y * w + x] = 1.0 - t;
+        }
+    }
+    p
+}
+
+/// Without a scale, a whole network thinner than the typical dot is hair, round pieces and
+/// all: a knot on a long hair, 2/3 to 3/4 of a dot's radius (wider than half a typical dot,
+/// so the per-piece width rule alone would keep it, and off any hair line, since the hair
+/// covers little of its disc), is not counted. The 2 px hair is 0.1 mm at 20 px/mm.
+#[test]
+fn without_a_scale_a_round_knot_on_a_long_thin_hair_is_hair() {
+    let (w, h) = (240usize, 120usize);
+    let dots: Vec<(f32, f32)> = (0..6).map(|i| (20.0 + 40.0 * i as f32, 25.0)).collect();
+    for knot_r in [4.0f32, 4.5] {
+        let mut p = discs(w, h, &dots, 6.0, 0.7);
+        let knot = discs(w, h, &[(120.0, 85.0)], knot_r, 0.6);
+        for y in 0..h {
+            for x in 0..w {
+                let mut t = (1.0 - p.data[y * w + x]) * (1.0 - knot.data[y * w + x]);
+                if (84..86).contains(&y) && (4..w - 4).contains(&x) {
+                    t *= 1.0 - 0.6;
+                }
+                p.data[y * w + x] = 1.0 - t;
+            }
+        }
+        let map = find_dots(&p, 12.0, None);
+        let mut centres: Vec<(f64, f64)> = map.dots.iter().map(|d| (d.x, d.y)).collect();
+        centres.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(centres.len(), dots.len(), "knot {knot_r} px: {centres:?}");
+        for (found, &(x, y)) in centres.iter().zip(&dots) {
+            assert!(
+                (found.0 - f64::from(x)).abs() < 1.0 && (found.1 - f64::from(y)).abs() < 1.0,
+                "knot {knot_r} px: {centres:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn spare_buffers_of_any_size_and_contents_change_nothing() {
+    // Dots and a hair (so that with a scale every smoothed plane is made in the spare).
+    let mut p = discs(
+        90,
+        70,
+        &[(20.0, 20.0), (32.0, 20.0), (60.0, 45.0)],
+        6.0,
+        0.7,
+    );
+    for x in 0..90 {
+        p.data[60 * 90 + x] = 0.5;
+    }
+    for px_per_mm in [None, Some(20.0)] {
+        let fresh = find_dots(&p, 12.0, px_per_mm);
+        for (smoothing, labels) in [
+            (Plane::filled(3, 2, f32::NAN), vec![f32::NAN; 6]),
+            (Plane::filled(200, 100, 0.9), vec![0.9; 200 * 100]),
+            (Plane::filled(90, 70, -1.0), vec![-1.0; 90 * 70]),
+        ] {
+            let spare = SpareBuffers { smoothing, labels };
+            let reused = find_dots_reusing(&p, 12.0, px_per_mm, spare);
+            assert_eq!(reused.dots, fresh.dots);
+            assert_eq!(reused.labels, fresh.labels);
+            assert_eq!(reused.covered, fresh.covered);
+            assert_eq!(reused.hair, fresh.hair);
+        }
+    }
+}
+
+#[test]
+fn separates_touching_dots_and_keeps_single_ones_whole() {
+    let r = 6.0;
+    let pair = discs(60, 40, &[(20.0, 20.0), (20.0 + 2.0 * r, 20.0)], r, 0.7);
+    assert_eq!(find_dots(&pair, 2.0 * r, None).dots.len(), 2);
+    let triangle = discs(
+        60,
+        60,
+        &[(20.0, 20.0), (32.0, 20.0), (26.0, 20.0 + 10.4)],
+        r,
+        0.7,
+    );
+    assert_eq!(find_dots(&triangle, 2.0 * r, None).dots.len(), 3);
+    let single = discs(40, 40, &[(20.0, 20.0)], r, 0.7);
+    let map = find_dots(&single, 2.0 * r, None);
+    assert_eq!(map.dots.len(), 1);
+    let dot = &map.dots[0];
+    assert!((dot.x - 20.0).abs() < 0.3 && (dot.y - 20.0).abs() < 0.3);
+    // Half-maximum outline ≈ the disc of radius r.
+    let expected = std::f32::consts::PI * r * r;
+    assert!(
+        (dot.area_px as f32 - expected).abs() < 0.1 * expected,
+        "{}",
+        dot.area_px
+    );
+    assert!((dot.core_darkness - 0.7).abs() < 0.02);
+}
+
+#[test]
+fn a_thin_line_is_a_ridge_not_a_dot() {
+    let mut p = Plane::filled(80, 40, 0.0);
+    for x in 5..75 {
+        for y in 19..21 {
+            p.data[y * 80 + x] = 0.7;
+        }
+    }
+    let map = find_dots(&p, 10.0, None);
+    assert!(map.dots.is_empty(), "{:?}", map.dots);
+}
+
+/// Fine healed dots (0.16–0.30 mm) are barely wider than stubble (≤ 0.14 mm): a round
+/// piece wider than any hair is a dot, even where a hair crosses it and ends beside it. The
+/// depth of a dot's deepest pixel reads up to about a pixel short, so this holds from
+/// 0.20 mm at 50 px/mm and from 0.24 mm at 25 px/mm (finer dots crossed by a hair are lost
+/// there, as the README says).
+#[test]
+fn a_fine_dot_touched_by_a_hair_is_a_dot_and_the_hair_is_not() {
+    for (s, dot_mm, hair_rows) in [(50.0, 0.20, 58..62), (25.0, 0.24, 29..31)] {
+        let (w, h) = ((5.6 * s) as usize, (2.4 * s) as usize);
+        let r = 0.5 * dot_mm * s;
+        let (y0, x0, x1) = (1.2 * s, 1.6 * s, 4.0 * s);
+        let mut p = discs(w, h, &[(x0, y0), (x1, y0)], r, 0.7);
+        // A hair 0.08 mm wide crossing the first dot and ending between the two.
+        for y in hair_rows {
+            for x in 4..(2.8 * s) as usize {
+                let v = &mut p.data[y * w + x];
+                *v = 1.0 - (1.0 - *v) * (1.0 - 0.6);
+            }
+        }
+        let map = find_dots(&p, 2.0 * r, Some(s));
+        let mut centres: Vec<(f64, f64)> = map.dots.iter().map(|d| (d.x, d.y)).collect();
+        centres.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(centres.len(), 2, "{s} px/mm: {centres:?}");
+        assert!((centres[0].0 - f64::from(x0)).abs() < 1.5, "{centres:?}");
+        assert!((centres[1].0 - f64::from(x1)).abs() < 1.0, "{centres:?}");
+        // Under the width of the smallest impression, a round speck is not a dot: drawn
+        // 0.14 mm across, its half-maximum outline is under 0.05 mm in half-width, yet
+        // larger than the smallest impression's area (so only the width rule rejects it).
+        let speck = discs(
+            w,
+            h,
+            &[(x1, y0)],
+            0.7 * crate::measure::MIN_DOT_MM as f32 * s,
+            0.7,
+        );
+        assert!(
+            find_dots(&speck, 2.0 * r, Some(s)).dots.is_empty(),
+            "{s} px/mm"
+        );
+    }
+}
+
+#[test]
+fn faint_texture_below_the_threshold_is_ignored() {
+    let texture = discs(40, 40, &[(20.0, 20.0)], 4.0, MIN_PEAK_DARKNESS * 0.8);
+    assert!(find_dots(&texture, 8.0, None).dots.is_empty());
+}
+
+/// The noise is the robust σ of the negative side, the same for a turned plane, and exact
+/// to within a histogram bin.
+#[test]
+fn skin_noise_is_the_robust_sigma_of_skin_and_ignores_orientation() {
+    let (w, h) = (97, 61);
+    let mut rng = crate::synth::SplitMix64::new(5);
+    let mut p = Plane::filled(w, h, 0.0);
+    for v in &mut p.data {
+        *v = 0.02 * rng.normal() as f32;
+    }
+    // Pigment adds darkness only on the positive side.
+    for v in p.data.iter_mut().step_by(5) {
+        *v = v.abs() + 0.5;
+    }
+    let sigma = skin_noise(&p);
+    let mut below: Vec<f32> = p.data.iter().filter(|v| **v < 0.0).map(|v| -v).collect();
+    let exact = 1.4826 * crate::quantile::quantile(&mut below, 0.5);
+    assert!(
+        (sigma - exact).abs() <= 1.4826 * NOISE_HISTOGRAM_STEP,
+        "{sigma} vs {exact}"
+    );
+    assert!((sigma - 0.02).abs() < 0.002, "{sigma}");
+    let mut turned = Plane::filled(h, w, 0.0);
+    for y in 0..h {
+        for x in 0..w {
+            turned.data[x * h + (h - 1 - y)] = p.get(x, y);
+        }
+    }
+    assert_eq!(skin_noise(&turned), sigma);
+    // Too little skin: no estimate.
+    assert_eq!(skin_noise(&Plane::filled(10, 1, -0.01)), 0.0);
+    assert!(skin_noise(&Plane::filled(16, 1, -0.01)) > 0.0);
+}
+
+#[test]
+fn components_are_8_connected_with_their_extent() {
+    #[rustfmt::skip]
+    let mask = [
+        true,  false, false, true,
+        false, true,  false, false,
+        false, false, false, true,
+    ];
+    assert_eq!(
+        component_shapes(&mask, 4),
+        vec![(2, 2, 2), (1, 1, 1), (1, 1, 1)]
+    );
+}
