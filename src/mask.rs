@@ -163,6 +163,25 @@ pub(crate) fn for_each_set_run(flags: &[bool], visit: impl FnMut(std::ops::Range
     for_each_run_in_row(bytemuck::cast_slice(flags), |b| *b != 0, no_byte_set, visit);
 }
 
+/// The values of `values` whose flag in `flags` (one per value) is set, in order, moved to the
+/// front of `values`' own buffer, which is then shrunk to fit: no second buffer is allocated,
+/// and the memory past the values kept goes back to the system (for a large buffer, whose
+/// allocation is its own mapping, the shrink unmaps the tail in place). The flags are read by
+/// [`for_each_set_run`], runs copied whole. Panics if the lengths differ.
+pub(crate) fn keep_flagged<T: Copy>(mut values: Vec<T>, flags: &[bool]) -> Vec<T> {
+    assert_eq!(values.len(), flags.len(), "a flag per value");
+    let mut kept = 0;
+    for_each_set_run(flags, |xs| {
+        let len = xs.len();
+        // Runs come in order, so a run's values never move backwards past unread ones.
+        values.copy_within(xs, kept);
+        kept += len;
+    });
+    values.truncate(kept);
+    values.shrink_to_fit();
+    values
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +191,28 @@ mod tests {
         let mut indices = Vec::new();
         for_each_set_run(flags, |xs| indices.extend(xs));
         indices.into_iter()
+    }
+
+    /// [`keep_flagged`] keeps exactly the flagged values, in order, and no spare capacity:
+    /// none, all, and random flags around word edges, on 0 to 40 values.
+    #[test]
+    fn keep_flagged_keeps_the_flagged_values_in_order() {
+        let mut rng = crate::synth::SplitMix64::new(11);
+        for n in 0..=40 {
+            for density in [0.0, 0.1, 0.5, 1.0] {
+                let flags: Vec<bool> = (0..n).map(|_| rng.uniform(0.0, 1.0) < density).collect();
+                let values: Vec<u32> = (0..n as u32).map(|v| 1000 + v).collect();
+                let expected: Vec<u32> = values
+                    .iter()
+                    .zip(&flags)
+                    .filter(|(_, f)| **f)
+                    .map(|(v, _)| *v)
+                    .collect();
+                let kept = keep_flagged(values, &flags);
+                assert_eq!(kept, expected, "{n} values, density {density}");
+                assert_eq!(kept.capacity(), kept.len());
+            }
+        }
     }
 
     /// The set flags' indices, in order: none, all, one per 16-flag word and beside word
