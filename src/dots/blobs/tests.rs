@@ -1,3 +1,4 @@
+use super::maxima::*;
 use super::*;
 
 /// −σ²∇²p at pixel (`x`, `y`) (`s2` = σ²) by its definition, independent of
