@@ -395,19 +395,28 @@ pub(super) fn hessian_eigenvalues(dxx: f32, dyy: f32, dxy: f32) -> (f32, f32) {
 pub fn skin_noise(smoothed: &Plane) -> f32 {
     let bins = NOISE_HISTOGRAM_BINS;
     use rayon::prelude::*;
+    // Each row's bins first, all of them, in a pass that vectorises (a value's bin, or a spare
+    // bin for one that is not negative), then counted without a test: on skin the sign is a
+    // coin toss, which a filter's branch mispredicts (24 MP, one thread: 43 → 21 ms; a
+    // division per value in the counting loop itself made it slower, 46 → 66 ms). The spare
+    // bins take turns so that their counts do not wait on each other.
     let histogram = smoothed
         .data
         .par_chunks(smoothed.width.max(1))
         .fold(
-            || vec![0u32; bins],
-            |mut counts, row| {
-                for v in row.iter().filter(|v| **v < 0.0) {
-                    let bin = ((-v / NOISE_HISTOGRAM_STEP) as usize).min(bins - 1);
-                    counts[bin] += 1;
+            || (vec![0u32; bins + NOISE_SPARE_BINS], Vec::new()),
+            |(mut counts, mut row_bins), row| {
+                noise_bins(row, &mut row_bins);
+                for &bin in &row_bins {
+                    counts[bin as usize] += 1;
                 }
-                counts
+                (counts, row_bins)
             },
         )
+        .map(|(mut counts, _)| {
+            counts.truncate(bins);
+            counts
+        })
         .reduce(
             || vec![0u32; bins],
             |mut a, b| {
@@ -429,6 +438,30 @@ pub fn skin_noise(smoothed: &Plane) -> f32 {
         })
         .unwrap_or(bins - 1);
     1.4826 * (bin as f32 + 0.5) * NOISE_HISTOGRAM_STEP
+}
+
+/// Spare bins of [`skin_noise`]'s counts, taking turns for the values that are not negative.
+const NOISE_SPARE_BINS: usize = 8;
+
+/// The bin of each value of `row` in [`skin_noise`]'s histogram, into `out` (resized to the
+/// row): for a negative value v, ⌊−v / [`NOISE_HISTOGRAM_STEP`]⌋ (the quotient rounded as
+/// IEEE division rounds it), at most the last bin; for any other value (NaN too), one of the
+/// [`NOISE_SPARE_BINS`] spare bins past the last, by column.
+fn noise_bins(row: &[f32], out: &mut Vec<u32>) {
+    const LAST: f32 = (NOISE_HISTOGRAM_BINS - 1) as f32;
+    out.resize(row.len(), 0);
+    for (x, (bin, &v)) in out.iter_mut().zip(row).enumerate() {
+        // The quotient clamped before truncating: the same bin as truncating, then clamping
+        // (LAST is a whole number). Not `clamp`, which keeps a NaN.
+        #[allow(clippy::manual_clamp)]
+        let quotient = (-v / NOISE_HISTOGRAM_STEP).max(0.0).min(LAST);
+        // SAFETY: `quotient` lies in 0..=LAST (`max` returns 0 for NaN), which i32 holds.
+        // Unchecked, the conversion is one vector instruction; `as` saturates and checks for
+        // NaN, which LLVM compiles to a branchy scalar conversion per value (its bins alone 26 → 10 ms).
+        let truncated = unsafe { quotient.to_int_unchecked::<i32>() };
+        let spare = (NOISE_HISTOGRAM_BINS + x % NOISE_SPARE_BINS) as u32;
+        *bin = if v < 0.0 { truncated as u32 } else { spare };
+    }
 }
 
 /// Bin width of the noise histogram (darkness): a hundredth of the quietest skin noise seen

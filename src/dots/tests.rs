@@ -215,3 +215,45 @@ fn components_are_8_connected_with_their_extent() {
         vec![(2, 2, 2), (1, 1, 1), (1, 1, 1)]
     );
 }
+
+/// Each value's noise bin is the textbook one, ⌊−v / step⌋ at most the last bin for a negative
+/// value, a spare bin by column otherwise: at and beside every 1000th bin edge (the quotient's
+/// rounding decides there), for tiny, huge and infinite negatives, and for zeros, positives and
+/// NaN.
+#[test]
+fn noise_bins_are_the_textbook_bins() {
+    let mut values = vec![
+        -0.0,
+        0.0,
+        1.0,
+        f32::NAN,
+        -f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        -f32::MAX,
+        -f32::MIN_POSITIVE,
+        -1e-45,
+        -0.2,
+        -1.0,
+    ];
+    for k in (0..=NOISE_HISTOGRAM_BINS + 1)
+        .step_by(1000)
+        .chain([1, 2, 3999, 4000])
+    {
+        let edge = -(k as f32) * NOISE_HISTOGRAM_STEP;
+        values.extend([edge, edge.next_up(), edge.next_down()]);
+    }
+    let mut rng = crate::synth::SplitMix64::new(3);
+    values.extend((0..2000).map(|_| rng.uniform(-0.25, 0.05) as f32));
+    let mut bins = Vec::new();
+    noise_bins(&values, &mut bins);
+    assert_eq!(bins.len(), values.len());
+    for (x, (&v, &bin)) in values.iter().zip(&bins).enumerate() {
+        let expected = if v < 0.0 {
+            ((-v / NOISE_HISTOGRAM_STEP) as usize).min(NOISE_HISTOGRAM_BINS - 1)
+        } else {
+            NOISE_HISTOGRAM_BINS + x % NOISE_SPARE_BINS
+        };
+        assert_eq!(bin as usize, expected, "value {v:e} at column {x}");
+    }
+}
