@@ -152,6 +152,19 @@ fn level(v: f32) -> usize {
     (v.clamp(0.0, 1.0) * (WATERSHED_LEVELS - 1) as f32) as usize
 }
 
+/// [`level`] as a byte, in a form that vectorises: the value clamped with `max` and `min`
+/// (NaN to 0, where `clamp` keeps it) and converted unchecked (`as` compiles to a branchy
+/// scalar conversion per value).
+#[inline]
+fn box_level(v: f32) -> u8 {
+    const TOP: f32 = (WATERSHED_LEVELS - 1) as f32;
+    #[allow(clippy::manual_clamp)]
+    let scaled = v.max(0.0).min(1.0) * TOP;
+    // SAFETY: `scaled` lies in 0..=TOP (`max` returns 0 for NaN), which i32 holds.
+    let truncated = unsafe { scaled.to_int_unchecked::<i32>() };
+    truncated as u8
+}
+
 /// The watershed of one piece in its own bounding box, its labels then stored into `out`.
 ///
 /// The box has a border of [`BLOCKED`] pixels 1 px wide, and every pixel below the floor is
@@ -187,15 +200,15 @@ fn flood_piece_in_box(
     for row in 0..bh {
         let start = (y0 + row) * p.width + x0;
         let at = (row + 1) * stride + 1;
+        // Every pixel written, without a branch, so that the row vectorises.
         for ((label, lv), &v) in labels[at..at + bw]
             .iter_mut()
             .zip(&mut levels[at..at + bw])
             .zip(&p.data[start..start + bw])
         {
-            if v >= floor {
-                *label = 0;
-                *lv = level(v) as u8;
-            }
+            let open = v >= floor;
+            *label = if open { 0 } else { BLOCKED };
+            *lv = if open { box_level(v) } else { 0 };
         }
     }
     buckets.resize_with(WATERSHED_LEVELS, VecDeque::new);

@@ -144,3 +144,27 @@ fn the_labels_take_over_a_large_enough_buffer() {
     // Too small: a fresh allocation, zeroed.
     assert_eq!(zeroed_labels(7, vec![1.0; 6]), vec![0; 7]);
 }
+
+/// The box's byte levels are the queue's levels: at and beside every level's edge, below 0,
+/// above 1, at the infinities and for NaN.
+#[test]
+fn box_levels_are_the_queue_levels() {
+    let mut values = vec![
+        f32::NEG_INFINITY,
+        -1.0,
+        -0.0,
+        0.0,
+        1e-45,
+        1.0,
+        2.0,
+        f32::INFINITY,
+        f32::NAN,
+    ];
+    for k in 0..WATERSHED_LEVELS {
+        let edge = k as f32 / (WATERSHED_LEVELS - 1) as f32;
+        values.extend([edge, edge.next_up(), edge.next_down()]);
+    }
+    for v in values {
+        assert_eq!(usize::from(box_level(v)), level(v), "{v:e}");
+    }
+}
