@@ -252,6 +252,22 @@ impl<'a> LuminanceSource<'a> {
         (source, freed)
     }
 
+    /// Hints the cache lines of the photo's pixels `xs` of row `y` (px, within the window;
+    /// clipped to the photo) and, where the luminance plane is kept, of its values there (see
+    /// [`crate::prefetch`]): they are read soon. Changes nothing.
+    pub fn prefetch_run(&self, y: usize, xs: std::ops::Range<usize>) {
+        if let Some(plane) = &self.kept {
+            let start = y * plane.width;
+            crate::prefetch::prefetch_span(&plane.data, start + xs.start..start + xs.end);
+        }
+        let bytes = self.image.as_bytes();
+        let pixel = usize::from(self.image.color().bytes_per_pixel());
+        let row = (self.rect.y as usize + y) * self.image.width() as usize;
+        let column = self.rect.x as usize;
+        let span = (row + column + xs.start) * pixel..(row + column + xs.end) * pixel;
+        crate::prefetch::prefetch_span(bytes, span);
+    }
+
     /// Y (linear, 0..1) at (`x`, `y`) px within the window.
     pub fn get(&self, x: usize, y: usize) -> f32 {
         if let Some(plane) = &self.kept {

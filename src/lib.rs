@@ -48,6 +48,7 @@ pub mod measure;
 pub mod metrics;
 pub mod output;
 pub mod plane;
+pub mod prefetch;
 pub mod quantile;
 pub mod region;
 pub mod render;
