@@ -1,0 +1,208 @@
+//! Dot outlines: the distance transform that tells a dot (fat) from a hair (thin), and the
+//! opening that shaves hair arms off the dots they cross (both in `chamfer`), run on the
+//! outlines' 8-connected components (here, with each member's neighbours found once); the
+//! networks of dark pixels and how fat each is; the elongation of a piece.
+
+mod chamfer;
+
+use rayon::prelude::*;
+
+use chamfer::{chamfer, per_member};
+pub(super) use chamfer::{inside_distance, open};
+
+const SQRT2: f32 = std::f32::consts::SQRT_2;
+
+/// Forward-pass neighbours (already visited in raster order) and their steps.
+const FORWARD: [(isize, isize, f32); 4] =
+    [(-1, 0, 1.0), (-1, -1, SQRT2), (0, -1, 1.0), (1, -1, SQRT2)];
+/// Backward-pass neighbours and their steps.
+const BACKWARD: [(isize, isize, f32); 4] =
+    [(1, 0, 1.0), (1, 1, SQRT2), (0, 1, 1.0), (-1, 1, SQRT2)];
+
+/// The 8-connected components of an outline mask, each as its pixel indices in raster order:
+/// the units that the chamfer passes below run on in parallel.
+pub(super) struct Components {
+    /// Per component, its pixels (indices into the plane), in raster order.
+    pub members: Vec<Vec<u32>>,
+    /// Per member, components one after another: the position among its component's members
+    /// of each of its [`FORWARD`] neighbours, in that order, or [`NO_NEIGHBOUR`] where that
+    /// pixel is not a member. Found once for the three chamfers that run on the components
+    /// (finding them was most of a chamfer pass's work); a neighbour's key is compared per
+    /// chamfer. One allocation (16 B per outline pixel), not one per component.
+    forward: Vec<[u32; 4]>,
+    /// Where each component's members start in `forward`; one more entry than components.
+    starts: Vec<usize>,
+}
+
+/// In [`Components::forward`]: no such neighbour among the members.
+const NO_NEIGHBOUR: u32 = u32::MAX;
+
+impl Components {
+    /// The components of `mask` (`width` px per row), in raster order of their first pixel.
+    pub(super) fn of(mask: &[bool], width: usize) -> Components {
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        super::for_each_component(mask, width, |pixels, _| {
+            members.push(pixels.iter().map(|&i| i as u32).collect())
+        });
+        debug_assert!(members.iter().all(|m| m.is_sorted()));
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(members.iter().scan(0, |end, m| {
+                *end += m.len();
+                Some(*end)
+            }))
+            .collect();
+        let mut forward = vec![[NO_NEIGHBOUR; 4]; starts[members.len()]];
+        // One slice of `forward` per component, filled in parallel.
+        let mut slices = Vec::with_capacity(members.len());
+        let mut rest = &mut forward[..];
+        for m in &members {
+            let (own, others) = std::mem::take(&mut rest).split_at_mut(m.len());
+            slices.push(own);
+            rest = others;
+        }
+        slices
+            .into_par_iter()
+            .zip(&members)
+            .for_each(|(out, members)| forward_neighbours(members, width, out));
+        Components {
+            members,
+            forward,
+            starts,
+        }
+    }
+}
+
+/// Per member of one component (`members`: sorted pixel indices of a plane `width` px wide),
+/// the positions among the members of its [`FORWARD`] neighbours (see
+/// [`Components::forward`]).
+///
+/// A neighbour in the row above is found by a cursor that only moves one way: the three
+/// neighbours above are consecutive in raster order, so the cursor (the first member at or
+/// after the left one) is at most three positions from each; the pixel to the left, if a
+/// member, is the one before.
+fn forward_neighbours(members: &[u32], width: usize, out: &mut [[u32; 4]]) {
+    let mut cursor = 0;
+    for (p, &i) in members.iter().enumerate() {
+        let i = i as usize;
+        let (x, y) = (i % width, i / width);
+        let first_above = i.saturating_sub(width + 1);
+        while cursor < p && (members[cursor] as usize) < first_above {
+            cursor += 1;
+        }
+        let find = |j: usize| -> u32 {
+            let mut q = cursor;
+            while q < p && (members[q] as usize) < j {
+                q += 1;
+            }
+            if q < p && members[q] as usize == j {
+                q as u32
+            } else {
+                NO_NEIGHBOUR
+            }
+        };
+        let left = if x > 0 && p > 0 && members[p - 1] as usize == i - 1 {
+            (p - 1) as u32
+        } else {
+            NO_NEIGHBOUR
+        };
+        let above = |dx: isize| -> u32 {
+            let nx = x as isize + dx;
+            if y == 0 || nx < 0 || nx as usize >= width {
+                NO_NEIGHBOUR
+            } else {
+                find((y - 1) * width + nx as usize)
+            }
+        };
+        // In FORWARD's order: left, up-left, up, up-right.
+        out[p] = [left, above(-1), above(0), above(1)];
+    }
+}
+
+/// Ratio of principal axes (≥ 1) of a pixel set from its moment sums
+/// (n, Σx, Σy, Σx², Σy², Σxy), counting each pixel as a unit square.
+pub(super) fn elongation(m: &[f64; 6]) -> f32 {
+    let [n, sx, sy, sxx, syy, sxy] = *m;
+    if n < 3.0 {
+        return 1.0;
+    }
+    let (mx, my) = (sx / n, sy / n);
+    let (cxx, cyy, cxy) = (sxx / n - mx * mx, syy / n - my * my, sxy / n - mx * my);
+    let mean = (cxx + cyy) / 2.0;
+    let spread = (((cxx - cyy) / 2.0).powi(2) + cxy * cxy).sqrt();
+    let minor = (mean - spread).max(0.0) + 1.0 / 12.0;
+    let major = mean + spread + 1.0 / 12.0;
+    (major / minor).sqrt() as f32
+}
+
+/// The 8-connected networks of a mask, seen from a few query pixels.
+pub(super) struct Networks {
+    /// Per query pixel: its network's number (0 outside the mask, else 1 + index into `size`).
+    pub id: Vec<u32>,
+    /// Per network: (area in px, half-width of its fattest point in px).
+    pub size: Vec<(u32, f32)>,
+    /// Per query pixel: distance (px) to the nearest pixel outside every outline.
+    pub inside: Vec<f32>,
+}
+
+/// Finds the networks of `mask` (its `components`), how fat each is at its
+/// fattest point, and which network each pixel index of `queries` lies in. Only per-query
+/// values are returned: no per-pixel plane is made.
+pub(super) fn networks(mask: &[bool], components: &Components, queries: &[usize]) -> Networks {
+    let mut inside = per_member(components, |_| f32::INFINITY);
+    chamfer(components, |i| mask[i].then_some(1), &mut inside, Some(0.0));
+    let size: Vec<(u32, f32)> = inside
+        .par_iter()
+        .map(|dist| {
+            let fattest = dist.iter().fold(0f32, |f, &v| f.max(v - 0.5));
+            (dist.len() as u32, fattest)
+        })
+        .collect();
+    // The few query pixels, sorted, are found among each network's sorted members by a merge,
+    // networks in parallel (a hash lookup of every outline pixel on one thread was most of
+    // this stage's sequential time). A pixel is in one network at most, so the order in which
+    // the networks' finds are stored changes nothing.
+    // (pixel, query number), by pixel.
+    let mut sorted: Vec<(usize, usize)> = queries.iter().copied().zip(0..).collect();
+    sorted.sort_unstable();
+    let found: Vec<Vec<(usize, u32, f32)>> = components
+        .members
+        .par_iter()
+        .zip(&inside)
+        .enumerate()
+        .map(|(c, (members, dist))| {
+            let mut found = Vec::new();
+            let (Some(&first), Some(&last)) = (members.first(), members.last()) else {
+                return found;
+            };
+            let mut m = 0;
+            let start = sorted.partition_point(|&(q, _)| q < first as usize);
+            for &(q, k) in &sorted[start..] {
+                if q > last as usize {
+                    break;
+                }
+                while (members[m] as usize) < q {
+                    m += 1;
+                }
+                if members[m] as usize == q {
+                    found.push((k, c as u32 + 1, dist[m]));
+                }
+            }
+            found
+        })
+        .collect();
+    let mut id = vec![0u32; queries.len()];
+    // Off the mask a query is at distance 0 (as the whole-plane pass left it).
+    let mut depth = vec![0f32; queries.len()];
+    for (k, network, v) in found.into_iter().flatten() {
+        id[k] = network;
+        depth[k] = v;
+    }
+    Networks {
+        id,
+        size,
+        inside: depth,
+    }
+}
+
+#[cfg(test)]
+mod tests;
