@@ -75,9 +75,9 @@ fn chamfer_component(
         let mut best = dist[p];
         for (&q, &(_, _, step)) in forward[p].iter().zip(&FORWARD) {
             if same(p, q) {
-                best = best.min(dist[q as usize] + step);
+                best = lesser(best, dist[q as usize] + step);
             } else if let Some(o) = outside {
-                best = best.min(o + step);
+                best = lesser(best, o + step);
             }
         }
         dist[p] = best;
@@ -90,7 +90,7 @@ fn chamfer_component(
         if let Some(o) = outside {
             for (k, &(_, _, step)) in BACKWARD.iter().enumerate() {
                 if present[p] >> k & 1 == 0 {
-                    best = best.min(o + step);
+                    best = lesser(best, o + step);
                 }
             }
         }
@@ -98,10 +98,22 @@ fn chamfer_component(
         for (k, (&q, &(_, _, step))) in forward[p].iter().zip(&FORWARD).enumerate() {
             if same(p, q) {
                 let q = q as usize;
-                dist[q] = dist[q].min(best + step);
+                dist[q] = lesser(dist[q], best + step);
                 present[q] |= 1 << k;
             }
         }
+    }
+}
+
+/// The smaller of two distances (px), neither NaN: a comparison, one `minss`, where
+/// `f32::min` adds a NaN fix-up to every step of the chamfer's chains of minima. (Distances
+/// start at 0 or ∞ and grow by finite steps, so none is NaN and the minima are the same.)
+#[inline(always)]
+fn lesser(a: f32, b: f32) -> f32 {
+    if b < a {
+        b
+    } else {
+        a
     }
 }
 
