@@ -219,6 +219,9 @@ fn coarser_sigma(from_sigma: f32, sigma: f32, step: usize) -> f32 {
     (sigma * sigma - from_sigma * from_sigma).sqrt() / step as f32
 }
 
+/// How many candidates ahead [`centred_and_suppressed`] hints a candidate's centre disc.
+const PREFETCH_CANDIDATES_AHEAD: usize = 2;
+
 /// The candidates of [`detect`] whose centre is filled (at least [`CENTRE_FILL_RATIO`] of the
 /// darkest of `flood`, D lightly smoothed, within a quarter of the candidate's diameter), then
 /// [`suppress`]ed. Separate from `detect` so that the flood plane is made only once the blob
@@ -229,11 +232,31 @@ pub(super) fn centred_and_suppressed(
     flood: &Plane,
     diameter_px: f32,
 ) -> Vec<Candidate> {
-    let centred: Vec<Candidate> = candidates
-        .into_par_iter()
-        .filter(|c| {
-            flood.get(c.x, c.y) >= CENTRE_FILL_RATIO * disc_max(flood, c.x, c.y, 0.25 * c.diameter)
+    let centre_radius = |c: &Candidate| 0.25 * c.diameter;
+    // The disc of the candidate a few ahead is hinted into the cache (see `crate::prefetch`):
+    // consecutive candidates lie far apart on the plane (scale by scale, each in raster
+    // order), and the test waited on the misses of each disc's rows.
+    let filled: Vec<bool> = candidates
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if let Some(ahead) = candidates.get(i + PREFETCH_CANDIDATES_AHEAD) {
+                let reach = centre_radius(ahead).ceil() as usize;
+                let columns = ahead.x.saturating_sub(reach)..ahead.x + reach + 1;
+                for y in ahead.y.saturating_sub(reach)..(ahead.y + reach + 1).min(flood.height) {
+                    let start = y * flood.width;
+                    let end = start + columns.end.min(flood.width);
+                    crate::prefetch::prefetch_span(&flood.data, start + columns.start..end);
+                }
+            }
+            flood.get(c.x, c.y) >= CENTRE_FILL_RATIO * disc_max(flood, c.x, c.y, centre_radius(c))
         })
+        .collect();
+    let centred: Vec<Candidate> = candidates
+        .into_iter()
+        .zip(filled)
+        .filter(|(_, filled)| *filled)
+        .map(|(c, _)| c)
         .collect();
     suppress(centred, flood.width, flood.height, diameter_px)
 }
