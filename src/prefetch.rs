@@ -39,6 +39,22 @@ pub fn prefetch_span<T>(values: &[T], span: std::ops::Range<usize>) {
     }
 }
 
+/// [`prefetch_span`] of each row of the square of `reach` px around pixel `centre` (x, y) of
+/// a plane stored row by row, `width` values per row in `values` (clipped to the plane): the
+/// lines that a disc or ring around that pixel will read.
+#[inline]
+pub fn prefetch_square<T>(values: &[T], width: usize, (x, y): (usize, usize), reach: usize) {
+    if width == 0 {
+        return;
+    }
+    let height = values.len() / width;
+    let columns = x.saturating_sub(reach)..(x + reach + 1).min(width);
+    for row in y.saturating_sub(reach)..(y + reach + 1).min(height) {
+        let start = row * width;
+        prefetch_span(values, start + columns.start..start + columns.end);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +75,10 @@ mod tests {
         prefetch_span(&values, start..end);
         prefetch_span::<u8>(&[], 0..10);
         prefetch_span::<()>(&[(); 4], 0..4);
+        prefetch_square(&values, 10, (5, 5), 3);
+        prefetch_square(&values, 10, (0, 0), 100);
+        prefetch_square(&values, 10, (50, 50), 2);
+        prefetch_square(&values, 0, (0, 0), 2);
         assert_eq!(values, (0..100).collect::<Vec<u32>>());
     }
 }

@@ -29,6 +29,7 @@ pub use blobs::blob_smoothings;
 use rayon::prelude::*;
 
 use crate::plane::Plane;
+use crate::prefetch::prefetch_square;
 use crate::timing::stage_done;
 pub(crate) use components::for_each_component;
 
@@ -165,6 +166,9 @@ pub const MIN_RING_PIXELS: usize = 8;
 /// Skin ring pixels darker than this (darkness vs. the skin field) are hair or pores: left out.
 pub const RING_EXCLUDE_DARKNESS: f32 = 0.08;
 
+/// How many peaks ahead the hair-line test and the cores hint a peak's disc into the cache.
+const PREFETCH_PEAKS_AHEAD: usize = 2;
+
 /// A found dot, in the coordinates of the plane it was found in (px, pixel centres at i + 0.5).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FoundDot {
@@ -245,15 +249,24 @@ pub fn find_dots_reusing(
     stage_done("dots: flood plane, centres kept");
     let n = peaks.len();
     let on_hair_line: Vec<bool> = match lines {
-        Some(lines) => peaks
-            .par_iter()
-            .map(|c| {
-                let on_line = |x: usize, y: usize| f32::from(u8::from(lines[y * width + x]));
-                let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
-                blobs::disc_mean(on_line, (d.width, d.height), (c.x, c.y), radius)
-                    >= MAX_HAIR_LINE_FRACTION
-            })
-            .collect(),
+        Some(lines) => {
+            let radius = |c: &blobs::Candidate| (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
+            peaks
+                .par_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    // Peaks come strongest first, scattered over the plane: the core of the
+                    // peak a few ahead is hinted into the cache (see `crate::prefetch`).
+                    if let Some(ahead) = peaks.get(i + PREFETCH_PEAKS_AHEAD) {
+                        let reach = radius(ahead).ceil() as usize;
+                        prefetch_square(&lines, width, (ahead.x, ahead.y), reach);
+                    }
+                    let on_line = |x: usize, y: usize| f32::from(u8::from(lines[y * width + x]));
+                    blobs::disc_mean(on_line, (d.width, d.height), (c.x, c.y), radius(c))
+                        >= MAX_HAIR_LINE_FRACTION
+                })
+                .collect()
+        }
         None => vec![false; n],
     };
 
@@ -263,14 +276,20 @@ pub fn find_dots_reusing(
     // The outline plane is never kept whole (a 4 B/px plane less at the peak of memory): the
     // cores read it pixel by pixel, the outlines row by row as it is blurred.
     let fine = d.point_blur(OUTLINE_SIGMA_PX);
+    let core_radius = |c: &blobs::Candidate| (CORE_RADIUS_DIAMETERS * c.diameter).max(0.5);
     let cores: Vec<f32> = peaks
         .par_iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
+            if let Some(ahead) = peaks.get(i + PREFETCH_PEAKS_AHEAD) {
+                let reach = core_radius(ahead).ceil() as usize + fine.reach();
+                prefetch_square(&d.data, width, (ahead.x, ahead.y), reach);
+            }
             blobs::disc_mean(
                 |x, y| fine.at(x, y),
                 (d.width, d.height),
                 (c.x, c.y),
-                (CORE_RADIUS_DIAMETERS * c.diameter).max(0.5),
+                core_radius(c),
             )
         })
         .collect();

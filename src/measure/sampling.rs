@@ -8,6 +8,7 @@ use crate::color::{lab_from_linear, LuminanceSource};
 use crate::dots::{self, DotMap};
 use crate::measure::DotSample;
 use crate::plane::{for_each_run_in_ring, Plane};
+use crate::prefetch::prefetch_square;
 use crate::quantile::quantile;
 use crate::region::Region;
 
@@ -61,12 +62,10 @@ fn prefetch_ring(y: &LuminanceSource, d: &Plane, map: &DotMap, k: usize) {
     let radius = (f64::from(dot.area_px) / std::f64::consts::PI).sqrt();
     let reach = (dots::RING_OUTER_RADII as f64 * radius + 1.0).ceil() as usize;
     let (cx, cy) = (dot.x as usize, dot.y as usize);
+    prefetch_square(&map.labels, d.width, (cx, cy), reach);
+    prefetch_square(&d.data, d.width, (cx, cy), reach);
     let columns = cx.saturating_sub(reach)..(cx + reach + 1).min(d.width);
     for row in cy.saturating_sub(reach)..(cy + reach + 1).min(d.height) {
-        let start = row * d.width;
-        let span = start + columns.start..start + columns.end;
-        crate::prefetch::prefetch_span(&map.labels, span.clone());
-        crate::prefetch::prefetch_span(&d.data, span);
         y.prefetch_run(row, columns.clone());
     }
 }

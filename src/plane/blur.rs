@@ -268,6 +268,12 @@ pub struct PointBlur<'a> {
 }
 
 impl PointBlur<'_> {
+    /// How far (px, along each axis) from a pixel the values its blur reads lie: the kernel's
+    /// radius.
+    pub fn reach(&self) -> usize {
+        self.kernel.len() / 2
+    }
+
     /// The blurred value at (`x`, `y`): each pass summed from 0 in kernel order over clamped
     /// neighbours, exactly as the whole-plane blur sums it.
     pub fn at(&self, x: usize, y: usize) -> f32 {

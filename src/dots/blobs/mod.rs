@@ -12,6 +12,7 @@ use super::{
 };
 use crate::grid::BlockAxis;
 use crate::plane::{for_each_in_ring, Plane};
+use crate::prefetch::prefetch_square;
 use crate::quantile::quantile;
 use maxima::{laplacian_maxima, peak_offset};
 
@@ -242,12 +243,7 @@ pub(super) fn centred_and_suppressed(
         .map(|(i, c)| {
             if let Some(ahead) = candidates.get(i + PREFETCH_CANDIDATES_AHEAD) {
                 let reach = centre_radius(ahead).ceil() as usize;
-                let columns = ahead.x.saturating_sub(reach)..ahead.x + reach + 1;
-                for y in ahead.y.saturating_sub(reach)..(ahead.y + reach + 1).min(flood.height) {
-                    let start = y * flood.width;
-                    let end = start + columns.end.min(flood.width);
-                    crate::prefetch::prefetch_span(&flood.data, start + columns.start..end);
-                }
+                prefetch_square(&flood.data, flood.width, (ahead.x, ahead.y), reach);
             }
             flood.get(c.x, c.y) >= CENTRE_FILL_RATIO * disc_max(flood, c.x, c.y, centre_radius(c))
         })
