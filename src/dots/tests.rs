@@ -1,3 +1,4 @@
+use super::noise::{noise_bins, NOISE_SPARE_BINS};
 use super::*;
 
 /// Darkness plane with soft discs of `darkness` at `centres`, radius `r` px.
