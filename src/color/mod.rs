@@ -44,7 +44,7 @@ static LINEAR_FROM_U16: LazyLock<Vec<f32>> = LazyLock::new(|| {
 /// `$table` to that depth's sRGB decoding table; `$other` for any other layout (float images).
 /// One arm per layout, so a function generic over the channel type called in `$body` is
 /// monomorphised per layout: no dynamic dispatch per pixel. The list of the layouts read
-/// straight from the photo ([`with_pixel!`], [`LuminanceSource::for_each_rgb_and_y_in_run`]);
+/// straight from the photo (`with_pixel!` below, [`LuminanceSource::for_each_rgb_and_y_in_run`]);
 /// [`LuminanceSource::for_each_code_and_y_in_run`] lists its 8-bit ones.
 macro_rules! with_buffer {
     ($image:expr, |$img:ident, $table:ident| $body:expr, $other:expr) => {{
