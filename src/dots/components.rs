@@ -163,6 +163,21 @@ impl RunComponents {
         }
     }
 
+    /// (component, `x0..x1`) of each run of row `y` (none past the last row), in order.
+    pub(crate) fn row_runs(
+        &self,
+        y: usize,
+    ) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + '_ {
+        let runs = match (self.first.get(y), self.first.get(y + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        };
+        runs.map(|r| {
+            let run = self.runs[r];
+            (self.number[r] as usize, run.x0 as usize..run.x1 as usize)
+        })
+    }
+
     /// Per component: (area in px, bounding-box width, bounding-box height in px).
     pub(crate) fn shapes(&self) -> Vec<(u32, u32, u32)> {
         let mut areas = vec![0u32; self.count];
@@ -393,6 +408,14 @@ mod tests {
             found.for_each_run(|c, y, columns| by_runs[c].extend(columns.map(|x| y * w + x)));
             let members: Vec<Vec<usize>> = oracle.iter().map(|(m, _)| m.clone()).collect();
             assert_eq!(by_runs, members, "seed {seed}, runs");
+            // Row by row, the same runs; none past the last row.
+            let mut by_rows = vec![Vec::new(); oracle.len()];
+            for y in 0..h + 2 {
+                for (c, columns) in found.row_runs(y) {
+                    by_rows[c].extend(columns.map(|x| y * w + x));
+                }
+            }
+            assert_eq!(by_rows, members, "seed {seed}, rows");
             let shapes: Vec<(u32, u32, u32)> = oracle.iter().map(|(_, shape)| *shape).collect();
             assert_eq!(found.shapes(), shapes, "seed {seed}, shapes");
         }

@@ -66,14 +66,13 @@ pub(super) fn hair_lines(
     for factor in HAIR_SCALES {
         let sigma = (factor * HAIR_SIGMA_MM * px_per_mm).max(MIN_HAIR_SIGMA_PX);
         d.gaussian_blur_into(sigma, g);
-        kind.fill(0);
         lines_at(g, sigma, dot_diameter_px, kind, &mut mask);
     }
     mask
 }
 
 /// Marks in `mask` the hair lines of `g` (darkness smoothed at Hessian scale `sigma`, px);
-/// `kind` is a zeroed scratch buffer of one byte per pixel.
+/// `kind` is a scratch buffer of one byte per pixel (its contents are overwritten).
 fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: &mut [bool]) {
     let (w, h) = (g.width, g.height);
     if w < 3 || h < 3 {
@@ -96,51 +95,58 @@ fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: 
     // The long networks' centreline pixels, as each row's columns in increasing order (runs
     // come in raster order): centrelines are sparse, and each widened row reads 2·reach + 1
     // source rows. Listed straight from the runs, never stored as a full-size mask (a fresh
-    // 1 B/px allocation per scale).
-    let mut centre_columns = vec![Vec::new(); h];
-    networks.for_each_run(|network, y, columns| {
-        if is_long[network] {
-            centre_columns[y].extend(columns.filter(|&x| kind[y * w + x] == 2));
-        }
-    });
+    // 1 B/px allocation per scale). Rows in parallel.
+    let centre_columns: Vec<Vec<usize>> = (0..h)
+        .into_par_iter()
+        .map(|y| {
+            let row = &kind[y * w..(y + 1) * w];
+            networks
+                .row_runs(y)
+                .filter(|(network, _)| is_long[*network])
+                .flat_map(|(_, columns)| columns.filter(|&x| row[x] == 2))
+                .collect()
+        })
+        .collect();
 
     // Widen the centrelines to the hair's width.
     widen(&centre_columns, (w, h), f64::from(sigma) + 0.5, mask);
 }
 
-/// Per pixel of `kind` (a zeroed byte per pixel of `g`, at least 3 × 3 px): 0 = not a ridge,
-/// 1 = ridge, 2 = ridge centreline with skin on one side, for `g` smoothed at Hessian scale
-/// `sigma` (px). The outermost rows and columns stay 0.
+/// Per pixel of `kind` (a byte per pixel of `g`, at least 3 × 3 px; every byte written):
+/// 0 = not a ridge, 1 = ridge, 2 = ridge centreline with skin on one side, for `g` smoothed
+/// at Hessian scale `sigma` (px). The outermost rows and columns are 0.
 fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
     let (w, h) = (g.width, g.height);
     let offset = SIDE_OFFSET_SIGMAS * sigma;
-    kind.par_chunks_mut(w)
-        .enumerate()
-        .skip(1)
-        .take(h - 2)
-        .for_each_init(
-            || vec![false; w - 2],
-            |is_ridge, (y, row)| {
-                let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
-                ridge_flags([up, mid, down], is_ridge);
-                // A ridge's Hessian again, the same sums as its flag's, for the few ridges.
-                crate::mask::for_each_set_run(is_ridge, |xs| {
-                    for x in xs {
-                        let x = x + 1;
-                        let c = mid[x];
-                        let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
-                        let dyy = up[x] - 2.0 * c + down[x];
-                        let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
-                        let (strong, _) = super::hessian_eigenvalues(dxx, dyy, dxy);
-                        row[x] = if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
-                            2
-                        } else {
-                            1
-                        };
-                    }
-                });
-            },
-        );
+    kind.par_chunks_mut(w).enumerate().for_each_init(
+        || vec![false; w - 2],
+        |is_ridge, (y, row)| {
+            // Each row cleared by the task that marks it (cleared whole beforehand, the
+            // buffer took a sequential pass per scale).
+            row.fill(0);
+            if y == 0 || y == h - 1 {
+                return;
+            }
+            let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
+            ridge_flags([up, mid, down], is_ridge);
+            // A ridge's Hessian again, the same sums as its flag's, for the few ridges.
+            crate::mask::for_each_set_run(is_ridge, |xs| {
+                for x in xs {
+                    let x = x + 1;
+                    let c = mid[x];
+                    let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
+                    let dyy = up[x] - 2.0 * c + down[x];
+                    let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
+                    let (strong, _) = super::hessian_eigenvalues(dxx, dyy, dxy);
+                    row[x] = if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
+                        2
+                    } else {
+                        1
+                    };
+                }
+            });
+        },
+    );
 }
 
 /// Per interior pixel of the middle one of three consecutive `rows` (`is_ridge.len() + 2`
