@@ -33,7 +33,7 @@ use rayon::prelude::*;
 use crate::plane::Plane;
 use crate::prefetch::prefetch_square;
 use crate::timing::stage_done;
-pub(crate) use components::for_each_component;
+pub(crate) use components::component_members;
 
 /// Laplacian-of-Gaussian scale in dot diameters: σ = r/√2 answers most strongly at the centre
 /// of a disc of radius r.

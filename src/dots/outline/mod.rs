@@ -40,10 +40,7 @@ const NO_NEIGHBOUR: u32 = u32::MAX;
 impl Components {
     /// The components of `mask` (`width` px per row), in raster order of their first pixel.
     pub(super) fn of(mask: &[bool], width: usize) -> Components {
-        let mut members: Vec<Vec<u32>> = Vec::new();
-        super::for_each_component(mask, width, |pixels, _| {
-            members.push(pixels.iter().map(|&i| i as u32).collect())
-        });
+        let members = super::component_members(mask, width);
         debug_assert!(members.iter().all(|m| m.is_sorted()));
         let starts: Vec<usize> = std::iter::once(0)
             .chain(members.iter().scan(0, |end, m| {
