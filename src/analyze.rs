@@ -1,6 +1,7 @@
 //! The library's front door: photos in, a [`Report`] out.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
 
@@ -8,7 +9,9 @@ use crate::buffers::{release_thread_planes, with_thread_planes, PlaneBuffers};
 use crate::error::{Error, Result};
 use crate::load::{load_preparing, Decoding, LoadLimits, Photo};
 use crate::manifest::Manifest;
-use crate::measure::{context_area, measure_reusing, ready_buffers, Measurement, FIRST_PLANES};
+use crate::measure::{
+    context_area, measure_reusing, ready_buffers_until, Measurement, FIRST_PLANES,
+};
 use crate::metrics::{session_metrics, SessionMetrics};
 use crate::region::Region;
 use crate::report::{
@@ -156,15 +159,24 @@ pub(crate) const PLANES_READIED_BESIDE_A_SECOND_COPY: usize = FIRST_PLANES - 1;
 fn ready_beside<'a>(
     planes: &'a mut PlaneBuffers,
     session: &'a SessionInput,
-) -> impl FnOnce(Decoding) + Send + 'a {
-    move |decoding| {
+) -> impl FnOnce(Decoding, &AtomicBool) + Send + 'a {
+    move |decoding, decoded| {
         let count = if decoding.second_copy {
             PLANES_READIED_BESIDE_A_SECOND_COPY
         } else {
             FIRST_PLANES
         };
         let (region, px_per_mm) = (session.region, session.px_per_mm);
-        ready_buffers(planes, decoding.displayed, region, px_per_mm, count);
+        // Pages are faulted in only until the photo is decoded (see
+        // PlaneBuffers::reserve_until).
+        ready_buffers_until(
+            planes,
+            decoding.displayed,
+            region,
+            px_per_mm,
+            count,
+            decoded,
+        );
     }
 }
 
@@ -183,7 +195,7 @@ fn load_session(
     session: &SessionInput,
     limits: &LoadLimits,
     decode: Decode,
-    while_decoding: Option<impl FnOnce(Decoding) + Send>,
+    while_decoding: Option<impl FnOnce(Decoding, &AtomicBool) + Send>,
 ) -> Result<Photo> {
     let rows = match (decode, session.region) {
         (Decode::MeasuredRows, Some(region)) => {
@@ -233,7 +245,8 @@ pub(crate) fn analyze_series_decoding(
                     Ok::<_, Error>((photo, analysis))
                 }
                 None => {
-                    let photo = load_session(session, limits, decode, None::<fn(Decoding)>)?;
+                    let photo =
+                        load_session(session, limits, decode, None::<fn(Decoding, &AtomicBool)>)?;
                     let analysis = analyze_photo(&photo, session)?;
                     Ok((photo, analysis))
                 }

@@ -6,6 +6,7 @@
 
 use std::io::Cursor;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
@@ -120,20 +121,22 @@ pub(crate) fn load_preparing(
     path: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: Option<impl FnOnce(Decoding) + Send>,
+    while_decoding: Option<impl FnOnce(Decoding, &AtomicBool) + Send>,
 ) -> Result<Photo> {
     load(path, limits, rows, while_decoding)
 }
 
 /// No work beside the decoding: the public loaders start no thread.
-const NO_WORK: Option<fn(Decoding)> = None;
+const NO_WORK: Option<fn(Decoding, &AtomicBool)> = None;
 
 /// Name of the thread that runs the work beside a decoding.
 const BESIDE_THREAD_NAME: &str = "smptrack-beside-decoding";
 
 /// Runs `decode_pixels` on this thread and `work` once, beside it on a scoped thread of its
 /// own, and returns the decoding's result once both are done; if no thread can be started,
-/// this thread runs `work` after the decoding.
+/// this thread runs `work` after the decoding. The flag handed to `work` is set as soon as the
+/// decoding is done: work that only gets ahead of later needs (faulting pages in) stops there
+/// rather than hold up the photo.
 ///
 /// A plain thread, not a rayon job, on the pool's threads too: a rayon thread waiting for a
 /// job that another thread took runs or steals other jobs meanwhile, which in a batch may be
@@ -141,23 +144,29 @@ const BESIDE_THREAD_NAME: &str = "smptrack-beside-decoding";
 /// join waits for the work alone, which allocates and touches memory and never blocks.
 /// (A panic in the work reaches the caller as a decoder crash whose message says only that a
 /// scoped thread panicked: it would mean an allocation failure, which aborts first.)
-fn beside<T>(decode_pixels: impl FnOnce() -> T, work: Option<impl FnOnce() + Send>) -> T {
+fn beside<T>(
+    decode_pixels: impl FnOnce() -> T,
+    work: Option<impl FnOnce(&AtomicBool) + Send>,
+) -> T {
     let Some(work) = work else {
         return decode_pixels();
     };
+    let done = AtomicBool::new(false);
     // The started thread takes the work from the slot, or, if none started, this one does.
     let slot = Mutex::new(Some(work));
     let run = || {
         let work = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(work) = work {
-            work();
+            work(&done);
         }
     };
     let decoded = std::thread::scope(|scope| {
         let _started = std::thread::Builder::new()
             .name(BESIDE_THREAD_NAME.into())
             .spawn_scoped(scope, run);
-        decode_pixels()
+        let decoded = decode_pixels();
+        done.store(true, Ordering::Relaxed);
+        decoded
     });
     run();
     decoded
@@ -167,7 +176,7 @@ fn load(
     path: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: Option<impl FnOnce(Decoding) + Send>,
+    while_decoding: Option<impl FnOnce(Decoding, &AtomicBool) + Send>,
 ) -> Result<Photo> {
     let io_error = |source| Error::PhotoIo {
         path: path.to_path_buf(),
@@ -211,7 +220,7 @@ fn decode(
     name: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: Option<impl FnOnce(Decoding) + Send>,
+    while_decoding: Option<impl FnOnce(Decoding, &AtomicBool) + Send>,
 ) -> Result<Photo> {
     if bytes.is_empty() {
         return Err(Error::decode(name, "the file is empty"));
@@ -248,7 +257,7 @@ fn decode_unguarded(
     name: &Path,
     limits: &LoadLimits,
     rows: Option<u32>,
-    while_decoding: Option<impl FnOnce(Decoding) + Send>,
+    while_decoding: Option<impl FnOnce(Decoding, &AtomicBool) + Send>,
 ) -> Result<Photo> {
     let reader = capped_reader(bytes, None, name, limits)?;
     let Some(format) = reader.format() else {
@@ -327,7 +336,7 @@ fn decode_unguarded(
         displayed,
         second_copy: turned || !sequential_jpeg,
     };
-    let work = while_decoding.map(|work| move || work(decoding));
+    let work = while_decoding.map(|work| move |done: &AtomicBool| work(decoding, done));
     let mut image = beside(decode_pixels, work)?;
     image.apply_orientation(orientation);
     let full_size = match top {

@@ -221,7 +221,7 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
     use std::sync::Mutex;
 
     let seen = Mutex::new(Vec::new());
-    let record = |decoding: Decoding| seen.lock().unwrap().push(decoding);
+    let record = |decoding: Decoding, _: &AtomicBool| seen.lock().unwrap().push(decoding);
     let limits = LoadLimits::default();
     let name = Path::new("p.jpg");
     let upright = image::RgbImage::from_fn(48, 160, |x, y| image::Rgb([x as u8, y as u8, 90]));
@@ -267,7 +267,8 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
 /// `beside` runs its work exactly once, at the same time as the decoding (which below waits
 /// for the work's message, so it would time out if the work ran only after it), on a thread
 /// of its own both outside a pool and on a pool's thread (never as a job of the pool, whose
-/// threads could measure other photos while they wait for it).
+/// threads could measure other photos while they wait for it). Its flag is unset while the
+/// decoding runs and set once it is done (work waiting for it ends).
 #[test]
 fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -278,7 +279,8 @@ fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
     let meet = || {
         let (sent, received) = mpsc::channel();
         let decoding = move || received.recv_timeout(Duration::from_secs(20)).is_ok();
-        let work = move || {
+        let work = move |done: &AtomicBool| {
+            assert!(!done.load(Ordering::SeqCst), "done before the decoding");
             let thread = std::thread::current();
             assert_eq!(thread.name(), Some(BESIDE_THREAD_NAME));
             assert_eq!(rayon::current_thread_index(), None);
@@ -309,5 +311,16 @@ fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
         displayed: (1, 1),
         second_copy: false,
     };
-    assert_eq!(beside(|| 5, NO_WORK.map(|work| move || work(nothing))), 5);
+    let no_work = NO_WORK.map(|work| move |done: &AtomicBool| work(nothing, done));
+    assert_eq!(beside(|| 5, no_work), 5);
+
+    // Work that runs until the decoding is done ends.
+    let until_done = |done: &AtomicBool| {
+        let start = std::time::Instant::now();
+        while !done.load(Ordering::SeqCst) {
+            assert!(start.elapsed() < Duration::from_secs(20), "never set");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    assert_eq!(beside(|| 7, Some(until_done)), 7);
 }

@@ -168,6 +168,20 @@ pub fn ready_buffers(
     px_per_mm: Option<f64>,
     planes: usize,
 ) {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    ready_buffers_until(buffers, size, region, px_per_mm, planes, &never);
+}
+
+/// [`ready_buffers`], their pages faulted in only until `stop` is set (see
+/// [`PlaneBuffers::reserve_until`]).
+pub(crate) fn ready_buffers_until(
+    buffers: &mut PlaneBuffers,
+    size: (u32, u32),
+    region: Option<Region>,
+    px_per_mm: Option<f64>,
+    planes: usize,
+    stop: &std::sync::atomic::AtomicBool,
+) {
     let (width, height) = size;
     let region = region.unwrap_or(Region::whole(width, height));
     if region.check_within(width, height).is_err()
@@ -176,9 +190,10 @@ pub fn ready_buffers(
         return;
     }
     let crop = context_area(region, px_per_mm, width, height);
-    buffers.reserve(
+    buffers.reserve_until(
         planes.min(FIRST_PLANES),
         crop.width as usize * crop.height as usize,
+        stop,
     );
 }
 
