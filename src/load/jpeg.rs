@@ -33,8 +33,10 @@ pub(super) fn jpeg_layout(bytes: &[u8]) -> JpegLayout {
     let mut has_end_marker = false;
     while pos + 1 < bytes.len() {
         if bytes[pos] != 0xFF {
-            // Entropy-coded data, or stray bytes between segments (tolerated, as libjpeg does).
-            pos += 1;
+            // Entropy-coded data, or stray bytes between segments (tolerated, as libjpeg does):
+            // on to the next 0xFF at once (byte by byte, the walk over a 24 MP photo's 5 MB
+            // took 4 ms before its decoding could start).
+            pos = memchr::memchr(0xFF, &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
             continue;
         }
         let marker = bytes[pos + 1];
