@@ -169,14 +169,6 @@ impl RunComponents {
         (run.x0 as usize <= x).then(|| self.number[self.first[y] + k])
     }
 
-    /// Calls `visit(component, y, x0..x1)` for each run of mask pixels (row `y`, columns
-    /// `x0..x1`), in raster order: a component's pixels without listing them.
-    pub(crate) fn for_each_run(&self, mut visit: impl FnMut(usize, usize, std::ops::Range<usize>)) {
-        for (run, &c) in self.runs.iter().zip(&self.number) {
-            visit(c as usize, run.y as usize, run.x0 as usize..run.x1 as usize);
-        }
-    }
-
     /// (component, `x0..x1`) of each run of row `y` (none past the last row), in order.
     pub(crate) fn row_runs(
         &self,
@@ -403,7 +395,9 @@ mod tests {
                     let oracle = RunComponents::find(|i| mask[i] != 0, w * h, w, diagonal);
                     let runs = |found: &RunComponents| {
                         let mut runs = Vec::new();
-                        found.for_each_run(|c, y, columns| runs.push((c, y, columns)));
+                        for y in 0..h {
+                            runs.extend(found.row_runs(y).map(|(c, columns)| (c, y, columns)));
+                        }
                         runs
                     };
                     let context = format!("{w} wide, {density}, {diagonal}");
@@ -487,12 +481,9 @@ mod tests {
                 }
             }
             assert!((0..w * h).all(|i| mask[i] || found.at(i % w, i / w).is_none()));
-            // The runs, by component, are the members in raster order.
-            let mut by_runs = vec![Vec::new(); oracle.len()];
-            found.for_each_run(|c, y, columns| by_runs[c].extend(columns.map(|x| y * w + x)));
+            // The runs row by row, by component, are the members in raster order; none past
+            // the last row.
             let members: Vec<Vec<usize>> = oracle.iter().map(|(m, _)| m.clone()).collect();
-            assert_eq!(by_runs, members, "seed {seed}, runs");
-            // Row by row, the same runs; none past the last row.
             let mut by_rows = vec![Vec::new(); oracle.len()];
             for y in 0..h + 2 {
                 for (c, columns) in found.row_runs(y) {

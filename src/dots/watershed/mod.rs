@@ -87,13 +87,18 @@ fn watershed_with_box_limit(
     for piece in pieces.iter().filter(|piece| piece.seeds.len() == 1) {
         sole_label[piece.component] = piece.seeds[0] as u32 + 1;
     }
-    found.for_each_run(|c, y, columns| {
-        let label = sole_label[c];
-        if label != 0 {
-            let start = y * p.width;
-            plane_labels[start + columns.start..start + columns.end].fill(label);
-        }
-    });
+    // Rows in parallel (one thread filling them took 5 ms of a 24 MP photo).
+    plane_labels
+        .par_chunks_mut(p.width.max(1))
+        .enumerate()
+        .for_each(|(y, row)| {
+            for (c, columns) in found.row_runs(y) {
+                let label = sole_label[c];
+                if label != 0 {
+                    row[columns].fill(label);
+                }
+            }
+        });
     pieces.retain(|piece| piece.seeds.len() > 1);
     // Shared by the pieces flooded on different threads (see super::atomic_view).
     let labels = super::atomic_view::u32s(&mut plane_labels);
