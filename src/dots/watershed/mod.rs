@@ -312,8 +312,14 @@ fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> (Vec<Piece>, 
     let bounds = found.bounds();
     let mut piece_of = vec![usize::MAX; bounds.len()];
     let mut out: Vec<Piece> = Vec::new();
-    for (k, &(x, y, _)) in seeds.iter().enumerate() {
-        let c = found.at(x, y).expect("a seed is in the mask") as usize;
+    // Each seed's component looked up in parallel (a search of its row's runs), then grouped
+    // in order.
+    let component_of: Vec<u32> = seeds
+        .par_iter()
+        .map(|&(x, y, _)| found.at(x, y).expect("a seed is in the mask"))
+        .collect();
+    for (k, &c) in component_of.iter().enumerate() {
+        let c = c as usize;
         if piece_of[c] == usize::MAX {
             piece_of[c] = out.len();
             out.push(Piece {
