@@ -235,8 +235,8 @@ impl RunComponents {
                 let len = runs.clone().map(|run| (run.x1 - run.x0) as usize).sum();
                 let mut members = Vec::with_capacity(len);
                 for run in runs {
-                    let base = run.y * self.width as u32;
-                    members.extend((run.x0..run.x1).map(|x| base + x));
+                    let base = run.y as usize * self.width;
+                    members.extend((run.x0..run.x1).map(|x| (base + x as usize) as u32));
                 }
                 members
             })
