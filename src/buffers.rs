@@ -121,7 +121,7 @@ impl PlaneBuffers {
 const PAGE_BYTES: usize = 4096;
 
 /// Pages touched by [`touch_pages`] between looks at its stop flag (1 MB).
-pub(crate) const STOP_CHECK_PAGES: usize = 256;
+const STOP_CHECK_PAGES: usize = 256;
 
 /// Writes a zero into each page of `buffer` (zeroed memory) in order, so that the kernel faults
 /// it in now, until `stop` is set; returns whether every page was touched.

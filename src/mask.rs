@@ -167,7 +167,7 @@ pub(crate) fn for_each_set_run(flags: &[bool], visit: impl FnMut(std::ops::Range
 
 /// Values per band of [`keep_flagged`]: 256 KiB of `f32` values with their 64 KiB of flags,
 /// which stay in a core's own cache while the band is compacted.
-pub(crate) const KEEP_BAND: usize = 1 << 16;
+const KEEP_BAND: usize = 1 << 16;
 
 /// The values of `values` whose flag in `flags` (one per value) is set, in order, moved to the
 /// front of `values`' own buffer, which is then shrunk to fit: no second buffer is allocated,
