@@ -22,7 +22,7 @@
 //! three of them are all there is to keep.)
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 /// At most this many buffers are kept from one photo's measurement for the next: the two
 /// planes it ends with (its darkness plane and its labels), which the next photo takes for its
@@ -67,11 +67,12 @@ impl PlaneBuffers {
     }
 
     /// [`PlaneBuffers::reserve`], faulting the fresh buffers' pages in only until `stop` is set
-    /// (checked every [`STOP_CHECK_PAGES`] pages): the buffers are all there and whole either
+    /// (see [`crate::pages::populate`]): the buffers are all there and whole either
     /// way (zeroed memory, whose pages not yet touched read as zeros), and the rest of their
     /// pages are faulted in by the stages that first write them, most of them on every thread.
-    /// Set when the photo is decoded: faulting in three 24 MP planes took longer than decoding
-    /// the photo (207 against 165 ms), and the measurement waited for it.
+    /// Set when the photo is decoded: touched page by page, three 24 MP planes took longer than
+    /// decoding the photo (207 against 165 ms), and the measurement waited for them; populated
+    /// (`crate::pages`), they and the decoder's output take about as long as the decoding.
     pub(crate) fn reserve_until(&mut self, count: usize, len: usize, stop: &AtomicBool) {
         self.kept.retain(|b| b.capacity() >= len);
         self.kept.sort_unstable_by_key(Vec::capacity);
@@ -81,7 +82,7 @@ impl PlaneBuffers {
             self.kept.push(vec![0.0; len]);
         }
         for buffer in &mut self.kept[fresh..] {
-            if !touch_pages(buffer, stop) {
+            if !crate::pages::populate(bytemuck::cast_slice_mut(buffer), stop) {
                 break;
             }
         }
@@ -114,28 +115,6 @@ impl PlaneBuffers {
         footprint.sort_unstable();
         footprint
     }
-}
-
-/// Bytes per page of memory touched by [`touch_pages`]: the smallest page size of the CPUs we
-/// run on (a larger page is touched more than once, which changes nothing).
-const PAGE_BYTES: usize = 4096;
-
-/// Pages touched by [`touch_pages`] between looks at its stop flag (1 MB).
-const STOP_CHECK_PAGES: usize = 256;
-
-/// Writes a zero into each page of `buffer` (zeroed memory) in order, so that the kernel faults
-/// it in now, until `stop` is set; returns whether every page was touched.
-fn touch_pages(buffer: &mut [f32], stop: &AtomicBool) -> bool {
-    let per_page = PAGE_BYTES / std::mem::size_of::<f32>();
-    for (k, page) in buffer.chunks_mut(per_page).enumerate() {
-        if k % STOP_CHECK_PAGES == 0 && stop.load(Ordering::Relaxed) {
-            return false;
-        }
-        // Through `black_box`: the store of a zero into memory allocated zeroed may otherwise
-        // be dropped as changing nothing, and the page then faults in later.
-        *std::hint::black_box(&mut page[0]) = 0.0;
-    }
-    true
 }
 
 thread_local! {
@@ -238,10 +217,10 @@ mod tests {
     }
 
     /// Readied until a stop: the same buffers, whole and zero, whether the stop comes before
-    /// any page is touched or never; the pages are touched in order up to the stop.
+    /// any page is faulted in or never.
     #[test]
     fn readying_stopped_early_still_gives_whole_buffers() {
-        let len = 3 * STOP_CHECK_PAGES * PAGE_BYTES / 4 + 5;
+        let len = 3 * 1024 * 1024 / 4 + 5;
         for stopped in [true, false] {
             let mut buffers = PlaneBuffers::default();
             buffers.keep(vec![1.0; len]);
@@ -254,11 +233,6 @@ mod tests {
             let zeros = taken.iter().filter(|b| b.iter().all(|&v| v == 0.0)).count();
             assert_eq!((ones, zeros), (1, 2), "stopped {stopped}");
         }
-        let mut buffer = vec![0.0f32; len];
-        assert!(touch_pages(&mut buffer, &AtomicBool::new(false)));
-        assert!(!touch_pages(&mut buffer, &AtomicBool::new(true)));
-        assert!(touch_pages(&mut [], &AtomicBool::new(true)));
-        assert!(buffer.iter().all(|&v| v == 0.0));
     }
 
     /// The planes readied for a photo are the allocations its measurement takes (the two it

@@ -47,6 +47,7 @@ pub mod mask;
 pub mod measure;
 pub mod metrics;
 pub mod output;
+mod pages;
 pub mod plane;
 pub mod prefetch;
 pub mod quantile;

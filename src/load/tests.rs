@@ -324,3 +324,68 @@ fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
     };
     assert_eq!(beside(|| 7, Some(until_done)), 7);
 }
+
+/// Every kind of pixels decodes to what the `image` crate's own decoding gives, colour type and
+/// bytes: 8-bit kinds into the buffer whose pages the work beside the decoding faults in ahead
+/// of the decoder (with and without that work, whole and top rows), wider ones through
+/// `from_decoder`.
+#[test]
+fn pixels_decode_as_the_image_crate_decodes_them_with_or_without_work_beside() {
+    use image::{DynamicImage as D, ImageFormat};
+    let rgb = textured_jpeg(200, 301, jpeg_encoder::SamplingFactor::F_2_2, false, 0);
+    let colours = image::load_from_memory(&rgb).unwrap();
+    let encode = |image: D, format: ImageFormat| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    };
+    let photos = [
+        ("rgb.jpg", rgb.clone()),
+        (
+            "gray.jpg",
+            encode(D::ImageLuma8(colours.to_luma8()), ImageFormat::Jpeg),
+        ),
+        (
+            "rgb.png",
+            encode(D::ImageRgb8(colours.to_rgb8()), ImageFormat::Png),
+        ),
+        (
+            "rgba.png",
+            encode(D::ImageRgba8(colours.to_rgba8()), ImageFormat::Png),
+        ),
+        (
+            "la.png",
+            encode(D::ImageLumaA8(colours.to_luma_alpha8()), ImageFormat::Png),
+        ),
+        (
+            "gray16.png",
+            encode(D::ImageLuma16(colours.to_luma16()), ImageFormat::Png),
+        ),
+        (
+            "rgb16.png",
+            encode(D::ImageRgb16(colours.to_rgb16()), ImageFormat::Png),
+        ),
+    ];
+    let limits = LoadLimits::default();
+    let work = |_: Decoding, _: &AtomicBool| {};
+    for (name, bytes) in photos {
+        let expected = image::load_from_memory(&bytes).unwrap();
+        let path = Path::new(name);
+        for rows in [None, Some(40)] {
+            for decoded in [
+                decode(&bytes, path, &limits, rows, Some(work)).unwrap(),
+                decode(&bytes, path, &limits, rows, NO_WORK).unwrap(),
+            ] {
+                let context = format!("{name}, rows {rows:?}");
+                let image = decoded.image;
+                assert_eq!(image.color(), expected.color(), "{context}");
+                assert_eq!(image.width(), expected.width(), "{context}");
+                let len = image.as_bytes().len();
+                assert_eq!(image.as_bytes(), &expected.as_bytes()[..len], "{context}");
+                // Top rows of a one-scan JPEG only; the rest decode whole.
+                let whole = rows.is_none() || !name.ends_with(".jpg");
+                assert_eq!(image.height() == expected.height(), whole, "{context}");
+            }
+        }
+    }
+}
