@@ -57,6 +57,30 @@ pub(crate) fn populate(buffer: &mut [u8], stop: &AtomicBool) -> bool {
     }
 }
 
+/// Bytes per task of [`zeroed_populated`].
+const POPULATE_BAND_BYTES: usize = 4 << 20;
+
+/// `len` zero values in a fresh allocation, its pages populated on every thread, a band of
+/// [`POPULATE_BAND_BYTES`] per task: for a large buffer that a parallel pass fills next, which
+/// would otherwise fault each page in as it first writes it (≈ 40% slower per page). A page
+/// straddling two bands, or every page where the kernel cannot populate, is left to fault in
+/// on first touch.
+pub(crate) fn zeroed_populated<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
+    use rayon::prelude::*;
+    let values: Vec<T> = bytemuck::zeroed_vec(len);
+    let (start, bytes) = (values.as_ptr() as usize, std::mem::size_of_val(&values[..]));
+    let never = AtomicBool::new(false);
+    (0..bytes.div_ceil(POPULATE_BAND_BYTES))
+        .into_par_iter()
+        .for_each(|band| {
+            let from = band * POPULATE_BAND_BYTES;
+            let len = POPULATE_BAND_BYTES.min(bytes - from);
+            // SAFETY: bytes of `values`, alive until it is returned, after this loop.
+            unsafe { populate_pages((start + from) as *mut u8, len, &never) };
+        });
+    values
+}
+
 /// Faults in the whole pages within the `len` bytes from `start`, in order, a chunk of
 /// [`STOP_CHECK_PAGES`] at a time until `stop` is set: `Some(true)` when all were, `Some(false)`
 /// when stopped, `None` when the kernel cannot populate (not Linux, or older than 5.14); then
@@ -144,6 +168,19 @@ mod tests {
         let mut fresh = vec![0u8; len];
         assert!(populate(&mut fresh, &AtomicBool::new(false)));
         assert!(fresh.iter().all(|&b| b == 0));
+    }
+
+    /// Zero values of any zeroable kind, as many as asked, across band edges or within one.
+    #[test]
+    fn zeroed_populated_buffers_are_zero_and_whole() {
+        for len in [0, 1, 4095, POPULATE_BAND_BYTES + 3, 2 * POPULATE_BAND_BYTES] {
+            let flags: Vec<bool> = zeroed_populated(len);
+            assert_eq!(flags.len(), len);
+            assert!(flags.iter().all(|&f| !f));
+            let table: Vec<[u32; 4]> = zeroed_populated(len / 16);
+            assert_eq!(table.len(), len / 16);
+            assert!(table.iter().all(|&t| t == [0; 4]));
+        }
     }
 
     /// On Linux 5.14 and later (every machine this is built on), the kernel populates; a stop

@@ -307,7 +307,7 @@ pub fn find_dots_reusing(
         labels_buffer,
     );
     stage_done("dots: watershed");
-    let mut outlined = vec![false; labels.len()];
+    let mut outlined: Vec<bool> = crate::pages::zeroed_populated(labels.len());
     d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
         let label_row = &labels[y * width..(y + 1) * width];
         for ((o, &l), &v) in out.iter_mut().zip(label_row).zip(fine_row) {

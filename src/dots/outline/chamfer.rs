@@ -181,7 +181,7 @@ pub(in crate::dots) fn open(
     chamfer(components, dot_key(labels, covered), &mut to_core, None);
     // Components are disjoint: each writes its own pixels, components in parallel (see
     // super::atomic_view; on one thread this was a fifth of the stage).
-    let mut opened = vec![false; labels.len()];
+    let mut opened: Vec<bool> = crate::pages::zeroed_populated(labels.len());
     let shared = crate::dots::atomic_view::bools(&mut opened);
     to_core
         .par_iter()
