@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Bytes per page: the smallest page size of the CPUs we run on (a larger page is populated
 /// or touched more than once, which changes nothing).
-pub(crate) const PAGE_BYTES: usize = 4096;
+const PAGE_BYTES: usize = 4096;
 
 /// Pages faulted in between looks at the stop flag (1 MB).
 const STOP_CHECK_PAGES: usize = 256;
@@ -45,16 +45,25 @@ pub(crate) fn populate(buffer: &mut [u8], stop: &AtomicBool) -> bool {
         // The kernel cannot: each page touched instead, the stop looked at as often.
         None => {
             touch(head);
-            for chunk in middle.chunks_mut(STOP_CHECK_PAGES * PAGE_BYTES) {
-                if stop.load(Ordering::Relaxed) {
-                    return false;
-                }
-                touch(chunk);
+            let done = touch_until(middle, stop);
+            if done {
+                touch(tail);
             }
-            touch(tail);
-            true
+            done
         }
     }
+}
+
+/// [`touch`]es the pages of `bytes` in order, [`STOP_CHECK_PAGES`] at a time until `stop` is
+/// set; returns whether every page was.
+fn touch_until(bytes: &mut [u8], stop: &AtomicBool) -> bool {
+    for chunk in bytes.chunks_mut(STOP_CHECK_PAGES * PAGE_BYTES) {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        touch(chunk);
+    }
+    true
 }
 
 /// Bytes per task of [`zeroed_populated`].
@@ -130,9 +139,10 @@ unsafe fn populate_chunk(_start: usize, _len: usize) -> bool {
 }
 
 /// Touches each page of `bytes` so that the kernel faults it in now: a compare-and-swap of 0
-/// for 0 on its first byte, which changes no value (it fails unless the byte is 0) and is a
-/// write from the start on any CPU (a plain read first would map the shared zero page and
-/// fault a second time at the write; an atomic "or" of 0 is compiled into a read).
+/// for 0 on its first byte, which changes no value (it fails unless the byte is 0). It is a
+/// write from the start where the byte is 0, as in the fresh zeroed buffers this is for, and
+/// on x86 always (a plain read first would map the shared zero page and fault a second time
+/// at the write; an atomic "or" of 0 is compiled into a read).
 fn touch(bytes: &mut [u8]) {
     use std::sync::atomic::AtomicU8;
     for page in bytes.chunks_mut(PAGE_BYTES) {
@@ -167,6 +177,23 @@ mod tests {
         // Fresh zeroed memory, faulted in by the kernel, reads zero.
         let mut fresh = vec![0u8; len];
         assert!(populate(&mut fresh, &AtomicBool::new(false)));
+        assert!(fresh.iter().all(|&b| b == 0));
+    }
+
+    /// Touched page by page (where the kernel cannot populate): values unchanged, and a stop
+    /// set beforehand leaves the pages untouched and is reported.
+    #[test]
+    fn touching_changes_no_value_and_stops() {
+        let original: Vec<u8> = (0..2 * STOP_CHECK_PAGES * PAGE_BYTES + 9)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        let mut buffer = original.clone();
+        assert!(touch_until(&mut buffer[3..], &AtomicBool::new(false)));
+        assert!(!touch_until(&mut buffer, &AtomicBool::new(true)));
+        assert!(touch_until(&mut [], &AtomicBool::new(true)));
+        assert_eq!(buffer, original);
+        let mut fresh = vec![0u8; STOP_CHECK_PAGES * PAGE_BYTES];
+        assert!(touch_until(&mut fresh, &AtomicBool::new(false)));
         assert!(fresh.iter().all(|&b| b == 0));
     }
 
