@@ -87,6 +87,7 @@ impl PlaneBuffers {
             }
         }
     }
+
     /// Keeps `buffer` for a later [`PlaneBuffers::take`], up to [`MAX_KEPT_PLANES`] of them.
     pub(crate) fn keep(&mut self, buffer: Vec<f32>) {
         if buffer.capacity() > 0 && self.kept.len() < MAX_KEPT_PLANES {

@@ -438,8 +438,7 @@ mod tests {
                     .build()
                     .unwrap();
                 let found = pool.install(|| RunComponents::find(|i| mask[i], w * h, w, diagonal));
-                let mut ours = Vec::new();
-                ours.extend(members_and_shapes(&found));
+                let ours = members_and_shapes(&found);
                 assert_eq!(ours, oracle, "{threads} threads, diagonal {diagonal}");
             }
         }
@@ -453,9 +452,8 @@ mod tests {
             let mask: Vec<bool> = (0..w * h)
                 .map(|_| rng.uniform(0.0, 1.0) < density)
                 .collect();
-            let mut ours = Vec::new();
             let found = RunComponents::find_in_mask(bytemuck::cast_slice(&mask), w, true);
-            ours.extend(members_and_shapes(&found));
+            let ours = members_and_shapes(&found);
             let lists: Vec<Vec<u32>> = ours
                 .iter()
                 .map(|(m, _)| m.iter().map(|&i| i as u32).collect())
@@ -469,8 +467,7 @@ mod tests {
             // 4-connected, and each pixel's component and each component's box.
             let found = RunComponents::find(|i| mask[i], w * h, w, false);
             let oracle = by_flood_fill(|i| mask[i], w * h, w, false);
-            let mut ours = Vec::new();
-            ours.extend(members_and_shapes(&found));
+            let ours = members_and_shapes(&found);
             assert_eq!(ours, oracle, "seed {seed}, 4-connected");
             let bounds = found.bounds();
             for (c, (members, _)) in oracle.iter().enumerate() {
