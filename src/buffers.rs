@@ -13,7 +13,8 @@
 //! planes its measurement takes first ([`PlaneBuffers::reserve`]; two for a photo whose load
 //! may hold a second copy of it: turned upright, or any format but a one-scan JPEG), their pages
 //! faulted in on the core the single-threaded decoder leaves idle until the photo is decoded
-//! (the stages that first write the rest fault it in on every thread): the measurement's first
+//! (the stages that first write the rest fault it in on every thread; with one thread, all of
+//! them before the decoding, on that thread): the measurement's first
 //! stages hold those three beside the photo anyway, so a thread's peak of memory stays the
 //! measurement's own.
 //!

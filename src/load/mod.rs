@@ -114,7 +114,8 @@ pub(crate) struct Decoding {
 /// [`load_photo`] (`rows` `None`) or [`load_photo_top`], running `while_decoding` once, with
 /// the photo's [`Decoding`], alongside the decoding of its pixels on a thread of its own (see
 /// [`beside`]): for work that needs only the size (readying the measurement's buffers, see
-/// [`crate::measure::ready_buffers`]), done on a core the single-threaded decoder leaves idle.
+/// [`crate::measure::ready_buffers`]), done on a core the single-threaded decoder leaves idle
+/// (with one thread, on this one before the decoding).
 /// Not run for a photo refused before its pixels are decoded (missing, over the limits, not an
 /// image, truncated). With `None`, as [`load_photo`] or [`load_photo_top`].
 pub(crate) fn load_preparing(
@@ -136,7 +137,9 @@ const BESIDE_THREAD_NAME: &str = "smptrack-beside-decoding";
 /// own, and returns the decoding's result once both are done; if no thread can be started,
 /// this thread runs `work` after the decoding. The flag handed to `work` is set as soon as the
 /// decoding is done: work that only gets ahead of later needs (faulting pages in) stops there
-/// rather than hold up the photo.
+/// rather than hold up the photo. In a pool of one thread (or outside any pool, when the
+/// global pool has one), no thread is started: this thread runs `work` first, its flag never
+/// set, then the decoding, so that one thread asked for keeps the photo on one core.
 ///
 /// A plain thread, not a rayon job, on the pool's threads too: a rayon thread waiting for a
 /// job that another thread took runs or steals other jobs meanwhile, which in a batch may be
@@ -151,6 +154,14 @@ fn beside<T>(
     let Some(work) = work else {
         return decode_pixels();
     };
+    if rayon::current_num_threads() <= 1 {
+        // One thread asked for (`RAYON_NUM_THREADS=1`): no second one is started, whose work
+        // would run on another core. The work runs here, in full, before the decoding:
+        // populating pages ahead is still cheaper than faulting them in one at a time as the
+        // decoder and the first stages write them (see crate::pages).
+        work(&AtomicBool::new(false));
+        return decode_pixels();
+    }
     let done = AtomicBool::new(false);
     // The started thread takes the work from the slot, or, if none started, this one does.
     let slot = Mutex::new(Some(work));

@@ -290,9 +290,14 @@ fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
         (decoding, work)
     };
 
-    let (decoding, work) = meet();
-    assert!(beside(decoding, Some(work)), "outside a pool");
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    // Outside a pool, the global pool's size decides (one thread on a one-core machine).
+    if rayon::current_num_threads() > 1 {
+        let (decoding, work) = meet();
+        assert!(beside(decoding, Some(work)), "outside a pool");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    } else {
+        runs.store(1, Ordering::SeqCst);
+    }
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
@@ -323,6 +328,41 @@ fn work_beside_the_decoding_runs_once_while_the_decoding_runs() {
         }
     };
     assert_eq!(beside(|| 7, Some(until_done)), 7);
+}
+
+/// In a pool of one thread, `beside` starts no thread: the work runs on the caller's thread,
+/// in full (its flag never set), before the decoding.
+#[test]
+fn on_one_thread_the_work_runs_first_on_that_thread() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let caller = pool.install(|| std::thread::current().id());
+    let order = &AtomicUsize::new(0);
+    let (work_at, decoded_at) = pool.install(|| {
+        let work = |done: &AtomicBool| {
+            assert!(!done.load(Ordering::SeqCst), "done before the decoding");
+            assert_eq!(std::thread::current().id(), caller);
+            order.fetch_add(1, Ordering::SeqCst)
+        };
+        let work_at = &AtomicUsize::new(usize::MAX);
+        let decoded_at = beside(
+            || {
+                assert_eq!(std::thread::current().id(), caller);
+                order.fetch_add(1, Ordering::SeqCst)
+            },
+            Some(|done: &AtomicBool| work_at.store(work(done), Ordering::SeqCst)),
+        );
+        (work_at.load(Ordering::SeqCst), decoded_at)
+    });
+    assert_eq!(
+        (work_at, decoded_at),
+        (0, 1),
+        "the work first, then the decoding"
+    );
 }
 
 /// Every kind of pixels decodes to what the `image` crate's own decoding gives, colour type and
