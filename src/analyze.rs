@@ -189,12 +189,14 @@ pub(crate) enum Decode {
     MeasuredRows,
 }
 
-/// Loads `session`'s photo: whole, or the rows its measurement reads; `while_decoding` runs
-/// beside the decoding of its pixels (see [`load_preparing`]).
+/// Loads `session`'s photo: whole, or the rows its measurement reads, into `reuse`'s allocation
+/// where it holds them; `while_decoding` runs beside the decoding of its pixels (see
+/// [`load_preparing`]).
 fn load_session(
     session: &SessionInput,
     limits: &LoadLimits,
     decode: Decode,
+    reuse: Vec<u8>,
     while_decoding: Option<impl FnOnce(Decoding, &AtomicBool) + Send>,
 ) -> Result<Photo> {
     let rows = match (decode, session.region) {
@@ -206,7 +208,7 @@ fn load_session(
         }
         _ => None,
     };
-    load_preparing(&session.path, limits, rows, while_decoding)
+    load_preparing(&session.path, limits, rows, reuse, while_decoding)
 }
 
 /// [`analyze_series`] with a hook that sees each decoded photo next to its analysis:
@@ -239,19 +241,26 @@ pub(crate) fn analyze_series_decoding(
             // another photo already.
             let (photo, analysis) = with_thread_planes(|planes| match planes {
                 Some(planes) => {
+                    let pixels = planes.take_pixels();
                     let ready = ready_beside(planes, session);
-                    let photo = load_session(session, limits, decode, Some(ready))?;
+                    let photo = load_session(session, limits, decode, pixels, Some(ready))?;
                     let analysis = analyze_photo_reusing(&photo, session, planes)?;
                     Ok::<_, Error>((photo, analysis))
                 }
                 None => {
-                    let photo =
-                        load_session(session, limits, decode, None::<fn(Decoding, &AtomicBool)>)?;
+                    let no_work = None::<fn(Decoding, &AtomicBool)>;
+                    let photo = load_session(session, limits, decode, Vec::new(), no_work)?;
                     let analysis = analyze_photo(&photo, session)?;
                     Ok((photo, analysis))
                 }
             })?;
             on_photo(i, &photo, &analysis)?;
+            // The photo's pixels are the next photo's on this thread (see crate::buffers).
+            with_thread_planes(|planes| {
+                if let Some(planes) = planes {
+                    planes.keep_pixels(photo.image);
+                }
+            });
             Ok(analysis.report)
         })
         .collect();
@@ -332,7 +341,8 @@ mod tests {
                     let ready = ready_beside(&mut planes, &session);
                     let limits = LoadLimits::default();
                     let photo =
-                        load_session(&session, &limits, Decode::Whole, Some(ready)).unwrap();
+                        load_session(&session, &limits, Decode::Whole, Vec::new(), Some(ready))
+                            .unwrap();
                     assert_eq!(photo.full_size, (90, 60), "{name}");
                     assert_eq!(planes.len(), expected, "{name}, {region:?}, {leftover}");
                 }

@@ -239,7 +239,7 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
     photos.push(("png".into(), png_bytes(48, 160), true));
     for (photo, bytes, second_copy) in photos {
         for rows in [None, Some(40)] {
-            let decoded = decode(&bytes, name, &limits, rows, Some(record)).unwrap();
+            let decoded = decode(&bytes, name, &limits, rows, Vec::new(), Some(record)).unwrap();
             assert_eq!(decoded.full_size, (48, 160));
             let calls = std::mem::take(&mut *seen.lock().unwrap());
             let expected = Decoding {
@@ -257,10 +257,18 @@ fn work_beside_the_decoding_sees_the_displayed_size_once() {
     };
     let jpeg = encode_jpeg(&upright, 90, &ExifTags::default());
     let truncated = &jpeg[..jpeg.len() - 2];
-    assert!(decode(&png, name, &small, None, Some(record)).is_err());
-    assert!(decode(b"not a photo", name, &limits, None, Some(record)).is_err());
-    assert!(decode(b"", name, &limits, None, Some(record)).is_err());
-    assert!(decode(truncated, name, &limits, None, Some(record)).is_err());
+    assert!(decode(&png, name, &small, None, Vec::new(), Some(record)).is_err());
+    assert!(decode(
+        b"not a photo",
+        name,
+        &limits,
+        None,
+        Vec::new(),
+        Some(record)
+    )
+    .is_err());
+    assert!(decode(b"", name, &limits, None, Vec::new(), Some(record)).is_err());
+    assert!(decode(truncated, name, &limits, None, Vec::new(), Some(record)).is_err());
     assert!(seen.lock().unwrap().is_empty(), "run for a refused photo");
 }
 
@@ -408,23 +416,47 @@ fn pixels_decode_as_the_image_crate_decodes_them_with_or_without_work_beside() {
     ];
     let limits = LoadLimits::default();
     let work = |_: Decoding, _: &AtomicBool| {};
+    // The allocation an image's pixels are in: its capacity (bytes), 8-bit kinds only.
+    let capacity = |image: D| match image {
+        D::ImageLuma8(image) => Some(image.into_raw().capacity()),
+        D::ImageLumaA8(image) => Some(image.into_raw().capacity()),
+        D::ImageRgb8(image) => Some(image.into_raw().capacity()),
+        D::ImageRgba8(image) => Some(image.into_raw().capacity()),
+        _ => None,
+    };
     for (name, bytes) in photos {
         let expected = image::load_from_memory(&bytes).unwrap();
         let path = Path::new(name);
+        let expected_bytes = expected.as_bytes().len();
+        // A previous photo's buffer, full of other bytes: large enough (and larger than any
+        // fresh allocation for this photo would be), or too small.
+        let large = vec![0xAB; 2 * expected_bytes];
+        let small = vec![0xAB; 10];
         for rows in [None, Some(40)] {
-            for decoded in [
-                decode(&bytes, path, &limits, rows, Some(work)).unwrap(),
-                decode(&bytes, path, &limits, rows, NO_WORK).unwrap(),
-            ] {
-                let context = format!("{name}, rows {rows:?}");
-                let image = decoded.image;
-                assert_eq!(image.color(), expected.color(), "{context}");
-                assert_eq!(image.width(), expected.width(), "{context}");
-                let len = image.as_bytes().len();
-                assert_eq!(image.as_bytes(), &expected.as_bytes()[..len], "{context}");
-                // Top rows of a one-scan JPEG only; the rest decode whole.
-                let whole = rows.is_none() || !name.ends_with(".jpg");
-                assert_eq!(image.height() == expected.height(), whole, "{context}");
+            for (reuse, reused) in [(&Vec::new(), false), (&large, true), (&small, false)] {
+                for with_work in [true, false] {
+                    let reuse = reuse.clone();
+                    let decoded = if with_work {
+                        decode(&bytes, path, &limits, rows, reuse, Some(work))
+                    } else {
+                        decode(&bytes, path, &limits, rows, reuse, NO_WORK)
+                    };
+                    let context =
+                        format!("{name}, rows {rows:?}, reused {reused}, work {with_work}");
+                    let image = decoded.unwrap().image;
+                    assert_eq!(image.color(), expected.color(), "{context}");
+                    assert_eq!(image.width(), expected.width(), "{context}");
+                    let len = image.as_bytes().len();
+                    assert_eq!(image.as_bytes(), &expected.as_bytes()[..len], "{context}");
+                    // Top rows of a one-scan JPEG only; the rest decode whole.
+                    let whole = rows.is_none() || !name.ends_with(".jpg");
+                    assert_eq!(image.height() == expected.height(), whole, "{context}");
+                    // 8-bit pixels in the buffer handed over when it holds them, else in one
+                    // of their own size; wider ones in the image `from_decoder` makes.
+                    let own = if reused { large.len() } else { len };
+                    let eight_bit = !name.contains("16");
+                    assert_eq!(capacity(image), eight_bit.then_some(own), "{context}");
+                }
             }
         }
     }
