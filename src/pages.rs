@@ -69,24 +69,40 @@ fn touch_until(bytes: &mut [u8], stop: &AtomicBool) -> bool {
 /// Bytes per task of [`zeroed_populated`].
 const POPULATE_BAND_BYTES: usize = 4 << 20;
 
-/// `len` zero values in a fresh allocation, its pages populated on every thread, a band of
-/// [`POPULATE_BAND_BYTES`] per task: for a large buffer that a parallel pass fills next, which
-/// would otherwise fault each page in as it first writes it (≈ 40% slower per page). A page
-/// straddling two bands, or every page where the kernel cannot populate, is left to fault in
-/// on first touch.
+/// `len` zero values in a fresh allocation, its pages populated and zeroed on every thread, a
+/// band of [`POPULATE_BAND_BYTES`] per task: for a large buffer that a parallel pass fills
+/// next, which would otherwise fault each page in as it first writes it (≈ 40% slower per
+/// page). Where the kernel cannot populate, the zeroing faults the pages in, on every thread
+/// too.
+///
+/// The zeros are written here, band by band, rather than asked of the allocator: glibc serves
+/// a buffer under its mmap threshold (which rises to 32 MB once such a buffer is freed, as
+/// every photo's 24 MB masks are) from its heap, and zeroes it there with one memset on the
+/// calling thread, faulting in every page of fresh heap as it goes (in a batch of 24 MP photos,
+/// a third of the page faults the measurement itself took).
 pub(crate) fn zeroed_populated<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
     use rayon::prelude::*;
-    let values: Vec<T> = bytemuck::zeroed_vec(len);
-    let (start, bytes) = (values.as_ptr() as usize, std::mem::size_of_val(&values[..]));
+    let mut values: Vec<T> = Vec::with_capacity(len);
+    let start = values.as_mut_ptr() as usize;
+    let bytes = len * std::mem::size_of::<T>();
     let never = AtomicBool::new(false);
     (0..bytes.div_ceil(POPULATE_BAND_BYTES))
         .into_par_iter()
         .for_each(|band| {
             let from = band * POPULATE_BAND_BYTES;
             let len = POPULATE_BAND_BYTES.min(bytes - from);
-            // SAFETY: bytes of `values`, alive until it is returned, after this loop.
-            unsafe { populate_pages((start + from) as *mut u8, len, &never) };
+            let band = (start + from) as *mut u8;
+            // SAFETY: bytes within `values`' capacity, alive until it is returned, after this
+            // loop; the bands do not overlap (a page shared by two is populated twice, which
+            // changes no byte).
+            unsafe {
+                populate_pages(band, len, &never);
+                band.write_bytes(0, len);
+            }
         });
+    // SAFETY: the capacity holds `len` values, all of whose bytes were zeroed above, and an
+    // all-zero `T` is valid (`Zeroable`).
+    unsafe { values.set_len(len) };
     values
 }
 
