@@ -402,6 +402,95 @@ fn buffers_carried_from_photo_to_photo_change_no_measurement() {
     }
 }
 
+/// A series measured on one thread decodes each 8-bit photo into the previous photo's pixel
+/// buffer: every session still reports exactly what its photo reports alone, whatever came
+/// before it (a larger photo, a smaller one, a 16-bit one whose pixels are not kept, a JPEG
+/// decoded only down to its region's rows).
+#[test]
+fn photos_decoded_into_the_previous_photos_buffer_report_as_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let camera = Camera::new(260, 210, 20.0);
+    let large = render(&Scene::typical(&camera, 5, &DotParams::fresh(), 9), &camera);
+    let jpeg = |image: &RgbImage| {
+        let mut bytes = Vec::new();
+        jpeg_encoder::Encoder::new(&mut bytes, 92)
+            .encode(
+                image.as_raw(),
+                image.width() as u16,
+                image.height() as u16,
+                jpeg_encoder::ColorType::Rgb,
+            )
+            .unwrap();
+        bytes
+    };
+    let png = |image: DynamicImage| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let inner = Region {
+        x: 30,
+        y: 20,
+        width: 120,
+        height: 100,
+    };
+    let photos = [
+        ("large.jpg", jpeg(&large), None),
+        ("small.png", png(DynamicImage::ImageRgb8(scene(4))), None),
+        (
+            "large16.png",
+            png(DynamicImage::ImageRgb16(
+                DynamicImage::ImageRgb8(large.clone()).to_rgb16(),
+            )),
+            None,
+        ),
+        ("small.jpg", jpeg(&scene(6)), Some(inner)),
+        ("large-region.jpg", jpeg(&large), Some(inner)),
+        ("large-again.jpg", jpeg(&large), None),
+    ];
+    let mut series = smptrack::SeriesInput::default();
+    for (name, bytes, region) in photos {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let mut s = session(region);
+        s.photo = name.into();
+        s.path = path;
+        series.sessions.push(s);
+    }
+    let limits = smptrack::LoadLimits::default();
+    let analyze = |series: &smptrack::SeriesInput| {
+        smptrack::analyze_series(series, &limits, |_, _| {}).unwrap()
+    };
+    // (Each session's `change` links it to the one before: compared without it.)
+    let without_change = |session: &SessionReport| {
+        let mut session = session.clone();
+        session.change = None;
+        serde_json::to_string(&session).unwrap()
+    };
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let together = one_thread.install(|| analyze(&series));
+    for (k, session) in series.sessions.iter().enumerate() {
+        let alone = analyze(&smptrack::SeriesInput {
+            sessions: vec![session.clone()],
+            ..Default::default()
+        });
+        assert!(
+            together.sessions[k].metrics.dot_count > 0,
+            "{}",
+            session.photo
+        );
+        assert_eq!(
+            without_change(&together.sessions[k]),
+            without_change(&alone.sessions[0]),
+            "{}",
+            session.photo
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding only the rows measured
 // ---------------------------------------------------------------------------------------------
