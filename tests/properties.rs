@@ -75,6 +75,20 @@ fn scene(seed: u64) -> RgbImage {
     )
 }
 
+/// A larger fresh scene: 260 × 210 px at 20 px/mm.
+fn large_scene() -> RgbImage {
+    let camera = Camera::new(260, 210, 20.0);
+    render(&Scene::typical(&camera, 5, &DotParams::fresh(), 9), &camera)
+}
+
+/// A region inside both scenes, away from their edges.
+const INNER: Region = Region {
+    x: 30,
+    y: 20,
+    width: 120,
+    height: 100,
+};
+
 fn session(region: Option<Region>) -> SessionInput {
     SessionInput {
         photo: "p.png".into(),
@@ -360,17 +374,8 @@ fn buffers_carried_from_photo_to_photo_change_no_measurement() {
     use smptrack::measure::{measure, measure_reusing, ready_buffers, FIRST_PLANES};
 
     let small = DynamicImage::ImageRgb8(scene(5));
-    let camera = Camera::new(260, 210, 20.0);
-    let large = DynamicImage::ImageRgb8(render(
-        &Scene::typical(&camera, 5, &DotParams::fresh(), 9),
-        &camera,
-    ));
-    let inner = Region {
-        x: 30,
-        y: 20,
-        width: 120,
-        height: 100,
-    };
+    let large = DynamicImage::ImageRgb8(large_scene());
+    let inner = INNER;
     let photos = [
         (small.clone(), None, Some(20.0)),
         (large.clone(), None, Some(20.0)),
@@ -409,8 +414,7 @@ fn buffers_carried_from_photo_to_photo_change_no_measurement() {
 #[test]
 fn photos_decoded_into_the_previous_photos_buffer_report_as_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let camera = Camera::new(260, 210, 20.0);
-    let large = render(&Scene::typical(&camera, 5, &DotParams::fresh(), 9), &camera);
+    let large = large_scene();
     let jpeg = |image: &RgbImage| {
         let mut bytes = Vec::new();
         jpeg_encoder::Encoder::new(&mut bytes, 92)
@@ -428,12 +432,7 @@ fn photos_decoded_into_the_previous_photos_buffer_report_as_alone() {
         image.write_to(&mut out, image::ImageFormat::Png).unwrap();
         out.into_inner()
     };
-    let inner = Region {
-        x: 30,
-        y: 20,
-        width: 120,
-        height: 100,
-    };
+    let inner = INNER;
     let photos = [
         ("large.jpg", jpeg(&large), None),
         ("small.png", png(DynamicImage::ImageRgb8(scene(4))), None),
