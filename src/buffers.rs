@@ -109,13 +109,11 @@ impl PlaneBuffers {
     /// ([`PlaneBuffers::take_pixels`]), when its pixels are 8-bit (those the loader decodes
     /// into a buffer of its own); else `image` is dropped. Replaces any buffer kept before.
     pub(crate) fn keep_pixels(&mut self, image: image::DynamicImage) {
-        use image::DynamicImage;
-        self.pixels = match image {
-            DynamicImage::ImageLuma8(image) => image.into_raw(),
-            DynamicImage::ImageLumaA8(image) => image.into_raw(),
-            DynamicImage::ImageRgb8(image) => image.into_raw(),
-            DynamicImage::ImageRgba8(image) => image.into_raw(),
-            _ => Vec::new(),
+        // (`into_bytes` hands over an 8-bit image's own allocation, copying nothing.)
+        self.pixels = if crate::load::is_8_bit(image.color()) {
+            image.into_bytes()
+        } else {
+            Vec::new()
         };
     }
 

@@ -93,8 +93,8 @@ pub(crate) fn zeroed_populated<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
             let len = POPULATE_BAND_BYTES.min(bytes - from);
             let band = (start + from) as *mut u8;
             // SAFETY: bytes within `values`' capacity, alive until it is returned, after this
-            // loop; the bands do not overlap (a page shared by two is populated twice, which
-            // changes no byte).
+            // loop; the bands do not overlap (a page straddling two is populated by neither,
+            // only whole pages are, and the zeroing faults it in).
             unsafe {
                 populate_pages(band, len, &never);
                 band.write_bytes(0, len);

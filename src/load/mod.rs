@@ -438,7 +438,7 @@ fn decoded_bytes(width: u32, height: u32, color: image::ColorType) -> usize {
 }
 
 /// Whether [`image_of_pixels`] makes images of `color`: 8 bits per channel.
-fn is_8_bit(color: image::ColorType) -> bool {
+pub(crate) fn is_8_bit(color: image::ColorType) -> bool {
     use image::ColorType;
     matches!(
         color,
