@@ -150,8 +150,8 @@ pub fn analyze_series(
 /// Planes readied while a photo decodes whose load may hold a second photo-sized buffer (see
 /// [`Decoding::second_copy`]: a turned photo's upright copy, a progressive JPEG's
 /// coefficients, another format's intermediate image): one fewer than [`FIRST_PLANES`]. With
-/// all three readied, that moment (24 MP: 2 × 72 MB beside 3 × 96 MB) would be above the
-/// measurement's own peak of memory (408 MB); with two (336 MB) it stays below it.
+/// both readied, that moment (24 MP: 2 × 72 MB beside 2 × 96 MB, 336 MB) would be above the
+/// measurement's own peak of memory (310 MB); with one (240 MB) it stays below it.
 pub(crate) const PLANES_READIED_BESIDE_A_SECOND_COPY: usize = FIRST_PLANES - 1;
 
 /// The work run beside the decoding of `session`'s photo: readies in `planes` the first planes

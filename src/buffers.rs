@@ -3,19 +3,19 @@
 //! A fresh full-size allocation is faulted in by the kernel page by page on first touch
 //! (≈ 25 000 faults for a 24 MP plane of 4 B/px), which costs a tenth or more of a photo's CPU
 //! time on some machines. Within a photo the measurement already hands buffers from stage to
-//! stage; [`PlaneBuffers`] carries the last two planes over to the next photo on the same
-//! thread, so that a batch faults them in once per thread instead of once per photo.
+//! stage; [`PlaneBuffers`] carries the last plane over to the next photo on the same thread,
+//! so that a batch faults it in once per thread instead of once per photo.
 //!
 //! [`crate::analyze_series`] keeps one set per thread, shared by every series measured on it (a
-//! batch's clients too), and frees them all when the outermost call returns: two planes per
-//! thread are kept from one photo's measurement for the next (three after a photo that failed
-//! once its planes were readied). While the next photo decodes, the set is brought to the three
-//! planes its measurement takes first ([`PlaneBuffers::reserve`]; two for a photo whose load
+//! batch's clients too), and frees them all when the outermost call returns: one plane per
+//! thread is kept from one photo's measurement for the next (two after a photo that failed
+//! once its planes were readied). While the next photo decodes, the set is brought to the two
+//! planes its measurement takes first ([`PlaneBuffers::reserve`]; one for a photo whose load
 //! may hold a second copy of it: turned upright, or any format but a one-scan JPEG), their pages
 //! faulted in on the core the single-threaded decoder leaves idle until the photo is decoded
 //! (the stages that first write the rest fault it in on every thread; with one thread, all of
 //! them before the decoding, on that thread): the measurement's first
-//! stages hold those three beside the photo anyway, so a thread's peak of memory stays the
+//! stages hold those two beside the photo anyway, so a thread's peak of memory stays the
 //! measurement's own.
 //!
 //! The decoded photo's own buffer goes the same way: once a photo is measured (and drawn
@@ -26,17 +26,17 @@
 //!
 //! (Written here rather than taken from a pooling crate: the buffers change hands between
 //! stages as plain `Vec`s of different element types, which object pools do not model, and
-//! three of them are all there is to keep.)
+//! two of them are all there is to keep.)
 
 use std::cell::RefCell;
 use std::sync::atomic::AtomicBool;
 
-/// At most this many buffers are kept from one photo's measurement for the next: the two
-/// planes it ends with (its darkness plane and its labels), which the next photo takes for its
-/// first planes (its luminance and that plane's denoised copy) before it allocates anything
-/// else that large. [`PlaneBuffers::reserve`] may add one more while the next photo decodes,
-/// which stays if that photo then fails.
-pub const MAX_KEPT_PLANES: usize = 2;
+/// At most this many buffers are kept from one photo's measurement for the next: the plane it
+/// ends with (its labels, in its darkness plane's buffer), which the next photo takes for its
+/// first plane (its luminance's denoised copy) before it allocates anything else that large.
+/// [`PlaneBuffers::reserve`] may add one more while the next photo decodes, which stays if that
+/// photo then fails.
+pub const MAX_KEPT_PLANES: usize = 1;
 
 /// Plane buffers (4 B/px) kept from one [`crate::measure::measure_reusing`] for the next.
 /// Their values do not matter. Empty by default; keep one per thread (photos measured one after
@@ -189,6 +189,7 @@ mod tests {
         let big = vec![1.0f32; 100];
         let address = big.as_ptr() as usize;
         buffers.keep(big);
+        // Beyond the kept count, nothing more is kept.
         buffers.keep(vec![2.0; 5]);
         buffers.keep(vec![3.0; 7]);
         assert_eq!(buffers.len(), MAX_KEPT_PLANES);
@@ -199,6 +200,8 @@ mod tests {
         let taken = buffers.take(100);
         assert_eq!((taken.len(), taken.as_ptr() as usize), (100, address));
         // None holds 200: an empty buffer, and the small one is freed.
+        buffers.keep(vec![2.0; 5]);
+        assert_eq!(buffers.len(), 1);
         assert!(buffers.take(200).is_empty());
         assert!(buffers.is_empty());
         // Empty buffers are not kept.

@@ -126,9 +126,12 @@ impl AxisWeights {
         from: usize,
         to: usize,
     ) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
-        self.runs
+        // Runs are in order and cover the axis: the first that ends after `from` is found by
+        // bisection (per-dot sampling asks for short spans, thousands of times per row).
+        let first = self.runs.partition_point(|&(_, _, end)| end <= from);
+        self.runs[first..]
             .iter()
-            .filter(move |(_, start, end)| *start < to && *end > from)
+            .take_while(move |(_, start, _)| *start < to)
             .map(move |&(cell, start, end)| (cell, start.max(from), end.min(to)))
     }
 }
@@ -262,6 +265,18 @@ mod tests {
             let window: Vec<_> = weights.runs_within(size / 2, size / 2 + 1).collect();
             assert_eq!(window.len(), 1);
             assert_eq!((window[0].1, window[0].2), (size / 2, size / 2 + 1));
+            // Any span: the runs that overlap it, clipped, in order (found by bisection).
+            for from in 0..=size {
+                for to in from..=size.min(from + 25) {
+                    let expected: Vec<_> = runs
+                        .iter()
+                        .filter(|(_, start, end)| *start < to && *end > from)
+                        .map(|&(cell, start, end)| (cell, start.max(from), end.min(to)))
+                        .collect();
+                    let found: Vec<_> = weights.runs_within(from, to).collect();
+                    assert_eq!(found, expected, "{size}/{block} span {from}..{to}");
+                }
+            }
         }
     }
 

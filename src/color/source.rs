@@ -28,6 +28,25 @@ impl<'a> LuminanceSource<'a> {
         Self::with_spare_buffer(image, rect, plane).0
     }
 
+    /// The luminance of `rect` in `image`, never stored as a plane for the pixel layouts read
+    /// straight from the photo (8- and 16-bit), and the number of pixels of `rect` with a
+    /// clipped channel (as [`luminance`](super::luminance) counts them).
+    pub fn of(image: &'a DynamicImage, rect: Region) -> (Self, u64) {
+        let (width, height) = (rect.width as usize, rect.height as usize);
+        if !reads_straight(image) {
+            let (plane, clipped) = super::luminance(image, rect);
+            return (Self::new(image, rect, plane), clipped);
+        }
+        let source = LuminanceSource {
+            image,
+            rect,
+            kept: None,
+            width,
+            height,
+        };
+        (source, super::clipped_pixels(image, rect))
+    }
+
     /// [`LuminanceSource::new`], returning as well the plane's buffer when the source does not
     /// keep it (else an empty one), for reuse.
     pub fn with_spare_buffer(
@@ -35,19 +54,8 @@ impl<'a> LuminanceSource<'a> {
         rect: Region,
         plane: Plane,
     ) -> (Self, Vec<f32>) {
-        let direct = matches!(
-            image,
-            DynamicImage::ImageRgb8(_)
-                | DynamicImage::ImageRgba8(_)
-                | DynamicImage::ImageLuma8(_)
-                | DynamicImage::ImageLumaA8(_)
-                | DynamicImage::ImageRgb16(_)
-                | DynamicImage::ImageRgba16(_)
-                | DynamicImage::ImageLuma16(_)
-                | DynamicImage::ImageLumaA16(_)
-        );
         let (width, height) = (plane.width, plane.height);
-        let (kept, freed) = if direct {
+        let (kept, freed) = if reads_straight(image) {
             (None, plane.data)
         } else {
             (Some(plane), Vec::new())
@@ -163,6 +171,63 @@ impl<'a> LuminanceSource<'a> {
     }
 }
 
+/// The window's luminance Y (linear, 0..1), a span of a row at a time: the values of the
+/// [`luminance`](super::luminance) plane, bit for bit, recomputed from the photo (or read from
+/// the plane it keeps).
+impl crate::plane::Rows for LuminanceSource<'_> {
+    fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    fn span_into(&self, y: usize, from: usize, out: &mut [f32]) {
+        if let Some(plane) = &self.kept {
+            out.copy_from_slice(&plane.row(y)[from..from + out.len()]);
+            return;
+        }
+        assert!(from + out.len() <= self.width, "a span within the window");
+        let iy = self.rect.y as usize + y;
+        let x0 = self.rect.x as usize + from;
+        let columns = x0..x0 + out.len();
+        match self.image {
+            DynamicImage::ImageRgb8(img) => {
+                super::luminance_of_rgb8_run::<3>(run_channels(img, iy, columns), out);
+                return;
+            }
+            DynamicImage::ImageRgba8(img) => {
+                super::luminance_of_rgb8_run::<4>(run_channels(img, iy, columns), out);
+                return;
+            }
+            _ => {}
+        }
+        // Never falls through: other layouts keep their plane (see `new`).
+        with_buffer!(
+            self.image,
+            |img, table| run_luminance(img, iy, columns, table, out),
+            ()
+        )
+    }
+
+    fn stored(&self) -> Option<&Plane> {
+        self.kept.as_ref()
+    }
+}
+
+/// Whether the luminance of `image` is read straight from its pixels (8- and 16-bit layouts),
+/// not from a plane converted as a whole first.
+fn reads_straight(image: &DynamicImage) -> bool {
+    matches!(
+        image,
+        DynamicImage::ImageRgb8(_)
+            | DynamicImage::ImageRgba8(_)
+            | DynamicImage::ImageLuma8(_)
+            | DynamicImage::ImageLumaA8(_)
+            | DynamicImage::ImageRgb16(_)
+            | DynamicImage::ImageRgba16(_)
+            | DynamicImage::ImageLuma16(_)
+            | DynamicImage::ImageLumaA16(_)
+    )
+}
+
 /// The interleaved channels of the pixels `columns` (px) of row `row` of `img`. Panics outside
 /// the image, as `get_pixel` does.
 fn run_channels<P: image::Pixel>(
@@ -177,6 +242,25 @@ fn run_channels<P: image::Pixel>(
     );
     let start = (row * img.width() as usize + columns.start) * c;
     &img.as_raw()[start..start + columns.len() * c]
+}
+
+/// The luminances of the pixels `columns` (px) of row `row` of `img` into `out` (one per
+/// pixel), through `table` and the one formula of the luminance plane. Panics outside the image.
+fn run_luminance<P>(
+    img: &image::ImageBuffer<P, Vec<P::Subpixel>>,
+    row: usize,
+    columns: std::ops::Range<usize>,
+    table: &[f32],
+    out: &mut [f32],
+) where
+    P: image::Pixel,
+    P::Subpixel: Into<usize>,
+{
+    let c = usize::from(P::CHANNEL_COUNT);
+    let pixels = run_channels(img, row, columns);
+    for (o, channels) in out.iter_mut().zip(pixels.chunks_exact(c)) {
+        *o = pixel_luminance(channels, table);
+    }
 }
 
 /// `f(k, codes, lum)` for the `k`-th pixel of `columns` (px) of row `row` of an 8-bit `img`

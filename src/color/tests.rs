@@ -1,4 +1,5 @@
 use super::*;
+use crate::plane::Rows;
 
 #[test]
 fn srgb_decoding_matches_the_standard() {
@@ -59,6 +60,30 @@ fn luminance_source_matches_the_plane_bit_for_bit() {
                 let (ix, iy) = (rect.x + x as u32, rect.y + y as u32);
                 assert_eq!(rgb, linear_rgb(&image, ix, iy));
                 assert_eq!(lum.to_bits(), plane.get(x, y).to_bits());
+            }
+            // Spans of a row read again (`Rows`), by a source that keeps no plane where it
+            // need not: the plane's values, bit for bit, in the window and at the image's edges;
+            // and the clipped pixels it counts are the plane's.
+            for window in [rect, edge] {
+                let (plane, clipped) = luminance(&image, window);
+                let (source, counted) = LuminanceSource::of(&image, window);
+                assert_eq!(counted, clipped, "{:?} {window:?}", image.color());
+                assert_eq!(
+                    source.stored().is_some(),
+                    matches!(image, DynamicImage::ImageRgb32F(_)),
+                    "only a float photo keeps its plane"
+                );
+                for (from, to) in [(0, 5), (1, 4), (4, 5), (2, 2)] {
+                    let mut span = vec![f32::NAN; to - from];
+                    source.span_into(y, from, &mut span);
+                    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&span),
+                        bits(&plane.row(y)[from..to]),
+                        "{:?} {window:?} row {y} {from}..{to}",
+                        image.color()
+                    );
+                }
             }
             // A run gives each of its pixels' values, in order, and only those: inside the
             // window, across it, at its right edge (the image's too for `edge`), and empty.
@@ -185,4 +210,51 @@ fn luminance_of_a_window_and_clipping() {
     ));
     let (p16, _) = luminance(&grey16, Region::whole(2, 2));
     assert!((p16.get(1, 1) - LINEAR_FROM_U8[128]).abs() < 1e-5);
+}
+
+/// The clipped pixels of an 8-bit RGB run, counted sixteen at a time, are the ones counted one
+/// by one: runs of every length around the block of 16, channels at and around the clipping
+/// code, a clipped channel in every position of a pixel.
+#[test]
+fn clipped_rgb8_runs_count_as_pixel_by_pixel() {
+    let mut rng = crate::synth::SplitMix64::new(3);
+    for pixels in [0, 1, 15, 16, 17, 33, 100] {
+        let bytes: Vec<u8> = (0..pixels * 3)
+            .map(|_| [0, 100, 253, 254, 255][(rng.uniform(0.0, 5.0) as usize).min(4)])
+            .collect();
+        let one_by_one = bytes
+            .chunks_exact(3)
+            .filter(|p| p.iter().any(|c| *c >= 254))
+            .count() as u64;
+        assert_eq!(clipped_rgb8(&bytes), one_by_one, "{pixels} px");
+    }
+    for position in 0..48 {
+        let mut bytes = vec![253u8; 48];
+        bytes[position] = 255;
+        assert_eq!(clipped_rgb8(&bytes), 1, "clipped byte at {position}");
+    }
+    assert_eq!(clipped_rgb8(&[254; 48]), 16);
+}
+
+/// An 8-bit colour pixel's luminance through the weighted tables is [`pixel_luminance`]'s, bit
+/// for bit: every code in every channel, and mixed pixels.
+#[test]
+fn weighted_tables_give_the_one_formulas_luminance() {
+    let table = &LINEAR_FROM_U8[..];
+    let mut rng = crate::synth::SplitMix64::new(11);
+    let mut pixels: Vec<[u8; 4]> = (0..=255u8)
+        .flat_map(|v| [[v, 0, 0, 9], [0, v, 0, 9], [0, 0, v, 9], [v, v, v, 9]])
+        .collect();
+    pixels.extend((0..2000).map(|_| [0, 1, 2, 3].map(|_| rng.uniform(0.0, 256.0) as u8)));
+    let rgba: Vec<u8> = pixels.iter().flatten().copied().collect();
+    let rgb: Vec<u8> = pixels.iter().flat_map(|p| [p[0], p[1], p[2]]).collect();
+    let mut from_rgba = vec![f32::NAN; pixels.len()];
+    let mut from_rgb = vec![f32::NAN; pixels.len()];
+    luminance_of_rgb8_run::<4>(&rgba, &mut from_rgba);
+    luminance_of_rgb8_run::<3>(&rgb, &mut from_rgb);
+    for (k, p) in pixels.iter().enumerate() {
+        let expected = pixel_luminance(&p[..3], table).to_bits();
+        assert_eq!(from_rgb[k].to_bits(), expected, "{p:?}");
+        assert_eq!(from_rgba[k].to_bits(), expected, "{p:?} with alpha");
+    }
 }

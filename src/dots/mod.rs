@@ -232,6 +232,69 @@ pub fn find_dots_reusing(
     px_per_mm: Option<f32>,
     spare: SpareBuffers,
 ) -> DotMap {
+    let (seeds, labels_buffer) = find_seeds(d, diameter_px, px_per_mm, spare);
+    territories(
+        seeds,
+        OutlineSource::Stored(d),
+        labels_buffer,
+        diameter_px,
+        px_per_mm,
+    )
+}
+
+/// [`find_dots_reusing`] of the darkness plane `d`, which it gives up once it needs D only row
+/// by row: from the watershed on, `d`'s buffer holds the labels, and `d_rows(y, out)` writes
+/// row `y` of the same D (bit for bit) into `out` for the outlines. `smoothing` becomes the
+/// buffer of the smoothed planes; the hair lines' 1 B/px scratch is allocated for them and
+/// freed after them. The same result, with a 4 B/px plane fewer from the watershed on.
+pub fn find_dots_releasing(
+    d: Plane,
+    d_rows: &(dyn Fn(usize, &mut [f32]) + Sync),
+    diameter_px: f32,
+    px_per_mm: Option<f32>,
+    smoothing: Plane,
+) -> DotMap {
+    let spare = SpareBuffers {
+        smoothing,
+        labels: Vec::new(),
+    };
+    let (seeds, _) = find_seeds(&d, diameter_px, px_per_mm, spare);
+    let size = (d.width, d.height);
+    territories(
+        seeds,
+        OutlineSource::Computed(size, d_rows),
+        d.data,
+        diameter_px,
+        px_per_mm,
+    )
+}
+
+/// What the dot finder knows before its watershed: the kept centres (strongest first), which
+/// of them lie on hair lines, their core darkness and flood level, and the lightly smoothed
+/// plane the watershed floods.
+struct Seeds {
+    peaks: Vec<blobs::Candidate>,
+    on_hair_line: Vec<bool>,
+    cores: Vec<f32>,
+    seeds: Vec<(usize, usize, f32)>,
+    flood: Plane,
+}
+
+/// Where the outlines read D, row by row: the stored plane, or its rows computed again.
+#[derive(Clone, Copy)]
+enum OutlineSource<'a> {
+    Stored(&'a Plane),
+    Computed((usize, usize), &'a (dyn Fn(usize, &mut [f32]) + Sync)),
+}
+
+/// The dot finder up to its watershed (hair lines, blob scales, flood plane, centres, hair-line
+/// test, cores) on `d`; returns as well the labels' buffer of `spare`.
+fn find_seeds(
+    d: &Plane,
+    diameter_px: f32,
+    px_per_mm: Option<f32>,
+    spare: SpareBuffers,
+) -> (Seeds, Vec<f32>) {
     let SpareBuffers {
         smoothing: mut spare,
         labels: mut labels_buffer,
@@ -300,6 +363,34 @@ pub fn find_dots_reusing(
         .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
         .collect();
     stage_done("dots: hair-line test, cores");
+    let found = Seeds {
+        peaks,
+        on_hair_line,
+        cores,
+        seeds,
+        flood,
+    };
+    (found, labels_buffer)
+}
+
+/// The dot finder from its watershed on: territories flooded from `seeds` into
+/// `labels_buffer`'s allocation, half-maximum outlines blurred from `outline_source`, hairs set
+/// aside, each dot's area and centroid.
+fn territories(
+    seeds: Seeds,
+    outline_source: OutlineSource,
+    labels_buffer: Vec<f32>,
+    diameter_px: f32,
+    px_per_mm: Option<f32>,
+) -> DotMap {
+    let Seeds {
+        peaks,
+        on_hair_line,
+        cores,
+        seeds,
+        flood,
+    } = seeds;
+    let (width, n) = (flood.width, peaks.len());
     let mut labels = watershed::watershed(
         &flood,
         &seeds,
@@ -308,12 +399,24 @@ pub fn find_dots_reusing(
     );
     stage_done("dots: watershed");
     let mut outlined: Vec<bool> = crate::pages::zeroed_populated(labels.len());
-    d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
+    let outline_row = |y: usize, fine_row: &[f32], out: &mut [bool]| {
         let label_row = &labels[y * width..(y + 1) * width];
         for ((o, &l), &v) in out.iter_mut().zip(label_row).zip(fine_row) {
             *o = l != 0 && v >= HALF_MAX * cores[l as usize - 1];
         }
-    });
+    };
+    match outline_source {
+        OutlineSource::Stored(d) => {
+            d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, outline_row)
+        }
+        OutlineSource::Computed(size, rows) => crate::plane::gaussian_blur_rows_of(
+            size,
+            rows,
+            OUTLINE_SIGMA_PX,
+            &mut outlined,
+            outline_row,
+        ),
+    }
     // Of the lightly smoothed plane only the values under the outlines are needed from here on
     // (the centroid weights): kept in raster order in the plane's own buffer, the rest of it
     // freed (collected into a fresh vector, they and its pieces were ≈ 11 + 11 MiB at the

@@ -51,9 +51,9 @@ fn without_a_scale_a_round_knot_on_a_long_thin_hair_is_hair() {
     }
 }
 
-#[test]
-fn spare_buffers_of_any_size_and_contents_change_nothing() {
-    // Dots and a hair (so that with a scale every smoothed plane is made in the spare).
+/// Three dots, two of them touching, and a hair across the plane (so that with a scale every
+/// smoothed plane is made in the spare buffers).
+fn dots_and_a_hair() -> Plane {
     let mut p = discs(
         90,
         70,
@@ -64,6 +64,12 @@ fn spare_buffers_of_any_size_and_contents_change_nothing() {
     for x in 0..90 {
         p.data[60 * 90 + x] = 0.5;
     }
+    p
+}
+
+#[test]
+fn spare_buffers_of_any_size_and_contents_change_nothing() {
+    let p = dots_and_a_hair();
     for px_per_mm in [None, Some(20.0)] {
         let fresh = find_dots(&p, 12.0, px_per_mm);
         for (smoothing, labels) in [
@@ -77,6 +83,30 @@ fn spare_buffers_of_any_size_and_contents_change_nothing() {
             assert_eq!(reused.labels, fresh.labels);
             assert_eq!(reused.covered, fresh.covered);
             assert_eq!(reused.hair, fresh.hair);
+        }
+    }
+}
+
+/// Giving up the plane before the watershed (its buffer becomes the labels', the outlines blur
+/// its rows written again) changes nothing, whatever the smoothing buffer holds.
+#[test]
+fn releasing_the_plane_changes_nothing() {
+    let p = dots_and_a_hair();
+    for px_per_mm in [None, Some(20.0)] {
+        let fresh = find_dots(&p, 12.0, px_per_mm);
+        assert!(fresh.dots.len() >= 3, "the scene has dots to find");
+        for smoothing in [
+            Plane::default(),
+            Plane::filled(3, 2, 0.9),
+            Plane::filled(90, 70, f32::NAN),
+        ] {
+            let original = p.clone();
+            let rows = |y: usize, out: &mut [f32]| out.copy_from_slice(original.row(y));
+            let released = find_dots_releasing(p.clone(), &rows, 12.0, px_per_mm, smoothing);
+            assert_eq!(released.dots, fresh.dots);
+            assert_eq!(released.labels, fresh.labels);
+            assert_eq!(released.covered, fresh.covered);
+            assert_eq!(released.hair, fresh.hair);
         }
     }
 }

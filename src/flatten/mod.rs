@@ -14,7 +14,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::grid::{fill_missing, light_envelope, sampled_rows, AxisWeights, BlockAxis};
-use crate::plane::Plane;
+use crate::plane::{Plane, Rows};
 use crate::quantile::{quantile, quantile_pair};
 
 /// First-pass skin estimate per block: this quantile of luminance. Dots rarely cover more than a
@@ -94,38 +94,53 @@ impl SkinField {
         SkinField::calm_into(y, Vec::new())
     }
 
-    /// [`SkinField::calm`] in `buffer`'s allocation where it holds the plane (its values do
-    /// not matter): the same values, bit for bit.
-    pub fn calm_into(y: &Plane, buffer: Vec<f32>) -> Plane {
+    /// [`SkinField::calm`] of the luminance `y` (stored or not), in `buffer`'s allocation
+    /// where it holds the plane (its values do not matter): the same values, bit for bit.
+    pub fn calm_into(y: &impl Rows, buffer: Vec<f32>) -> Plane {
+        let (width, height) = y.size();
         let mut calm = Plane {
-            width: y.width,
-            height: y.height,
+            width,
+            height,
             data: buffer,
         };
-        y.gaussian_blur_into(EXCLUDE_DENOISE_PX, &mut calm);
+        match y.stored() {
+            Some(plane) => plane.gaussian_blur_into(EXCLUDE_DENOISE_PX, &mut calm),
+            None => crate::plane::gaussian_blur_of_into(
+                (width, height),
+                |row, out| y.span_into(row, 0, out),
+                EXCLUDE_DENOISE_PX,
+                &mut calm,
+            ),
+        }
         calm
     }
 
-    /// [`SkinField::estimate`] with the denoised plane `calm` (from [`SkinField::calm`] of the
-    /// same `y`): the same field, without blurring `y` again.
-    pub fn estimate_with_calm(y: &Plane, calm: &Plane, block: usize) -> SkinField {
-        debug_assert_eq!((calm.width, calm.height), (y.width, y.height));
+    /// [`SkinField::estimate`] of the luminance `y` (stored or not) with the denoised plane
+    /// `calm` (from [`SkinField::calm`] of the same `y`): the same field, without blurring `y`
+    /// again.
+    pub fn estimate_with_calm(y: &impl Rows, calm: &Plane, block: usize) -> SkinField {
+        let (width, height) = y.size();
+        debug_assert_eq!((calm.width, calm.height), (width, height));
         let block = block.max(4);
-        let (columns, rows) = (
-            BlockAxis::new(y.width, block),
-            BlockAxis::new(y.height, block),
-        );
+        let (columns, rows) = (BlockAxis::new(width, block), BlockAxis::new(height, block));
         let mut field = SkinField {
             block,
-            width: y.width,
-            height: y.height,
+            width,
+            height,
             columns,
             rows,
             values: vec![0.0; columns.cells() * rows.cells()],
         };
         let (values, tails) = field.per_block(|(x0, x1), rows, pixels| {
             for row in rows {
-                pixels.extend_from_slice(&y.row(row)[x0..x1]);
+                match y.stored() {
+                    Some(plane) => pixels.extend_from_slice(&plane.row(row)[x0..x1]),
+                    None => {
+                        let n = pixels.len();
+                        pixels.resize(n + x1 - x0, 0.0);
+                        y.span_into(row, x0, &mut pixels[n..]);
+                    }
+                }
             }
             Some(quantile_pair(
                 pixels,
@@ -143,10 +158,12 @@ impl SkinField {
         let (columns, rows) = (AxisWeights::new(&first.columns), first.row_table());
         let (refined, tails) = field.per_block(|(x0, x1), block_rows, kept| {
             let mut skin = vec![0f32; x1 - x0];
+            let mut computed = Vec::new();
             let all = (x1 - x0) * block_rows.len();
             for row in block_rows {
                 first.row_into(&columns, rows[row], x0, &mut skin);
-                let (values, calm_row) = (&y.row(row)[x0..x1], &calm.row(row)[x0..x1]);
+                let values = span_of(y, row, (x0, x1), &mut computed);
+                let calm_row = &calm.row(row)[x0..x1];
                 for ((v, c), s) in values.iter().zip(calm_row).zip(&skin) {
                     if *c > s * (1.0 - SKIN_EXCLUDE_DARKNESS) {
                         kept.push(*v);
@@ -324,29 +341,67 @@ impl SkinField {
         out
     }
 
-    /// [`SkinField::darkness`] into `out`, whose buffer is reused (a plane no longer needed:
-    /// a fresh full-size allocation is slow to fault in).
-    pub fn darkness_into(&self, y: &Plane, out: &mut Plane) {
-        (out.width, out.height) = (y.width, y.height);
+    /// [`SkinField::darkness`] of the luminance `y` (stored or not) into `out`, whose buffer
+    /// is reused (a plane no longer needed: a fresh full-size allocation is slow to fault in).
+    pub fn darkness_into(&self, y: &impl Rows, out: &mut Plane) {
+        let (width, height) = y.size();
+        (out.width, out.height) = (width, height);
         // Every value is overwritten below: only grow, never clear, a reused buffer.
-        out.data.resize(y.data.len(), 0.0);
+        out.data.resize(width * height, 0.0);
         let darkness_row = self.darkness_rows(y);
         out.data
-            .par_chunks_mut(y.width.max(1))
+            .par_chunks_mut(width.max(1))
             .enumerate()
             .for_each(|(row, out_row)| darkness_row(row, out_row));
     }
 
-    /// Row by row, the values of [`SkinField::darkness`]: `darkness_row(y, out)` writes row `y`
-    /// of D into `out` (one value per column), for a stage that needs D only once, row by row
-    /// (a blur of it: see [`crate::plane::gaussian_blur_rows_of`]).
-    pub fn darkness_rows<'a>(&'a self, y: &'a Plane) -> impl Fn(usize, &mut [f32]) + Sync + 'a {
-        let (columns, rows) = (AxisWeights::new(&self.columns), self.row_table());
+    /// Row by row, the values of [`SkinField::darkness`] of the luminance `y` (stored, or
+    /// computed again as it is read): `darkness_row(y, out)` writes row `y` of D into `out`
+    /// (one value per column), for a stage that needs D only once, row by row (a blur of it:
+    /// see [`crate::plane::gaussian_blur_rows_of`]), or after the plane of D is gone.
+    pub fn darkness_rows<'a>(&'a self, y: &'a impl Rows) -> impl Fn(usize, &mut [f32]) + Sync + 'a {
+        let lookup = self.lookup();
         move |row, out| {
-            self.row_into(&columns, rows[row], 0, out);
-            for (o, v) in out.iter_mut().zip(y.row(row)) {
-                *o = 1.0 - v / o.max(1e-6);
+            lookup.span_into(row, 0, out);
+            match y.stored() {
+                Some(plane) => {
+                    for (o, v) in out.iter_mut().zip(plane.row(row)) {
+                        *o = darkness_at(*v, *o);
+                    }
+                }
+                None => LUMINANCE_ROW.with_borrow_mut(|values| {
+                    values.resize(out.len(), 0.0);
+                    y.span_into(row, 0, values);
+                    for (o, v) in out.iter_mut().zip(values.iter()) {
+                        *o = darkness_at(*v, *o);
+                    }
+                }),
             }
+        }
+    }
+}
+
+thread_local! {
+    /// A row of a luminance that is not stored, for [`SkinField::darkness_rows`], one per
+    /// thread (allocated and zeroed for every row, it cost as much as a blur pass's sums).
+    static LUMINANCE_ROW: std::cell::RefCell<Vec<f32>> = const {
+        std::cell::RefCell::new(Vec::new())
+    };
+}
+
+/// Columns `x0..x1` of row `row` of `y`: borrowed when stored, else written into `buffer`.
+fn span_of<'s>(
+    y: &'s impl Rows,
+    row: usize,
+    (x0, x1): (usize, usize),
+    buffer: &'s mut Vec<f32>,
+) -> &'s [f32] {
+    match y.stored() {
+        Some(plane) => &plane.row(row)[x0..x1],
+        None => {
+            buffer.resize(x1 - x0, 0.0);
+            y.span_into(row, x0, buffer);
+            buffer
         }
     }
 }
@@ -374,6 +429,9 @@ fn blend([a, b, c, d]: [f32; 4], wx: f32, wy: f32, floor: f32) -> f32 {
 fn corner_floor([a, b, c, d]: [f32; 4]) -> f32 {
     0.25 * a.min(b).min(c).min(d)
 }
+
+mod lookup;
+pub use lookup::{darkness_at, SkinLookup};
 
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,71 @@ fn a_row_of_the_field_is_its_pixels_bit_for_bit() {
     }
 }
 
+/// Read back without the plane: the lookup's spans and pixels are the field's, and the
+/// darkness of a luminance written row by row is [`SkinField::darkness`], bit for bit.
+#[test]
+fn the_field_and_darkness_read_back_are_the_planes_bit_for_bit() {
+    let (w, h, block) = (131, 77, 20);
+    let mut y = Plane::filled(w, h, 0.0);
+    for (i, v) in y.data.iter_mut().enumerate() {
+        let (x, yy) = ((i % w) as f32, (i / w) as f32);
+        *v = 0.2 + 0.5 * (x * 0.05).sin().abs() * (1.0 + yy / h as f32);
+        if (30.0..60.0).contains(&x) && yy < 30.0 {
+            *v *= 0.3;
+        }
+    }
+    let field = SkinField::estimate(&y, block);
+    let lookup = field.lookup();
+    for row in 0..h {
+        for (from, to) in [(0, w), (17, 29), (w - 1, w), (5, 5)] {
+            let mut out = vec![f32::NAN; to - from];
+            lookup.span_into(row, from, &mut out);
+            for (x, v) in (from..to).zip(&out) {
+                assert_eq!(v.to_bits(), field.at(x, row).to_bits(), "({x}, {row})");
+            }
+        }
+        assert_eq!(
+            lookup.at(w / 2, row).to_bits(),
+            field.at(w / 2, row).to_bits()
+        );
+    }
+    // The luminance read as if computed again, never stored: the denoised copy, the field and
+    // the darkness are the stored plane's, bit for bit.
+    let computed = Computed(&y);
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let calm = SkinField::calm(&y);
+    assert_eq!(
+        bits(&SkinField::calm_into(&computed, vec![f32::NAN; 3]).data),
+        bits(&calm.data)
+    );
+    let from_computed = SkinField::estimate_with_calm(&computed, &calm, block);
+    assert_eq!(bits(&from_computed.values), bits(&field.values));
+    let d = field.darkness(&y);
+    let mut again = Plane::filled(2, 2, f32::NAN);
+    field.darkness_into(&computed, &mut again);
+    assert_eq!(bits(&again.data), bits(&d.data));
+    let rows = field.darkness_rows(&computed);
+    for row in 0..h {
+        let mut out = vec![f32::NAN; w];
+        rows(row, &mut out);
+        assert_eq!(bits(&out), bits(d.row(row)), "row {row}");
+    }
+    assert!(d.data.iter().any(|v| *v > 0.5), "the dark patch is dark");
+}
+
+/// A plane read through [`Rows`] as a computed one is: a span at a time, never in place.
+struct Computed<'a>(&'a Plane);
+
+impl Rows for Computed<'_> {
+    fn size(&self) -> (usize, usize) {
+        self.0.size()
+    }
+
+    fn span_into(&self, y: usize, from: usize, out: &mut [f32]) {
+        self.0.span_into(y, from, out);
+    }
+}
+
 #[test]
 fn a_gradient_with_dark_spots_flattens_to_zero_darkness_on_skin() {
     let (w, h) = (120, 80);

@@ -4,6 +4,7 @@
 //! dot diameters) → darkness D = 1 − Y/S → dots → per-dot core and skin-ring samples (in
 //! `sampling`).
 
+mod light;
 mod sampling;
 
 use image::DynamicImage;
@@ -11,13 +12,14 @@ use rayon::prelude::*;
 
 use crate::buffers::PlaneBuffers;
 use crate::color::LuminanceSource;
-use crate::dots::{self, find_dots_reusing, SpareBuffers};
+use crate::dots::{self, find_dots_releasing};
 use crate::error::{Error, Result};
 use crate::flatten::SkinField;
-use crate::plane::Plane;
+use crate::plane::{Plane, Rows};
 use crate::quantile::quantile;
 use crate::region::Region;
 use crate::timing::{stage_done, stage_start};
+use light::LightBits;
 use sampling::sample_dots;
 
 /// Smallest physical dot diameter we look for (mm): healed fine impressions. With a scale, a
@@ -151,9 +153,9 @@ pub fn context_area(region: Region, px_per_mm: Option<f64>, width: u32, height: 
 }
 
 /// Planes (4 B/px, of the context area) that [`measure_reusing`] takes from its
-/// [`PlaneBuffers`] before any other plane is allocated: the luminance, its denoised copy and
-/// the sizing darkness.
-pub const FIRST_PLANES: usize = 3;
+/// [`PlaneBuffers`] before any other plane is allocated: the luminance's denoised copy (later
+/// the darkness, then the labels) and the sizing darkness (later the smoothed planes).
+pub const FIRST_PLANES: usize = 2;
 
 /// Readies in `buffers` the first `planes` (at most [`FIRST_PLANES`]) of the planes that
 /// [`measure_reusing`] takes for `region` (the whole photo when `None`) of a photo of `size`
@@ -232,7 +234,10 @@ pub fn measure_reusing(
     let crop = context_area(region, px_per_mm, image.width(), image.height());
     stage_start();
     let crop_px = crop.width as usize * crop.height as usize;
-    let (y, clipped_all) = crate::color::luminance_into(image, crop, buffers.take(crop_px));
+    // The luminance is never stored (photos with 8- and 16-bit channels): every stage reads
+    // it from the photo again, row by row (bit for bit the plane's values), a 4 B/px plane
+    // fewer at the first stages' peak of memory.
+    let (y, clipped_all) = LuminanceSource::of(image, crop);
     stage_done("luminance");
 
     // Size the dots with a generous skin field, then flatten at their scale.
@@ -242,8 +247,8 @@ pub fn measure_reusing(
     }
     .clamp(16, y.width.max(y.height).max(16));
     // Both skin fields tell skin from pigment on one denoised copy of `y`, made once. The
-    // sizing darkness is blurred as it is computed, row by row, never stored unblurred, so the
-    // copy adds no plane at the peak of memory (y, the copy and the blurred darkness).
+    // sizing darkness is blurred as it is computed, row by row, never stored unblurred: the
+    // peak of memory is the photo, the copy and the blurred darkness.
     let calm = SkinField::calm_into(&y, buffers.take(crop_px));
     // The sizing darkness's buffer is kept, then lent to the dot finder for its smoothed planes.
     let mut spare = Plane {
@@ -262,17 +267,26 @@ pub fn measure_reusing(
     let skin = SkinField::estimate_with_calm(&y, &calm, block);
     stage_done("skin field");
     // D takes over the denoised copy's buffer, no longer needed.
+    // (With it, the pixels light enough for a dot's skin ring, for sampling once D is gone.)
     let mut d = calm;
-    skin.darkness_into(&y, &mut d);
+    let light = LightBits::writing_rows(
+        y.width,
+        y.height,
+        skin.darkness_rows(&y),
+        &mut d,
+        dots::RING_EXCLUDE_DARKNESS,
+    );
     stage_done("darkness");
-    // The dot finder needs only D: sampling reads Y per pixel, and the luminance plane's buffer
-    // becomes the labels'.
-    let (y, freed) = LuminanceSource::with_spare_buffer(image, crop, y);
-    let spare = SpareBuffers {
-        smoothing: spare,
-        labels: freed,
-    };
-    let map = find_dots_reusing(&d, dot_scale as f32, px_per_mm.map(|s| s as f32), spare);
+    // The dot finder needs D, and from its watershed on only row by row: the outlines read it
+    // computed again from the photo (bit for bit), and D's buffer becomes the labels'.
+    let d_rows = skin.darkness_rows(&y);
+    let map = find_dots_releasing(
+        d,
+        &d_rows,
+        dot_scale as f32,
+        px_per_mm.map(|s| s as f32),
+        spare,
+    );
     stage_done("dots: relabelled");
 
     let (ox, oy) = (f64::from(crop.x), f64::from(crop.y));
@@ -282,7 +296,7 @@ pub fn measure_reusing(
             dot.area_px > 0 && region.contains(dot.x + ox, dot.y + oy)
         })
         .collect();
-    let dots = sample_dots(crop, &y, &d, &map, &counted, dot_scale);
+    let dots = sample_dots(crop, &y, &light, &skin.lookup(), &map, &counted, dot_scale);
     stage_done("per-dot samples");
 
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
@@ -290,7 +304,7 @@ pub fn measure_reusing(
         (ry0..ry0 + region.height as usize)
             .into_par_iter()
             .map(|row| {
-                let start = row * d.width + rx0;
+                let start = row * crop.width as usize + rx0;
                 mask[start..start + region.width as usize]
                     .iter()
                     .filter(|c| **c)
@@ -344,9 +358,8 @@ pub fn measure_reusing(
         ));
     }
 
-    // The two planes left go to the next photo (the labels' allocation reinterpreted as f32s:
-    // the same size and alignment, nothing copied).
-    buffers.keep(d.data);
+    // The plane left goes to the next photo (the labels' allocation reinterpreted as f32s: the
+    // same size and alignment, nothing copied).
     buffers.keep(bytemuck::allocation::cast_vec(map.labels));
     Ok(Measurement {
         region,
@@ -368,14 +381,9 @@ pub fn measure_reusing(
 /// dark skin, where 8-bit shadows are coarse) from passing for dots. `calm` is
 /// [`SkinField::calm`] of `y`; `d` is a buffer for the blurred darkness, reused (its contents
 /// are overwritten). `None` when there is no pigment.
-fn estimate_dot_diameter(y: &Plane, calm: &Plane, block: usize, d: &mut Plane) -> Option<f64> {
+fn estimate_dot_diameter(y: &impl Rows, calm: &Plane, block: usize, d: &mut Plane) -> Option<f64> {
     let field = SkinField::estimate_with_calm(y, calm, block);
-    crate::plane::gaussian_blur_of_into(
-        (y.width, y.height),
-        field.darkness_rows(y),
-        SIZING_BLUR_PX,
-        d,
-    );
+    crate::plane::gaussian_blur_of_into(y.size(), field.darkness_rows(y), SIZING_BLUR_PX, d);
     let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(d));
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
     // (The pigment mask is read straight off the plane, never stored.)

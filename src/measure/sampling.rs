@@ -4,17 +4,22 @@
 
 use rayon::prelude::*;
 
+use super::light::LightBits;
 use crate::color::{lab_from_linear, LuminanceSource};
 use crate::dots::{self, DotMap};
+use crate::flatten::{darkness_at, SkinLookup};
 use crate::measure::DotSample;
-use crate::plane::{for_each_run_in_ring, Plane};
+use crate::plane::for_each_run_in_ring;
+#[cfg(test)]
+use crate::plane::Plane;
 use crate::prefetch::prefetch_square;
 use crate::quantile::quantile;
 use crate::region::Region;
 
 /// The samples of the dots `counted` (indices into `map.dots`) of the window `crop` of the
-/// photo read by `y`, with darkness `d` and the dot scale `dot_scale` (px), in the order of
-/// `counted`, positions in image px.
+/// photo read by `y`, with `light` the pixels lighter than [`dots::RING_EXCLUDE_DARKNESS`],
+/// the skin field `skin` and the dot scale `dot_scale` (px), in the order of `counted`,
+/// positions in image px.
 ///
 /// Sampled in raster order of the dots' peaks, then put back in the dots' order (strongest
 /// first, which is scattered over the photo): neighbouring dots read overlapping rows of the
@@ -23,7 +28,8 @@ use crate::region::Region;
 pub(super) fn sample_dots(
     crop: Region,
     y: &LuminanceSource,
-    d: &Plane,
+    light: &LightBits,
+    skin: &SkinLookup,
     map: &DotMap,
     counted: &[usize],
     dot_scale: f64,
@@ -38,9 +44,9 @@ pub(super) fn sample_dots(
         .enumerate()
         .map_init(RingScratch::default, |scratch, (at, &j)| {
             if let Some(&ahead) = by_position.get(at + PREFETCH_DOTS_AHEAD) {
-                prefetch_ring(y, d, map, counted[ahead]);
+                prefetch_ring(y, light, map, counted[ahead]);
             }
-            sample_dot(crop, y, d, map, counted[j], dot_scale, scratch)
+            sample_dot(crop, y, (light, skin), map, counted[j], dot_scale, scratch)
         })
         .collect();
     let mut dots: Vec<Option<DotSample>> = vec![None; counted.len()];
@@ -54,18 +60,20 @@ pub(super) fn sample_dots(
 const PREFETCH_DOTS_AHEAD: usize = 2;
 
 /// Hints the cache lines that sampling dot `k` of `map` will read: the square around its
-/// first ring (see [`sample_dot`]), in the photo (through `y`), the labels and `d`. Sampling
-/// is bound by misses on those rows: each ring row is a short run in a different place of
-/// each of the three, which the CPU's own prefetchers do not guess.
-fn prefetch_ring(y: &LuminanceSource, d: &Plane, map: &DotMap, k: usize) {
+/// first ring (see [`sample_dot`]), in the photo (through `y`), the labels and `light`.
+/// Sampling is bound by misses on those rows: each ring row is a short run in a different place
+/// of each, which the CPU's own prefetchers do not guess.
+fn prefetch_ring(y: &LuminanceSource, light: &LightBits, map: &DotMap, k: usize) {
     let dot = &map.dots[k];
     let radius = (f64::from(dot.area_px) / std::f64::consts::PI).sqrt();
     let reach = (dots::RING_OUTER_RADII as f64 * radius + 1.0).ceil() as usize;
     let (cx, cy) = (dot.x as usize, dot.y as usize);
-    prefetch_square(&map.labels, d.width, (cx, cy), reach);
-    prefetch_square(&d.data, d.width, (cx, cy), reach);
-    let columns = cx.saturating_sub(reach)..(cx + reach + 1).min(d.width);
-    for row in cy.saturating_sub(reach)..(cy + reach + 1).min(d.height) {
+    prefetch_square(&map.labels, y.width, (cx, cy), reach);
+    let columns = cx.saturating_sub(reach)..(cx + reach + 1).min(y.width);
+    for row in cy.saturating_sub(reach)..(cy + reach + 1).min(y.height) {
+        let words = light.row_words(row);
+        let span = (columns.start / 64)..(columns.end.div_ceil(64)).min(words.len());
+        crate::prefetch::prefetch_span(words, span);
         y.prefetch_run(row, columns.clone());
     }
 }
@@ -123,7 +131,7 @@ impl RingScratch {
 fn sample_dot(
     crop: Region,
     y: &LuminanceSource,
-    d: &Plane,
+    (light, skin): (&LightBits, &SkinLookup),
     map: &DotMap,
     k: usize,
     dot_scale: f64,
@@ -157,7 +165,7 @@ fn sample_dot(
     let (cx, cy) = (dot.x.floor() as usize, dot.y.floor() as usize);
     ring_samples(
         y,
-        d,
+        light,
         &map.labels,
         (cx, cy),
         dots::RING_INNER_RADII as f64 * radius,
@@ -167,7 +175,7 @@ fn sample_dot(
     if scratch.len() < dots::MIN_RING_PIXELS {
         ring_samples(
             y,
-            d,
+            light,
             &map.labels,
             (cx, cy),
             dots::RING_OUTER_RADII as f64 * radius,
@@ -181,7 +189,9 @@ fn sample_dot(
     } else {
         // Skin field at the centre: S = Y / (1 − D).
         let (x, yy) = (cx.min(y.width - 1), cy.min(y.height - 1));
-        let s = f64::from(y.get(x, yy)) / (1.0 - f64::from(d.data[yy * d.width + x])).max(1e-6);
+        let lum = y.get(x, yy);
+        let d = darkness_at(lum, skin.at(x, yy));
+        let s = f64::from(lum) / (1.0 - f64::from(d)).max(1e-6);
         (s, [s as f32; 3])
     };
     let darkness = if skin_y > 0.0 {
@@ -199,13 +209,13 @@ fn sample_dot(
     }
 }
 
-/// The skin pixels (unlabelled in `labels`, lighter than [`dots::RING_EXCLUDE_DARKNESS`] in
-/// `d`) in the annulus `inner..outer` px around `centre`, in raster order, into `out` (both
+/// The skin pixels (unlabelled in `labels`, set in `light`: lighter than
+/// [`dots::RING_EXCLUDE_DARKNESS`]) in the annulus `inner..outer` px around `centre`, in raster order, into `out` (both
 /// lists cleared first): (luminance, sRGB codes) into `out.coded` for a photo with 8-bit
 /// channels, else (luminance, linear RGB) into `out.ring`.
 fn ring_samples(
     y: &LuminanceSource,
-    d: &Plane,
+    light: &LightBits,
     labels: &[u32],
     centre: (usize, usize),
     inner: f64,
@@ -216,8 +226,8 @@ fn ring_samples(
     out.coded.clear();
     for_each_run_in_ring(centre, inner, outer, (y.width, y.height), |yy, xs| {
         let row = yy * y.width;
-        let (labels, dark) = (&labels[row..row + y.width], d.row(yy));
-        let skin = |x: usize| labels[x] == 0 && dark[x] < dots::RING_EXCLUDE_DARKNESS;
+        let labels = &labels[row..row + y.width];
+        let skin = |x: usize| labels[x] == 0 && light.get(x, yy);
         let coded = y.for_each_code_and_y_in_run(yy, xs.clone(), |x, codes, lum| {
             if skin(x) {
                 out.coded.push((lum, codes));
@@ -317,7 +327,8 @@ mod tests {
             ((1, 1), 2.0, 6.5),
             ((29, 21), 0.0, 4.0),
         ] {
-            ring_samples(&y, &d, &labels, centre, inner, outer, &mut ring);
+            let light = LightBits::below(&d, dots::RING_EXCLUDE_DARKNESS);
+            ring_samples(&y, &light, &labels, centre, inner, outer, &mut ring);
             let mut expected = Vec::new();
             crate::plane::for_each_in_ring(centre, inner, outer, (w, h), |x, yy| {
                 let i = yy * w + x;

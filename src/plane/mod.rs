@@ -43,6 +43,36 @@ impl Plane {
     }
 }
 
+/// A `width` × `height` grid of values read a span of a row at a time: a stored [`Plane`], or
+/// values computed again as they are read (a photo's luminance: see
+/// [`crate::color::LuminanceSource`]), so that a stage can read a plane that is never stored.
+pub trait Rows: Sync {
+    /// (width, height) in px.
+    fn size(&self) -> (usize, usize);
+
+    /// The values at columns `from..from + out.len()` of row `y`, into `out`.
+    fn span_into(&self, y: usize, from: usize, out: &mut [f32]);
+
+    /// The plane itself when its values are stored (read in place, not copied).
+    fn stored(&self) -> Option<&Plane> {
+        None
+    }
+}
+
+impl Rows for Plane {
+    fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    fn span_into(&self, y: usize, from: usize, out: &mut [f32]) {
+        out.copy_from_slice(&self.row(y)[from..from + out.len()]);
+    }
+
+    fn stored(&self) -> Option<&Plane> {
+        Some(self)
+    }
+}
+
 /// Calls `f(x, y)` for every pixel of a `width` × `height` grid whose centre lies at a distance
 /// in `inner..=outer` px from the centre of pixel (`cx`, `cy`) (a disc when `inner` is 0), in
 /// raster order: the pixels of [`for_each_run_in_ring`]'s runs, one by one.

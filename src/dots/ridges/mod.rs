@@ -55,12 +55,14 @@ pub(super) fn hair_lines(
     let mut mask = vec![false; n];
     // Buffers shared by the scales: fresh full-size planes are slow to allocate (a 1 B/px
     // scratch in a spare 4 B/px buffer, when the caller has one, is faulted in already).
-    let mut own = Vec::new();
+    let mut own: Vec<u8>;
     let spare_bytes: &mut [u8] = bytemuck::cast_slice_mut(spare);
     let kind: &mut [u8] = if spare_bytes.len() >= n {
         &mut spare_bytes[..n]
     } else {
-        own.resize(n, 0);
+        // Zeroed by the allocator (fresh pages, faulted in as the rows are marked, on every
+        // thread), not by a pass of its own on this one.
+        own = vec![0; n];
         &mut own
     };
     for factor in HAIR_SCALES {

@@ -102,6 +102,11 @@ pub fn gaussian_blur_rows_of<T: Send>(
     blur_rows(size, RowSource::Computed(&source), sigma, out, per_row);
 }
 
+/// Fewest output rows per strip of a blur of a stored plane (see `blur_rows`).
+const MIN_STRIP_ROWS: usize = 32;
+/// Fewest output rows per strip of a blur of a computed plane (see `blur_rows`).
+const MIN_COMPUTED_STRIP_ROWS: usize = 64;
+
 /// Where a blur's rows come from: a stored plane, read in place, or a function that writes
 /// row `y` into the buffer it is given.
 #[derive(Clone, Copy)]
@@ -150,7 +155,15 @@ fn blur_rows<T: Send>(
     // (it cost a 4 B/px allocation and its page faults per blur); the few recomputed rows
     // at strip edges give the same values as the whole-plane pass, so results are
     // bit-identical at any thread count.
-    let strip = (8 * radius).max(32).min(h.div_ceil(4).max(1));
+    // A computed source's rows cost more to write than a stored one's to read, and each strip
+    // writes `2 · radius` of them twice: its strips are taller (a third fewer rows written
+    // again; taller still gained nothing).
+    let shortest = if stored.is_some() {
+        MIN_STRIP_ROWS
+    } else {
+        MIN_COMPUTED_STRIP_ROWS
+    };
+    let strip = (8 * radius).max(shortest).min(h.div_ceil(4).max(1));
     // (The small edge buffer is allocated here at its full size, never grown: grown later, it
     // lands above the strip buffers in the thread's heap and kept ≈ 50 MB of them from being
     // returned, which raised a 24 MP photo's peak memory by as much.)
