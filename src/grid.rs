@@ -127,7 +127,7 @@ impl AxisWeights {
         to: usize,
     ) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         // Runs are in order and cover the axis: the first that ends after `from` is found by
-        // bisection (per-dot sampling asks for short spans, thousands of times per row).
+        // bisection (a single pixel's look-up, `SkinLookup::at`, asks for a span of one).
         let first = self.runs.partition_point(|&(_, _, end)| end <= from);
         self.runs[first..]
             .iter()

@@ -18,6 +18,7 @@
 mod atomic_view;
 mod blobs;
 mod components;
+mod finder;
 mod judge;
 mod noise;
 mod outline;
@@ -26,13 +27,10 @@ mod shapes;
 mod watershed;
 
 pub use blobs::blob_smoothings;
+pub use finder::{find_dots, find_dots_releasing, find_dots_reusing};
 pub use noise::{skin_noise, NOISE_HISTOGRAM_BINS, NOISE_HISTOGRAM_STEP};
 
-use rayon::prelude::*;
-
 use crate::plane::Plane;
-use crate::prefetch::prefetch_square;
-use crate::timing::stage_done;
 pub(crate) use components::component_members;
 
 /// Laplacian-of-Gaussian scale in dot diameters: σ = r/√2 answers most strongly at the centre
@@ -168,9 +166,6 @@ pub const MIN_RING_PIXELS: usize = 8;
 /// Skin ring pixels darker than this (darkness vs. the skin field) are hair or pores: left out.
 pub const RING_EXCLUDE_DARKNESS: f32 = 0.08;
 
-/// How many peaks ahead the hair-line test and the cores hint a peak's disc into the cache.
-const PREFETCH_PEAKS_AHEAD: usize = 2;
-
 /// A found dot, in the coordinates of the plane it was found in (px, pixel centres at i + 0.5).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FoundDot {
@@ -203,13 +198,6 @@ pub struct DotMap {
     pub hair: Vec<bool>,
 }
 
-/// Finds the dots in the darkness plane `d` (1 − Y/S) given an estimated typical dot diameter
-/// `diameter_px` (px) and, when known, the scale `px_per_mm` (which lets hair be told from dots
-/// by physical width as well as by comparison with the other dots).
-pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap {
-    find_dots_reusing(d, diameter_px, px_per_mm, SpareBuffers::default())
-}
-
 /// Full-size buffers a caller is done with, lent to [`find_dots_reusing`]; their values do not
 /// matter.
 #[derive(Clone, Debug, Default)]
@@ -221,286 +209,6 @@ pub struct SpareBuffers {
     /// pixel of the plane; before that, its bytes hold the hair lines' 1 B/px scratch when its
     /// length holds a byte per pixel.
     pub labels: Vec<f32>,
-}
-
-/// [`find_dots`], with `spare` buffers as its smoothed planes' and its labels' buffers: the same
-/// result, without faulting in fresh full-size allocations, which is slow on some machines
-/// (≈ 25 000 page faults per 24 MP plane).
-pub fn find_dots_reusing(
-    d: &Plane,
-    diameter_px: f32,
-    px_per_mm: Option<f32>,
-    spare: SpareBuffers,
-) -> DotMap {
-    let (seeds, labels_buffer) = find_seeds(d, diameter_px, px_per_mm, spare);
-    territories(
-        seeds,
-        OutlineSource::Stored(d),
-        labels_buffer,
-        diameter_px,
-        px_per_mm,
-    )
-}
-
-/// [`find_dots_reusing`] of the darkness plane `d`, which it gives up once it needs D only row
-/// by row: from the watershed on, `d`'s buffer holds the labels, and `d_rows(y, out)` writes
-/// row `y` of the same D (bit for bit) into `out` for the outlines. `smoothing` becomes the
-/// buffer of the smoothed planes; the hair lines' 1 B/px scratch is allocated for them and
-/// freed after them. The same result, with a 4 B/px plane fewer from the watershed on.
-pub fn find_dots_releasing(
-    d: Plane,
-    d_rows: &(dyn Fn(usize, &mut [f32]) + Sync),
-    diameter_px: f32,
-    px_per_mm: Option<f32>,
-    smoothing: Plane,
-) -> DotMap {
-    let spare = SpareBuffers {
-        smoothing,
-        labels: Vec::new(),
-    };
-    let (seeds, _) = find_seeds(&d, diameter_px, px_per_mm, spare);
-    let size = (d.width, d.height);
-    territories(
-        seeds,
-        OutlineSource::Computed(size, d_rows),
-        d.data,
-        diameter_px,
-        px_per_mm,
-    )
-}
-
-/// What the dot finder knows before its watershed: the kept centres (strongest first), which
-/// of them lie on hair lines, their core darkness and flood level, and the lightly smoothed
-/// plane the watershed floods.
-struct Seeds {
-    peaks: Vec<blobs::Candidate>,
-    on_hair_line: Vec<bool>,
-    cores: Vec<f32>,
-    seeds: Vec<(usize, usize, f32)>,
-    flood: Plane,
-}
-
-/// Where the outlines read D, row by row: the stored plane, or its rows computed again.
-#[derive(Clone, Copy)]
-enum OutlineSource<'a> {
-    Stored(&'a Plane),
-    Computed((usize, usize), &'a (dyn Fn(usize, &mut [f32]) + Sync)),
-}
-
-/// The dot finder up to its watershed (hair lines, blob scales, flood plane, centres, hair-line
-/// test, cores) on `d`; returns as well the labels' buffer of `spare`.
-fn find_seeds(
-    d: &Plane,
-    diameter_px: f32,
-    px_per_mm: Option<f32>,
-    spare: SpareBuffers,
-) -> (Seeds, Vec<f32>) {
-    let SpareBuffers {
-        smoothing: mut spare,
-        labels: mut labels_buffer,
-    } = spare;
-    let width = d.width;
-    // Hair lines first: they need only D, and their full-size planes are freed before the flood
-    // plane exists (a lower peak of memory); only the 1 B/px mask is kept for the candidates.
-    // The labels' buffer, not needed before the watershed, holds the ridge scratch meanwhile.
-    let lines =
-        px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, &mut spare, &mut labels_buffer));
-    stage_done("dots: hair lines");
-    let candidates = blobs::detect(d, diameter_px, &mut spare);
-    stage_done("dots: blob scales");
-    let mut flood = spare;
-    d.gaussian_blur_into((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5), &mut flood);
-    let peaks = blobs::centred_and_suppressed(candidates, &flood, diameter_px);
-    stage_done("dots: flood plane, centres kept");
-    let n = peaks.len();
-    let on_hair_line: Vec<bool> = match lines {
-        Some(lines) => {
-            let radius = |c: &blobs::Candidate| (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
-            peaks
-                .par_iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    // Peaks come strongest first, scattered over the plane: the core of the
-                    // peak a few ahead is hinted into the cache (see `crate::prefetch`).
-                    if let Some(ahead) = peaks.get(i + PREFETCH_PEAKS_AHEAD) {
-                        let reach = radius(ahead).ceil() as usize;
-                        prefetch_square(&lines, width, (ahead.x, ahead.y), reach);
-                    }
-                    let on_line = |x: usize, y: usize| f32::from(u8::from(lines[y * width + x]));
-                    blobs::disc_mean(on_line, (d.width, d.height), (c.x, c.y), radius(c))
-                        >= MAX_HAIR_LINE_FRACTION
-                })
-                .collect()
-        }
-        None => vec![false; n],
-    };
-
-    // Territories on the lightly smoothed plane; half-maximum outlines on D with only a sub-pixel
-    // denoise, because blur pulls the half-maximum contour of a curved outline inwards (by
-    // ≈ σ²/2r px).
-    // The outline plane is never kept whole (a 4 B/px plane less at the peak of memory): the
-    // cores read it pixel by pixel, the outlines row by row as it is blurred.
-    let fine = d.point_blur(OUTLINE_SIGMA_PX);
-    let core_radius = |c: &blobs::Candidate| (CORE_RADIUS_DIAMETERS * c.diameter).max(0.5);
-    let cores: Vec<f32> = peaks
-        .par_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if let Some(ahead) = peaks.get(i + PREFETCH_PEAKS_AHEAD) {
-                let reach = core_radius(ahead).ceil() as usize + fine.reach();
-                prefetch_square(&d.data, width, (ahead.x, ahead.y), reach);
-            }
-            blobs::disc_mean(
-                |x, y| fine.at(x, y),
-                (d.width, d.height),
-                (c.x, c.y),
-                core_radius(c),
-            )
-        })
-        .collect();
-    let seeds: Vec<(usize, usize, f32)> = peaks
-        .iter()
-        .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
-        .collect();
-    stage_done("dots: hair-line test, cores");
-    let found = Seeds {
-        peaks,
-        on_hair_line,
-        cores,
-        seeds,
-        flood,
-    };
-    (found, labels_buffer)
-}
-
-/// The dot finder from its watershed on: territories flooded from `seeds` into
-/// `labels_buffer`'s allocation, half-maximum outlines blurred from `outline_source`, hairs set
-/// aside, each dot's area and centroid.
-fn territories(
-    seeds: Seeds,
-    outline_source: OutlineSource,
-    labels_buffer: Vec<f32>,
-    diameter_px: f32,
-    px_per_mm: Option<f32>,
-) -> DotMap {
-    let Seeds {
-        peaks,
-        on_hair_line,
-        cores,
-        seeds,
-        flood,
-    } = seeds;
-    let (width, n) = (flood.width, peaks.len());
-    let mut labels = watershed::watershed(
-        &flood,
-        &seeds,
-        0.5 * HALF_MAX * MIN_PEAK_DARKNESS,
-        labels_buffer,
-    );
-    stage_done("dots: watershed");
-    let mut outlined: Vec<bool> = crate::pages::zeroed_populated(labels.len());
-    let outline_row = |y: usize, fine_row: &[f32], out: &mut [bool]| {
-        let label_row = &labels[y * width..(y + 1) * width];
-        for ((o, &l), &v) in out.iter_mut().zip(label_row).zip(fine_row) {
-            *o = l != 0 && v >= HALF_MAX * cores[l as usize - 1];
-        }
-    };
-    match outline_source {
-        OutlineSource::Stored(d) => {
-            d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, outline_row)
-        }
-        OutlineSource::Computed(size, rows) => crate::plane::gaussian_blur_rows_of(
-            size,
-            rows,
-            OUTLINE_SIGMA_PX,
-            &mut outlined,
-            outline_row,
-        ),
-    }
-    // Of the lightly smoothed plane only the values under the outlines are needed from here on
-    // (the centroid weights): kept in raster order in the plane's own buffer, the rest of it
-    // freed (collected into a fresh vector, they and its pieces were ≈ 11 + 11 MiB at the
-    // peak of memory, 24 MP).
-    let flood_on_outline = crate::mask::keep_flagged(flood.data, &outlined);
-    stage_done("dots: outlines");
-
-    // Thin pieces are hairs; hair arms are cut off the dots they cross.
-    let centres: Vec<usize> = peaks.iter().map(|c| c.y * width + c.x).collect();
-    let components = outline::Components::of(&outlined, width);
-    let networks = outline::networks(&outlined, &components, &centres);
-    let inside = outline::inside_distance(&labels, &outlined, &components);
-    stage_done("dots: networks, inside distances");
-    // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
-    let own_width = judge::own_half_widths(&components, &inside, &labels, n);
-    let judge = judge::Judge::new(own_width, &networks, &peaks, diameter_px, px_per_mm);
-    let mut keep = judge.may_be_dot(&networks, &peaks, &on_hair_line);
-    let radii = judge.opening_radii(&on_hair_line);
-    let opened = outline::open(&labels, &outlined, &components, inside, &radii);
-    stage_done("dots: opening");
-    drop(components);
-
-    // Area, centroid and shape of what remains.
-    let shapes = shapes::shapes(&labels, &outlined, &opened, &flood_on_outline, width, n);
-    drop(flood_on_outline);
-    judge.drop_misshapen(&mut keep, &shapes);
-
-    // Both masks in one pass over the rows, in place: `opened` becomes the covered mask and
-    // `outlined` the hair mask (two fresh 1 B/px masks cost their page faults, ≈ 50 ms of CPU
-    // on a 24 MP photo). Only the opened pixels change either (a pixel not opened is not
-    // covered, and stays hair or not): their runs are found 16 flags at a time, and only their
-    // labels read (reading every label, a 4 B/px plane, the pass took 29 ms on two threads).
-    let (mut covered, mut hair) = (opened, outlined);
-    covered
-        .par_chunks_mut(width)
-        .zip(hair.par_chunks_mut(width))
-        .enumerate()
-        .for_each_init(Vec::new, |runs, (y, (covered_row, hair_row))| {
-            runs.clear();
-            crate::mask::for_each_set_run(covered_row, |xs| runs.push(xs));
-            let label_row = &labels[y * width..(y + 1) * width];
-            for xs in runs.drain(..) {
-                for x in xs {
-                    // (Opened pixels are outlined ones, and outlined pixels are labelled.)
-                    let kept = keep[label_row[x] as usize - 1];
-                    covered_row[x] = kept;
-                    hair_row[x] = hair_row[x] && !kept;
-                }
-            }
-        });
-    stage_done("dots: shapes, coverage, hair");
-    let mut new_index = vec![0u32; n];
-    let mut dots = Vec::new();
-    for (k, c) in peaks.iter().enumerate() {
-        if !keep[k] {
-            continue;
-        }
-        // A dot left with no pixel by the opening sits at the centre of its peak pixel.
-        let (x, y) = if shapes[k].moments[0] > 0.0 {
-            shapes[k].centroid
-        } else {
-            (c.x as f64 + 0.5, c.y as f64 + 0.5)
-        };
-        dots.push(FoundDot {
-            x,
-            y,
-            area_px: shapes[k].moments[0] as u32,
-            core_darkness: cores[k],
-            peak: (c.x, c.y),
-            scale_px: c.diameter,
-        });
-        new_index[k] = dots.len() as u32;
-    }
-    labels.par_iter_mut().for_each(|label| {
-        if *label != 0 {
-            *label = new_index[*label as usize - 1];
-        }
-    });
-    DotMap {
-        dots,
-        labels,
-        covered,
-        hair,
-    }
 }
 
 /// Eigenvalues of the 2×2 Hessian [[dxx, dxy], [dxy, dyy]], strongest curvature (most

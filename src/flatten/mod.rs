@@ -331,62 +331,6 @@ impl SkinField {
         let mut v = self.values.clone();
         quantile(&mut v, 0.5)
     }
-
-    /// The darkness plane D = 1 − Y / S for luminance `y` (the plane this field was estimated
-    /// from): 0 on skin, the pigment's darkness on a dot; negative where a pixel is brighter than
-    /// the local skin.
-    pub fn darkness(&self, y: &Plane) -> Plane {
-        let mut out = Plane::default();
-        self.darkness_into(y, &mut out);
-        out
-    }
-
-    /// [`SkinField::darkness`] of the luminance `y` (stored or not) into `out`, whose buffer
-    /// is reused (a plane no longer needed: a fresh full-size allocation is slow to fault in).
-    pub fn darkness_into(&self, y: &impl Rows, out: &mut Plane) {
-        let (width, height) = y.size();
-        (out.width, out.height) = (width, height);
-        // Every value is overwritten below: only grow, never clear, a reused buffer.
-        out.data.resize(width * height, 0.0);
-        let darkness_row = self.darkness_rows(y);
-        out.data
-            .par_chunks_mut(width.max(1))
-            .enumerate()
-            .for_each(|(row, out_row)| darkness_row(row, out_row));
-    }
-
-    /// Row by row, the values of [`SkinField::darkness`] of the luminance `y` (stored, or
-    /// computed again as it is read): `darkness_row(y, out)` writes row `y` of D into `out`
-    /// (one value per column), for a stage that needs D only once, row by row (a blur of it:
-    /// see [`crate::plane::gaussian_blur_rows_of`]), or after the plane of D is gone.
-    pub fn darkness_rows<'a>(&'a self, y: &'a impl Rows) -> impl Fn(usize, &mut [f32]) + Sync + 'a {
-        let lookup = self.lookup();
-        move |row, out| {
-            lookup.span_into(row, 0, out);
-            match y.stored() {
-                Some(plane) => {
-                    for (o, v) in out.iter_mut().zip(plane.row(row)) {
-                        *o = darkness_at(*v, *o);
-                    }
-                }
-                None => LUMINANCE_ROW.with_borrow_mut(|values| {
-                    values.resize(out.len(), 0.0);
-                    y.span_into(row, 0, values);
-                    for (o, v) in out.iter_mut().zip(values.iter()) {
-                        *o = darkness_at(*v, *o);
-                    }
-                }),
-            }
-        }
-    }
-}
-
-thread_local! {
-    /// A row of a luminance that is not stored, for [`SkinField::darkness_rows`], one per
-    /// thread (allocated and zeroed for every row, it cost as much as a blur pass's sums).
-    static LUMINANCE_ROW: std::cell::RefCell<Vec<f32>> = const {
-        std::cell::RefCell::new(Vec::new())
-    };
 }
 
 /// Columns `x0..x1` of row `row` of `y`: borrowed when stored, else written into `buffer`.
@@ -430,8 +374,8 @@ fn corner_floor([a, b, c, d]: [f32; 4]) -> f32 {
     0.25 * a.min(b).min(c).min(d)
 }
 
-mod lookup;
-pub use lookup::{darkness_at, SkinLookup};
+mod darkness;
+pub use darkness::{darkness_at, SkinLookup};
 
 #[cfg(test)]
 mod tests;
