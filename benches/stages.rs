@@ -13,7 +13,7 @@
 //! | group | what is timed |
 //! |---|---|
 //! | `decode` | `load::decode_photo` of the JPEG bytes (whole file: there is no partial decode) |
-//! | `color` | `color::luminance` (sRGB → linear Y) of the photo or the region |
+//! | `color` | `color::luminance` (sRGB → linear Y) of the photo or the region, as a plane; and (`…_read_again`) every row of it read from the photo through `LuminanceSource` (`plane::Rows`), as the measurement reads it about four times per photo |
 //! | `flatten` | `flatten::SkinField::estimate` + `.darkness` at block = 4 dot diameters |
 //! | `blob_blurs` | `dots::blob_smoothings`: D smoothed at the five blob scales, on their search grids (part of `dots`) |
 //! | `dots` | `dots::find_dots`: segmentation, blob finding, watershed, outlines, hair |
@@ -33,13 +33,15 @@ use std::time::Duration;
 
 use criterion::{criterion_group, BenchmarkGroup, Criterion, SamplingMode};
 use image::DynamicImage;
-use smptrack::color::luminance;
+use rayon::prelude::*;
+use smptrack::color::{luminance, LuminanceSource};
 use smptrack::dots::{blob_smoothings, find_dots};
 use smptrack::flatten::SkinField;
 use smptrack::load::decode_photo;
 use smptrack::measure::{measure, FLATTEN_BLOCK_DIAMETERS, MIN_FLATTEN_BLOCK_PX};
 use smptrack::metrics::session_metrics;
 use smptrack::plane::Plane;
+use smptrack::plane::Rows;
 use smptrack::synth::{encode_jpeg, render, Camera, DotParams, ExifTags, Scene};
 use smptrack::{LoadLimits, Region};
 
@@ -153,6 +155,25 @@ fn stages(c: &mut Criterion) {
         configure(&mut g, 10);
         for &(label, rect, ..) in &planes {
             g.bench_function(label, |b| b.iter(|| luminance(black_box(&image), rect)));
+        }
+        // The measurement never stores the luminance of an 8-bit photo: each stage reads its
+        // rows from the photo again (rows in parallel, one row buffer per task).
+        for &(label, rect, ..) in &planes {
+            let (source, _) = LuminanceSource::of(&image, rect);
+            g.bench_function(format!("{label}_read_again"), |b| {
+                b.iter(|| {
+                    (0..source.height)
+                        .into_par_iter()
+                        .map_init(
+                            || vec![0f32; source.width],
+                            |row, y| {
+                                black_box(&source).span_into(y, 0, row);
+                                row[row.len() / 2]
+                            },
+                        )
+                        .sum::<f32>()
+                })
+            });
         }
         g.finish();
     }
