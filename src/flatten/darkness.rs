@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::SkinField;
+use super::{span_of, SkinField};
 use crate::grid::AxisWeights;
 use crate::plane::{Plane, Rows};
 
@@ -63,20 +63,12 @@ impl SkinField {
         let lookup = self.lookup();
         move |row, out| {
             lookup.span_into(row, 0, out);
-            match y.stored() {
-                Some(plane) => {
-                    for (o, v) in out.iter_mut().zip(plane.row(row)) {
-                        *o = darkness_at(*v, *o);
-                    }
+            LUMINANCE_ROW.with_borrow_mut(|buffer| {
+                let values = span_of(y, row, (0, out.len()), buffer);
+                for (o, v) in out.iter_mut().zip(values) {
+                    *o = darkness_at(*v, *o);
                 }
-                None => LUMINANCE_ROW.with_borrow_mut(|values| {
-                    values.resize(out.len(), 0.0);
-                    y.span_into(row, 0, values);
-                    for (o, v) in out.iter_mut().zip(values.iter()) {
-                        *o = darkness_at(*v, *o);
-                    }
-                }),
-            }
+            })
         }
     }
 }

@@ -132,15 +132,9 @@ impl SkinField {
             values: vec![0.0; columns.cells() * rows.cells()],
         };
         let (values, tails) = field.per_block(|(x0, x1), rows, pixels| {
+            let mut computed = Vec::new();
             for row in rows {
-                match y.stored() {
-                    Some(plane) => pixels.extend_from_slice(&plane.row(row)[x0..x1]),
-                    None => {
-                        let n = pixels.len();
-                        pixels.resize(n + x1 - x0, 0.0);
-                        y.span_into(row, x0, &mut pixels[n..]);
-                    }
-                }
+                pixels.extend_from_slice(span_of(y, row, (x0, x1), &mut computed));
             }
             Some(quantile_pair(
                 pixels,
