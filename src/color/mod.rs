@@ -124,20 +124,8 @@ pub use source::LuminanceSource;
 /// Linear luminance of the pixels of `rect` in `image`, as a plane of Y values (0..1), plus the
 /// number of pixels with a clipped (saturated) channel. `rect` must lie inside the image.
 pub fn luminance(image: &DynamicImage, rect: Region) -> (Plane, u64) {
-    luminance_into(image, rect, Vec::new())
-}
-
-/// [`luminance`] in `buffer`'s allocation where it holds the plane (its values do not matter):
-/// the same values, bit for bit.
-pub fn luminance_into(image: &DynamicImage, rect: Region, mut buffer: Vec<f32>) -> (Plane, u64) {
     let (w, h) = (rect.width as usize, rect.height as usize);
-    // Every value is overwritten below.
-    buffer.resize(w * h, 0.0);
-    let mut plane = Plane {
-        width: w,
-        height: h,
-        data: buffer,
-    };
+    let mut plane = Plane::filled(w, h, 0.0);
     let x0 = rect.x as usize;
     let y0 = rect.y as usize;
     let stride = image.width() as usize;

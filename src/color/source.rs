@@ -25,49 +25,32 @@ pub struct LuminanceSource<'a> {
 impl<'a> LuminanceSource<'a> {
     /// From `plane`, the [`luminance`](super::luminance) of `rect` in `image` (dropped unless it must be kept).
     pub fn new(image: &'a DynamicImage, rect: Region, plane: Plane) -> Self {
-        Self::with_spare_buffer(image, rect, plane).0
+        let kept = (!reads_straight(image)).then_some(plane);
+        Self::keeping(image, rect, kept)
     }
 
     /// The luminance of `rect` in `image`, never stored as a plane for the pixel layouts read
     /// straight from the photo (8- and 16-bit), and the number of pixels of `rect` with a
     /// clipped channel (as [`luminance`](super::luminance) counts them).
     pub fn of(image: &'a DynamicImage, rect: Region) -> (Self, u64) {
-        let (width, height) = (rect.width as usize, rect.height as usize);
-        if !reads_straight(image) {
+        if reads_straight(image) {
+            let clipped = super::clipped_pixels(image, rect);
+            (Self::keeping(image, rect, None), clipped)
+        } else {
             let (plane, clipped) = super::luminance(image, rect);
-            return (Self::new(image, rect, plane), clipped);
+            (Self::keeping(image, rect, Some(plane)), clipped)
         }
-        let source = LuminanceSource {
-            image,
-            rect,
-            kept: None,
-            width,
-            height,
-        };
-        (source, super::clipped_pixels(image, rect))
     }
 
-    /// [`LuminanceSource::new`], returning as well the plane's buffer when the source does not
-    /// keep it (else an empty one), for reuse.
-    pub fn with_spare_buffer(
-        image: &'a DynamicImage,
-        rect: Region,
-        plane: Plane,
-    ) -> (Self, Vec<f32>) {
-        let (width, height) = (plane.width, plane.height);
-        let (kept, freed) = if reads_straight(image) {
-            (None, plane.data)
-        } else {
-            (Some(plane), Vec::new())
-        };
-        let source = LuminanceSource {
+    /// The source of `rect` in `image`, reading the luminance from `kept` when given.
+    fn keeping(image: &'a DynamicImage, rect: Region, kept: Option<Plane>) -> Self {
+        LuminanceSource {
             image,
             rect,
             kept,
-            width,
-            height,
-        };
-        (source, freed)
+            width: rect.width as usize,
+            height: rect.height as usize,
+        }
     }
 
     /// Hints the cache lines of the photo's pixels `xs` of row `y` (px, within the window;

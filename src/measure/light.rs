@@ -69,9 +69,12 @@ impl LightBits {
         (word >> (x % WORD_BITS)) & 1 == 1
     }
 
-    /// The words of row `y`, for hinting them into the cache.
-    pub(super) fn row_words(&self, y: usize) -> &[u64] {
-        &self.words[y * self.words_per_row..(y + 1) * self.words_per_row]
+    /// Hints into the cache the words that hold pixels `xs` of row `y` (see
+    /// [`crate::prefetch`]). Changes nothing.
+    pub(super) fn prefetch_run(&self, y: usize, xs: std::ops::Range<usize>) {
+        let start = y * self.words_per_row;
+        let words = (xs.start / WORD_BITS)..xs.end.div_ceil(WORD_BITS).min(self.words_per_row);
+        crate::prefetch::prefetch_span(&self.words, start + words.start..start + words.end);
     }
 }
 

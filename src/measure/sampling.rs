@@ -71,9 +71,7 @@ fn prefetch_ring(y: &LuminanceSource, light: &LightBits, map: &DotMap, k: usize)
     prefetch_square(&map.labels, y.width, (cx, cy), reach);
     let columns = cx.saturating_sub(reach)..(cx + reach + 1).min(y.width);
     for row in cy.saturating_sub(reach)..(cy + reach + 1).min(y.height) {
-        let words = light.row_words(row);
-        let span = (columns.start / 64)..(columns.end.div_ceil(64)).min(words.len());
-        crate::prefetch::prefetch_span(words, span);
+        light.prefetch_run(row, columns.clone());
         y.prefetch_run(row, columns.clone());
     }
 }
