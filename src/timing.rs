@@ -4,19 +4,22 @@
 //! prints to standard error the wall time since the previous mark on the same thread:
 //!
 //! ```text
-//! smptrack: stage sizing: 412.3 ms, cpu 790 ms (resident 371 MB, peak 417 MB)
+//! smptrack: stage sizing: 412.3 ms, cpu 790 ms (resident 371 MB, stage peak 380 MB, peak 417 MB)
 //! ```
 //!
 //! The CPU time (Linux only, in 10 ms ticks) is the whole process's, user and system, over the
 //! same interval: a stage whose CPU time is not about the number of threads times its wall time
 //! leaves cores idle (a sequential part, or an uneven split). The memory figures (Linux only)
-//! are the process's resident set when the stage ends and the highest it has been so far: the
-//! stage that first shows the final peak is where it is reached.
+//! are the process's resident set when the stage ends, the highest it was during the stage
+//! (where the kernel lets its peak be reset, Linux ≥ 4.0) and the highest so far.
 //!
 //! Marks follow the data flow of [`crate::measure::measure`] and [`crate::dots::find_dots`];
 //! [`stage_start`] opens a photo. Run one photo at a time (`RAYON_NUM_THREADS=1` and `=2` side
 //! by side show which stages do not run in parallel). Without the feature every mark compiles
 //! to nothing.
+
+#[cfg(feature = "stage-timings")]
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[cfg(feature = "stage-timings")]
 thread_local! {
@@ -95,7 +98,23 @@ fn memory_note() -> String {
             .map(|kib| kib / 1024)
     };
     match (field("VmRSS:"), field("VmHWM:")) {
-        (Some(now), Some(peak)) => format!(" (resident {now} MB, peak {peak} MB)"),
+        (Some(now), Some(stage_peak)) => {
+            // The kernel's peak is reset at every mark ("5" to clear_refs, Linux ≥ 4.0), so
+            // that each stage shows its own; the process's peak is the highest of them.
+            let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+            let peak = PEAK_MB
+                .fetch_max(stage_peak, Ordering::Relaxed)
+                .max(stage_peak);
+            if reset {
+                format!(" (resident {now} MB, stage peak {stage_peak} MB, peak {peak} MB)")
+            } else {
+                format!(" (resident {now} MB, peak {peak} MB)")
+            }
+        }
         _ => String::new(),
     }
 }
+
+/// The highest resident set (MB) any stage has shown so far.
+#[cfg(feature = "stage-timings")]
+static PEAK_MB: AtomicU64 = AtomicU64::new(0);
