@@ -45,8 +45,8 @@ pub fn find_dots_reusing(
 /// [`find_dots_reusing`] of the darkness plane `d`, which it gives up once it needs D only row
 /// by row: from the watershed on, `d`'s buffer holds the labels, and `d_rows(y, out)` writes
 /// row `y` of the same D (bit for bit) into `out` for the outlines. `smoothing` becomes the
-/// buffer of the smoothed planes; the hair lines' 1 B/px scratch is allocated for them and
-/// freed after them. The same result, with a 4 B/px plane fewer from the watershed on.
+/// buffer of the smoothed planes, and first holds the hair lines' 1 B/px scratch. The same
+/// result, with a 4 B/px plane fewer from the watershed on.
 pub fn find_dots_releasing(
     d: Plane,
     d_rows: &(dyn Fn(usize, &mut [f32]) + Sync),
@@ -100,11 +100,15 @@ fn find_seeds(
         labels: mut labels_buffer,
     } = spare;
     let width = d.width;
-    // Hair lines first: they need only D, and their full-size planes are freed before the flood
-    // plane exists (a lower peak of memory); only the 1 B/px mask is kept for the candidates.
-    // The labels' buffer, not needed before the watershed, holds the ridge scratch meanwhile.
-    let lines =
-        px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, &mut spare, &mut labels_buffer));
+    // Hair lines first: they need only D, smoothed strip by strip, and only their 1 B/px mask
+    // is kept for the candidates. Their 1 B/px scratch lies in the larger of the smoothing
+    // buffer (not needed before the blob scales) and the labels' (not before the watershed).
+    let scratch = if spare.data.len() >= labels_buffer.len() {
+        &mut spare.data
+    } else {
+        &mut labels_buffer
+    };
+    let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, scratch));
     stage_done("dots: hair lines");
     let candidates = blobs::detect(d, diameter_px, &mut spare);
     stage_done("dots: blob scales");

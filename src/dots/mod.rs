@@ -202,12 +202,13 @@ pub struct DotMap {
 /// matter.
 #[derive(Clone, Debug, Default)]
 pub struct SpareBuffers {
-    /// Becomes the buffer of the smoothed planes (4 B/px: the hair lines', each blob scale's,
-    /// then the flood plane).
+    /// Becomes the buffer of the smoothed planes (4 B/px: each blob scale's, then the flood
+    /// plane); before that, its bytes hold the hair lines' 1 B/px scratch when its length
+    /// holds a byte per pixel and is at least the labels' buffer's.
     pub smoothing: Plane,
     /// Becomes the buffer of [`DotMap::labels`] (4 B/px) when its capacity holds a value per
     /// pixel of the plane; before that, its bytes hold the hair lines' 1 B/px scratch when its
-    /// length holds a byte per pixel.
+    /// length holds a byte per pixel and exceeds the smoothing buffer's.
     pub labels: Vec<f32>,
 }
 

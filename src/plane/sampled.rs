@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::blur::{gaussian_kernel, weighted_sum, HorizontalRows};
+use super::blur::{gaussian_kernel, weighted_sum, RowWindow};
 use super::Plane;
 
 impl Plane {
@@ -76,7 +76,7 @@ impl Plane {
                     for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(sw)) {
                         sampled_horizontal_pass(self.row(sy), &kernel, step, (padded, phases), out);
                     }
-                    let rows = HorizontalRows {
+                    let rows = RowWindow {
                         rows: horizontal,
                         width: sw,
                         top,

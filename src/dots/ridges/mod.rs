@@ -9,10 +9,12 @@
 //! A line inside dark pigment (texture within a tattooed area, a hair across a dot) is not
 //! marked: a hair pixel must have skin on at least one side.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::components::RunComponents;
-use crate::plane::Plane;
+use crate::plane::{Plane, RowWindow};
 
 /// Hessian scale of hair (mm): hairs are 0.04–0.14 mm wide, a line of width w answers most
 /// strongly at σ ≈ w / (2√3) … w/2; 0.045 mm suits the 0.1–0.2 mm a blurred hair shows.
@@ -41,19 +43,22 @@ pub const MIN_HAIR_LENGTH_DIAMETERS: f32 = 2.0;
 
 /// Per pixel of `d` (darkness, 1 − Y/S): on a hair line standing on skin, widened to the hair's
 /// width. `px_per_mm` sets the hair scale, `dot_diameter_px` the shortest hair (see
-/// [`MIN_HAIR_LENGTH_DIAMETERS`]). `g` is a buffer for the smoothed plane, and `spare` one
-/// whose bytes serve as scratch when it holds one per pixel (else a fresh buffer is
-/// allocated), both reused (their contents are overwritten).
+/// [`MIN_HAIR_LENGTH_DIAMETERS`]). `spare` is a buffer whose bytes serve as scratch when it
+/// holds one per pixel (else a fresh buffer is allocated), reused (its contents are
+/// overwritten).
+///
+/// The smoothed planes are never stored: each strip of rows is smoothed with the rows around it
+/// that its ridges' tests read, and marked while in cache (no 4 B/px plane written and read
+/// back per scale).
 pub(super) fn hair_lines(
     d: &Plane,
     px_per_mm: f32,
     dot_diameter_px: f32,
-    g: &mut Plane,
     spare: &mut [f32],
 ) -> Vec<bool> {
     let n = d.width * d.height;
     let mut mask = vec![false; n];
-    // Buffers shared by the scales: fresh full-size planes are slow to allocate (a 1 B/px
+    // A scratch shared by the scales: fresh full-size buffers are slow to allocate (a 1 B/px
     // scratch in a spare 4 B/px buffer, when the caller has one, is faulted in already).
     let mut own: Vec<u8>;
     let spare_bytes: &mut [u8] = bytemuck::cast_slice_mut(spare);
@@ -65,23 +70,35 @@ pub(super) fn hair_lines(
         own = vec![0; n];
         &mut own
     };
+    if d.width < 3 || d.height < 3 {
+        return mask;
+    }
     for factor in HAIR_SCALES {
         let sigma = (factor * HAIR_SIGMA_MM * px_per_mm).max(MIN_HAIR_SIGMA_PX);
-        d.gaussian_blur_into(sigma, g);
-        lines_at(g, sigma, dot_diameter_px, kind, &mut mask);
+        d.gaussian_blur_strips(sigma, ridge_reach(sigma), kind, |g, rows, kind_rows| {
+            mark_ridges(g, rows, sigma, kind_rows)
+        });
+        lines_at((d.width, d.height), sigma, dot_diameter_px, kind, &mut mask);
     }
     mask
 }
 
-/// Marks in `mask` the hair lines of `g` (darkness smoothed at Hessian scale `sigma`, px);
-/// `kind` is a scratch buffer of one byte per pixel (its contents are overwritten).
-fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: &mut [bool]) {
-    let (w, h) = (g.width, g.height);
-    if w < 3 || h < 3 {
-        return;
-    }
-    mark_ridges(g, sigma, kind);
+/// How many rows (px) from a pixel the ridge tests at Hessian scale `sigma` (px) read the
+/// smoothed plane: one for the Hessian, and the centreline test's sides
+/// ([`SIDE_OFFSET_SIGMAS`] σ across the line, rounded to the nearest pixel).
+fn ridge_reach(sigma: f32) -> usize {
+    ((SIDE_OFFSET_SIGMAS * sigma).ceil() as usize).max(1)
+}
 
+/// Marks in `mask` the hair lines of the `size` plane whose ridges at Hessian scale `sigma`
+/// (px) `kind` marks (see [`mark_ridges`]).
+fn lines_at(
+    (w, h): (usize, usize),
+    sigma: f32,
+    dot_diameter_px: f32,
+    kind: &[u8],
+    mask: &mut [bool],
+) {
     // Length of each ridge network (8-connected), from its bounding box's diagonal.
     let min_length = MIN_HAIR_LENGTH_DIAMETERS * dot_diameter_px;
     // From the networks' runs and boxes: no per-network member lists.
@@ -114,41 +131,38 @@ fn lines_at(g: &Plane, sigma: f32, dot_diameter_px: f32, kind: &mut [u8], mask: 
     widen(&centre_columns, (w, h), f64::from(sigma) + 0.5, mask);
 }
 
-/// Per pixel of `kind` (a byte per pixel of `g`, at least 3 × 3 px; every byte written):
-/// 0 = not a ridge, 1 = ridge, 2 = ridge centreline with skin on one side, for `g` smoothed
-/// at Hessian scale `sigma` (px). The outermost rows and columns are 0.
-fn mark_ridges(g: &Plane, sigma: f32, kind: &mut [u8]) {
+/// Per pixel of rows `rows` of `g` (darkness smoothed at Hessian scale `sigma`, px; a plane at
+/// least 3 × 3 px, the window holding [`ridge_reach`] rows around `rows`), into `kind` (a byte
+/// per pixel of those rows, every byte written): 0 = not a ridge, 1 = ridge, 2 = ridge
+/// centreline with skin on one side. The plane's outermost rows and columns are 0.
+fn mark_ridges(g: &RowWindow, rows: Range<usize>, sigma: f32, kind: &mut [u8]) {
     let (w, h) = (g.width, g.height);
     let offset = SIDE_OFFSET_SIGMAS * sigma;
-    kind.par_chunks_mut(w).enumerate().for_each_init(
-        || vec![false; w - 2],
-        |is_ridge, (y, row)| {
-            // Each row cleared by the task that marks it (cleared whole beforehand, the
-            // buffer took a sequential pass per scale).
-            row.fill(0);
-            if y == 0 || y == h - 1 {
-                return;
+    let mut is_ridge = vec![false; w - 2];
+    for (y, row) in rows.zip(kind.chunks_exact_mut(w)) {
+        row.fill(0);
+        if y == 0 || y == h - 1 {
+            continue;
+        }
+        let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
+        ridge_flags([up, mid, down], &mut is_ridge);
+        // A ridge's Hessian again, the same sums as its flag's, for the few ridges.
+        crate::mask::for_each_set_run(&is_ridge, |xs| {
+            for x in xs {
+                let x = x + 1;
+                let c = mid[x];
+                let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
+                let dyy = up[x] - 2.0 * c + down[x];
+                let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
+                let (strong, _) = super::hessian_eigenvalues(dxx, dyy, dxy);
+                row[x] = if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
+                    2
+                } else {
+                    1
+                };
             }
-            let (up, mid, down) = (g.row(y - 1), g.row(y), g.row(y + 1));
-            ridge_flags([up, mid, down], is_ridge);
-            // A ridge's Hessian again, the same sums as its flag's, for the few ridges.
-            crate::mask::for_each_set_run(is_ridge, |xs| {
-                for x in xs {
-                    let x = x + 1;
-                    let c = mid[x];
-                    let dxx = mid[x - 1] - 2.0 * c + mid[x + 1];
-                    let dyy = up[x] - 2.0 * c + down[x];
-                    let dxy = (down[x + 1] - down[x - 1] - up[x + 1] + up[x - 1]) / 4.0;
-                    let (strong, _) = super::hessian_eigenvalues(dxx, dyy, dxy);
-                    row[x] = if on_centreline(g, (x, y), (dxx, dyy, dxy), strong, offset) {
-                        2
-                    } else {
-                        1
-                    };
-                }
-            });
-        },
-    );
+        });
+    }
 }
 
 /// Per interior pixel of the middle one of three consecutive `rows` (`is_ridge.len() + 2`
@@ -191,7 +205,7 @@ fn ridge_flags_body([up, mid, down]: [&[f32]; 3], is_ridge: &mut [bool]) {
 /// no darker than itself one pixel across the line, and one side `offset` px across at most
 /// [`LIGHT_SIDE_FRACTION`] as dark.
 fn on_centreline(
-    g: &Plane,
+    g: &RowWindow,
     (x, y): (usize, usize),
     (dxx, dyy, dxy): (f32, f32, f32),
     strong: f32,

@@ -12,7 +12,7 @@ fn ridges_by_pixel(g: &Plane, sigma: f32) -> Vec<u8> {
                 continue;
             };
             kind[y * w + x] = 1;
-            if on_centreline(g, (x, y), hessian, strong, offset) {
+            if on_centreline(&g.window(), (x, y), hessian, strong, offset) {
                 kind[y * w + x] = 2;
             }
         }
@@ -125,10 +125,19 @@ fn ridges_are_the_pixel_by_pixel_ridges() {
         let g = d.gaussian_blur(sigma);
         // Stale bytes: every one is written.
         let mut kind = vec![7u8; w * h];
-        mark_ridges(&g, sigma, &mut kind);
+        mark_ridges(&g.window(), 0..g.height, sigma, &mut kind);
         let expected = ridges_by_pixel(&g, sigma);
         assert!(expected.contains(&1) && expected.contains(&2), "σ {sigma}");
         assert_eq!(kind, expected, "σ {sigma}");
+        // Strip by strip as the hair lines mark them, D smoothed with the rows around each
+        // strip that its tests read (several strips, a centreline test reaching across their
+        // edges): the same.
+        let mut strips = vec![7u8; w * h];
+        d.gaussian_blur_strips(sigma, ridge_reach(sigma), &mut strips, |g, rows, k| {
+            assert!(rows.len() < h / 2, "several strips");
+            mark_ridges(g, rows, sigma, k)
+        });
+        assert_eq!(strips, expected, "σ {sigma}, by strips");
     }
 }
 
@@ -156,13 +165,13 @@ fn scene(with_hair: bool) -> Plane {
 
 #[test]
 fn a_long_hair_on_skin_is_marked_and_a_dot_is_not() {
-    let mask = hair_lines(&scene(true), 10.0, 5.0, &mut Plane::default(), &mut []);
+    let mask = hair_lines(&scene(true), 10.0, 5.0, &mut []);
     let at = |x: usize, y: usize| mask[y * 60 + x];
     // On the hair, away from the dot.
     assert!(at(10, 13) || at(10, 12) || at(10, 14));
     // The dot's centre is not hair.
     assert!(!at(45, 33));
-    let clean = hair_lines(&scene(false), 10.0, 5.0, &mut Plane::default(), &mut []);
+    let clean = hair_lines(&scene(false), 10.0, 5.0, &mut []);
     assert!(clean.iter().all(|&m| !m));
 }
 
@@ -171,17 +180,12 @@ fn a_long_hair_on_skin_is_marked_and_a_dot_is_not() {
 #[test]
 fn a_stale_spare_buffer_changes_no_hair_line() {
     let p = scene(true);
-    let fresh = hair_lines(&p, 10.0, 5.0, &mut Plane::default(), &mut []);
+    let fresh = hair_lines(&p, 10.0, 5.0, &mut []);
     assert!(fresh.iter().any(|&m| m));
     let n = p.width * p.height;
     for len in [n / 4, n / 4 + 1, n, 3] {
         let mut spare = vec![f32::from_bits(0x0201_0201); len];
-        let mut g = Plane::filled(7, 3, f32::NAN);
-        assert_eq!(
-            hair_lines(&p, 10.0, 5.0, &mut g, &mut spare),
-            fresh,
-            "{len}"
-        );
+        assert_eq!(hair_lines(&p, 10.0, 5.0, &mut spare), fresh, "{len}");
     }
 }
 
@@ -215,7 +219,5 @@ fn a_line_inside_pigment_is_not_hair() {
     for x in 0..w {
         p.data[20 * w + x] = 0.9;
     }
-    assert!(hair_lines(&p, 10.0, 5.0, &mut Plane::default(), &mut [])
-        .iter()
-        .all(|&m| !m));
+    assert!(hair_lines(&p, 10.0, 5.0, &mut []).iter().all(|&m| !m));
 }

@@ -51,6 +51,16 @@ impl Plane {
         );
     }
 
+    /// All of this plane's rows, as a [`RowWindow`].
+    pub fn window(&self) -> RowWindow<'_> {
+        RowWindow {
+            rows: &self.data,
+            width: self.width,
+            top: 0,
+            height: self.height,
+        }
+    }
+
     /// [`Plane::gaussian_blur`] at single pixels, for a few pixels without blurring the whole
     /// plane: [`PointBlur::at`] gives the same value, bit for bit.
     pub fn point_blur(&self, sigma: f32) -> PointBlur<'_> {
@@ -164,44 +174,25 @@ fn blur_rows<T: Send>(
         MIN_COMPUTED_STRIP_ROWS
     };
     let strip = (8 * radius).max(shortest).min(h.div_ceil(4).max(1));
-    // (The small edge buffer is allocated here at its full size, never grown: grown later, it
-    // lands above the strip buffers in the thread's heap and kept ≈ 50 MB of them from being
-    // returned, which raised a 24 MP photo's peak memory by as much.)
     out.par_chunks_mut(strip * w).enumerate().for_each_init(
-        || {
-            (
-                vec![0f32; w + 2 * radius],
-                Vec::new(),
-                Vec::new(),
-                Vec::with_capacity(3 * radius),
-            )
-        },
-        |(padded, horizontal, blurred, edges), (s, out_strip)| {
+        || StripBuffers::new(w, radius),
+        |buffers, (s, out_strip)| {
             let y0 = s * strip;
             let rows = out_strip.len() / w;
             let top = y0.saturating_sub(radius);
             let bottom = (y0 + rows + radius).min(h);
-            horizontal.resize((bottom - top) * w, 0.0);
-            for (sy, out) in (top..bottom).zip(horizontal.chunks_exact_mut(w)) {
-                if let Some(plane) = stored.filter(|_| w >= 2 * radius) {
-                    horizontal_pass(plane.row(sy), &kernel, edges, out);
-                    continue;
-                }
-                // Each row is first written into a buffer padded by its replicated edge
-                // pixels (the same values as clamping each index); see `weighted_sum` for
-                // why the taps are not a per-pixel dot product.
-                source(sy, &mut padded[radius..radius + w]);
-                let (first, last) = (padded[radius], padded[radius + w - 1]);
-                padded[..radius].fill(first);
-                padded[radius + w..].fill(last);
-                weighted_sum(out, &kernel, |k| &padded[k..k + w]);
-            }
+            buffers.horizontal_pass(stored, &source, &kernel, (w, top..bottom));
+            let StripBuffers {
+                horizontal,
+                blurred,
+                ..
+            } = buffers;
             // The vertical pass over a band of output rows at a time, into a buffer handed to
             // `per_row`.
             for (band, out_band) in out_strip.chunks_mut(VERTICAL_BAND_ROWS * w).enumerate() {
                 let band_y0 = y0 + band * VERTICAL_BAND_ROWS;
                 blurred.resize(out_band.len(), 0.0);
-                let band = HorizontalRows {
+                let band = RowWindow {
                     rows: horizontal,
                     width: w,
                     top,
@@ -216,9 +207,65 @@ fn blur_rows<T: Send>(
     );
 }
 
-/// A strip's horizontally blurred rows: rows `top..` of a plane `height` rows high, `width`
-/// values each, in `rows`.
-pub(super) struct HorizontalRows<'a> {
+/// A thread's buffers for the strips of a blur, reused from strip to strip.
+struct StripBuffers {
+    /// A source row with its edge pixels replicated `radius` times either side.
+    padded: Vec<f32>,
+    /// The strip's horizontally blurred rows.
+    horizontal: Vec<f32>,
+    /// Blurred output rows.
+    blurred: Vec<f32>,
+    /// The short padded copies at a stored row's ends (see [`horizontal_pass`]).
+    edges: Vec<f32>,
+}
+
+impl StripBuffers {
+    /// Empty buffers for rows of `width` px and a kernel of `radius`. (The small edge buffer
+    /// is allocated here at its full size, never grown: grown later, it lands above the strip
+    /// buffers in the thread's heap and kept ≈ 50 MB of them from being returned, which raised
+    /// a 24 MP photo's peak memory by as much.)
+    fn new(width: usize, radius: usize) -> Self {
+        StripBuffers {
+            padded: vec![0f32; width + 2 * radius],
+            horizontal: Vec::new(),
+            blurred: Vec::new(),
+            edges: Vec::with_capacity(3 * radius),
+        }
+    }
+
+    /// The horizontal pass with `kernel` of source rows `rows` (each `width` px, from the
+    /// `stored` plane when there is one, else written by `source`) into `self.horizontal`.
+    fn horizontal_pass(
+        &mut self,
+        stored: Option<&Plane>,
+        source: &impl Fn(usize, &mut [f32]),
+        kernel: &[f32],
+        (w, rows): (usize, std::ops::Range<usize>),
+    ) {
+        let radius = kernel.len() / 2;
+        let (padded, edges) = (&mut self.padded, &mut self.edges);
+        self.horizontal.resize(rows.len() * w, 0.0);
+        for (sy, out) in rows.zip(self.horizontal.chunks_exact_mut(w)) {
+            if let Some(plane) = stored.filter(|_| w >= 2 * radius) {
+                horizontal_pass(plane.row(sy), kernel, edges, out);
+                continue;
+            }
+            // Each row is first written into a buffer padded by its replicated edge
+            // pixels (the same values as clamping each index); see `weighted_sum` for
+            // why the taps are not a per-pixel dot product.
+            source(sy, &mut padded[radius..radius + w]);
+            let (first, last) = (padded[radius], padded[radius + w - 1]);
+            padded[..radius].fill(first);
+            padded[radius + w..].fill(last);
+            weighted_sum(out, kernel, |k| &padded[k..k + w]);
+        }
+    }
+}
+
+/// Consecutive rows of a plane, held apart from it: rows `top..` of a plane `height` rows high,
+/// `width` values each, in `rows` (a strip's horizontally blurred rows, or a strip of a
+/// blurred plane with the rows around it; see [`Plane::gaussian_blur_strips`]).
+pub struct RowWindow<'a> {
     /// The rows, `width` values each, the first being plane row `top`.
     pub rows: &'a [f32],
     /// Values per row (px).
@@ -229,7 +276,25 @@ pub(super) struct HorizontalRows<'a> {
     pub height: usize,
 }
 
-impl HorizontalRows<'_> {
+impl RowWindow<'_> {
+    /// Plane row `y` (`width` values), which must be held.
+    #[inline]
+    pub fn row(&self, y: usize) -> &[f32] {
+        let start = (y - self.top) * self.width;
+        &self.rows[start..start + self.width]
+    }
+
+    /// The value at plane pixel (`x`, `y`), whose row must be held.
+    #[inline]
+    pub fn get(&self, x: usize, y: usize) -> f32 {
+        self.rows[(y - self.top) * self.width + x]
+    }
+
+    /// The plane rows held.
+    pub fn rows_held(&self) -> std::ops::Range<usize> {
+        self.top..self.top + self.rows.len() / self.width.max(1)
+    }
+
     /// The vertical pass into `out` (`width` values per row): output row `r` is the blur at
     /// plane row `y_of(r)`, its source rows clamped to the plane, which must lie in these rows.
     /// A column tile at a time: the tile's `2·radius + 1` source rows stay in the core's own
@@ -237,7 +302,12 @@ impl HorizontalRows<'_> {
     /// the widest blob scale of a 24 MP photo) spilled to the shared cache for every output
     /// row, and that, more than arithmetic, bound the blur (the same values: each pixel's sum
     /// is taken alone, from 0, in kernel order).
-    pub fn vertical_pass(&self, kernel: &[f32], out: &mut [f32], y_of: impl Fn(usize) -> usize) {
+    pub(super) fn vertical_pass(
+        &self,
+        kernel: &[f32],
+        out: &mut [f32],
+        y_of: impl Fn(usize) -> usize,
+    ) {
         let (w, radius) = (self.width, kernel.len() / 2);
         for x0 in (0..w).step_by(VERTICAL_TILE) {
             let x1 = (x0 + VERTICAL_TILE).min(w);
@@ -410,6 +480,8 @@ pub(super) fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     kernel.iter_mut().for_each(|k| *k /= sum);
     kernel
 }
+
+mod strips;
 
 #[cfg(test)]
 mod tests;
