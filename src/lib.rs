@@ -36,6 +36,7 @@ pub mod analyze;
 pub mod batch;
 pub mod buffers;
 pub mod color;
+mod compact;
 pub mod dots;
 pub mod error;
 pub mod flatten;

@@ -2,8 +2,6 @@
 //! full-size planes are gone. Bit-packed and, for large regions, pooled into square cells, so it
 //! never holds more than [`MAX_CELLS_PER_SIDE`]² bits (≈ 0.7 MB) whatever the photo's size.
 
-use rayon::prelude::*;
-
 use crate::region::Region;
 
 /// Longest side of a [`CellMask`] in cells: a region up to this many px on its longer side is
@@ -165,48 +163,6 @@ pub(crate) fn for_each_set_run(flags: &[bool], visit: impl FnMut(std::ops::Range
     for_each_run_in_row(bytemuck::cast_slice(flags), |b| *b != 0, no_byte_set, visit);
 }
 
-/// Values per band of [`keep_flagged`]: 256 KiB of `f32` values with their 64 KiB of flags,
-/// which stay in a core's own cache while the band is compacted.
-const KEEP_BAND: usize = 1 << 16;
-
-/// The values of `values` whose flag in `flags` (one per value) is set, in order, moved to the
-/// front of `values`' own buffer, which is then shrunk to fit: no second buffer is allocated,
-/// and the memory past the values kept goes back to the system (for a large buffer, whose
-/// allocation is its own mapping, the shrink unmaps the tail in place). The flags are read by
-/// [`for_each_set_run`], runs copied whole. Panics if the lengths differ.
-///
-/// In two passes: each band of [`KEEP_BAND`] values is compacted to its own start, bands in
-/// parallel (no band writes outside itself, so none overwrites values another has yet to
-/// read), then the bands' kept values are moved down in order, each onto the space before it
-/// (one thread compacting a 24 MP plane's values under the dot outlines took 26 ms, a third of
-/// the outline stage on two threads; the second pass moves only the values kept).
-pub(crate) fn keep_flagged<T: Copy + Send>(mut values: Vec<T>, flags: &[bool]) -> Vec<T> {
-    assert_eq!(values.len(), flags.len(), "a flag per value");
-    let kept_per_band: Vec<usize> = values
-        .par_chunks_mut(KEEP_BAND)
-        .zip(flags.par_chunks(KEEP_BAND))
-        .map(|(band, flags)| {
-            let mut kept = 0;
-            for_each_set_run(flags, |xs| {
-                let len = xs.len();
-                // Runs come in order, so a run's values never move backwards past unread ones.
-                band.copy_within(xs, kept);
-                kept += len;
-            });
-            kept
-        })
-        .collect();
-    let mut kept = 0;
-    for (b, &n) in kept_per_band.iter().enumerate() {
-        let start = b * KEEP_BAND;
-        values.copy_within(start..start + n, kept);
-        kept += n;
-    }
-    values.truncate(kept);
-    values.shrink_to_fit();
-    values
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,60 +172,6 @@ mod tests {
         let mut indices = Vec::new();
         for_each_set_run(flags, |xs| indices.extend(xs));
         indices.into_iter()
-    }
-
-    /// [`keep_flagged`] keeps exactly the flagged values, in order, and no spare capacity:
-    /// none, all, and random flags around word edges, on 0 to 40 values.
-    #[test]
-    fn keep_flagged_keeps_the_flagged_values_in_order() {
-        let mut rng = crate::synth::SplitMix64::new(11);
-        for n in 0..=40 {
-            for density in [0.0, 0.1, 0.5, 1.0] {
-                let flags: Vec<bool> = (0..n).map(|_| rng.uniform(0.0, 1.0) < density).collect();
-                let values: Vec<u32> = (0..n as u32).map(|v| 1000 + v).collect();
-                let expected: Vec<u32> = values
-                    .iter()
-                    .zip(&flags)
-                    .filter(|(_, f)| **f)
-                    .map(|(v, _)| *v)
-                    .collect();
-                let kept = keep_flagged(values, &flags);
-                assert_eq!(kept, expected, "{n} values, density {density}");
-                assert_eq!(kept.capacity(), kept.len());
-            }
-        }
-    }
-
-    /// [`keep_flagged`] over several bands: the same values as a filter, runs that straddle a
-    /// band's edge, bands with none kept and all kept, a last band part full.
-    #[test]
-    fn keep_flagged_joins_the_bands_in_order() {
-        let mut rng = crate::synth::SplitMix64::new(12);
-        for n in [KEEP_BAND - 1, KEEP_BAND, KEEP_BAND + 1, 3 * KEEP_BAND + 17] {
-            // Runs of random length, on and off in turn: some cross the bands' edges.
-            let mut flags = Vec::with_capacity(n);
-            let mut on = false;
-            while flags.len() < n {
-                let len = rng.uniform(1.0, 40.0) as usize;
-                flags.extend(std::iter::repeat_n(on, len.min(n - flags.len())));
-                on = !on;
-            }
-            // A band with nothing kept, one with everything, and a run over the first edge.
-            let edge = KEEP_BAND.min(n);
-            flags[edge - 10..]
-                .iter_mut()
-                .take(20)
-                .for_each(|f| *f = true);
-            if n > 3 * KEEP_BAND {
-                flags[KEEP_BAND..2 * KEEP_BAND].fill(false);
-                flags[2 * KEEP_BAND..3 * KEEP_BAND].fill(true);
-            }
-            let values: Vec<u32> = (0..n as u32).collect();
-            let expected: Vec<u32> = (0..n as u32).filter(|&v| flags[v as usize]).collect();
-            let kept = keep_flagged(values, &flags);
-            assert_eq!(kept, expected, "{n} values");
-            assert_eq!(kept.capacity(), kept.len());
-        }
     }
 
     /// The set flags' indices, in order: none, all, one per 16-flag word and beside word

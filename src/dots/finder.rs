@@ -195,13 +195,18 @@ fn territories(
         flood,
     } = seeds;
     let (width, n) = (flood.width, peaks.len());
-    let mut labels = watershed::watershed(
+    let (mut labels, pieces) = watershed::watershed(
         &flood,
         &seeds,
         0.5 * HALF_MAX * MIN_PEAK_DARKNESS,
         labels_buffer,
     );
     stage_done("dots: watershed");
+    // From here on, the lightly smoothed plane is needed only under the outlines (the centroid
+    // weights), which lie in the territories: kept there now, in the plane's own buffer, the
+    // rest of it freed before the outlines' mask is made (a 4 B/px plane at the peak of memory;
+    // the territories are about a quarter of a 24 MP photo of dots on skin).
+    let flood_kept = crate::compact::keep_in_row_runs(flood.data, width, |y| pieces.row_runs(y));
     let mut outlined: Vec<bool> = crate::pages::zeroed_populated(labels.len());
     let outline_row = |y: usize, fine_row: &[f32], out: &mut [bool]| {
         let label_row = &labels[y * width..(y + 1) * width];
@@ -221,11 +226,11 @@ fn territories(
             outline_row,
         ),
     }
-    // Of the lightly smoothed plane only the values under the outlines are needed from here on
-    // (the centroid weights): kept in raster order in the plane's own buffer, the rest of it
-    // freed (collected into a fresh vector, they and its pieces were ≈ 11 + 11 MiB at the
-    // peak of memory, 24 MP).
-    let flood_on_outline = crate::mask::keep_flagged(flood.data, &outlined);
+    // Of those, the values under the outlines, in raster order in the same buffer (collected
+    // into a fresh vector, they and its pieces were ≈ 11 + 11 MiB at the peak of memory, 24 MP).
+    let flood_on_outline =
+        crate::compact::keep_flagged_of_kept(flood_kept, width, |y| pieces.row_runs(y), &outlined);
+    drop(pieces);
     stage_done("dots: outlines");
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.

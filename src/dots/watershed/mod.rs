@@ -13,7 +13,8 @@ use crate::plane::Plane;
 const WATERSHED_LEVELS: usize = 256;
 
 /// Marker watershed on `p` from `seeds`, flooding downhill over pixels with `p ≥ floor`.
-/// Returns per-pixel labels (0 = none, k + 1 = seed k). A bucket queue over quantised darkness
+/// Returns per-pixel labels (0 = none, k + 1 = seed k), and the pieces the seeds flooded,
+/// whose runs hold exactly the labelled pixels. A bucket queue over quantised darkness
 /// makes it O(pixels); priority flooding (a pixel never enters a level above the current one)
 /// keeps the order correct.
 ///
@@ -38,10 +39,28 @@ pub(super) fn watershed(
     seeds: &[(usize, usize, f32)],
     floor: f32,
     buffer: Vec<f32>,
-) -> Vec<u32> {
+) -> (Vec<u32>, SeededPieces) {
     // Labels k + 1 stay below BLOCKED (seeds are a few per dot, far fewer than pixels).
     debug_assert!(seeds.len() < BLOCKED as usize - 1);
     watershed_with_box_limit(p, seeds, floor, MAX_BOX_PX, buffer)
+}
+
+/// The pieces of a watershed's plane (see [`watershed`]) that hold a seed: its territories fill
+/// their runs.
+pub(super) struct SeededPieces {
+    pieces: RunComponents,
+    seeded: Vec<bool>,
+}
+
+impl SeededPieces {
+    /// The runs of row `y` (columns, px) that belong to a piece with a seed, left to right;
+    /// no two touch.
+    pub(super) fn row_runs(&self, y: usize) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        self.pieces
+            .row_runs(y)
+            .filter(|(piece, _)| self.seeded[*piece])
+            .map(|(_, columns)| columns)
+    }
 }
 
 /// `n` zeroed labels in `buffer`'s allocation when it holds `n` values (reinterpreted, not
@@ -77,9 +96,13 @@ fn watershed_with_box_limit(
     floor: f32,
     max_box_px: usize,
     buffer: Vec<f32>,
-) -> Vec<u32> {
+) -> (Vec<u32>, SeededPieces) {
     let mut plane_labels = zeroed_labels(p.width * p.height, buffer);
     let (mut pieces, found) = pieces(p, seeds, floor);
+    let mut seeded = vec![false; found.count()];
+    for piece in &pieces {
+        seeded[piece.component] = true;
+    }
     // A piece with one seed is all that seed's: every pixel of it is reached through pixels at
     // or above the floor. Its runs are filled at once, with no queue (most dots stand alone,
     // and they hold about half the pixels flooded).
@@ -120,7 +143,11 @@ fn watershed_with_box_limit(
                 flood_piece(p, seeds, floor, piece, &mut store, &mut scratch.buckets);
             }
         });
-    plane_labels
+    let seeded = SeededPieces {
+        pieces: found,
+        seeded,
+    };
+    (plane_labels, seeded)
 }
 
 /// A thread's buffers for [`flood_piece_in_box`] and [`flood_piece`], reused from piece to

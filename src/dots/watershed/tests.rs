@@ -82,15 +82,25 @@ fn piecewise_watershed_labels_like_the_whole_plane_queue() {
             vec![-1.0; 2 * w * h],
         ] {
             assert_eq!(
-                watershed(&p, &seeds, floor, buffer),
+                watershed(&p, &seeds, floor, buffer).0,
                 whole_plane,
                 "floor {floor}"
             );
         }
+        // The seeded pieces' runs hold exactly the labelled pixels.
+        let (labels, pieces) = watershed(&p, &seeds, floor, Vec::new());
+        let mut in_runs = vec![false; w * h];
+        for y in 0..h {
+            for xs in pieces.row_runs(y) {
+                in_runs[y * w + xs.start..y * w + xs.end].fill(true);
+            }
+        }
+        let labelled: Vec<bool> = labels.iter().map(|&l| l != 0).collect();
+        assert_eq!(labelled, in_runs, "floor {floor}");
         // Every piece flooded in the shared labels, and only the smallest in a box.
         for max_box_px in [0, 40] {
             assert_eq!(
-                watershed_with_box_limit(&p, &seeds, floor, max_box_px, Vec::new()),
+                watershed_with_box_limit(&p, &seeds, floor, max_box_px, Vec::new()).0,
                 whole_plane,
                 "floor {floor}, boxes up to {max_box_px} px"
             );
@@ -113,9 +123,9 @@ fn piecewise_watershed_labels_like_the_whole_plane_queue() {
         })
         .collect();
     let whole_plane = watershed_whole_plane(&plateaus, &seeds, 0.2);
-    assert_eq!(watershed(&plateaus, &seeds, 0.2, Vec::new()), whole_plane);
+    assert_eq!(watershed(&plateaus, &seeds, 0.2, Vec::new()).0, whole_plane);
     assert_eq!(
-        watershed_with_box_limit(&plateaus, &seeds, 0.2, 0, Vec::new()),
+        watershed_with_box_limit(&plateaus, &seeds, 0.2, 0, Vec::new()).0,
         whole_plane
     );
 }
