@@ -95,8 +95,9 @@ where
 /// pixels flagged in `flags` (one per pixel), in order, in the same buffer shrunk to fit.
 ///
 /// # Panics
-/// If a run of flagged pixels does not lie within one of the runs kept (every flagged pixel
-/// must have been kept; runs that touch are kept as one).
+/// If a run of flagged pixels does not lie within a single kept run: every flagged pixel must
+/// have been kept, and no two kept runs may touch (pass each row's maximal runs, as
+/// connected components give them).
 pub(crate) fn keep_flagged_of_kept<T, R>(
     kept: KeptInRuns<T>,
     width: usize,
