@@ -58,6 +58,9 @@ pub(super) fn hair_lines(
 ) -> Vec<bool> {
     let n = d.width * d.height;
     let mut mask = vec![false; n];
+    if d.width < 3 || d.height < 3 {
+        return mask;
+    }
     // A scratch shared by the scales: fresh full-size buffers are slow to allocate (a 1 B/px
     // scratch in a spare 4 B/px buffer, when the caller has one, is faulted in already).
     let mut own: Vec<u8>;
@@ -70,9 +73,6 @@ pub(super) fn hair_lines(
         own = vec![0; n];
         &mut own
     };
-    if d.width < 3 || d.height < 3 {
-        return mask;
-    }
     for factor in HAIR_SCALES {
         let sigma = (factor * HAIR_SIGMA_MM * px_per_mm).max(MIN_HAIR_SIGMA_PX);
         d.gaussian_blur_strips(sigma, ridge_reach(sigma), kind, |g, rows, kind_rows| {

@@ -156,8 +156,7 @@ fn blur_rows<T: Send>(
         );
         return;
     }
-    // A kernel wider than the plane only repeats its clamped edge: cap it there.
-    let kernel = gaussian_kernel(sigma.min(w.max(h) as f32));
+    let kernel = plane_kernel(sigma, (w, h));
     let radius = kernel.len() / 2;
     // Separable, in strips of output rows, one strip per task: each task runs the
     // horizontal pass over its strip's rows plus `radius` rows either side into a
@@ -468,6 +467,12 @@ fn weighted_sum_blocks<'a, const L: usize>(
         block.copy_from_slice(&acc);
     }
     start + blocks * L
+}
+
+/// The kernel of a blur (σ = `sigma` > 0 px) of a `width` × `height` plane: a kernel wider
+/// than the plane only repeats its clamped edge, so σ is capped there.
+fn plane_kernel(sigma: f32, (width, height): (usize, usize)) -> Vec<f32> {
+    gaussian_kernel(sigma.min(width.max(height) as f32))
 }
 
 /// Normalised 1-D Gaussian kernel of standard deviation `sigma` (px), radius ⌈3σ⌉.

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::{gaussian_kernel, Plane, RowWindow, StripBuffers};
+use super::{plane_kernel, Plane, RowWindow, StripBuffers};
 
 /// Fewest output rows per strip of [`Plane::gaussian_blur_strips`], and how many times its
 /// `halo` a strip is at least: each strip blurs its halo rows again, a fraction 2 · halo / strip
@@ -34,19 +34,32 @@ impl Plane {
         if w == 0 || h == 0 {
             return;
         }
-        // A kernel wider than the plane only repeats its clamped edge: cap it there (as the
-        // whole-plane blur does). σ ≤ 0 leaves the plane as it is: a kernel of one tap.
-        let kernel = if sigma <= 0.0 {
-            vec![1.0]
-        } else {
-            gaussian_kernel(sigma.min(w.max(h) as f32))
-        };
+        if sigma <= 0.0 {
+            // The plane as it is: each strip's window is its own rows, in place.
+            let strip = (STRIP_HALOS * halo).max(MIN_STRIP_ROWS);
+            out.par_chunks_mut(strip * w)
+                .enumerate()
+                .for_each(|(s, out_strip)| {
+                    let rows = s * strip..s * strip + out_strip.len() / w;
+                    let held = rows.start.saturating_sub(halo)..(rows.end + halo).min(h);
+                    let window = RowWindow {
+                        rows: &self.data[held.start * w..held.end * w],
+                        width: w,
+                        top: held.start,
+                        height: h,
+                    };
+                    visit(&window, rows, out_strip);
+                });
+            return;
+        }
+        let kernel = plane_kernel(sigma, (w, h));
         let radius = kernel.len() / 2;
         let strip = (8 * radius)
             .max(STRIP_HALOS * halo)
             .max(MIN_STRIP_ROWS)
             .min(h.div_ceil(4).max(1));
-        let no_source = |_: usize, _: &mut [f32]| unreachable!("a stored plane's rows are read");
+        // (Rows copied only where the plane is narrower than the kernel.)
+        let copy_row = |y: usize, row: &mut [f32]| row.copy_from_slice(self.row(y));
         out.par_chunks_mut(strip * w).enumerate().for_each_init(
             || StripBuffers::new(w, radius),
             |buffers, (s, out_strip)| {
@@ -56,12 +69,7 @@ impl Plane {
                 let held = rows.start.saturating_sub(halo)..(rows.end + halo).min(h);
                 let top = held.start.saturating_sub(radius);
                 let bottom = (held.end + radius).min(h);
-                if w >= 2 * radius {
-                    buffers.horizontal_pass(Some(self), &no_source, &kernel, (w, top..bottom));
-                } else {
-                    let source = |y: usize, row: &mut [f32]| row.copy_from_slice(self.row(y));
-                    buffers.horizontal_pass(None, &source, &kernel, (w, top..bottom));
-                }
+                buffers.horizontal_pass(Some(self), &copy_row, &kernel, (w, top..bottom));
                 let StripBuffers {
                     horizontal,
                     blurred,
