@@ -70,6 +70,8 @@ pub(crate) struct KeptInRuns<T> {
     pub values: Vec<T>,
     /// How many of them each row holds.
     per_row: Vec<usize>,
+    /// The plane's width (px).
+    width: usize,
 }
 
 /// The values of `values` (a plane `width` px wide, row-major) in the runs that `runs_of_row(y)`
@@ -88,11 +90,16 @@ where
     let (values, per_row) = keep_runs(values, &vec![width; rows], |y, visit| {
         runs_of_row(y).for_each(&mut *visit);
     });
-    KeptInRuns { values, per_row }
+    KeptInRuns {
+        values,
+        per_row,
+        width,
+    }
 }
 
 /// Of `kept`'s values (kept by [`keep_in_row_runs`] with the same `runs_of_row`), those at the
-/// pixels flagged in `flags` (one per pixel), in order, in the same buffer shrunk to fit.
+/// pixels flagged in `flags` (one per pixel of the same plane), in order, in the same buffer
+/// shrunk to fit.
 ///
 /// # Panics
 /// If a run of flagged pixels does not lie within a single kept run: every flagged pixel must
@@ -100,7 +107,6 @@ where
 /// connected components give them).
 pub(crate) fn keep_flagged_of_kept<T, R>(
     kept: KeptInRuns<T>,
-    width: usize,
     runs_of_row: impl Fn(usize) -> R + Sync,
     flags: &[bool],
 ) -> Vec<T>
@@ -108,7 +114,11 @@ where
     T: Copy + Send,
     R: Iterator<Item = Range<usize>>,
 {
-    let KeptInRuns { values, per_row } = kept;
+    let KeptInRuns {
+        values,
+        per_row,
+        width,
+    } = kept;
     assert_eq!(
         per_row.len(),
         whole_rows(flags.len(), width),
@@ -185,7 +195,7 @@ mod tests {
                     "{width}×{height}, {kept_density}"
                 );
                 assert_eq!(kept_values.values.capacity(), kept_values.values.len());
-                let flagged = keep_flagged_of_kept(kept_values, width, runs_of_row, &flags);
+                let flagged = keep_flagged_of_kept(kept_values, runs_of_row, &flags);
                 let expected: Vec<u32> = (0..n as u32).filter(|&v| flags[v as usize]).collect();
                 assert_eq!(
                     flagged, expected,

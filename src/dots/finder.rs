@@ -229,7 +229,7 @@ fn territories(
     // Of those, the values under the outlines, in raster order in the same buffer (collected
     // into a fresh vector, they and its pieces were ≈ 11 + 11 MiB at the peak of memory, 24 MP).
     let flood_on_outline =
-        crate::compact::keep_flagged_of_kept(flood_kept, width, |y| pieces.row_runs(y), &outlined);
+        crate::compact::keep_flagged_of_kept(flood_kept, |y| pieces.row_runs(y), &outlined);
     drop(pieces);
     stage_done("dots: outlines");
 
