@@ -15,7 +15,7 @@
 //! | `decode` | `load::decode_photo` of the JPEG bytes (whole file: there is no partial decode) |
 //! | `color` | `color::luminance` (sRGB → linear Y) of the photo or the region, as a plane; and (`…_read_again`) every row of it read from the photo through `LuminanceSource` (`plane::Rows`), as the measurement reads it about four times per photo |
 //! | `flatten` | `flatten::SkinField::estimate` + `.darkness` at block = 4 dot diameters |
-//! | `blob_blurs` | `dots::blob_smoothings`: D smoothed at the five blob scales, on their search grids (part of `dots`) |
+//! | `blob_scales` | `dots::count_blob_candidates`: the blob search, D smoothed at the five blob scales (strip by strip, or on their search grids) and searched (part of `dots`) |
 //! | `dots` | `dots::find_dots`: segmentation, blob finding, watershed, outlines, hair |
 //! | `metrics` | `metrics::session_metrics` of a finished measurement |
 //! | `analysis` | `measure::measure` + `metrics::session_metrics` on the decoded photo |
@@ -35,12 +35,12 @@ use criterion::{criterion_group, BenchmarkGroup, Criterion, SamplingMode};
 use image::DynamicImage;
 use rayon::prelude::*;
 use smptrack::color::{luminance, LuminanceSource};
-use smptrack::dots::{blob_smoothings, find_dots};
+use smptrack::dots::{count_blob_candidates, find_dots};
 use smptrack::flatten::SkinField;
 use smptrack::load::decode_photo;
 use smptrack::measure::{measure, FLATTEN_BLOCK_DIAMETERS, MIN_FLATTEN_BLOCK_PX};
 use smptrack::metrics::session_metrics;
-use smptrack::plane::Plane;
+
 use smptrack::plane::Rows;
 use smptrack::synth::{encode_jpeg, render, Camera, DotParams, ExifTags, Scene};
 use smptrack::{LoadLimits, Region};
@@ -188,19 +188,14 @@ fn stages(c: &mut Criterion) {
         g.finish();
     }
     {
-        // D smoothed at the blob scales (the coarse ones on their grids, from the scale
-        // before), a large share of the dot finder's time: the blur's own speed (its inner
-        // loop's block width, say) shows here first.
-        let mut g = c.benchmark_group("blob_blurs");
+        // The blob scales (D smoothed at each, strip by strip or on its grid, and searched),
+        // a large share of the dot finder's time: the blur's own speed (its inner loop's
+        // block width, say) shows here first.
+        let mut g = c.benchmark_group("blob_scales");
         configure(&mut g, 10);
         for (label, _, _, d) in &planes {
-            let mut smoothed = Plane::filled(d.width, d.height, 0.0);
             g.bench_function(*label, |b| {
-                b.iter(|| {
-                    blob_smoothings(black_box(d), dot_px as f32, &mut smoothed, |_, _, _, p| {
-                        black_box(p);
-                    })
-                })
+                b.iter(|| count_blob_candidates(black_box(d), dot_px as f32))
             });
         }
         g.finish();

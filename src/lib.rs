@@ -36,7 +36,6 @@ pub mod analyze;
 pub mod batch;
 pub mod buffers;
 pub mod color;
-mod compact;
 pub mod dots;
 pub mod error;
 pub mod flatten;

@@ -4,10 +4,12 @@
 
 use rayon::prelude::*;
 
+use super::flood::{flood_levels, values_under, DarknessRows};
+use super::watershed::FloodLevels;
 use super::{
     blobs, judge, outline, ridges, shapes, watershed, DotMap, FoundDot, SpareBuffers,
-    CORE_RADIUS_DIAMETERS, FLOOD_SIGMA_DIAMETERS, HAIR_CORE_DIAMETERS, HALF_MAX,
-    MAX_HAIR_LINE_FRACTION, MIN_PEAK_DARKNESS, OUTLINE_SIGMA_PX,
+    CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_CORE_DIAMETERS, HALF_MAX,
+    MAX_HAIR_LINE_FRACTION, OUTLINE_SIGMA_PX,
 };
 use crate::plane::Plane;
 use crate::prefetch::prefetch_square;
@@ -23,9 +25,9 @@ pub fn find_dots(d: &Plane, diameter_px: f32, px_per_mm: Option<f32>) -> DotMap 
     find_dots_reusing(d, diameter_px, px_per_mm, SpareBuffers::default())
 }
 
-/// [`find_dots`], with `spare` buffers as its smoothed planes' and its labels' buffers: the same
-/// result, without faulting in fresh full-size allocations, which is slow on some machines
-/// (≈ 25 000 page faults per 24 MP plane).
+/// [`find_dots`], with `spare` buffers as its hair lines' scratch and its labels' buffer: the
+/// same result, without faulting in fresh full-size allocations, which is slow on some
+/// machines (≈ 25 000 page faults per 24 MP plane).
 pub fn find_dots_reusing(
     d: &Plane,
     diameter_px: f32,
@@ -35,7 +37,7 @@ pub fn find_dots_reusing(
     let (seeds, labels_buffer) = find_seeds(d, diameter_px, px_per_mm, spare);
     territories(
         seeds,
-        OutlineSource::Stored(d),
+        DarknessRows::Stored(d),
         labels_buffer,
         diameter_px,
         px_per_mm,
@@ -44,25 +46,19 @@ pub fn find_dots_reusing(
 
 /// [`find_dots_reusing`] of the darkness plane `d`, which it gives up once it needs D only row
 /// by row: from the watershed on, `d`'s buffer holds the labels, and `d_rows(y, out)` writes
-/// row `y` of the same D (bit for bit) into `out` for the outlines. `smoothing` becomes the
-/// buffer of the smoothed planes, and first holds the hair lines' 1 B/px scratch. The same
-/// result, with a 4 B/px plane fewer from the watershed on.
+/// row `y` of the same D (bit for bit) into `out` for the outlines and the centroids' weights.
+/// The same result, with a 4 B/px plane fewer from the watershed on.
 pub fn find_dots_releasing(
     d: Plane,
     d_rows: &(dyn Fn(usize, &mut [f32]) + Sync),
     diameter_px: f32,
     px_per_mm: Option<f32>,
-    smoothing: Plane,
 ) -> DotMap {
-    let spare = SpareBuffers {
-        smoothing,
-        labels: Vec::new(),
-    };
-    let (seeds, _) = find_seeds(&d, diameter_px, px_per_mm, spare);
+    let (seeds, _) = find_seeds(&d, diameter_px, px_per_mm, SpareBuffers::default());
     let size = (d.width, d.height);
     territories(
         seeds,
-        OutlineSource::Computed(size, d_rows),
+        DarknessRows::Computed(size, d_rows),
         d.data,
         diameter_px,
         px_per_mm,
@@ -70,21 +66,15 @@ pub fn find_dots_releasing(
 }
 
 /// What the dot finder knows before its watershed: the kept centres (strongest first), which
-/// of them lie on hair lines, their core darkness and flood level, and the lightly smoothed
-/// plane the watershed floods.
+/// of them lie on hair lines, their core darkness and flood level, and the levels of the
+/// lightly smoothed plane the watershed floods (smoothed at σ = `flood_sigma` px).
 struct Seeds {
     peaks: Vec<blobs::Candidate>,
     on_hair_line: Vec<bool>,
     cores: Vec<f32>,
     seeds: Vec<(usize, usize, f32)>,
-    flood: Plane,
-}
-
-/// Where the outlines read D, row by row: the stored plane, or its rows computed again.
-#[derive(Clone, Copy)]
-enum OutlineSource<'a> {
-    Stored(&'a Plane),
-    Computed((usize, usize), &'a (dyn Fn(usize, &mut [f32]) + Sync)),
+    flood: FloodLevels,
+    flood_sigma: f32,
 }
 
 /// The dot finder up to its watershed (hair lines, blob scales, flood plane, centres, hair-line
@@ -96,25 +86,30 @@ fn find_seeds(
     spare: SpareBuffers,
 ) -> (Seeds, Vec<f32>) {
     let SpareBuffers {
-        smoothing: mut spare,
         labels: mut labels_buffer,
     } = spare;
     let width = d.width;
-    // Hair lines first: they need only D, smoothed strip by strip, and only their 1 B/px mask
-    // is kept for the candidates. Their 1 B/px scratch lies in the larger of the smoothing
-    // buffer (not needed before the blob scales) and the labels' (not before the watershed).
-    let scratch = if spare.data.len() >= labels_buffer.len() {
-        &mut spare.data
-    } else {
-        &mut labels_buffer
-    };
-    let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, scratch));
+    // Every smoothing of D is made strip by strip, never stored (a 4 B/px plane at the peak of
+    // memory). Hair lines first: only their 1 B/px mask is kept for the candidates; their
+    // 1 B/px scratch lies in the labels' buffer (not needed before the watershed).
+    let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, &mut labels_buffer));
     stage_done("dots: hair lines");
-    let candidates = blobs::detect(d, diameter_px, &mut spare);
+    let candidates = blobs::detect(d, diameter_px);
     stage_done("dots: blob scales");
-    let mut flood = spare;
-    d.gaussian_blur_into((FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5), &mut flood);
-    let peaks = blobs::centred_and_suppressed(candidates, &flood, diameter_px);
+    let flood_sigma = (FLOOD_SIGMA_DIAMETERS * diameter_px).max(0.5);
+    let (flood, centre_values) = flood_levels(d, flood_sigma, FLOOD_FLOOR, &candidates);
+    let (centred, values): (Vec<blobs::Candidate>, Vec<f32>) = candidates
+        .into_iter()
+        .zip(centre_values)
+        .filter_map(|(c, value)| value.map(|v| (c, v)))
+        .unzip();
+    let kept = blobs::suppress(&centred, d.width, d.height, diameter_px);
+    let peaks: Vec<blobs::Candidate> = kept.iter().map(|&i| centred[i]).collect();
+    let seeds: Vec<(usize, usize, f32)> = kept
+        .iter()
+        .map(|&i| (centred[i].x, centred[i].y, values[i]))
+        .collect();
+    drop((centred, values));
     stage_done("dots: flood plane, centres kept");
     let n = peaks.len();
     let on_hair_line: Vec<bool> = match lines {
@@ -162,10 +157,6 @@ fn find_seeds(
             )
         })
         .collect();
-    let seeds: Vec<(usize, usize, f32)> = peaks
-        .iter()
-        .map(|c| (c.x, c.y, flood.get(c.x, c.y)))
-        .collect();
     stage_done("dots: hair-line test, cores");
     let found = Seeds {
         peaks,
@@ -173,16 +164,17 @@ fn find_seeds(
         cores,
         seeds,
         flood,
+        flood_sigma,
     };
     (found, labels_buffer)
 }
 
 /// The dot finder from its watershed on: territories flooded from `seeds` into
-/// `labels_buffer`'s allocation, half-maximum outlines blurred from `outline_source`, hairs set
-/// aside, each dot's area and centroid.
+/// `labels_buffer`'s allocation, half-maximum outlines blurred from `d`, hairs set aside, each
+/// dot's area and centroid.
 fn territories(
     seeds: Seeds,
-    outline_source: OutlineSource,
+    d: DarknessRows,
     labels_buffer: Vec<f32>,
     diameter_px: f32,
     px_per_mm: Option<f32>,
@@ -193,44 +185,22 @@ fn territories(
         cores,
         seeds,
         flood,
+        flood_sigma,
     } = seeds;
     let (width, n) = (flood.width, peaks.len());
-    let (mut labels, pieces) = watershed::watershed(
-        &flood,
-        &seeds,
-        0.5 * HALF_MAX * MIN_PEAK_DARKNESS,
-        labels_buffer,
-    );
+    let mut labels = watershed::watershed(&flood, &seeds, labels_buffer);
+    drop(flood);
     stage_done("dots: watershed");
-    // From here on, the lightly smoothed plane is needed only under the outlines (the centroid
-    // weights), which lie in the territories: kept there now, in the plane's own buffer, the
-    // rest of it freed before the outlines' mask is made (a 4 B/px plane at the peak of memory;
-    // the territories are about a quarter of a 24 MP photo of dots on skin).
-    let flood_kept = crate::compact::keep_in_row_runs(flood.data, width, |y| pieces.row_runs(y));
     let mut outlined: Vec<bool> = crate::pages::zeroed_populated(labels.len());
-    let outline_row = |y: usize, fine_row: &[f32], out: &mut [bool]| {
+    d.blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
         let label_row = &labels[y * width..(y + 1) * width];
         for ((o, &l), &v) in out.iter_mut().zip(label_row).zip(fine_row) {
             *o = l != 0 && v >= HALF_MAX * cores[l as usize - 1];
         }
-    };
-    match outline_source {
-        OutlineSource::Stored(d) => {
-            d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, outline_row)
-        }
-        OutlineSource::Computed(size, rows) => crate::plane::gaussian_blur_rows_of(
-            size,
-            rows,
-            OUTLINE_SIGMA_PX,
-            &mut outlined,
-            outline_row,
-        ),
-    }
-    // Of those, the values under the outlines, in raster order in the same buffer (collected
-    // into a fresh vector, they and its pieces were ≈ 11 + 11 MiB at the peak of memory, 24 MP).
-    let flood_on_outline =
-        crate::compact::keep_flagged_of_kept(flood_kept, |y| pieces.row_runs(y), &outlined);
-    drop(pieces);
+    });
+    // The lightly smoothed plane under the outlines (the centroids' weights), blurred again
+    // from D row by row: it was never stored.
+    let flood_on_outline = values_under(d, flood_sigma, &outlined);
     stage_done("dots: outlines");
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.

@@ -19,6 +19,7 @@ mod atomic_view;
 mod blobs;
 mod components;
 mod finder;
+mod flood;
 mod judge;
 mod noise;
 mod outline;
@@ -26,11 +27,10 @@ mod ridges;
 mod shapes;
 mod watershed;
 
-pub use blobs::blob_smoothings;
+pub use blobs::count_blob_candidates;
 pub use finder::{find_dots, find_dots_releasing, find_dots_reusing};
 pub use noise::{skin_noise, NOISE_HISTOGRAM_BINS, NOISE_HISTOGRAM_STEP};
 
-use crate::plane::Plane;
 pub(crate) use components::component_members;
 
 /// Laplacian-of-Gaussian scale in dot diameters: σ = r/√2 answers most strongly at the centre
@@ -73,6 +73,10 @@ pub fn blob_grid_step(factor: f32, sigma: f32) -> usize {
 pub const MAX_BLOB_GRID_STEP: usize = 1 << 30;
 /// Light smoothing of D for the watershed, in dot diameters (noise off, dips between dots kept).
 pub const FLOOD_SIGMA_DIAMETERS: f32 = 0.12;
+/// Darkness below which the watershed never floods (half of half the faintest dot's peak):
+/// the territories end there. Its watershed level is at least 1, so the flood plane's levels
+/// alone tell the pixels below it from those at or above it (see `watershed`).
+pub const FLOOD_FLOOR: f32 = 0.5 * HALF_MAX * MIN_PEAK_DARKNESS;
 /// Lowest darkness a dot may have, measured on D smoothed at its own scale (which keeps ≈ 63%
 /// of a dot's core darkness). The faintest fresh pigment is ≈ 0.3 dark at its core (≈ 0.19
 /// smoothed); pores and skin texture stay well below (≈ 0.03–0.1, and they are small).
@@ -202,13 +206,9 @@ pub struct DotMap {
 /// matter.
 #[derive(Clone, Debug, Default)]
 pub struct SpareBuffers {
-    /// Becomes the buffer of the smoothed planes (4 B/px: each blob scale's, then the flood
-    /// plane); before that, its bytes hold the hair lines' 1 B/px scratch when its length
-    /// holds a byte per pixel and is at least the labels' buffer's.
-    pub smoothing: Plane,
     /// Becomes the buffer of [`DotMap::labels`] (4 B/px) when its capacity holds a value per
     /// pixel of the plane; before that, its bytes hold the hair lines' 1 B/px scratch when its
-    /// length holds a byte per pixel and exceeds the smoothing buffer's.
+    /// length holds a byte per pixel.
     pub labels: Vec<f32>,
 }
 

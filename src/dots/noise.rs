@@ -17,50 +17,76 @@ use crate::plane::Plane;
 /// from a sample: a sample taken in raster order picks other pixels when the photo is turned,
 /// and the noise sets the thresholds that decide which faint dots are found.
 pub fn skin_noise(smoothed: &Plane) -> f32 {
-    let bins = NOISE_HISTOGRAM_BINS;
-    // Each row's bins first, all of them, in a pass that vectorises (a value's bin, or a spare
-    // bin for one that is not negative), then counted without a test: on skin the sign is a
-    // coin toss, which a filter's branch mispredicts (24 MP, one thread: 43 → 21 ms; a
-    // division per value in the counting loop itself made it slower, 46 → 66 ms). The spare
-    // bins take turns so that their counts do not wait on each other.
-    let histogram = smoothed
+    smoothed
         .data
         .par_chunks(smoothed.width.max(1))
-        .fold(
-            || (vec![0u32; bins + NOISE_SPARE_BINS], Vec::new()),
-            |(mut counts, mut row_bins), row| {
-                noise_bins(row, &mut row_bins);
-                for &bin in &row_bins {
-                    counts[bin as usize] += 1;
-                }
-                (counts, row_bins)
-            },
-        )
-        .map(|(mut counts, _)| {
-            counts.truncate(bins);
-            counts
+        .fold(NoiseHistogram::new, |mut histogram, row| {
+            histogram.add_row(row);
+            histogram
         })
-        .reduce(
-            || vec![0u32; bins],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
-    let below: u64 = histogram.iter().map(|c| u64::from(*c)).sum();
-    if below < 16 {
-        return 0.0;
+        .reduce(NoiseHistogram::new, NoiseHistogram::merged)
+        .robust_sigma()
+}
+
+/// The histogram behind [`skin_noise`], filled row by row and merged: the same noise from rows
+/// counted in any order or grouping (the counts are whole numbers), for a plane seen a strip
+/// at a time.
+pub(super) struct NoiseHistogram {
+    /// Counts per bin, then the [`NOISE_SPARE_BINS`].
+    counts: Vec<u32>,
+    /// Each row's bins (a buffer reused from row to row).
+    row_bins: Vec<u32>,
+}
+
+impl NoiseHistogram {
+    /// No value counted.
+    pub(super) fn new() -> Self {
+        NoiseHistogram {
+            counts: vec![0; NOISE_HISTOGRAM_BINS + NOISE_SPARE_BINS],
+            row_bins: Vec::new(),
+        }
     }
-    // The bin holding the middle value; its centre is the median to within half a bin.
-    let mut running = 0u64;
-    let bin = histogram
-        .iter()
-        .position(|c| {
-            running += u64::from(*c);
-            2 * running >= below
-        })
-        .unwrap_or(bins - 1);
-    1.4826 * (bin as f32 + 0.5) * NOISE_HISTOGRAM_STEP
+
+    /// Counts the values of `row`.
+    pub(super) fn add_row(&mut self, row: &[f32]) {
+        // Each row's bins first, all of them, in a pass that vectorises (a value's bin, or a
+        // spare bin for one that is not negative), then counted without a test: on skin the
+        // sign is a coin toss, which a filter's branch mispredicts (24 MP, one thread: 43 →
+        // 21 ms; a division per value in the counting loop itself made it slower, 46 → 66 ms).
+        // The spare bins take turns so that their counts do not wait on each other.
+        noise_bins(row, &mut self.row_bins);
+        for &bin in &self.row_bins {
+            self.counts[bin as usize] += 1;
+        }
+    }
+
+    /// The values of both histograms counted.
+    pub(super) fn merged(mut self, other: Self) -> Self {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self
+    }
+
+    /// [`skin_noise`] of the values counted.
+    pub(super) fn robust_sigma(&self) -> f32 {
+        let bins = NOISE_HISTOGRAM_BINS;
+        let histogram = &self.counts[..bins];
+        let below: u64 = histogram.iter().map(|c| u64::from(*c)).sum();
+        if below < 16 {
+            return 0.0;
+        }
+        // The bin holding the middle value; its centre is the median to within half a bin.
+        let mut running = 0u64;
+        let bin = histogram
+            .iter()
+            .position(|c| {
+                running += u64::from(*c);
+                2 * running >= below
+            })
+            .unwrap_or(bins - 1);
+        1.4826 * (bin as f32 + 0.5) * NOISE_HISTOGRAM_STEP
+    }
 }
 
 /// Spare bins of [`skin_noise`]'s counts, taking turns for the values that are not negative.

@@ -1,5 +1,6 @@
 use super::noise::{noise_bins, NOISE_SPARE_BINS};
 use super::*;
+use crate::plane::Plane;
 
 /// Darkness plane with soft discs of `darkness` at `centres`, radius `r` px.
 fn discs(w: usize, h: usize, centres: &[(f32, f32)], r: f32, darkness: f32) -> Plane {
@@ -72,12 +73,8 @@ fn spare_buffers_of_any_size_and_contents_change_nothing() {
     let p = dots_and_a_hair();
     for px_per_mm in [None, Some(20.0)] {
         let fresh = find_dots(&p, 12.0, px_per_mm);
-        for (smoothing, labels) in [
-            (Plane::filled(3, 2, f32::NAN), vec![f32::NAN; 6]),
-            (Plane::filled(200, 100, 0.9), vec![0.9; 200 * 100]),
-            (Plane::filled(90, 70, -1.0), vec![-1.0; 90 * 70]),
-        ] {
-            let spare = SpareBuffers { smoothing, labels };
+        for labels in [vec![f32::NAN; 6], vec![0.9; 200 * 100], vec![-1.0; 90 * 70]] {
+            let spare = SpareBuffers { labels };
             let reused = find_dots_reusing(&p, 12.0, px_per_mm, spare);
             assert_eq!(reused.dots, fresh.dots);
             assert_eq!(reused.labels, fresh.labels);
@@ -87,27 +84,21 @@ fn spare_buffers_of_any_size_and_contents_change_nothing() {
     }
 }
 
-/// Giving up the plane before the watershed (its buffer becomes the labels', the outlines blur
-/// its rows written again) changes nothing, whatever the smoothing buffer holds.
+/// Giving up the plane before the watershed (its buffer becomes the labels', the outlines and
+/// the centroids' weights blur its rows written again) changes nothing.
 #[test]
 fn releasing_the_plane_changes_nothing() {
     let p = dots_and_a_hair();
     for px_per_mm in [None, Some(20.0)] {
         let fresh = find_dots(&p, 12.0, px_per_mm);
         assert!(fresh.dots.len() >= 3, "the scene has dots to find");
-        for smoothing in [
-            Plane::default(),
-            Plane::filled(3, 2, 0.9),
-            Plane::filled(90, 70, f32::NAN),
-        ] {
-            let original = p.clone();
-            let rows = |y: usize, out: &mut [f32]| out.copy_from_slice(original.row(y));
-            let released = find_dots_releasing(p.clone(), &rows, 12.0, px_per_mm, smoothing);
-            assert_eq!(released.dots, fresh.dots);
-            assert_eq!(released.labels, fresh.labels);
-            assert_eq!(released.covered, fresh.covered);
-            assert_eq!(released.hair, fresh.hair);
-        }
+        let original = p.clone();
+        let rows = |y: usize, out: &mut [f32]| out.copy_from_slice(original.row(y));
+        let released = find_dots_releasing(p.clone(), &rows, 12.0, px_per_mm);
+        assert_eq!(released.dots, fresh.dots);
+        assert_eq!(released.labels, fresh.labels);
+        assert_eq!(released.covered, fresh.covered);
+        assert_eq!(released.hair, fresh.hair);
     }
 }
 

@@ -154,7 +154,7 @@ pub fn context_area(region: Region, px_per_mm: Option<f64>, width: u32, height: 
 
 /// Planes (4 B/px, of the context area) that [`measure_reusing`] takes from its
 /// [`PlaneBuffers`] before any other plane is allocated: the luminance's denoised copy (later
-/// the darkness, then the labels) and the sizing darkness (later the smoothed planes).
+/// the darkness, then the labels) and the sizing darkness.
 pub const FIRST_PLANES: usize = 2;
 
 /// Readies in `buffers` the first `planes` (at most [`FIRST_PLANES`]) of the planes that
@@ -250,7 +250,8 @@ pub fn measure_reusing(
     // sizing darkness is blurred as it is computed, row by row, never stored unblurred: the
     // peak of memory is the photo, the copy and the blurred darkness.
     let calm = SkinField::calm_into(&y, buffers.take(crop_px));
-    // The sizing darkness's buffer is kept, then lent to the dot finder for its smoothed planes.
+    // The sizing darkness's buffer, given back once the dots are sized: the dot finder stores
+    // no smoothed plane.
     let mut spare = Plane {
         width: crop.width as usize,
         height: crop.height as usize,
@@ -262,6 +263,7 @@ pub fn measure_reusing(
             None => NOMINAL_DOT_PX,
         })
         .clamp(min_dot, max_dot);
+    drop(spare);
     stage_done("sizing");
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
     let skin = SkinField::estimate_with_calm(&y, &calm, block);
@@ -280,13 +282,7 @@ pub fn measure_reusing(
     // The dot finder needs D, and from its watershed on only row by row: the outlines read it
     // computed again from the photo (bit for bit), and D's buffer becomes the labels'.
     let d_rows = skin.darkness_rows(&y);
-    let map = find_dots_releasing(
-        d,
-        &d_rows,
-        dot_scale as f32,
-        px_per_mm.map(|s| s as f32),
-        spare,
-    );
+    let map = find_dots_releasing(d, &d_rows, dot_scale as f32, px_per_mm.map(|s| s as f32));
     stage_done("dots: relabelled");
 
     let (ox, oy) = (f64::from(crop.x), f64::from(crop.y));

@@ -4,20 +4,21 @@
 
 use rayon::prelude::*;
 
-use crate::plane::Plane;
+use crate::plane::{Plane, RowWindow};
 
 /// Row `y` of −σ²∇²p, the scale-normalised Laplacian of an already smoothed plane (positive on
 /// dark blobs; `s2` = σ²), edges clamped, into `out`.
 #[cfg(test)]
-pub(super) fn laplacian_row(p: &Plane, y: usize, s2: f32, out: &mut [f32]) {
+pub(super) fn laplacian_row(p: &RowWindow, y: usize, s2: f32, out: &mut [f32]) {
     laplacian_span(p, y, s2, 0..p.width, out);
 }
 
 /// Pixels `xs` of row `y` of −σ²∇²p (see `laplacian_row`) into the same places of `out`, a
-/// row's worth of values; the others are left as they are.
+/// row's worth of values; the others are left as they are. `p` holds rows `y` − 1 to `y` + 1
+/// (as far as the plane goes).
 #[inline(always)]
 pub(super) fn laplacian_span(
-    p: &Plane,
+    p: &RowWindow,
     y: usize,
     s2: f32,
     xs: std::ops::Range<usize>,
@@ -119,6 +120,7 @@ pub(super) fn laplacian_maxima<T: Send>(
         return Vec::new();
     }
     let s2 = sigma * sigma;
+    let p = &p.window();
     let strips = (h - 2).div_ceil(MAXIMA_STRIP_ROWS);
     (0..strips)
         .into_par_iter()
@@ -139,15 +141,16 @@ pub(super) fn laplacian_maxima<T: Send>(
         .collect()
 }
 
-/// The maxima of [`laplacian_maxima`] (`s2` = σ²) in `rows` (interior rows of `p`, at least
-/// 3 × 3 px), as (x, y, response) in raster order, appended to `maxima`; `response` is a
-/// buffer (its contents do not matter).
+/// The maxima of [`laplacian_maxima`] (`s2` = σ²) in `rows` (interior rows of a plane at least
+/// 3 × 3 px, of which `p` holds `rows` and 2 rows either side, as far as the plane goes), as
+/// (x, y, response) in raster order, appended to `maxima`; `response` is a buffer (its
+/// contents do not matter).
 ///
 /// Compiled twice and chosen at run time, for CPUs with AVX2 (8 lanes) and for the rest (4):
 /// the same IEEE operations (no fused multiply-add), so the same maxima on any CPU.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
 pub(super) fn strip_maxima(
-    p: &Plane,
+    p: &RowWindow,
     s2: f32,
     floor: f32,
     rows: std::ops::Range<usize>,
@@ -162,7 +165,7 @@ pub(super) fn strip_maxima(
 /// the dispatch never picks on a CPU with AVX2.
 #[inline(always)]
 pub(super) fn strip_maxima_body(
-    p: &Plane,
+    p: &RowWindow,
     s2: f32,
     floor: f32,
     rows: std::ops::Range<usize>,

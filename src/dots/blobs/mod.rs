@@ -3,6 +3,7 @@
 //! The maxima themselves are found in `maxima`.
 
 mod maxima;
+mod scan;
 
 use rayon::prelude::*;
 
@@ -11,10 +12,10 @@ use super::{
     MIN_PEAK_DARKNESS, NMS_RADIUS_DIAMETERS, NOISE_BLOCK_DIAMETERS, PEAK_NOISE_SIGMAS,
 };
 use crate::grid::BlockAxis;
-use crate::plane::{for_each_in_ring, Plane};
-use crate::prefetch::prefetch_square;
+use crate::plane::{for_each_in_ring, Plane, RowWindow};
 use crate::quantile::quantile;
 use maxima::{laplacian_maxima, peak_offset};
+use scan::full_resolution_candidates;
 
 /// Noise (robust standard deviation of darkness on skin) per block of a smoothed darkness
 /// plane: dim parts of a photo (a dark corner, vignetting, dark skin) are noisier than bright
@@ -36,17 +37,7 @@ impl NoiseMap {
             .into_par_iter()
             .map_init(Vec::new, |below, i| {
                 let ((x0, x1), (y0, y1)) = (columns.span(i % grid_w), rows.span(i / grid_w));
-                // The skin field sits at the skin's median, so skin straddles 0 while pigment
-                // only adds darkness: the negative side is skin alone, however dense the dots.
-                // (One gathering buffer per thread, reused from block to block.)
-                below.clear();
-                // Every row: the noise sets the threshold of the faintest dots, and a sample
-                // of rows let a hair crossing through on a real photo (see
-                // tests/real_photos.rs).
-                for y in y0..y1 {
-                    extend_negated_negatives(below, &p.row(y)[x0..x1]);
-                }
-                (below.len() >= 32).then(|| 1.4826 * quantile(below, 0.5))
+                block_noise(below, (y0..y1).map(|y| &p.row(y)[x0..x1]))
             })
             .collect();
         // Blocks with too little skin take the whole plane's noise, computed only if one does
@@ -69,6 +60,21 @@ impl NoiseMap {
     fn at(&self, x: usize, y: usize) -> f32 {
         self.sigma[self.rows.cell_of(y) * self.columns.cells() + self.columns.cell_of(x)]
     }
+}
+
+/// The noise of one block whose rows (the block's span of each) are `rows`: 1.4826 × the
+/// median of −v over its values v < 0, or none with fewer than 32 of them. `below` is a
+/// gathering buffer (its contents do not matter).
+fn block_noise<'a>(below: &mut Vec<f32>, rows: impl Iterator<Item = &'a [f32]>) -> Option<f32> {
+    // The skin field sits at the skin's median, so skin straddles 0 while pigment only adds
+    // darkness: the negative side is skin alone, however dense the dots.
+    below.clear();
+    // Every row: the noise sets the threshold of the faintest dots, and a sample of rows let
+    // a hair crossing through on a real photo (see tests/real_photos.rs).
+    for row in rows {
+        extend_negated_negatives(below, row);
+    }
+    (below.len() >= 32).then(|| 1.4826 * quantile(below, 0.5))
 }
 
 /// Appends −v for every v < 0 of `row` to `values`, in order. Branch-free: each value is
@@ -101,111 +107,130 @@ pub(super) struct Candidate {
 /// Blob candidates of darkness plane `d` around the typical dot diameter `diameter_px`, with
 /// smoothed darkness at least [`MIN_PEAK_DARKNESS`] and [`PEAK_NOISE_SIGMAS`] times the local
 /// noise of that smoothing, in order of scale and then raster order of the grid searched; not
-/// yet suppressed (see [`centred_and_suppressed`]). `smoothed` is a buffer for each
-/// full-resolution scale's smoothing, reused (its contents are overwritten).
+/// yet tested at their centres nor suppressed (see [`centre_is_filled`], [`suppress`]).
 ///
-/// A scale above [`super::MAX_PIXEL_SEARCH_BLOB_SCALE`] is searched on a grid of every
-/// [`blob_grid_step`]-th pixel of its smoothed plane, smoothed on that grid only (see
-/// [`blob_smoothings`]). Each
-/// of its candidates lies where the parabolas through the grid's responses around its maximum
-/// peak ([`peak_offset`]), rounded to the nearest pixel. As at every pixel, the outermost grid
-/// rows and columns hold no maximum: a grid scale finds no candidate within a step of the
-/// photo's edge (up to two at the right and bottom), where the finer scales still look. Its
-/// noise blocks count grid pixels, each standing for step² pixels.
-pub(super) fn detect(d: &Plane, diameter_px: f32, smoothed: &mut Plane) -> Vec<Candidate> {
-    let mut candidates = Vec::new();
-    let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
-    blob_smoothings(d, diameter_px, smoothed, |factor, sigma, step, smoothed| {
-        let scale_d = diameter_px * factor;
-        // Below, all in grid units (grid pixels, σ in grid steps); positions back in px.
-        let grid_sigma = sigma / step as f32;
-        let noise = NoiseMap::new(smoothed, block.div_ceil(step));
-        let hessian_step = grid_sigma.round().max(1.0) as usize;
-        // No maximum darker than MIN_PEAK_DARKNESS is accepted: the maxima search skips the
-        // pixels below it (most of the skin) without comparing their neighbours.
-        candidates.extend(laplacian_maxima(
-            smoothed,
-            grid_sigma,
-            MIN_PEAK_DARKNESS,
-            |x, y, r| {
-                // (MIN_PEAK_DARKNESS is the maxima search's floor.)
-                if smoothed.get(x, y) < PEAK_NOISE_SIGMAS * noise.at(x, y) {
-                    return None;
-                }
-                let ridge = blob_ratio(smoothed, x, y, hessian_step) < MIN_BLOB_EIGEN_RATIO;
-                let (x, y) = if step == 1 {
-                    (x, y)
-                } else {
-                    let (ox, oy) = peak_offset(smoothed, x, y);
-                    let at = |g: usize, o: f32, size: usize| {
-                        (((g as f32 + o) * step as f32).round() as usize).min(size - 1)
-                    };
-                    (at(x, ox, d.width), at(y, oy, d.height))
-                };
-                Some(Candidate {
-                    x,
-                    y,
-                    response: r,
-                    diameter: scale_d,
-                    ridge,
-                })
-            },
-        ));
-    });
-    candidates
-}
-
-/// The darkness plane `d` smoothed at each blob scale in turn (σ = [`BLOB_SIGMA_DIAMETERS`] ×
-/// the scale's multiple of `diameter_px`, px), on the scale's grid ([`blob_grid_step`]):
-/// `visit(factor, σ px, step px, plane)` for each of [`BLOB_SCALES`], the plane holding the
-/// smoothed value at pixel (`i·step`, `j·step`) at (`i`, `j`). `smoothed` is the buffer of the
-/// full-resolution scales, reused (its contents are overwritten).
+/// Each scale smooths D at σ = [`BLOB_SIGMA_DIAMETERS`] × the scale's multiple of
+/// `diameter_px` (px). A scale up to [`super::MAX_PIXEL_SEARCH_BLOB_SCALE`] is searched at
+/// every pixel, strip by strip as it is blurred (see [`full_resolution_candidates`]): its
+/// smoothed plane is never stored.
 ///
-/// A grid scale is smoothed from the previous scale's plane where it can be: taken at this
-/// scale's grid, then blurred there by √(σ² − σ′²), σ′ the previous scale's σ (a quarter of
-/// the work of blurring `d` at σ on the grid; why the grid may be taken first: see
+/// A scale above it is searched on a grid of every [`blob_grid_step`]-th pixel of its smoothed
+/// plane, smoothed on that grid only: from the previous scale's plane where it can be, taken at
+/// this scale's grid, then blurred there by √(σ² − σ′²), σ′ the previous scale's σ (a quarter
+/// of the work of blurring `d` at σ on the grid; why the grid may be taken first: see
 /// `coarser_sigma`). Its values then differ from those of the whole blur of `d` by the
-/// kernels' truncation at 3σ, a few 10⁻⁴ of the plane's range.
-pub fn blob_smoothings(
-    d: &Plane,
-    diameter_px: f32,
-    smoothed: &mut Plane,
-    mut visit: impl FnMut(f32, f32, usize, &Plane),
-) {
-    // One smoothing buffer for the full-resolution scales: a fresh 4 B/px plane per scale is
-    // slow to allocate. The coarse scales' grids share small buffers of their own: held in
-    // `smoothed`, the buffer would be handed on shrunk, and growing it back to a full plane
-    // (for the flood plane) cost a sequential zeroing of three quarters of it.
+/// kernels' truncation at 3σ, a few 10⁻⁴ of the plane's range. Each of its candidates lies
+/// where the parabolas through the grid's responses around its maximum peak
+/// ([`peak_offset`]), rounded to the nearest pixel. As at every pixel, the outermost grid rows
+/// and columns hold no maximum: a grid scale finds no candidate within a step of the photo's
+/// edge (up to two at the right and bottom), where the finer scales still look. Its noise
+/// blocks count grid pixels, each standing for step² pixels.
+pub(super) fn detect(d: &Plane, diameter_px: f32) -> Vec<Candidate> {
+    let block = ((NOISE_BLOCK_DIAMETERS * diameter_px).round() as usize).max(16);
+    // Each scale's multiple of the diameter, σ (px) and grid step (px).
+    let scales: Vec<(f32, f32, usize)> = BLOB_SCALES
+        .iter()
+        .map(|&factor| {
+            let sigma = (BLOB_SIGMA_DIAMETERS * (diameter_px * factor)).max(0.5);
+            (factor, sigma, blob_grid_step(factor, sigma))
+        })
+        .collect();
+    // Whether the scale after a plane of σ `from_sigma` px on a grid of `from_step` px takes
+    // its grid from that plane.
+    let grid_taken_from = |(from_sigma, from_step): (f32, usize),
+                           (_, sigma, step): (f32, f32, usize)| {
+        step > 1 && step.is_multiple_of(from_step) && from_sigma < sigma
+    };
+    let mut candidates = Vec::new();
+    // The coarse scales' grids share small buffers of their own: `decimated` holds the grid
+    // taken from the previous scale's plane, `grid` the scale's smoothed grid.
     let (mut grid, mut decimated) = (Plane::default(), Plane::default());
-    // The σ (px) and grid step of the plane the previous scale left in `smoothed` (step 1) or
-    // `grid`.
+    // The σ (px) and grid step of the previous scale's plane.
     let mut previous: Option<(f32, usize)> = None;
-    for factor in BLOB_SCALES {
-        let sigma = (BLOB_SIGMA_DIAMETERS * (diameter_px * factor)).max(0.5);
-        let step = blob_grid_step(factor, sigma);
-        let plane = match previous {
-            _ if step == 1 => {
-                d.gaussian_blur_into(sigma, smoothed);
-                &*smoothed
-            }
+    for (i, &(factor, sigma, step)) in scales.iter().enumerate() {
+        let scale_d = diameter_px * factor;
+        if step == 1 {
+            // The next scale's grid, if it takes it from this plane, taken as it is blurred.
+            let next_step = scales
+                .get(i + 1)
+                .filter(|&&next| grid_taken_from((sigma, 1), next))
+                .map(|&(_, _, next_step)| next_step);
+            candidates.extend(full_resolution_candidates(
+                d,
+                (sigma, scale_d),
+                block,
+                next_step.map(|s| (s, &mut decimated)),
+            ));
+            previous = Some((sigma, 1));
+            continue;
+        }
+        match previous {
             Some((from_sigma, from_step))
-                if step.is_multiple_of(from_step) && from_sigma < sigma =>
+                if grid_taken_from((from_sigma, from_step), (factor, sigma, step)) =>
             {
-                let source = if from_step == 1 { &*smoothed } else { &grid };
-                source.gaussian_blur_sampled_into(0.0, step / from_step, &mut decimated);
+                if from_step > 1 {
+                    grid.gaussian_blur_sampled_into(0.0, step / from_step, &mut decimated);
+                }
                 decimated.gaussian_blur_into(coarser_sigma(from_sigma, sigma, step), &mut grid);
-                &grid
             }
             // (Only if the scales were not in increasing order: a grid scale with no finer
             // plane before it on a grid it divides.)
-            _ => {
-                d.gaussian_blur_sampled_into(sigma, step, &mut grid);
-                &grid
-            }
-        };
-        visit(factor, sigma, step, plane);
+            _ => d.gaussian_blur_sampled_into(sigma, step, &mut grid),
+        }
+        candidates.extend(grid_candidates(
+            &grid,
+            (sigma, scale_d),
+            step,
+            block,
+            (d.width, d.height),
+        ));
         previous = Some((sigma, step));
     }
+    candidates
+}
+
+/// The candidates of a scale searched on a grid (see [`detect`]): `grid` holds the plane
+/// smoothed at σ = `sigma` px at every `step`-th pixel of a plane of `size` px, whose dots at
+/// this scale are `scale_d` px across; noise blocks of `block` px.
+fn grid_candidates(
+    grid: &Plane,
+    (sigma, scale_d): (f32, f32),
+    step: usize,
+    block: usize,
+    (width, height): (usize, usize),
+) -> Vec<Candidate> {
+    // All in grid units (grid pixels, σ in grid steps); positions back in px.
+    let grid_sigma = sigma / step as f32;
+    let noise = NoiseMap::new(grid, block.div_ceil(step));
+    let hessian_step = grid_sigma.round().max(1.0) as usize;
+    let window = grid.window();
+    // No maximum darker than MIN_PEAK_DARKNESS is accepted: the maxima search skips the
+    // pixels below it (most of the skin) without comparing their neighbours.
+    laplacian_maxima(grid, grid_sigma, MIN_PEAK_DARKNESS, |x, y, r| {
+        // (MIN_PEAK_DARKNESS is the maxima search's floor.)
+        if grid.get(x, y) < PEAK_NOISE_SIGMAS * noise.at(x, y) {
+            return None;
+        }
+        let ridge = blob_ratio(&window, x, y, hessian_step) < MIN_BLOB_EIGEN_RATIO;
+        let (ox, oy) = peak_offset(grid, x, y);
+        let at = |g: usize, o: f32, size: usize| {
+            (((g as f32 + o) * step as f32).round() as usize).min(size - 1)
+        };
+        Some(Candidate {
+            x: at(x, ox, width),
+            y: at(y, oy, height),
+            response: r,
+            diameter: scale_d,
+            ridge,
+        })
+    })
+}
+
+/// How many blob candidates the blob scales find in darkness plane `d` around the typical dot
+/// diameter `diameter_px` (px), before their centres are tested and the weaker of two close
+/// ones suppressed: the blob search alone, for benchmarks.
+pub fn count_blob_candidates(d: &Plane, diameter_px: f32) -> usize {
+    detect(d, diameter_px).len()
 }
 
 /// The σ (in grid steps of `step` px) of the blur that takes a plane smoothed at σ′ =
@@ -220,54 +245,37 @@ fn coarser_sigma(from_sigma: f32, sigma: f32, step: usize) -> f32 {
     (sigma * sigma - from_sigma * from_sigma).sqrt() / step as f32
 }
 
-/// How many candidates ahead [`centred_and_suppressed`] hints a candidate's centre disc.
-const PREFETCH_CANDIDATES_AHEAD: usize = 2;
+/// How far (px, whole rows) around candidate `c` [`centre_is_filled`] reads.
+pub(super) fn centre_reach(c: &Candidate) -> usize {
+    centre_radius(c).ceil() as usize
+}
 
-/// The candidates of [`detect`] whose centre is filled (at least [`CENTRE_FILL_RATIO`] of the
-/// darkest of `flood`, D lightly smoothed, within a quarter of the candidate's diameter), then
-/// [`suppress`]ed. Separate from `detect` so that the flood plane is made only once the blob
-/// scales are done with their smoothing buffer, in that buffer (a 4 B/px plane less at the
-/// peak of memory).
-pub(super) fn centred_and_suppressed(
-    candidates: Vec<Candidate>,
-    flood: &Plane,
-    diameter_px: f32,
-) -> Vec<Candidate> {
-    let centre_radius = |c: &Candidate| 0.25 * c.diameter;
-    // The disc of the candidate a few ahead is hinted into the cache (see `crate::prefetch`):
-    // consecutive candidates lie far apart on the plane (scale by scale, each in raster
-    // order), and the test waited on the misses of each disc's rows.
-    let filled: Vec<bool> = candidates
-        .par_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if let Some(ahead) = candidates.get(i + PREFETCH_CANDIDATES_AHEAD) {
-                let reach = centre_radius(ahead).ceil() as usize;
-                prefetch_square(&flood.data, flood.width, (ahead.x, ahead.y), reach);
-            }
-            flood.get(c.x, c.y) >= CENTRE_FILL_RATIO * disc_max(flood, c.x, c.y, centre_radius(c))
-        })
-        .collect();
-    let centred: Vec<Candidate> = candidates
-        .into_iter()
-        .zip(filled)
-        .filter(|(_, filled)| *filled)
-        .map(|(c, _)| c)
-        .collect();
-    suppress(centred, flood.width, flood.height, diameter_px)
+/// The radius (px) of candidate `c`'s centre disc: a quarter of its diameter.
+fn centre_radius(c: &Candidate) -> f32 {
+    0.25 * c.diameter
+}
+
+/// Whether candidate `c`'s centre is filled: `flood` (D lightly smoothed) at the candidate at
+/// least [`CENTRE_FILL_RATIO`] of its darkest within a quarter of the candidate's diameter.
+/// `flood` holds the rows [`centre_reach`] around the candidate (as far as the plane goes).
+pub(super) fn centre_is_filled(flood: &RowWindow, c: &Candidate) -> bool {
+    flood.get(c.x, c.y) >= CENTRE_FILL_RATIO * disc_max(flood, c.x, c.y, centre_radius(c))
 }
 
 /// Strongest first, drops candidates within [`NMS_RADIUS_DIAMETERS`] of a kept dot's diameter
-/// (or their own). Deterministic: ties break on position.
+/// (or their own): the indices of those kept, in `candidates`, strongest first.
+/// Deterministic: ties break on position, then on order in `candidates`.
 pub(super) fn suppress(
-    mut candidates: Vec<Candidate>,
+    candidates: &[Candidate],
     width: usize,
     height: usize,
     diameter_px: f32,
-) -> Vec<Candidate> {
+) -> Vec<usize> {
     // A stable sort on all threads: the same order as `sort_by` (equal keys keep their
     // order), in about half the time on two (a 24 MP photo's centred candidates took 6 ms).
-    candidates.par_sort_by(|a, b| {
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.par_sort_by(|&i, &j| {
+        let (a, b) = (&candidates[i], &candidates[j]);
         b.response
             .total_cmp(&a.response)
             .then(a.y.cmp(&b.y))
@@ -278,13 +286,14 @@ pub(super) fn suppress(
     let gw = width / cell + 1;
     let gh = height / cell + 1;
     let mut grid: Vec<Vec<usize>> = vec![Vec::new(); gw * gh];
-    let mut kept: Vec<Candidate> = Vec::new();
-    'next: for c in candidates {
+    let mut kept: Vec<usize> = Vec::new();
+    'next: for i in order {
+        let c = &candidates[i];
         let (cx, cy) = (c.x / cell, c.y / cell);
         for gy in cy.saturating_sub(1)..=(cy + 1).min(gh - 1) {
             for gx in cx.saturating_sub(1)..=(cx + 1).min(gw - 1) {
                 for &k in &grid[gy * gw + gx] {
-                    let other = kept[k];
+                    let other = &candidates[kept[k]];
                     let dist2 = (c.x as f32 - other.x as f32).powi(2)
                         + (c.y as f32 - other.y as f32).powi(2);
                     let radius = NMS_RADIUS_DIAMETERS * other.diameter.max(c.diameter);
@@ -295,14 +304,15 @@ pub(super) fn suppress(
             }
         }
         grid[cy * gw + cx].push(kept.len());
-        kept.push(c);
+        kept.push(i);
     }
     kept
 }
 
 /// Ratio of the weaker to the stronger (negative) Hessian eigenvalue at (x, y), with finite
-/// differences of `step` px: ≈ 1 for a round blob, ≈ 0 on a ridge, ≤ 0 on a saddle.
-fn blob_ratio(p: &Plane, x: usize, y: usize, step: usize) -> f32 {
+/// differences of `step` px: ≈ 1 for a round blob, ≈ 0 on a ridge, ≤ 0 on a saddle. `p`
+/// holds rows `y` − `step` to `y` + `step` (as far as the plane goes).
+fn blob_ratio(p: &RowWindow, x: usize, y: usize, step: usize) -> f32 {
     let h = step
         .min(x)
         .min(y)
@@ -329,7 +339,7 @@ fn blob_ratio(p: &Plane, x: usize, y: usize, step: usize) -> f32 {
 }
 
 /// Largest value of `p` over the disc of `radius` px around (x, y).
-fn disc_max(p: &Plane, x: usize, y: usize, radius: f32) -> f32 {
+fn disc_max(p: &RowWindow, x: usize, y: usize, radius: f32) -> f32 {
     let mut best = f32::NEG_INFINITY;
     for_each_in_ring(
         (x, y),

@@ -168,8 +168,7 @@ fn candidates_of_grid_scales_lie_at_the_dots_centres() {
             *v += 0.7 * (0.5 - (dist - r) / 3.0).clamp(0.0, 1.0);
         }
     }
-    let mut smoothed = Plane::default();
-    let candidates = detect(&d, diameter, &mut smoothed);
+    let candidates = detect(&d, diameter);
     // Per grid step, per centre: candidates found within 1.5 px of it.
     let mut near: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for c in &candidates {
@@ -305,7 +304,7 @@ fn laplacian_maxima_skipping_chunks_below_the_floor_are_the_textbook_maxima() {
 
 /// A strip search of the maxima (σ² `s2`): [`strip_maxima`] or its body.
 type StripSearch =
-    fn(&Plane, f32, f32, std::ops::Range<usize>, &mut Vec<f32>, &mut Vec<(usize, usize, f32)>);
+    fn(&RowWindow, f32, f32, std::ops::Range<usize>, &mut Vec<f32>, &mut Vec<(usize, usize, f32)>);
 
 /// Both versions of the strip search, the one this CPU dispatches to ([`strip_maxima`]) and
 /// the one for every x86-64 CPU (its body called directly, which the dispatch never picks on
@@ -335,7 +334,22 @@ fn both_versions_of_the_strip_search_find_the_textbook_maxima() {
                 let (mut response, mut maxima) = (vec![f32::NAN; 5], Vec::new());
                 for first in (1..h - 1).step_by(MAXIMA_STRIP_ROWS) {
                     let last = (first + MAXIMA_STRIP_ROWS).min(h - 1);
-                    search(&p, 2.25, floor, first..last, &mut response, &mut maxima);
+                    // Only the rows it may read: the strip's and two either side.
+                    let held = first.saturating_sub(2)..(last + 2).min(h);
+                    let window = RowWindow {
+                        rows: &p.data[held.start * w..held.end * w],
+                        width: w,
+                        top: held.start,
+                        height: h,
+                    };
+                    search(
+                        &window,
+                        2.25,
+                        floor,
+                        first..last,
+                        &mut response,
+                        &mut maxima,
+                    );
                 }
                 assert_eq!(maxima, expected, "{name}, {w}×{h} floor {floor}");
             }
@@ -380,11 +394,11 @@ fn laplacian_spans_are_the_pointwise_laplacian() {
         for y in 0..h {
             let expected: Vec<f32> = (0..w).map(|x| laplacian_at(&p, x, y, s2)).collect();
             let mut row = vec![f32::NAN; w];
-            laplacian_row(&p, y, s2, &mut row);
+            laplacian_row(&p.window(), y, s2, &mut row);
             assert_eq!(row, expected, "{w}×{h} row {y}");
             for xs in &spans {
                 let mut out = vec![f32::NAN; w];
-                laplacian_span(&p, y, s2, xs.clone(), &mut out);
+                laplacian_span(&p.window(), y, s2, xs.clone(), &mut out);
                 for x in 0..w {
                     if xs.contains(&x) {
                         assert_eq!(out[x], expected[x], "{w}×{h} row {y} {xs:?} at {x}");

@@ -7,19 +7,57 @@ use super::components::RunComponents;
 
 use rayon::prelude::*;
 
+#[cfg(test)]
 use crate::plane::Plane;
 
 /// Number of priority levels of the watershed's bucket queue over darkness 0..1.
 const WATERSHED_LEVELS: usize = 256;
 
-/// Marker watershed on `p` from `seeds`, flooding downhill over pixels with `p ≥ floor`.
-/// Returns per-pixel labels (0 = none, k + 1 = seed k), and the pieces the seeds flooded,
-/// whose runs hold exactly the labelled pixels. A bucket queue over quantised darkness
-/// makes it O(pixels); priority flooding (a pixel never enters a level above the current one)
-/// keeps the order correct.
+/// The flood plane as the watershed reads it, 1 B/px: 0 where the flood never goes (below the
+/// floor), else the pixel's priority level (see [`flood_level`]).
+pub(super) struct FloodLevels {
+    /// Per pixel, row-major.
+    pub levels: Vec<u8>,
+    /// Plane width (px).
+    pub width: usize,
+    /// Plane height (px).
+    pub height: usize,
+}
+
+impl FloodLevels {
+    /// The [`flood_level`] of every value of the stored plane `p` over `floor`.
+    #[cfg(test)]
+    pub(super) fn of(p: &Plane, floor: f32) -> Self {
+        FloodLevels {
+            levels: p.data.par_iter().map(|&v| flood_level(v, floor)).collect(),
+            width: p.width,
+            height: p.height,
+        }
+    }
+}
+
+/// The watershed's byte for a flood-plane value `v` (darkness) over `floor`: 0 below the floor
+/// (NaN too), where the flood never goes; else its priority level, the value quantised to
+/// 0..[`WATERSHED_LEVELS`] over darkness 0..1, lifted to at least 1. (Only a floor below 1/255
+/// has values at or above it of level 0; the dot finder's is 0.03, level 7.) In a form that
+/// vectorises.
+#[inline]
+pub(super) fn flood_level(v: f32, floor: f32) -> u8 {
+    if v >= floor {
+        box_level(v).max(1)
+    } else {
+        0
+    }
+}
+
+/// Marker watershed on the flood plane `p` (as its levels) from `seeds` (x, y, the flood
+/// plane's value there), flooding downhill over the pixels at or above its floor (level not
+/// 0). Returns per-pixel labels (0 = none, k + 1 = seed k). A bucket queue over quantised
+/// darkness makes it O(pixels); priority flooding (a pixel never enters a level above the
+/// current one) keeps the order correct.
 ///
-/// Flooding never crosses a pixel below `floor`, so each 4-connected piece of the pixels at or
-/// above it (with the seeds) floods on its own: the seeds are grouped by piece, and the pieces
+/// Flooding never crosses a pixel below the floor, so each 4-connected piece of the pixels at
+/// or above it (with the seeds) floods on its own: the seeds are grouped by piece, and the pieces
 /// flood in parallel, each in its own small bounding box. A piece with a single seed needs no
 /// flood: all of it is that seed's, filled run by run. Within a piece the pixels are popped
 /// in the same order as by one queue over the whole plane (the queue's state for one piece
@@ -35,32 +73,13 @@ const WATERSHED_LEVELS: usize = 256;
 /// labels' buffer when it is large enough: a fresh 4 B/px allocation is faulted in page by page
 /// (≈ 25 000 faults for a 24 MP photo, slow on some machines).
 pub(super) fn watershed(
-    p: &Plane,
+    p: &FloodLevels,
     seeds: &[(usize, usize, f32)],
-    floor: f32,
     buffer: Vec<f32>,
-) -> (Vec<u32>, SeededPieces) {
+) -> Vec<u32> {
     // Labels k + 1 stay below BLOCKED (seeds are a few per dot, far fewer than pixels).
     debug_assert!(seeds.len() < BLOCKED as usize - 1);
-    watershed_with_box_limit(p, seeds, floor, MAX_BOX_PX, buffer)
-}
-
-/// The pieces of a watershed's plane (see [`watershed`]) that hold a seed: its territories fill
-/// their runs.
-pub(super) struct SeededPieces {
-    pieces: RunComponents,
-    seeded: Vec<bool>,
-}
-
-impl SeededPieces {
-    /// The runs of row `y` (columns, px) that belong to a piece with a seed, left to right;
-    /// no two touch.
-    pub(super) fn row_runs(&self, y: usize) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-        self.pieces
-            .row_runs(y)
-            .filter(|(piece, _)| self.seeded[*piece])
-            .map(|(_, columns)| columns)
-    }
+    watershed_with_box_limit(p, seeds, MAX_BOX_PX, buffer)
 }
 
 /// `n` zeroed labels in `buffer`'s allocation when it holds `n` values (reinterpreted, not
@@ -91,18 +110,13 @@ const MAX_BOX_PX: usize = 1 << 20;
 
 /// [`watershed`], with pieces whose box exceeds `max_box_px` flooded in the shared labels.
 fn watershed_with_box_limit(
-    p: &Plane,
+    p: &FloodLevels,
     seeds: &[(usize, usize, f32)],
-    floor: f32,
     max_box_px: usize,
     buffer: Vec<f32>,
-) -> (Vec<u32>, SeededPieces) {
+) -> Vec<u32> {
     let mut plane_labels = zeroed_labels(p.width * p.height, buffer);
-    let (mut pieces, found) = pieces(p, seeds, floor);
-    let mut seeded = vec![false; found.count()];
-    for piece in &pieces {
-        seeded[piece.component] = true;
-    }
+    let (mut pieces, found) = pieces(p, seeds);
     // A piece with one seed is all that seed's: every pixel of it is reached through pixels at
     // or above the floor. Its runs are filled at once, with no queue (most dots stand alone,
     // and they hold about half the pixels flooded).
@@ -134,20 +148,16 @@ fn watershed_with_box_limit(
         .for_each_init(Scratch::default, |scratch, piece| {
             let (x0, y0, x1, y1) = piece.bounds;
             if (x1 - x0 + 1) * (y1 - y0 + 1) <= max_box_px {
-                flood_piece_in_box(p, seeds, floor, piece, scratch, labels);
+                flood_piece_in_box(p, seeds, piece, scratch, labels);
             } else {
                 let mut store = SharedLabels {
                     labels,
                     width: p.width,
                 };
-                flood_piece(p, seeds, floor, piece, &mut store, &mut scratch.buckets);
+                flood_piece(p, seeds, piece, &mut store, &mut scratch.buckets);
             }
         });
-    let seeded = SeededPieces {
-        pieces: found,
-        seeded,
-    };
-    (plane_labels, seeded)
+    plane_labels
 }
 
 /// A thread's buffers for [`flood_piece_in_box`] and [`flood_piece`], reused from piece to
@@ -207,9 +217,8 @@ fn box_level(v: f32) -> u8 {
 /// 24 MP photo, against flooding the box by plane coordinates with those tests: the watershed
 /// stage 217 → 168 ms, median of 9.)
 fn flood_piece_in_box(
-    p: &Plane,
+    p: &FloodLevels,
     seeds: &[(usize, usize, f32)],
-    floor: f32,
     piece: &Piece,
     scratch: &mut Scratch,
     out: &[AtomicU32],
@@ -233,15 +242,13 @@ fn flood_piece_in_box(
         let start = (y0 + row) * p.width + x0;
         let at = (row + 1) * stride + 1;
         // Every pixel written, without a branch, so that the row vectorises.
-        for ((label, lv), &v) in labels[at..at + bw]
+        for (label, &level) in labels[at..at + bw]
             .iter_mut()
-            .zip(&mut levels[at..at + bw])
-            .zip(&p.data[start..start + bw])
+            .zip(&p.levels[start..start + bw])
         {
-            let open = v >= floor;
-            *label = if open { 0 } else { BLOCKED };
-            *lv = if open { box_level(v) } else { 0 };
+            *label = if level != 0 { 0 } else { BLOCKED };
         }
+        levels[at..at + bw].copy_from_slice(&p.levels[start..start + bw]);
     }
     buckets.resize_with(WATERSHED_LEVELS, VecDeque::new);
     let mut current = 0;
@@ -316,14 +323,14 @@ struct Piece {
     bounds: (usize, usize, usize, usize),
 }
 
-/// Groups `seeds` by the 4-connected piece of the pixels with `p ≥ floor` (and the seeds
+/// Groups `seeds` by the 4-connected piece of the pixels at or above the floor (and the seeds
 /// themselves) they lie in, in order of each piece's first seed; with those pieces (the
 /// components, some without a seed).
-fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> (Vec<Piece>, RunComponents) {
+fn pieces(p: &FloodLevels, seeds: &[(usize, usize, f32)]) -> (Vec<Piece>, RunComponents) {
     let (w, h) = (p.width, p.height);
     // The seeds below the floor, sorted (as a rule there are none): a full-size seed mask
     // cost a fresh 1 B/px allocation's page faults for the few pixels it marked.
-    let on_or_above = |i: usize| p.data[i] >= floor;
+    let on_or_above = |i: usize| p.levels[i] != 0;
     let mut low_seeds: Vec<usize> = seeds
         .iter()
         .map(|&(x, y, _)| y * w + x)
@@ -332,7 +339,7 @@ fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> (Vec<Piece>, 
     low_seeds.sort_unstable();
     let is_low_seed = |i: usize| !low_seeds.is_empty() && low_seeds.binary_search(&i).is_ok();
     let found = if low_seeds.is_empty() {
-        RunComponents::find_at_least(&p.data, floor, w, false)
+        RunComponents::find_in_mask(&p.levels, w, false)
     } else {
         RunComponents::find(|i| on_or_above(i) || is_low_seed(i), w * h, w, false)
     };
@@ -363,9 +370,8 @@ fn pieces(p: &Plane, seeds: &[(usize, usize, f32)], floor: f32) -> (Vec<Piece>, 
 /// The watershed of one piece, its labels kept in `labels`; `buckets` are the priority queues,
 /// empty on entry and on return.
 fn flood_piece(
-    p: &Plane,
+    p: &FloodLevels,
     seeds: &[(usize, usize, f32)],
-    floor: f32,
     piece: &Piece,
     labels: &mut SharedLabels,
     buckets: &mut Vec<VecDeque<Pixel>>,
@@ -397,10 +403,10 @@ fn flood_piece(
         ];
         for (nx, ny) in neighbours.into_iter().flatten() {
             // A pixel at or above the floor next to the piece is in the piece (its box).
-            let v = p.data[ny * w + nx];
-            if v >= floor && labels.get(nx, ny) == 0 {
+            let level = p.levels[ny * w + nx];
+            if level != 0 && labels.get(nx, ny) == 0 {
                 labels.set(nx, ny, label);
-                buckets[level(v).min(current)].push_back((nx as u32, ny as u32));
+                buckets[usize::from(level).min(current)].push_back((nx as u32, ny as u32));
             }
         }
     }

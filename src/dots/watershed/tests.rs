@@ -64,8 +64,10 @@ fn piecewise_watershed_labels_like_the_whole_plane_queue() {
     seeds.push(seeds[3]);
     // Pieces of one seed (filled by their runs) and of several (flooded) both occur.
     let (mut sole, mut shared) = (0, 0);
-    for floor in [0.0, 0.1, 0.3, 0.6] {
-        for piece in pieces(&p, &seeds, floor).0 {
+    // (Floors whose level is at least 1, as the dot finder's: see `flood_level`.)
+    for floor in [0.004, 0.1, 0.3, 0.6] {
+        let levels = FloodLevels::of(&p, floor);
+        for piece in pieces(&levels, &seeds).0 {
             *(if piece.seeds.len() == 1 {
                 &mut sole
             } else {
@@ -82,25 +84,15 @@ fn piecewise_watershed_labels_like_the_whole_plane_queue() {
             vec![-1.0; 2 * w * h],
         ] {
             assert_eq!(
-                watershed(&p, &seeds, floor, buffer).0,
+                watershed(&levels, &seeds, buffer),
                 whole_plane,
                 "floor {floor}"
             );
         }
-        // The seeded pieces' runs hold exactly the labelled pixels.
-        let (labels, pieces) = watershed(&p, &seeds, floor, Vec::new());
-        let mut in_runs = vec![false; w * h];
-        for y in 0..h {
-            for xs in pieces.row_runs(y) {
-                in_runs[y * w + xs.start..y * w + xs.end].fill(true);
-            }
-        }
-        let labelled: Vec<bool> = labels.iter().map(|&l| l != 0).collect();
-        assert_eq!(labelled, in_runs, "floor {floor}");
         // Every piece flooded in the shared labels, and only the smallest in a box.
         for max_box_px in [0, 40] {
             assert_eq!(
-                watershed_with_box_limit(&p, &seeds, floor, max_box_px, Vec::new()).0,
+                watershed_with_box_limit(&levels, &seeds, max_box_px, Vec::new()),
                 whole_plane,
                 "floor {floor}, boxes up to {max_box_px} px"
             );
@@ -123,9 +115,10 @@ fn piecewise_watershed_labels_like_the_whole_plane_queue() {
         })
         .collect();
     let whole_plane = watershed_whole_plane(&plateaus, &seeds, 0.2);
-    assert_eq!(watershed(&plateaus, &seeds, 0.2, Vec::new()).0, whole_plane);
+    let levels = FloodLevels::of(&plateaus, 0.2);
+    assert_eq!(watershed(&levels, &seeds, Vec::new()), whole_plane);
     assert_eq!(
-        watershed_with_box_limit(&plateaus, &seeds, 0.2, 0, Vec::new()).0,
+        watershed_with_box_limit(&levels, &seeds, 0, Vec::new()),
         whole_plane
     );
 }
@@ -177,4 +170,40 @@ fn box_levels_are_the_queue_levels() {
     for v in values {
         assert_eq!(usize::from(box_level(v)), level(v), "{v:e}");
     }
+}
+
+/// A flood level is 0 below the floor and for NaN (the flood never goes there), and at or above
+/// it the queue's level, lifted to 1 where that is 0 (only for floors below 1/255): at and
+/// beside the floor and every level's edge, at the infinities, for floors of 0 to 1.
+#[test]
+fn flood_levels_are_the_queue_levels_above_the_floor() {
+    for floor in [0.0f32, 0.5 / 255.0, 1.0 / 255.0, 0.03, 0.5, 1.0] {
+        let mut values = vec![f32::NEG_INFINITY, -1.0, 0.0, 1.0, f32::INFINITY, f32::NAN];
+        values.extend([floor, floor.next_up(), floor.next_down()]);
+        for k in 0..WATERSHED_LEVELS {
+            let edge = k as f32 / (WATERSHED_LEVELS - 1) as f32;
+            values.extend([edge, edge.next_up(), edge.next_down()]);
+        }
+        for v in values {
+            let expected = if v >= floor { level(v).max(1) } else { 0 };
+            assert_eq!(
+                usize::from(flood_level(v, floor)),
+                expected,
+                "{v:e} over {floor}"
+            );
+        }
+    }
+}
+
+/// The dot finder's floor has a level of its own (at least 1): no pixel at or above it is
+/// lifted, and its watershed is the whole plane's, level for level.
+#[test]
+fn the_flood_floor_has_a_level_of_its_own() {
+    use super::super::FLOOD_FLOOR;
+    assert!(level(FLOOD_FLOOR) >= 1);
+    assert_eq!(
+        usize::from(flood_level(FLOOD_FLOOR, FLOOD_FLOOR)),
+        level(FLOOD_FLOOR)
+    );
+    assert_eq!(flood_level(FLOOD_FLOOR.next_down(), FLOOD_FLOOR), 0);
 }

@@ -2,6 +2,8 @@
 //! strip: for a per-pixel result that reads a few neighbouring rows of the blurred plane (a
 //! Hessian, a search along a line), without ever storing the blurred plane.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::{plane_kernel, Plane, RowWindow, StripBuffers};
@@ -14,84 +16,153 @@ const MIN_STRIP_ROWS: usize = 32;
 const STRIP_HALOS: usize = 16;
 
 impl Plane {
+    /// The output rows per strip that [`Plane::gaussian_blur_strips`] takes for `sigma` (px)
+    /// and `halo` (rows): at least 8 kernel radii, 16 halos and 32 rows (each strip's rows recomputed around it stay a small part of
+    /// the work), at most a quarter of the plane (so that there are strips for every thread),
+    /// at least 1. A caller choosing its own strips for [`Plane::gaussian_blur_in_strips`]
+    /// does well to make them about as long.
+    pub fn blur_strip_rows(&self, sigma: f32, halo: usize) -> usize {
+        let floor = (STRIP_HALOS * halo).max(MIN_STRIP_ROWS);
+        let floor = if sigma <= 0.0 {
+            floor
+        } else {
+            floor.max(8 * (plane_kernel(sigma, (self.width, self.height)).len() / 2))
+        };
+        floor.min(self.height.div_ceil(4)).max(1)
+    }
+
     /// Blurs as [`Plane::gaussian_blur`] does (σ = `sigma` px), a strip of consecutive rows at
     /// a time, strips in parallel, without keeping the blurred plane: `visit(window, rows,
     /// out_strip)` gets the strip's output rows `rows`, the blurred rows from `halo` rows above
     /// them to `halo` rows below (as far as the plane goes) in `window`, and the strip's part
     /// of `out` (`width` items per row, the rows of `rows`). The same values, bit for bit.
+    /// Strips are [`Plane::blur_strip_rows`] rows long (the last one shorter). Returns what
+    /// each visit returned, strips in order (none for an empty plane).
     ///
     /// # Panics
     /// If `out` does not hold one item per pixel.
-    pub fn gaussian_blur_strips<T: Send>(
+    pub fn gaussian_blur_strips<T: Send, R: Send>(
         &self,
         sigma: f32,
         halo: usize,
         out: &mut [T],
-        visit: impl Fn(&RowWindow, std::ops::Range<usize>, &mut [T]) + Sync,
-    ) {
-        let (w, h) = (self.width, self.height);
-        assert_eq!(out.len(), w * h, "one output item per pixel");
-        if w == 0 || h == 0 {
-            return;
+        visit: impl Fn(&RowWindow, Range<usize>, &mut [T]) -> R + Sync,
+    ) -> Vec<R> {
+        let w = self.width;
+        assert_eq!(out.len(), w * self.height, "one output item per pixel");
+        if w == 0 || self.height == 0 {
+            return Vec::new();
         }
+        let strip = self.blur_strip_rows(sigma, halo);
+        let work: Vec<(Range<usize>, &mut [T])> = out
+            .chunks_mut(strip * w)
+            .enumerate()
+            .map(|(s, out_strip)| (s * strip..s * strip + out_strip.len() / w, out_strip))
+            .collect();
+        self.blur_strips_with(sigma, halo, work, |window, rows, out_strip| {
+            visit(window, rows, out_strip)
+        })
+    }
+
+    /// [`Plane::gaussian_blur_strips`] over strips of the caller's choosing: `visit(window,
+    /// rows)` for each range of `strips` (rows of the plane, clipped to it), in parallel, with
+    /// the blurred rows from `halo` rows above `rows` to `halo` rows below (as far as the plane
+    /// goes) in `window`. Returns what each visit returned, in the order of `strips`. For
+    /// strips that must align with something else (blocks of a grid, say); see
+    /// [`Plane::blur_strip_rows`] for a good length. The same values, bit for bit.
+    pub fn gaussian_blur_in_strips<R: Send>(
+        &self,
+        sigma: f32,
+        halo: usize,
+        strips: &[Range<usize>],
+        visit: impl Fn(&RowWindow, Range<usize>) -> R + Sync,
+    ) -> Vec<R> {
+        let h = self.height;
+        let work: Vec<(Range<usize>, ())> = strips
+            .iter()
+            .map(|rows| (rows.start.min(h)..rows.end.min(h), ()))
+            .collect();
+        if self.width == 0 {
+            // (No rows to hold: each visit gets an empty window.)
+            let window = RowWindow {
+                rows: &[],
+                width: 0,
+                top: 0,
+                height: h,
+            };
+            return work
+                .into_iter()
+                .map(|(rows, ())| visit(&window, rows))
+                .collect();
+        }
+        self.blur_strips_with(sigma, halo, work, |window, rows, ()| visit(window, rows))
+    }
+
+    /// The strips of [`Plane::gaussian_blur_in_strips`], each with an item of its own (its
+    /// part of an output, say), on a plane at least 1 px wide.
+    fn blur_strips_with<X: Send, R: Send>(
+        &self,
+        sigma: f32,
+        halo: usize,
+        work: Vec<(Range<usize>, X)>,
+        visit: impl Fn(&RowWindow, Range<usize>, X) -> R + Sync,
+    ) -> Vec<R> {
+        let (w, h) = (self.width, self.height);
+        let held_of =
+            |rows: &Range<usize>| rows.start.saturating_sub(halo)..(rows.end + halo).min(h);
         if sigma <= 0.0 {
             // The plane as it is: each strip's window is its own rows, in place.
-            let strip = (STRIP_HALOS * halo).max(MIN_STRIP_ROWS);
-            out.par_chunks_mut(strip * w)
-                .enumerate()
-                .for_each(|(s, out_strip)| {
-                    let rows = s * strip..s * strip + out_strip.len() / w;
-                    let held = rows.start.saturating_sub(halo)..(rows.end + halo).min(h);
+            return work
+                .into_par_iter()
+                .map(|(rows, item)| {
+                    let held = held_of(&rows);
                     let window = RowWindow {
-                        rows: &self.data[held.start * w..held.end * w],
+                        rows: &self.data[held.start * w..held.end.max(held.start) * w],
                         width: w,
                         top: held.start,
                         height: h,
                     };
-                    visit(&window, rows, out_strip);
-                });
-            return;
+                    visit(&window, rows, item)
+                })
+                .collect();
         }
         let kernel = plane_kernel(sigma, (w, h));
         let radius = kernel.len() / 2;
-        let strip = (8 * radius)
-            .max(STRIP_HALOS * halo)
-            .max(MIN_STRIP_ROWS)
-            .min(h.div_ceil(4).max(1));
         // (Rows copied only where the plane is narrower than the kernel.)
         let copy_row = |y: usize, row: &mut [f32]| row.copy_from_slice(self.row(y));
-        out.par_chunks_mut(strip * w).enumerate().for_each_init(
-            || StripBuffers::new(w, radius),
-            |buffers, (s, out_strip)| {
-                let y0 = s * strip;
-                let rows = y0..y0 + out_strip.len() / w;
-                // Output rows held, and the source rows their vertical pass reads.
-                let held = rows.start.saturating_sub(halo)..(rows.end + halo).min(h);
-                let top = held.start.saturating_sub(radius);
-                let bottom = (held.end + radius).min(h);
-                buffers.horizontal_pass(Some(self), &copy_row, &kernel, (w, top..bottom));
-                let StripBuffers {
-                    horizontal,
-                    blurred,
-                    ..
-                } = buffers;
-                blurred.resize(held.len() * w, 0.0);
-                let source_rows = RowWindow {
-                    rows: horizontal,
-                    width: w,
-                    top,
-                    height: h,
-                };
-                source_rows.vertical_pass(&kernel, blurred, |dy| held.start + dy);
-                let window = RowWindow {
-                    rows: blurred,
-                    width: w,
-                    top: held.start,
-                    height: h,
-                };
-                visit(&window, rows, out_strip);
-            },
-        );
+        work.into_par_iter()
+            .map_init(
+                || StripBuffers::new(w, radius),
+                |buffers, (rows, item)| {
+                    // Output rows held, and the source rows their vertical pass reads.
+                    let held = held_of(&rows);
+                    let held = held.start..held.end.max(held.start);
+                    let top = held.start.saturating_sub(radius);
+                    let bottom = (held.end + radius).min(h).max(top);
+                    buffers.horizontal_pass(Some(self), &copy_row, &kernel, (w, top..bottom));
+                    let StripBuffers {
+                        horizontal,
+                        blurred,
+                        ..
+                    } = buffers;
+                    blurred.resize(held.len() * w, 0.0);
+                    let source_rows = RowWindow {
+                        rows: horizontal,
+                        width: w,
+                        top,
+                        height: h,
+                    };
+                    source_rows.vertical_pass(&kernel, blurred, |dy| held.start + dy);
+                    let window = RowWindow {
+                        rows: blurred,
+                        width: w,
+                        top: held.start,
+                        height: h,
+                    };
+                    visit(&window, rows, item)
+                },
+            )
+            .collect()
     }
 }
 
@@ -131,6 +202,39 @@ mod tests {
                     });
                     assert!(out.iter().enumerate().all(|(i, &y)| y as usize == i / w));
                 }
+            }
+        }
+    }
+
+    /// Strips of the caller's choosing (uneven, empty, reaching past the plane) get windows of
+    /// the whole-plane blur's rows around them, bit for bit, and their results come back in
+    /// the order of the strips.
+    #[test]
+    fn strips_of_the_callers_choosing_hold_the_whole_blur_rows_in_order() {
+        let (w, h) = (23, 97);
+        let mut p = Plane::filled(w, h, 0.0);
+        for (i, v) in p.data.iter_mut().enumerate() {
+            *v = ((i * 7919) % 1013) as f32 / 1013.0;
+        }
+        let strips = [0..5, 5..5, 5..60, 60..61, 61..97, 90..200];
+        for sigma in [0.0, 1.3, 40.0] {
+            let whole = p.gaussian_blur(sigma);
+            for halo in [0, 3, 200] {
+                let seen = p.gaussian_blur_in_strips(sigma, halo, &strips, |window, rows| {
+                    let expected = rows.start.saturating_sub(halo)..(rows.end + halo).min(h);
+                    if !expected.is_empty() {
+                        assert_eq!(window.rows_held(), expected, "σ {sigma} halo {halo}");
+                    }
+                    for y in expected {
+                        assert!(window.row(y) == whole.row(y), "σ {sigma} row {y}");
+                    }
+                    rows
+                });
+                let clipped: Vec<_> = strips
+                    .iter()
+                    .map(|r| r.start.min(h)..r.end.min(h))
+                    .collect();
+                assert_eq!(seen, clipped, "σ {sigma} halo {halo}");
             }
         }
     }
