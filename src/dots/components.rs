@@ -78,19 +78,6 @@ impl RunComponents {
         Self::join(rows, width, diagonal)
     }
 
-    /// [`RunComponents::find`] of the pixels whose value in `values` is at least `floor`
-    /// (`width` per row; NaN never is), its rows read a word at a time (see
-    /// [`runs_by_words`]).
-    pub(crate) fn find_at_least(values: &[f32], floor: f32, width: usize, diagonal: bool) -> Self {
-        let rows = runs_by_words(
-            values,
-            width,
-            |v| *v >= floor,
-            |word| !word.iter().fold(false, |any, v| any | (*v >= floor)),
-        );
-        Self::join(rows, width, diagonal)
-    }
-
     /// The components of the runs of each row (`rows`, in raster order; `width` px per row).
     ///
     /// Each run is joined with the runs of the row above that touch it (at a corner too when
@@ -380,17 +367,6 @@ mod tests {
                         u8::from(set) * (1 + rng.uniform(0.0, 3.0) as u8)
                     })
                     .collect();
-                // The same mask as values, at the floor where set (0.25 and up) and below it
-                // (NaN among them).
-                let floor = 0.25;
-                let values: Vec<f32> = mask
-                    .iter()
-                    .map(|&b| match b {
-                        0 if rng.uniform(0.0, 1.0) < 0.1 => f32::NAN,
-                        0 => rng.uniform(-1.0, 0.249) as f32,
-                        b => floor * f32::from(b),
-                    })
-                    .collect();
                 for diagonal in [false, true] {
                     let oracle = RunComponents::find(|i| mask[i] != 0, w * h, w, diagonal);
                     let runs = |found: &RunComponents| {
@@ -401,18 +377,13 @@ mod tests {
                         runs
                     };
                     let context = format!("{w} wide, {density}, {diagonal}");
-                    for ours in [
-                        RunComponents::find_in_mask(&mask, w, diagonal),
-                        RunComponents::find_at_least(&values, floor, w, diagonal),
-                    ] {
-                        assert_eq!(runs(&ours), runs(&oracle), "{context}");
-                        assert_eq!(ours.count(), oracle.count(), "{context}");
-                    }
+                    let ours = RunComponents::find_in_mask(&mask, w, diagonal);
+                    assert_eq!(runs(&ours), runs(&oracle), "{context}");
+                    assert_eq!(ours.count(), oracle.count(), "{context}");
                 }
             }
         }
         assert_eq!(RunComponents::find_in_mask(&[], 0, true).count(), 0);
-        assert_eq!(RunComponents::find_at_least(&[], 0.5, 0, true).count(), 0);
     }
 
     /// The joins run in bands of rows, one set per thread count: the components and their

@@ -29,7 +29,7 @@ mod watershed;
 
 pub use blobs::count_blob_candidates;
 pub use finder::{find_dots, find_dots_releasing, find_dots_reusing};
-pub use noise::{skin_noise, NOISE_HISTOGRAM_BINS, NOISE_HISTOGRAM_STEP};
+pub use noise::{skin_noise, NoiseHistogram, NOISE_HISTOGRAM_BINS, NOISE_HISTOGRAM_STEP};
 
 pub(crate) use components::component_members;
 
@@ -238,11 +238,10 @@ pub fn component_shapes_where(
     components::RunComponents::find(inside, len, width, true).shapes()
 }
 
-/// [`component_shapes`] of the mask of the pixels whose value in `values` is at least `floor`
-/// (`width` per row; NaN never is), without storing that mask; its rows are read 16 values at
-/// a time where none reaches the floor.
-pub fn component_shapes_at_least(values: &[f32], floor: f32, width: usize) -> Vec<(u32, u32, u32)> {
-    components::RunComponents::find_at_least(values, floor, width, true).shapes()
+/// [`component_shapes`] of a mask of bytes (a pixel is in it when its byte is not 0), its rows
+/// read a word at a time where no byte is set.
+pub fn component_shapes_in_mask(mask: &[u8], width: usize) -> Vec<(u32, u32, u32)> {
+    components::RunComponents::find_in_mask(mask, width, true).shapes()
 }
 
 #[cfg(test)]

@@ -30,25 +30,47 @@ pub fn skin_noise(smoothed: &Plane) -> f32 {
 
 /// The histogram behind [`skin_noise`], filled row by row and merged: the same noise from rows
 /// counted in any order or grouping (the counts are whole numbers), for a plane seen a strip
-/// at a time.
-pub(super) struct NoiseHistogram {
+/// or a row at a time and never stored.
+///
+/// ```
+/// use smptrack::dots::{skin_noise, NoiseHistogram};
+/// use smptrack::plane::Plane;
+///
+/// let mut p = Plane::filled(8, 4, 0.3);
+/// for (i, v) in p.data.iter_mut().enumerate().filter(|(i, _)| i % 3 != 0) {
+///     *v = -0.001 * (i % 7) as f32;
+/// }
+/// let (top, bottom) = (NoiseHistogram::new(), NoiseHistogram::new());
+/// let (mut top, mut bottom) = (top, bottom);
+/// (0..2).for_each(|y| top.add_row(p.row(y)));
+/// (2..4).for_each(|y| bottom.add_row(p.row(y)));
+/// assert_eq!(bottom.merged(top).robust_sigma(), skin_noise(&p));
+/// ```
+#[derive(Clone, Debug)]
+pub struct NoiseHistogram {
     /// Counts per bin, then the [`NOISE_SPARE_BINS`].
     counts: Vec<u32>,
     /// Each row's bins (a buffer reused from row to row).
     row_bins: Vec<u32>,
 }
 
+impl Default for NoiseHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl NoiseHistogram {
     /// No value counted.
-    pub(super) fn new() -> Self {
+    pub fn new() -> Self {
         NoiseHistogram {
             counts: vec![0; NOISE_HISTOGRAM_BINS + NOISE_SPARE_BINS],
             row_bins: Vec::new(),
         }
     }
 
-    /// Counts the values of `row`.
-    pub(super) fn add_row(&mut self, row: &[f32]) {
+    /// Counts the values (darkness) of `row`.
+    pub fn add_row(&mut self, row: &[f32]) {
         // Each row's bins first, all of them, in a pass that vectorises (a value's bin, or a
         // spare bin for one that is not negative), then counted without a test: on skin the
         // sign is a coin toss, which a filter's branch mispredicts (24 MP, one thread: 43 →
@@ -61,15 +83,15 @@ impl NoiseHistogram {
     }
 
     /// The values of both histograms counted.
-    pub(super) fn merged(mut self, other: Self) -> Self {
+    pub fn merged(mut self, other: Self) -> Self {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a += b;
         }
         self
     }
 
-    /// [`skin_noise`] of the values counted.
-    pub(super) fn robust_sigma(&self) -> f32 {
+    /// [`skin_noise`] of the values counted (darkness).
+    pub fn robust_sigma(&self) -> f32 {
         let bins = NOISE_HISTOGRAM_BINS;
         let histogram = &self.counts[..bins];
         let below: u64 = histogram.iter().map(|c| u64::from(*c)).sum();

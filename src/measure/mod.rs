@@ -6,6 +6,7 @@
 
 mod light;
 mod sampling;
+mod sizing;
 
 use image::DynamicImage;
 use rayon::prelude::*;
@@ -15,12 +16,12 @@ use crate::color::LuminanceSource;
 use crate::dots::{self, find_dots_releasing};
 use crate::error::{Error, Result};
 use crate::flatten::SkinField;
-use crate::plane::{Plane, Rows};
 use crate::quantile::quantile;
 use crate::region::Region;
 use crate::timing::{stage_done, stage_start};
 use light::LightBits;
 use sampling::sample_dots;
+use sizing::estimate_dot_diameter;
 
 /// Smallest physical dot diameter we look for (mm): healed fine impressions. With a scale, a
 /// piece whose outline is smaller than this is not counted as a dot.
@@ -154,8 +155,8 @@ pub fn context_area(region: Region, px_per_mm: Option<f64>, width: u32, height: 
 
 /// Planes (4 B/px, of the context area) that [`measure_reusing`] takes from its
 /// [`PlaneBuffers`] before any other plane is allocated: the luminance's denoised copy (later
-/// the darkness, then the labels) and the sizing darkness.
-pub const FIRST_PLANES: usize = 2;
+/// the darkness, then the labels).
+pub const FIRST_PLANES: usize = 1;
 
 /// Readies in `buffers` the first `planes` (at most [`FIRST_PLANES`]) of the planes that
 /// [`measure_reusing`] takes for `region` (the whole photo when `None`) of a photo of `size`
@@ -247,23 +248,15 @@ pub fn measure_reusing(
     }
     .clamp(16, y.width.max(y.height).max(16));
     // Both skin fields tell skin from pigment on one denoised copy of `y`, made once. The
-    // sizing darkness is blurred as it is computed, row by row, never stored unblurred: the
-    // peak of memory is the photo, the copy and the blurred darkness.
+    // sizing darkness is never stored (see `sizing`): the peak of memory is the photo, the copy
+    // and a 1 B/px mask.
     let calm = SkinField::calm_into(&y, buffers.take(crop_px));
-    // The sizing darkness's buffer, given back once the dots are sized: the dot finder stores
-    // no smoothed plane.
-    let mut spare = Plane {
-        width: crop.width as usize,
-        height: crop.height as usize,
-        data: buffers.take(crop_px),
-    };
-    let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block, &mut spare)
+    let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block)
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
             None => NOMINAL_DOT_PX,
         })
         .clamp(min_dot, max_dot);
-    drop(spare);
     stage_done("sizing");
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
     let skin = SkinField::estimate_with_calm(&y, &calm, block);
@@ -369,43 +362,6 @@ pub fn measure_reusing(
         clipped_fraction,
         warnings,
     })
-}
-
-/// Typical dot diameter (px) in `y`: the equivalent diameter of the compact pigment blob that a
-/// random pigment pixel belongs to (area-weighted median), from a coarse skin field with `block` px
-/// blocks, after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
-/// dark skin, where 8-bit shadows are coarse) from passing for dots. `calm` is
-/// [`SkinField::calm`] of `y`; `d` is a buffer for the blurred darkness, reused (its contents
-/// are overwritten). `None` when there is no pigment.
-fn estimate_dot_diameter(y: &impl Rows, calm: &Plane, block: usize, d: &mut Plane) -> Option<f64> {
-    let field = SkinField::estimate_with_calm(y, calm, block);
-    crate::plane::gaussian_blur_of_into(y.size(), field.darkness_rows(y), SIZING_BLUR_PX, d);
-    let threshold = SIZING_DARKNESS.max(SIZING_NOISE_SIGMAS * dots::skin_noise(d));
-    // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
-    // (The pigment mask is read straight off the plane, never stored.)
-    let mut areas: Vec<u32> = dots::component_shapes_at_least(&d.data, threshold, d.width)
-        .into_iter()
-        .filter(|&(area, w, h)| {
-            let extent = f64::from(w.max(h));
-            area >= 2 && extent * extent <= SIZING_MAX_EXTENT_RATIO * f64::from(area)
-        })
-        .map(|(area, _, _)| area)
-        .collect();
-    if areas.is_empty() {
-        return None;
-    }
-    areas.sort_unstable();
-    let total: u64 = areas.iter().map(|a| u64::from(*a)).sum();
-    let mut running = 0u64;
-    let median_area = areas
-        .iter()
-        .find(|a| {
-            running += u64::from(**a);
-            2 * running >= total
-        })
-        .copied()
-        .unwrap_or(areas[areas.len() - 1]);
-    Some(2.0 * (f64::from(median_area) / std::f64::consts::PI).sqrt())
 }
 
 #[cfg(test)]
