@@ -198,9 +198,6 @@ fn territories(
             *o = l != 0 && v >= HALF_MAX * cores[l as usize - 1];
         }
     });
-    // The lightly smoothed plane under the outlines (the centroids' weights), blurred again
-    // from D row by row: it was never stored.
-    let flood_on_outline = values_under(d, flood_sigma, &outlined);
     stage_done("dots: outlines");
 
     // Thin pieces are hairs; hair arms are cut off the dots they cross.
@@ -217,6 +214,10 @@ fn territories(
     let opened = outline::open(&labels, &outlined, &components, inside, &radii);
     stage_done("dots: opening");
     drop(components);
+    // The lightly smoothed plane under the outlines (the centroids' weights), blurred again
+    // from D row by row (it was never stored), once the components are gone: at the peak of
+    // memory, the networks and the opening, it is not held.
+    let flood_on_outline = values_under(d, flood_sigma, &outlined);
 
     // Area, centroid and shape of what remains.
     let shapes = shapes::shapes(&labels, &outlined, &opened, &flood_on_outline, width, n);

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
 
-use super::{Components, BACKWARD, FORWARD, NO_NEIGHBOUR};
+use super::{Components, Forward, BACKWARD, FORWARD, NO_NEIGHBOUR};
 
 /// Per component of a [`Components`], one value per member pixel, in the same order: the
 /// distances below are kept only where the outlines are (a tenth of a photo), not as
@@ -30,7 +30,6 @@ pub(super) fn chamfer(
     dist: &mut PerMember,
     outside: Option<f32>,
 ) {
-    let starts = &components.starts;
     components
         .members
         .par_iter()
@@ -39,14 +38,14 @@ pub(super) fn chamfer(
         .for_each_init(
             || (Vec::new(), Vec::new()),
             |(keys, present), (c, (members, dist))| {
-                let forward = &components.forward[starts[c]..starts[c + 1]];
+                let forward = components.forward(c);
                 chamfer_component(members, forward, dist, &key, outside, (keys, present))
             },
         );
 }
 
 /// [`chamfer`] of one component's `members` (sorted pixel indices), their `forward`
-/// neighbours (see [`Components::forward`]) and their `dist`; `keys` and `present` are
+/// neighbours and their `dist`; `keys` and `present` are
 /// scratch buffers (their contents do not matter).
 ///
 /// Each member's key is looked up once: a neighbour has a member's key only if it is a member
@@ -58,7 +57,7 @@ pub(super) fn chamfer(
 /// the `outside` steps of the missing ones.
 fn chamfer_component(
     members: &[u32],
-    forward: &[[u32; 4]],
+    forward: Forward,
     dist: &mut [f32],
     key: &impl Fn(usize) -> Option<u32>,
     outside: Option<f32>,
@@ -73,7 +72,7 @@ fn chamfer_component(
     let same = |p: usize, q: u32| q != NO_NEIGHBOUR && keys[q as usize] == keys[p];
     for p in 0..members.len() {
         let mut best = dist[p];
-        for (&q, &(_, _, step)) in forward[p].iter().zip(&FORWARD) {
+        for (&q, &(_, _, step)) in forward.of(p).iter().zip(&FORWARD) {
             if same(p, q) {
                 best = lesser(best, dist[q as usize] + step);
             } else if let Some(o) = outside {
@@ -95,7 +94,7 @@ fn chamfer_component(
             }
         }
         dist[p] = best;
-        for (k, (&q, &(_, _, step))) in forward[p].iter().zip(&FORWARD).enumerate() {
+        for (k, (&q, &(_, _, step))) in forward.of(p).iter().zip(&FORWARD).enumerate() {
             if same(p, q) {
                 let q = q as usize;
                 dist[q] = lesser(dist[q], best + step);

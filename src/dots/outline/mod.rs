@@ -24,17 +24,65 @@ const BACKWARD: [(isize, isize, f32); 4] =
 pub(super) struct Components {
     /// Per component, its pixels (indices into the plane), in raster order.
     pub members: Vec<Vec<u32>>,
-    /// Per member, components one after another: the position among its component's members
-    /// of each of its [`FORWARD`] neighbours, in that order, or [`NO_NEIGHBOUR`] where that
-    /// pixel is not a member. Found once for the three chamfers that run on the components
-    /// (finding them was most of a chamfer pass's work); a neighbour's key is compared per
-    /// chamfer. One allocation (16 B per outline pixel), not one per component.
-    forward: Vec<[u32; 4]>,
-    /// Where each component's members start in `forward`; one more entry than components.
+    /// Per member, components one after another: where its [`FORWARD`] neighbours in the row
+    /// above start among its component's members (see [`Forward`]). Found once for the three
+    /// chamfers that run on the components (finding them was most of a chamfer pass's work);
+    /// a neighbour's key is compared per chamfer. One allocation, not one per component.
+    above: Vec<u32>,
+    /// Per member, in the same order: which of its [`FORWARD`] neighbours are members, a bit
+    /// each in [`FORWARD`]'s order. (With `above`, 5 B per outline pixel; the four positions
+    /// themselves took 16 B, 15 MB of a 24 MP photo at the peak of memory.)
+    present: Vec<u8>,
+    /// Where each component's members start in `above` and `present`; one more entry than
+    /// components.
     starts: Vec<usize>,
 }
 
-/// In [`Components::forward`]: no such neighbour among the members.
+/// One component's members' [`FORWARD`] neighbours, as positions among its members. The left
+/// neighbour is the member before; the three above are consecutive pixels, so those that are
+/// members are consecutive members, from the first of them on: a position and four bits per
+/// member give all four.
+#[derive(Clone, Copy)]
+pub(super) struct Forward<'a> {
+    above: &'a [u32],
+    present: &'a [u8],
+}
+
+impl Forward<'_> {
+    /// The positions of member `p`'s [`FORWARD`] neighbours among the members, in that order,
+    /// or [`NO_NEIGHBOUR`] where that pixel is not a member.
+    #[inline(always)]
+    pub(super) fn of(&self, p: usize) -> [u32; 4] {
+        let (bits, first) = (self.present[p], self.above[p]);
+        let has = |k: u32| bits >> k & 1 != 0;
+        let up = first + u32::from(has(1));
+        let up_right = up + u32::from(has(2));
+        [
+            if has(0) { p as u32 - 1 } else { NO_NEIGHBOUR },
+            if has(1) { first } else { NO_NEIGHBOUR },
+            if has(2) { up } else { NO_NEIGHBOUR },
+            if has(3) { up_right } else { NO_NEIGHBOUR },
+        ]
+    }
+
+    /// How many members.
+    pub(super) fn len(&self) -> usize {
+        self.present.len()
+    }
+}
+
+impl Components {
+    /// The forward neighbours of component `c`'s members.
+    pub(super) fn forward(&self, c: usize) -> Forward<'_> {
+        let span = self.starts[c]..self.starts[c + 1];
+        Forward {
+            above: &self.above[span.clone()],
+            present: &self.present[span],
+        }
+    }
+}
+
+/// In [`Forward::of`]: no such neighbour among the members.
 const NO_NEIGHBOUR: u32 = u32::MAX;
 
 impl Components {
@@ -48,41 +96,48 @@ impl Components {
                 Some(*end)
             }))
             .collect();
-        // Zeroed, not filled with NO_NEIGHBOUR: every entry is written below, and a zeroed
-        // allocation's pages are populated on every thread (see crate::pages). (Filled, its
-        // 16 B per outlined pixel were written twice, the first time by one thread: on two
-        // threads the networks stage of a 24 MP photo took 114 ms, then 103 faulted in by the
-        // writing threads, now ~97 populated first; medians of 7.)
-        let mut forward: Vec<[u32; 4]> = crate::pages::zeroed_populated(starts[members.len()]);
-        // One slice of `forward` per component, filled in parallel.
+        // Zeroed: every entry is written below, and a zeroed allocation's pages are populated
+        // on every thread (see crate::pages). (Filled first, the table was written twice, the
+        // first time by one thread: on two threads the networks stage of a 24 MP photo took
+        // 114 ms, then 103 faulted in by the writing threads, ~97 populated first; medians
+        // of 7.)
+        let total = starts[members.len()];
+        let mut above: Vec<u32> = crate::pages::zeroed_populated(total);
+        let mut present: Vec<u8> = crate::pages::zeroed_populated(total);
+        // One slice of each per component, filled in parallel.
         let mut slices = Vec::with_capacity(members.len());
-        let mut rest = &mut forward[..];
+        let (mut rest_above, mut rest_present) = (&mut above[..], &mut present[..]);
         for m in &members {
-            let (own, others) = std::mem::take(&mut rest).split_at_mut(m.len());
-            slices.push(own);
-            rest = others;
+            let (own_above, others_above) = std::mem::take(&mut rest_above).split_at_mut(m.len());
+            let (own_present, others_present) =
+                std::mem::take(&mut rest_present).split_at_mut(m.len());
+            slices.push((own_above, own_present));
+            (rest_above, rest_present) = (others_above, others_present);
         }
         slices
             .into_par_iter()
             .zip(&members)
-            .for_each(|(out, members)| forward_neighbours(members, width, out));
+            .for_each(|((above, present), members)| {
+                forward_neighbours(members, width, above, present)
+            });
         Components {
             members,
-            forward,
+            above,
+            present,
             starts,
         }
     }
 }
 
 /// Per member of one component (`members`: sorted pixel indices of a plane `width` px wide),
-/// the positions among the members of its [`FORWARD`] neighbours (see
-/// [`Components::forward`]).
+/// its [`FORWARD`] neighbours as [`Forward`] holds them: where those above start among the
+/// members, into `above`, and which are members, into `present`.
 ///
 /// A neighbour in the row above is found by a cursor that only moves one way: the three
 /// neighbours above are consecutive in raster order, so the cursor (the first member at or
 /// after the left one) is at most three positions from each; the pixel to the left, if a
 /// member, is the one before.
-fn forward_neighbours(members: &[u32], width: usize, out: &mut [[u32; 4]]) {
+fn forward_neighbours(members: &[u32], width: usize, above_out: &mut [u32], present: &mut [u8]) {
     let mut cursor = 0;
     for (p, &i) in members.iter().enumerate() {
         let i = i as usize;
@@ -116,7 +171,17 @@ fn forward_neighbours(members: &[u32], width: usize, out: &mut [[u32; 4]]) {
             }
         };
         // In FORWARD's order: left, up-left, up, up-right.
-        out[p] = [left, above(-1), above(0), above(1)];
+        let found = [left, above(-1), above(0), above(1)];
+        present[p] = found
+            .iter()
+            .enumerate()
+            .fold(0, |bits, (k, &q)| bits | u8::from(q != NO_NEIGHBOUR) << k);
+        // The first of those above that is a member (none: any position, never read).
+        above_out[p] = found[1..]
+            .iter()
+            .copied()
+            .find(|&q| q != NO_NEIGHBOUR)
+            .unwrap_or(0);
     }
 }
 

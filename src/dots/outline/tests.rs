@@ -244,3 +244,35 @@ fn networks_find_each_query_in_its_network() {
         );
     }
 }
+
+/// Each member's forward neighbours, as the components hold them, are the members at its left,
+/// up-left, up and up-right pixels (found by a search of the members), or none: on masks of
+/// noise of every density, at the plane's edges, and one pixel wide or tall.
+#[test]
+fn forward_neighbours_are_the_members_beside_each_member() {
+    let mut rng = crate::synth::SplitMix64::new(21);
+    for (w, h) in [(1, 9), (9, 1), (2, 2), (23, 17), (64, 40)] {
+        for density in [0.1, 0.5, 0.9, 1.0] {
+            let mask: Vec<bool> = (0..w * h)
+                .map(|_| rng.uniform(0.0, 1.0) < density)
+                .collect();
+            let components = Components::of(&mask, w);
+            for (c, members) in components.members.iter().enumerate() {
+                let forward = components.forward(c);
+                assert_eq!(forward.len(), members.len());
+                let position = |x: isize, y: isize| -> u32 {
+                    if x < 0 || y < 0 || x >= w as isize {
+                        return NO_NEIGHBOUR;
+                    }
+                    let i = y as u32 * w as u32 + x as u32;
+                    members.binary_search(&i).map_or(NO_NEIGHBOUR, |q| q as u32)
+                };
+                for (p, &i) in members.iter().enumerate() {
+                    let (x, y) = ((i as usize % w) as isize, (i as usize / w) as isize);
+                    let expected = FORWARD.map(|(dx, dy, _)| position(x + dx, y + dy));
+                    assert_eq!(forward.of(p), expected, "{w}×{h} at ({x}, {y})");
+                }
+            }
+        }
+    }
+}
