@@ -35,29 +35,30 @@ fn dot_diameter_over(y: &impl Rows, calm: &Plane, block: usize, floor: f32) -> O
     // The noise's histograms, one per row being blurred at once, taken from a pool and put
     // back (their counts are whole numbers: merged in any order, the same noise).
     let pool: Mutex<Vec<NoiseHistogram>> = Mutex::new(Vec::new());
-    let mark = |threshold: f32| {
-        move |row: &[f32], out: &mut [u8]| {
-            for (o, &v) in out.iter_mut().zip(row) {
-                *o = u8::from(v >= threshold);
-            }
-        }
+    // The pixels at `threshold` marked in `pigment` as the rows are blurred, each row also
+    // handed to `count`.
+    let mark = |threshold: f32, pigment: &mut [u8], count: &(dyn Fn(&[f32]) + Sync)| {
+        crate::plane::gaussian_blur_rows_of(
+            (width, height),
+            &rows,
+            SIZING_BLUR_PX,
+            pigment,
+            |_, row, out| {
+                count(row);
+                for (o, &v) in out.iter_mut().zip(row) {
+                    *o = u8::from(v >= threshold);
+                }
+            },
+        )
     };
-    let at_floor = mark(floor);
-    crate::plane::gaussian_blur_rows_of(
-        (width, height),
-        &rows,
-        SIZING_BLUR_PX,
-        &mut pigment,
-        |_, row, out| {
-            let taken = pool.lock().map(|mut pool| pool.pop()).ok().flatten();
-            let mut histogram = taken.unwrap_or_default();
-            histogram.add_row(row);
-            at_floor(row, out);
-            if let Ok(mut pool) = pool.lock() {
-                pool.push(histogram);
-            }
-        },
-    );
+    mark(floor, &mut pigment, &|row| {
+        let taken = pool.lock().map(|mut pool| pool.pop()).ok().flatten();
+        let mut histogram = taken.unwrap_or_default();
+        histogram.add_row(row);
+        if let Ok(mut pool) = pool.lock() {
+            pool.push(histogram);
+        }
+    });
     let noise = pool
         .into_inner()
         .unwrap_or_default()
@@ -66,14 +67,7 @@ fn dot_diameter_over(y: &impl Rows, calm: &Plane, block: usize, floor: f32) -> O
         .robust_sigma();
     let threshold = floor.max(SIZING_NOISE_SIGMAS * noise);
     if threshold > floor {
-        let above = mark(threshold);
-        crate::plane::gaussian_blur_rows_of(
-            (width, height),
-            &rows,
-            SIZING_BLUR_PX,
-            &mut pigment,
-            |_, row, out| above(row, out),
-        );
+        mark(threshold, &mut pigment, &|_| {});
     }
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
     let mut areas: Vec<u32> = dots::component_shapes_in_mask(&pigment, width)

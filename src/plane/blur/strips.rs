@@ -108,6 +108,7 @@ impl Plane {
         visit: impl Fn(&RowWindow, Range<usize>, X) -> R + Sync,
     ) -> Vec<R> {
         let (w, h) = (self.width, self.height);
+        // (Strips lie within the plane, so a window never ends before it starts.)
         let held_of =
             |rows: &Range<usize>| rows.start.saturating_sub(halo)..(rows.end + halo).min(h);
         if sigma <= 0.0 {
@@ -117,7 +118,7 @@ impl Plane {
                 .map(|(rows, item)| {
                     let held = held_of(&rows);
                     let window = RowWindow {
-                        rows: &self.data[held.start * w..held.end.max(held.start) * w],
+                        rows: &self.data[held.start * w..held.end * w],
                         width: w,
                         top: held.start,
                         height: h,
@@ -136,9 +137,8 @@ impl Plane {
                 |buffers, (rows, item)| {
                     // Output rows held, and the source rows their vertical pass reads.
                     let held = held_of(&rows);
-                    let held = held.start..held.end.max(held.start);
                     let top = held.start.saturating_sub(radius);
-                    let bottom = (held.end + radius).min(h).max(top);
+                    let bottom = (held.end + radius).min(h);
                     buffers.horizontal_pass(Some(self), &copy_row, &kernel, (w, top..bottom));
                     let StripBuffers {
                         horizontal,
