@@ -4,14 +4,14 @@
 
 use rayon::prelude::*;
 
-use super::flood::{flood_levels, values_under, DarknessRows};
+use super::flood::{flood_levels, values_under};
 use super::watershed::FloodLevels;
 use super::{
     blobs, judge, outline, ridges, shapes, watershed, DotMap, FoundDot, SpareBuffers,
     CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_CORE_DIAMETERS, HALF_MAX,
     MAX_HAIR_LINE_FRACTION, OUTLINE_SIGMA_PX,
 };
-use crate::plane::Plane;
+use crate::plane::{Plane, RowSource};
 use crate::prefetch::prefetch_square;
 use crate::timing::stage_done;
 
@@ -37,7 +37,7 @@ pub fn find_dots_reusing(
     let (seeds, labels_buffer) = find_seeds(d, diameter_px, px_per_mm, spare);
     territories(
         seeds,
-        DarknessRows::Stored(d),
+        RowSource::Stored(d),
         labels_buffer,
         diameter_px,
         px_per_mm,
@@ -58,7 +58,7 @@ pub fn find_dots_releasing(
     let size = (d.width, d.height);
     territories(
         seeds,
-        DarknessRows::Computed(size, d_rows),
+        RowSource::Computed(size, d_rows),
         d.data,
         diameter_px,
         px_per_mm,
@@ -174,7 +174,7 @@ fn find_seeds(
 /// dot's area and centroid.
 fn territories(
     seeds: Seeds,
-    d: DarknessRows,
+    d: RowSource,
     labels_buffer: Vec<f32>,
     diameter_px: f32,
     px_per_mm: Option<f32>,
@@ -192,7 +192,7 @@ fn territories(
     drop(flood);
     stage_done("dots: watershed");
     let mut outlined: Vec<bool> = crate::pages::zeroed_populated(labels.len());
-    d.blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
+    d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
         let label_row = &labels[y * width..(y + 1) * width];
         for ((o, &l), &v) in out.iter_mut().zip(label_row).zip(fine_row) {
             *o = l != 0 && v >= HALF_MAX * cores[l as usize - 1];

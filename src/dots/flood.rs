@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::blobs::{centre_is_filled, centre_reach, Candidate};
 use super::watershed::{flood_level, FloodLevels};
-use crate::plane::Plane;
+use crate::plane::{Plane, RowSource};
 
 /// The flood plane, `d` blurred at σ = `sigma` px, as the watershed's levels over `floor`
 /// (see [`flood_level`]); with, for each of `candidates` in order, the flood plane's value at
@@ -56,46 +56,11 @@ pub(super) fn flood_levels(
     (levels, centred)
 }
 
-/// Where the dot finder reads D once it no longer needs it whole: the stored plane, or its
-/// rows computed again (bit for bit the same).
-#[derive(Clone, Copy)]
-pub(super) enum DarknessRows<'a> {
-    /// The stored plane.
-    Stored(&'a Plane),
-    /// A `width` × `height` plane whose row `y` `rows(y, row)` writes.
-    Computed((usize, usize), &'a (dyn Fn(usize, &mut [f32]) + Sync)),
-}
-
-impl DarknessRows<'_> {
-    /// The plane's (width, height) in px.
-    pub(super) fn size(self) -> (usize, usize) {
-        match self {
-            DarknessRows::Stored(d) => (d.width, d.height),
-            DarknessRows::Computed(size, _) => size,
-        }
-    }
-
-    /// [`Plane::gaussian_blur_rows`] of D at σ = `sigma` px.
-    pub(super) fn blur_rows<T: Send>(
-        self,
-        sigma: f32,
-        out: &mut [T],
-        per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
-    ) {
-        match self {
-            DarknessRows::Stored(d) => d.gaussian_blur_rows(sigma, out, per_row),
-            DarknessRows::Computed(size, rows) => {
-                crate::plane::gaussian_blur_rows_of(size, rows, sigma, out, per_row)
-            }
-        }
-    }
-}
-
 /// D blurred at σ = `sigma` px at the pixels flagged in `flags` (one per pixel), in raster
 /// order: the blurred plane is never stored, and the values are written straight into their
 /// places (each row's first place counted beforehand). The same values as reading them from
 /// the stored blurred plane, bit for bit.
-pub(super) fn values_under(d: DarknessRows, sigma: f32, flags: &[bool]) -> Vec<f32> {
+pub(super) fn values_under(d: RowSource, sigma: f32, flags: &[bool]) -> Vec<f32> {
     let (width, height) = d.size();
     assert_eq!(flags.len(), width * height, "a flag per pixel");
     let mut starts: Vec<usize> = flags
@@ -110,8 +75,10 @@ pub(super) fn values_under(d: DarknessRows, sigma: f32, flags: &[bool]) -> Vec<f
     {
         // Each row writes its own places (see super::atomic_view).
         let shared = super::atomic_view::u32s(&mut bits);
+        // The blur's output is the values' places, not one item per pixel: it is handed
+        // items of no size (no allocation), and the rows write through `shared`.
         let mut nothing = vec![(); width * height];
-        d.blur_rows(sigma, &mut nothing, |y, blurred, _| {
+        d.gaussian_blur_rows(sigma, &mut nothing, |y, blurred, _| {
             let mut at = starts[y];
             crate::mask::for_each_set_run(&flags[y * width..(y + 1) * width], |xs| {
                 for &v in &blurred[xs] {

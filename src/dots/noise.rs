@@ -40,8 +40,7 @@ pub fn skin_noise(smoothed: &Plane) -> f32 {
 /// for (i, v) in p.data.iter_mut().enumerate().filter(|(i, _)| i % 3 != 0) {
 ///     *v = -0.001 * (i % 7) as f32;
 /// }
-/// let (top, bottom) = (NoiseHistogram::new(), NoiseHistogram::new());
-/// let (mut top, mut bottom) = (top, bottom);
+/// let (mut top, mut bottom) = (NoiseHistogram::new(), NoiseHistogram::new());
 /// (0..2).for_each(|y| top.add_row(p.row(y)));
 /// (2..4).for_each(|y| bottom.add_row(p.row(y)));
 /// assert_eq!(bottom.merged(top).robust_sigma(), skin_noise(&p));

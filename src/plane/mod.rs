@@ -7,7 +7,7 @@
 mod blur;
 mod sampled;
 
-pub use blur::{gaussian_blur_of_into, gaussian_blur_rows_of, PointBlur, RowWindow};
+pub use blur::{gaussian_blur_of_into, gaussian_blur_rows_of, PointBlur, RowSource, RowWindow};
 
 /// A `width` × `height` grid of f32 values, row-major.
 #[derive(Clone, Debug, Default, PartialEq)]

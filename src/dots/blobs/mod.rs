@@ -293,7 +293,7 @@ pub(super) fn suppress(
         for gy in cy.saturating_sub(1)..=(cy + 1).min(gh - 1) {
             for gx in cx.saturating_sub(1)..=(cx + 1).min(gw - 1) {
                 for &k in &grid[gy * gw + gx] {
-                    let other = &candidates[kept[k]];
+                    let other = &candidates[k];
                     let dist2 = (c.x as f32 - other.x as f32).powi(2)
                         + (c.y as f32 - other.y as f32).powi(2);
                     let radius = NMS_RADIUS_DIAMETERS * other.diameter.max(c.diameter);
@@ -303,7 +303,7 @@ pub(super) fn suppress(
                 }
             }
         }
-        grid[cy * gw + cx].push(kept.len());
+        grid[cy * gw + cx].push(i);
         kept.push(i);
     }
     kept

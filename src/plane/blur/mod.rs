@@ -24,7 +24,6 @@ impl Plane {
         // Every value is overwritten below: only grow, never clear, a reused buffer.
         out.data.resize(self.data.len(), 0.0);
         blur_rows(
-            (self.width, self.height),
             RowSource::Stored(self),
             sigma,
             &mut out.data,
@@ -42,13 +41,7 @@ impl Plane {
         out: &mut [T],
         per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
     ) {
-        blur_rows(
-            (self.width, self.height),
-            RowSource::Stored(self),
-            sigma,
-            out,
-            per_row,
-        );
+        blur_rows(RowSource::Stored(self), sigma, out, per_row);
     }
 
     /// All of this plane's rows, as a [`RowWindow`].
@@ -109,7 +102,7 @@ pub fn gaussian_blur_rows_of<T: Send>(
     out: &mut [T],
     per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
 ) {
-    blur_rows(size, RowSource::Computed(&source), sigma, out, per_row);
+    blur_rows(RowSource::Computed(size, &source), sigma, out, per_row);
 }
 
 /// Fewest output rows per strip of a blur of a stored plane (see `blur_rows`).
@@ -117,29 +110,52 @@ const MIN_STRIP_ROWS: usize = 32;
 /// Fewest output rows per strip of a blur of a computed plane (see `blur_rows`).
 const MIN_COMPUTED_STRIP_ROWS: usize = 64;
 
-/// Where a blur's rows come from: a stored plane, read in place, or a function that writes
-/// row `y` into the buffer it is given.
+/// Where a blur's rows come from: a stored plane, read in place, or a `width` × `height` plane
+/// whose row `y` a function writes into the buffer it is given (never stored whole).
 #[derive(Clone, Copy)]
-enum RowSource<'a> {
+pub enum RowSource<'a> {
+    /// A stored plane.
     Stored(&'a Plane),
-    Computed(&'a (dyn Fn(usize, &mut [f32]) + Sync)),
+    /// The (width, height) in px, and the function writing row `y` into `row`.
+    Computed((usize, usize), &'a (dyn Fn(usize, &mut [f32]) + Sync)),
+}
+
+impl RowSource<'_> {
+    /// The plane's (width, height) in px.
+    pub fn size(self) -> (usize, usize) {
+        match self {
+            RowSource::Stored(plane) => (plane.width, plane.height),
+            RowSource::Computed(size, _) => size,
+        }
+    }
+
+    /// [`Plane::gaussian_blur_rows`] of these rows at σ = `sigma` px: the same values, bit for
+    /// bit, from either kind of source.
+    pub fn gaussian_blur_rows<T: Send>(
+        self,
+        sigma: f32,
+        out: &mut [T],
+        per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
+    ) {
+        blur_rows(self, sigma, out, per_row);
+    }
 }
 
 /// The blur of [`gaussian_blur_rows_of`], from either kind of [`RowSource`].
 fn blur_rows<T: Send>(
-    (width, height): (usize, usize),
     source: RowSource,
     sigma: f32,
     out: &mut [T],
     per_row: impl Fn(usize, &[f32], &mut [T]) + Sync,
 ) {
+    let (width, height) = source.size();
     let stored = match source {
         RowSource::Stored(plane) => Some(plane),
-        RowSource::Computed(_) => None,
+        RowSource::Computed(..) => None,
     };
     let source = |y: usize, row: &mut [f32]| match source {
         RowSource::Stored(plane) => row.copy_from_slice(plane.row(y)),
-        RowSource::Computed(write) => write(y, row),
+        RowSource::Computed(_, write) => write(y, row),
     };
     let (w, h) = (width, height);
     assert_eq!(out.len(), w * h, "one output item per pixel");

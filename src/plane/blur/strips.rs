@@ -17,9 +17,9 @@ const STRIP_HALOS: usize = 16;
 
 impl Plane {
     /// The output rows per strip that [`Plane::gaussian_blur_strips`] takes for `sigma` (px)
-    /// and `halo` (rows): at least 8 kernel radii, 16 halos and 32 rows (each strip's rows recomputed around it stay a small part of
-    /// the work), at most a quarter of the plane (so that there are strips for every thread),
-    /// at least 1. A caller choosing its own strips for [`Plane::gaussian_blur_in_strips`]
+    /// and `halo` (rows): at least 8 kernel radii, 16 halos and 32 rows (each strip's rows
+    /// recomputed around it stay a small part of the work), at most a quarter of the plane (so
+    /// that there are strips for every thread), at least 1. A caller choosing its own strips for [`Plane::gaussian_blur_in_strips`]
     /// does well to make them about as long.
     pub fn blur_strip_rows(&self, sigma: f32, halo: usize) -> usize {
         let floor = (STRIP_HALOS * halo).max(MIN_STRIP_ROWS);
@@ -59,9 +59,7 @@ impl Plane {
             .enumerate()
             .map(|(s, out_strip)| (s * strip..s * strip + out_strip.len() / w, out_strip))
             .collect();
-        self.blur_strips_with(sigma, halo, work, |window, rows, out_strip| {
-            visit(window, rows, out_strip)
-        })
+        self.blur_strips_with(sigma, halo, work, visit)
     }
 
     /// [`Plane::gaussian_blur_strips`] over strips of the caller's choosing: `visit(window,
