@@ -2,6 +2,7 @@
 //! full-size planes are gone. Bit-packed and, for large regions, pooled into square cells, so it
 //! never holds more than [`MAX_CELLS_PER_SIDE`]² bits (≈ 0.7 MB) whatever the photo's size.
 
+use crate::dots::Cover;
 use crate::region::Region;
 
 /// Longest side of a [`CellMask`] in cells: a region up to this many px on its longer side is
@@ -41,10 +42,10 @@ impl CellMask {
         }
     }
 
-    /// The part of `mask` (one entry per pixel of `plane`, row-major, `plane.width` wide, the
-    /// plane lying at `plane.x`, `plane.y` in the image) that falls inside `region`.
-    /// Entries missing from a too-short `mask` count as unset.
-    pub fn from_plane(mask: &[bool], plane: Region, region: Region) -> Self {
+    /// The pixels covered by `kind` in `cover` (one entry per pixel of `plane`, row-major,
+    /// `plane.width` wide, the plane lying at `plane.x`, `plane.y` in the image) that fall
+    /// inside `region`. Entries missing from a too-short `cover` count as unset.
+    pub fn from_plane(cover: &[Cover], kind: Cover, plane: Region, region: Region) -> Self {
         let mut out = CellMask::empty(region);
         let x0 = region.x.max(plane.x);
         let y0 = region.y.max(plane.y);
@@ -56,14 +57,28 @@ impl CellMask {
         for y in y0..y1 {
             let start = (y - plane.y) as usize * plane.width as usize + (x0 - plane.x) as usize;
             // A too-short mask: its missing entries are unset.
-            let end = (start + (x1 - x0) as usize).min(mask.len());
-            let row = mask.get(start..end).unwrap_or(&[]);
-            // Only the set pixels are placed in their cells (hair is a few % of a photo).
-            for_each_set_run(row, |dxs| {
-                for dx in dxs {
-                    out.set_px(x0 + dx as u32, y);
-                }
-            });
+            let end = (start + (x1 - x0) as usize).min(cover.len());
+            let row = cover.get(start..end).unwrap_or(&[]);
+            // Only the set pixels are placed in their cells (hair is a few % of a photo): a
+            // word without any is stepped over at once. Each cover but `Bare` (0) has a bit of
+            // its own, so a word holds none of `kind` when no byte has its bit: one 128-bit
+            // test.
+            let bits = u128::from_ne_bytes([kind as u8; RUN_WORD]);
+            let none_inside = |word: &[Cover]| {
+                let word: &[u8] = bytemuck::cast_slice(word);
+                let word = u128::from_ne_bytes(word.try_into().expect("a word of 16 bytes"));
+                kind != Cover::Bare && word & bits == 0
+            };
+            for_each_run_in_row(
+                row,
+                |c| *c == kind,
+                none_inside,
+                |dxs| {
+                    for dx in dxs {
+                        out.set_px(x0 + dx as u32, y);
+                    }
+                },
+            );
         }
         out
     }
@@ -213,10 +228,11 @@ mod tests {
     #[test]
     fn a_small_region_is_kept_pixel_for_pixel() {
         let plane = region(10, 20, 6, 4);
-        let mut mask = vec![false; 24];
-        mask[6 + 2] = true; // plane (2, 1) = image (12, 21)
-        mask[3 * 6 + 5] = true; // plane (5, 3) = image (15, 23): outside the region below
-        let m = CellMask::from_plane(&mask, plane, region(11, 20, 4, 3));
+        let mut cover = vec![Cover::Bare; 24];
+        cover[6 + 2] = Cover::Hair; // plane (2, 1) = image (12, 21)
+        cover[6 + 3] = Cover::Dot; // plane (3, 1) = image (13, 21): not hair
+        cover[3 * 6 + 5] = Cover::Hair; // plane (5, 3) = image (15, 23): outside the region below
+        let m = CellMask::from_plane(&cover, Cover::Hair, plane, region(11, 20, 4, 3));
         assert_eq!((m.cell_px, m.width, m.height), (1, 4, 3));
         assert!(m.get_px(12, 21));
         assert!(!m.get_px(15, 23) && !m.get_px(11, 21) && !m.get_px(0, 0));
@@ -226,6 +242,13 @@ mod tests {
         assert!(m.any_in(12.2, 21.2, 12.3, 21.3)); // thinner than a cell
         assert!(!m.any_in(0.0, 21.0, 10.9, 22.0)); // left of the region
         assert!(!m.any_in(12.0, 23.0, 13.0, 30.0)); // below it
+        let dots = CellMask::from_plane(&cover, Cover::Dot, plane, region(11, 20, 4, 3));
+        assert!(dots.get_px(13, 21) && dots.count() == 1);
+        // A too-short plane: its missing pixels are bare.
+        let short = CellMask::from_plane(&cover[..8], Cover::Hair, plane, region(11, 20, 4, 3));
+        assert!(!short.get_px(12, 21) && short.count() == 0);
+        let short = CellMask::from_plane(&cover[..9], Cover::Hair, plane, region(11, 20, 4, 3));
+        assert!(short.get_px(12, 21) && short.count() == 1);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::flood::{flood_levels, values_under};
 use super::watershed::FloodLevels;
 use super::{
-    blobs, judge, outline, ridges, shapes, watershed, DotMap, FoundDot, SpareBuffers,
+    blobs, judge, outline, ridges, shapes, watershed, Cover, DotMap, FoundDot, SpareBuffers,
     CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_CORE_DIAMETERS, HALF_MAX,
     MAX_HAIR_LINE_FRACTION, OUTLINE_SIGMA_PX,
 };
@@ -211,42 +211,44 @@ fn territories(
     let judge = judge::Judge::new(own_width, &networks, &peaks, diameter_px, px_per_mm);
     let mut keep = judge.may_be_dot(&networks, &peaks, &on_hair_line);
     let radii = judge.opening_radii(&on_hair_line);
-    let opened = outline::open(&labels, &outlined, &components, inside, &radii);
+    let mask = outline::open(&labels, outlined, &components, inside, &radii);
     stage_done("dots: opening");
     drop(components);
-    // The lightly smoothed plane under the outlines (the centroids' weights), blurred again
-    // from D row by row (it was never stored), once the components are gone: at the peak of
-    // memory, the networks and the opening, it is not held.
-    let flood_on_outline = values_under(d, flood_sigma, &outlined);
+    // The lightly smoothed plane under the opened outlines (the centroids' weights), blurred
+    // again from D row by row (it was never stored), once the components are gone: at the
+    // peak of memory, the networks and the opening, it is not held.
+    let flood_on_opened = values_under(d, flood_sigma, &mask, outline::OPENED);
 
     // Area, centroid and shape of what remains.
-    let shapes = shapes::shapes(&labels, &outlined, &opened, &flood_on_outline, width, n);
-    drop(flood_on_outline);
+    let shapes = shapes::shapes(&labels, &mask, &flood_on_opened, width, n);
+    drop(flood_on_opened);
     judge.drop_misshapen(&mut keep, &shapes);
 
-    // Both masks in one pass over the rows, in place: `opened` becomes the covered mask and
-    // `outlined` the hair mask (two fresh 1 B/px masks cost their page faults, ≈ 50 ms of CPU
-    // on a 24 MP photo). Only the opened pixels change either (a pixel not opened is not
-    // covered, and stays hair or not): their runs are found 16 flags at a time, and only their
-    // labels read (reading every label, a 4 B/px plane, the pass took 29 ms on two threads).
-    let (mut covered, mut hair) = (opened, outlined);
-    covered
+    // The cover, in the outline mask's buffer, in one pass over the rows: an outlined pixel is
+    // a dot's where the opening kept it and its dot is kept, else hair. Only the outlined
+    // pixels are visited, their runs found 16 bytes at a time, and only the opened ones' labels
+    // read (reading every label, a 4 B/px plane, the pass took 29 ms on two threads).
+    let mut cover = mask;
+    cover
         .par_chunks_mut(width)
-        .zip(hair.par_chunks_mut(width))
         .enumerate()
-        .for_each_init(Vec::new, |runs, (y, (covered_row, hair_row))| {
+        .for_each_init(Vec::new, |runs, (y, cover_row)| {
             runs.clear();
-            crate::mask::for_each_set_run(covered_row, |xs| runs.push(xs));
+            let outlined = |b: &u8| *b != 0;
+            crate::mask::for_each_run_in_row(cover_row, outlined, crate::mask::no_byte_set, |xs| {
+                runs.push(xs)
+            });
             let label_row = &labels[y * width..(y + 1) * width];
             for xs in runs.drain(..) {
                 for x in xs {
-                    // (Opened pixels are outlined ones, and outlined pixels are labelled.)
-                    let kept = keep[label_row[x] as usize - 1];
-                    covered_row[x] = kept;
-                    hair_row[x] = hair_row[x] && !kept;
+                    // (Outlined pixels are labelled.)
+                    let dot =
+                        cover_row[x] & outline::OPENED != 0 && keep[label_row[x] as usize - 1];
+                    cover_row[x] = if dot { Cover::Dot } else { Cover::Hair } as u8;
                 }
             }
         });
+    let cover: Vec<Cover> = cover.into_iter().map(Cover::from_code).collect();
     stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
     let mut dots = Vec::new();
@@ -278,7 +280,6 @@ fn territories(
     DotMap {
         dots,
         labels,
-        covered,
-        hair,
+        cover,
     }
 }

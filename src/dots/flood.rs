@@ -56,16 +56,17 @@ pub(super) fn flood_levels(
     (levels, centred)
 }
 
-/// D blurred at σ = `sigma` px at the pixels flagged in `flags` (one per pixel), in raster
-/// order: the blurred plane is never stored, and the values are written straight into their
-/// places (each row's first place counted beforehand). The same values as reading them from
-/// the stored blurred plane, bit for bit.
-pub(super) fn values_under(d: RowSource, sigma: f32, flags: &[bool]) -> Vec<f32> {
+/// D blurred at σ = `sigma` px at the pixels of `mask` (one byte per pixel) that have bit
+/// `flag` set, in raster order: the blurred plane is never stored, and the values are written
+/// straight into their places (each row's first place counted beforehand). The same values as
+/// reading them from the stored blurred plane, bit for bit.
+pub(super) fn values_under(d: RowSource, sigma: f32, mask: &[u8], flag: u8) -> Vec<f32> {
     let (width, height) = d.size();
-    assert_eq!(flags.len(), width * height, "a flag per pixel");
-    let mut starts: Vec<usize> = flags
+    assert_eq!(mask.len(), width * height, "a byte per pixel");
+    let flagged = |b: &u8| b & flag != 0;
+    let mut starts: Vec<usize> = mask
         .par_chunks(width.max(1))
-        .map(|row| row.iter().filter(|f| **f).count())
+        .map(|row| row.iter().filter(|b| flagged(b)).count())
         .collect();
     let mut total = 0;
     for start in &mut starts {
@@ -80,7 +81,8 @@ pub(super) fn values_under(d: RowSource, sigma: f32, flags: &[bool]) -> Vec<f32>
         let mut nothing = vec![(); width * height];
         d.gaussian_blur_rows(sigma, &mut nothing, |y, blurred, _| {
             let mut at = starts[y];
-            crate::mask::for_each_set_run(&flags[y * width..(y + 1) * width], |xs| {
+            let row = &mask[y * width..(y + 1) * width];
+            crate::mask::for_each_run_in_row(row, flagged, crate::mask::no_byte_set, |xs| {
                 for &v in &blurred[xs] {
                     shared[at].store(v.to_bits(), std::sync::atomic::Ordering::Relaxed);
                     at += 1;

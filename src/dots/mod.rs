@@ -196,10 +196,38 @@ pub struct DotMap {
     pub dots: Vec<FoundDot>,
     /// Per pixel: 0 for no dot, else 1 + index into `dots` of the territory it was flooded into.
     pub labels: Vec<u32>,
-    /// Per pixel: inside a dot's half-maximum outline (covered by pigment).
-    pub covered: Vec<bool>,
-    /// Per pixel: part of a thin dark structure set aside as hair or stubble.
-    pub hair: Vec<bool>,
+    /// Per pixel: what covers it, a dot or hair (1 B/px: one mask for both; two masks held a
+    /// 24 MB mask more of a 24 MP photo at the peak of memory).
+    pub cover: Vec<Cover>,
+}
+
+/// What covers a pixel of a [`DotMap`]. (Each cover but `Bare` has a bit of its own.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Cover {
+    /// Neither a dot nor hair: skin, or pixels outside every dot's half-maximum outline.
+    #[default]
+    Bare = 0,
+    /// Inside a dot's half-maximum outline: covered by pigment.
+    Dot = 1,
+    /// Part of a thin dark structure set aside as hair or stubble.
+    Hair = 2,
+}
+
+// SAFETY: `Cover` is a fieldless `repr(u8)` enum: every value is one initialised byte, with
+// no padding. (Its masks' runs are found by reading 16 bytes at a time: `crate::mask`.)
+unsafe impl bytemuck::NoUninit for Cover {}
+
+impl Cover {
+    /// The cover whose discriminant is `code` (`code as Cover`): [`Cover::Bare`] for any code
+    /// that is no cover's.
+    pub fn from_code(code: u8) -> Cover {
+        match code {
+            1 => Cover::Dot,
+            2 => Cover::Hair,
+            _ => Cover::Bare,
+        }
+    }
 }
 
 /// Full-size buffers a caller is done with, lent to [`find_dots_reusing`]; their values do not

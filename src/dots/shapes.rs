@@ -3,6 +3,8 @@
 
 use rayon::prelude::*;
 
+use super::outline::OPENED;
+
 /// What a dot's area, shape and darkness-weighted centroid come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(super) struct Shape {
@@ -115,24 +117,24 @@ fn task_count(count: usize, threads: usize) -> usize {
 }
 
 /// The [`Shape`] of each of `count` dots: over the pixels of `labels` (`width` px per row; 0
-/// for none, else 1 + the dot's index) that are `opened`. The weights are `on_outline`: one
-/// value per `outlined` pixel, in raster order (every opened pixel is an outlined one, and
-/// every outlined pixel has a label). Row-parallel; the same result at any thread count.
+/// for none, else 1 + the dot's index) that have [`OPENED`] set in `mask` (one byte per pixel).
+/// The weights are `on_opened`: one value per such pixel, in raster order. Row-parallel; the
+/// same result at any thread count.
 pub(super) fn shapes(
     labels: &[u32],
-    outlined: &[bool],
-    opened: &[bool],
-    on_outline: &[f32],
+    mask: &[u8],
+    on_opened: &[f32],
     width: usize,
     count: usize,
 ) -> Vec<Shape> {
     if width == 0 {
         return vec![Shape::default(); count];
     }
-    // Where each row's values start in `on_outline`.
-    let per_row: Vec<usize> = outlined
+    let opened = |b: &u8| b & OPENED != 0;
+    // Where each row's values start in `on_opened`.
+    let per_row: Vec<usize> = mask
         .par_chunks(width)
-        .map(|row| row.iter().filter(|o| **o).count())
+        .map(|row| row.iter().filter(|b| opened(b)).count())
         .collect();
     let row_starts: Vec<usize> = per_row
         .iter()
@@ -148,26 +150,23 @@ pub(super) fn shapes(
         .max(1);
     let sums = labels
         .par_chunks(width)
-        .zip(outlined.par_chunks(width))
-        .zip(opened.par_chunks(width))
+        .zip(mask.par_chunks(width))
         .enumerate()
         .with_min_len(min_rows)
         .fold(
             || vec![ExactSums::default(); count],
-            |mut sums, (y, ((labels, outlined), opened))| {
-                let mut on_outline = on_outline[row_starts[y]..].iter();
+            |mut sums, (y, (labels, mask))| {
+                let mut on_opened = on_opened[row_starts[y]..].iter();
                 let y = 2 * y as u64 + 1;
-                for (x, ((&label, &outlined), &opened)) in
-                    labels.iter().zip(outlined).zip(opened).enumerate()
-                {
-                    if !outlined {
-                        continue;
+                crate::mask::for_each_run_in_row(mask, opened, crate::mask::no_byte_set, |xs| {
+                    for x in xs {
+                        let weight = on_opened.next().copied().unwrap_or(0.0);
+                        let label = labels[x];
+                        if label != 0 {
+                            sums[label as usize - 1].add_pixel(2 * x as u64 + 1, y, weight);
+                        }
                     }
-                    let weight = on_outline.next().copied().unwrap_or(0.0);
-                    if opened && label != 0 {
-                        sums[label as usize - 1].add_pixel(2 * x as u64 + 1, y, weight);
-                    }
-                }
+                });
                 sums
             },
         )
@@ -193,22 +192,18 @@ mod tests {
     /// Shapes summed pixel by pixel in f64, in raster order: the oracle.
     fn shapes_by_pixel(
         labels: &[u32],
-        outlined: &[bool],
-        opened: &[bool],
-        on_outline: &[f32],
+        mask: &[u8],
+        on_opened: &[f32],
         width: usize,
         count: usize,
     ) -> Vec<([f64; 6], [f64; 3])> {
         let mut sums = vec![([0f64; 6], [0f64; 3]); count];
-        let mut weights = on_outline.iter();
+        let mut weights = on_opened.iter();
         for (i, &l) in labels.iter().enumerate() {
-            if !outlined[i] {
+            if mask[i] & OPENED == 0 {
                 continue;
             }
             let w = f64::from(weights.next().unwrap().max(0.0));
-            if !opened[i] {
-                continue;
-            }
             let (x, y) = ((i % width) as f64 + 0.5, (i / width) as f64 + 0.5);
             let (m, c) = &mut sums[l as usize - 1];
             for (s, v) in m.iter_mut().zip([1.0, x, y, x * x, y * y, x * y]) {
@@ -219,6 +214,23 @@ mod tests {
             }
         }
         sums
+    }
+
+    /// The outline mask of `outlined` pixels, of which `opened` ones are opened.
+    fn outline_mask(outlined: &[bool], opened: &[bool]) -> Vec<u8> {
+        use super::super::outline::OUTLINED;
+        outlined
+            .iter()
+            .zip(opened)
+            .map(|(&outlined, &opened)| {
+                assert!(outlined || !opened, "opened pixels are outlined");
+                if opened {
+                    OUTLINED | OPENED
+                } else {
+                    u8::from(outlined) * OUTLINED
+                }
+            })
+            .collect()
     }
 
     #[test]
@@ -236,18 +248,19 @@ mod tests {
             .iter()
             .map(|&o| o && rng.uniform(0.0, 1.0) < 0.8)
             .collect();
+        let mask = outline_mask(&outlined, &opened);
         // Darkness with some negative values (weighing 0), in steps of 2⁻¹⁰ so that the f64
         // sums of the oracle are exact too.
-        let on_outline: Vec<f32> = (0..outlined.iter().filter(|o| **o).count())
+        let on_opened: Vec<f32> = (0..opened.iter().filter(|o| **o).count())
             .map(|_| (rng.uniform(-0.2, 1.0) * 1024.0).round() as f32 / 1024.0)
             .collect();
-        let oracle = shapes_by_pixel(&labels, &outlined, &opened, &on_outline, w, count);
+        let oracle = shapes_by_pixel(&labels, &mask, &on_opened, w, count);
         for threads in [1, 2, 5] {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let ours = pool.install(|| shapes(&labels, &outlined, &opened, &on_outline, w, count));
+            let ours = pool.install(|| shapes(&labels, &mask, &on_opened, w, count));
             for (k, (shape, (moments, weighted))) in ours.iter().zip(&oracle).enumerate() {
                 assert_eq!(shape.moments, *moments, "dot {k}, {threads} threads");
                 assert!(moments[0] > 10.0, "dot {k} has pixels");
@@ -284,18 +297,30 @@ mod tests {
         // no pixel.
         let labels = [0, 1, 1, 0, 2, 0, 2, 2];
         let outlined = [false, true, true, false, true, false, true, true];
-        let on_outline = [-0.1, -0.3, 1e-10, f32::NAN, 2e-10];
-        let dots = shapes(&labels, &outlined, &outlined, &on_outline, 4, 3);
+        let mask = outline_mask(&outlined, &outlined);
+        let on_opened = [-0.1, -0.3, 1e-10, f32::NAN, 2e-10];
+        let dots = shapes(&labels, &mask, &on_opened, 4, 3);
         assert_eq!(dots[0].centroid, (2.0, 0.5));
         assert_eq!(dots[0].moments, [2.0, 4.0, 1.0, 8.5, 0.5, 2.0]);
         assert_eq!(dots[1].centroid, (6.5 / 3.0, 1.5));
         assert_eq!(dots[1].moments[0], 3.0);
         assert_eq!(dots[2], Shape::default());
         // A weight just at 2⁻³² is kept: the centroid is that pixel's centre.
-        let on_outline = [-0.1, -0.3, 1e-10, 2f32.powi(-32), 2e-10];
-        let dots = shapes(&labels, &outlined, &outlined, &on_outline, 4, 3);
+        let on_opened = [-0.1, -0.3, 1e-10, 2f32.powi(-32), 2e-10];
+        let dots = shapes(&labels, &mask, &on_opened, 4, 3);
         assert_eq!(dots[1].centroid, (2.5, 1.5));
-        assert_eq!(shapes(&[], &[], &[], &[], 0, 2), vec![Shape::default(); 2]);
-        assert_eq!(shapes(&[], &[], &[], &[], 3, 2), vec![Shape::default(); 2]);
+        // Outlined pixels not opened are not counted, nor weighed.
+        let opened = [false, true, false, false, false, false, true, true];
+        let dots = shapes(
+            &labels,
+            &outline_mask(&outlined, &opened),
+            &[0.5, 1.0, 3.0],
+            4,
+            3,
+        );
+        assert_eq!(dots[0].moments, [1.0, 1.5, 0.5, 2.25, 0.25, 0.75]);
+        assert_eq!(dots[1].centroid, ((2.5 + 3.0 * 3.5) / 4.0, 1.5));
+        assert_eq!(shapes(&[], &[], &[], 0, 2), vec![Shape::default(); 2]);
+        assert_eq!(shapes(&[], &[], &[], 3, 2), vec![Shape::default(); 2]);
     }
 }

@@ -78,8 +78,7 @@ fn spare_buffers_of_any_size_and_contents_change_nothing() {
             let reused = find_dots_reusing(&p, 12.0, px_per_mm, spare);
             assert_eq!(reused.dots, fresh.dots);
             assert_eq!(reused.labels, fresh.labels);
-            assert_eq!(reused.covered, fresh.covered);
-            assert_eq!(reused.hair, fresh.hair);
+            assert_eq!(reused.cover, fresh.cover);
         }
     }
 }
@@ -97,8 +96,7 @@ fn releasing_the_plane_changes_nothing() {
         let released = find_dots_releasing(p.clone(), &rows, 12.0, px_per_mm);
         assert_eq!(released.dots, fresh.dots);
         assert_eq!(released.labels, fresh.labels);
-        assert_eq!(released.covered, fresh.covered);
-        assert_eq!(released.hair, fresh.hair);
+        assert_eq!(released.cover, fresh.cover);
     }
 }
 
@@ -278,4 +276,57 @@ fn noise_bins_are_the_textbook_bins() {
         };
         assert_eq!(bin as usize, expected, "value {v:e} at column {x}");
     }
+}
+
+/// The cover of a fine dot crossed by a hair and a dot alone (the scene of the test above, at
+/// 25 px/mm): each dot's centre is `Dot`, with the dot's own label, and its area is its `Dot`
+/// pixels; the hair's arms off the dot are `Hair`; skin away from both is `Bare`; every `Dot`
+/// pixel lies in a kept dot's territory.
+#[test]
+fn the_cover_marks_the_dots_the_hair_and_the_bare_skin() {
+    let (s, r) = (25.0, 0.5 * 0.24 * 25.0);
+    let (w, h) = ((5.6 * s) as usize, (2.4 * s) as usize);
+    let (y0, x0, x1) = (1.2 * s, 1.6 * s, 4.0 * s);
+    let mut p = discs(w, h, &[(x0, y0), (x1, y0)], r, 0.7);
+    for y in 29..31 {
+        for x in 4..(2.8 * s) as usize {
+            let v = &mut p.data[y * w + x];
+            *v = 1.0 - (1.0 - *v) * (1.0 - 0.6);
+        }
+    }
+    let map = find_dots(&p, 2.0 * r, Some(s));
+    assert_eq!(map.dots.len(), 2);
+    assert_eq!(map.cover.len(), w * h);
+    let at = |x: f32, y: f32| map.cover[y as usize * w + x as usize];
+    for (k, dot) in map.dots.iter().enumerate() {
+        let (x, y) = (dot.x as usize, dot.y as usize);
+        assert_eq!(map.cover[y * w + x], Cover::Dot, "dot {k}");
+        assert_eq!(map.labels[y * w + x] as usize, k + 1, "dot {k}");
+        let own = (0..w * h)
+            .filter(|&i| map.cover[i] == Cover::Dot && map.labels[i] as usize == k + 1)
+            .count();
+        assert_eq!(own, dot.area_px as usize, "dot {k}");
+    }
+    // Both arms of the hair, well off the dot.
+    for x in [0.5 * s, 2.5 * s] {
+        assert_eq!(at(x, 29.0), Cover::Hair, "x {x}");
+    }
+    assert_eq!(at(x0, 0.3 * s), Cover::Bare);
+    assert_eq!(at(5.4 * s, 2.2 * s), Cover::Bare);
+    assert!((0..w * h).all(|i| map.cover[i] != Cover::Dot || map.labels[i] != 0));
+    let count = |kind| map.cover.iter().filter(|c| **c == kind).count();
+    assert!(
+        count(Cover::Hair) >= (1.5 * s) as usize,
+        "{}",
+        count(Cover::Hair)
+    );
+}
+
+#[test]
+fn a_cover_is_the_one_its_code_names_and_an_unknown_code_is_bare() {
+    for cover in [Cover::Bare, Cover::Dot, Cover::Hair] {
+        assert_eq!(Cover::from_code(cover as u8), cover);
+    }
+    assert_eq!(Cover::from_code(3), Cover::Bare);
+    assert_eq!(Cover::from_code(u8::MAX), Cover::Bare);
 }

@@ -10,6 +10,12 @@ use rayon::prelude::*;
 use chamfer::{chamfer, per_member};
 pub(super) use chamfer::{inside_distance, open};
 
+/// In the outline mask [`open`] returns (1 B/px): the pixel lies within a dot's half-maximum
+/// outline.
+pub(in crate::dots) const OUTLINED: u8 = 1;
+/// In the outline mask [`open`] returns, added to [`OUTLINED`]: the opening keeps the pixel.
+pub(in crate::dots) const OPENED: u8 = 2;
+
 const SQRT2: f32 = std::f32::consts::SQRT_2;
 
 /// Forward-pass neighbours (already visited in raster order) and their steps.
