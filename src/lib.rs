@@ -32,6 +32,7 @@
 //! # Ok::<(), smptrack::Error>(())
 //! ```
 
+pub mod allocator;
 pub mod analyze;
 pub mod batch;
 pub mod buffers;

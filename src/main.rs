@@ -18,6 +18,9 @@ use smptrack::render::{analyze_series_with_images, overlay_file_names, ImageOpti
 use smptrack::{read_manifest, Error, SeriesInput, SessionInput};
 
 fn main() -> ExitCode {
+    // Photo-sized buffers go back to the system when freed (see smptrack::allocator): a 24 MP
+    // photo's peak of memory is its data, not glibc's arenas.
+    smptrack::allocator::tune_for_photos();
     // A panic is a bug: report it in one line, not a backtrace dump. Decoder panics on hostile
     // input never get here: the library catches them per file.
     std::panic::set_hook(Box::new(|_| {}));
