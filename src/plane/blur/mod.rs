@@ -1,5 +1,7 @@
 //! Separable Gaussian blurs of a [`Plane`], row-parallel (see the parent module).
 
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 
 use super::Plane;
@@ -189,37 +191,75 @@ fn blur_rows<T: Send>(
         MIN_COMPUTED_STRIP_ROWS
     };
     let strip = (8 * radius).max(shortest).min(h.div_ceil(4).max(1));
-    out.par_chunks_mut(strip * w).enumerate().for_each_init(
-        || StripBuffers::new(w, radius),
-        |buffers, (s, out_strip)| {
-            let y0 = s * strip;
-            let rows = out_strip.len() / w;
-            let top = y0.saturating_sub(radius);
-            let bottom = (y0 + rows + radius).min(h);
-            buffers.horizontal_pass(stored, &source, &kernel, (w, top..bottom));
-            let StripBuffers {
-                horizontal,
-                blurred,
-                ..
-            } = buffers;
-            // The vertical pass over a band of output rows at a time, into a buffer handed to
-            // `per_row`.
-            for (band, out_band) in out_strip.chunks_mut(VERTICAL_BAND_ROWS * w).enumerate() {
-                let band_y0 = y0 + band * VERTICAL_BAND_ROWS;
-                blurred.resize(out_band.len(), 0.0);
-                let band = RowWindow {
-                    rows: horizontal,
-                    width: w,
-                    top,
-                    height: h,
-                };
-                band.vertical_pass(&kernel, blurred, |dy| band_y0 + dy);
-                for (dy, out_row) in out_band.chunks_mut(w).enumerate() {
-                    per_row(band_y0 + dy, &blurred[dy * w..(dy + 1) * w], out_row);
+    let thread_buffers = ThreadStripBuffers::new(w, radius);
+    out.par_chunks_mut(strip * w)
+        .enumerate()
+        .for_each(|(s, out_strip)| {
+            thread_buffers.with(|buffers| {
+                let y0 = s * strip;
+                let rows = out_strip.len() / w;
+                let top = y0.saturating_sub(radius);
+                let bottom = (y0 + rows + radius).min(h);
+                buffers.horizontal_pass(stored, &source, &kernel, (w, top..bottom));
+                let StripBuffers {
+                    horizontal,
+                    blurred,
+                    ..
+                } = buffers;
+                // The vertical pass over a band of output rows at a time, into a buffer handed to
+                // `per_row`.
+                for (band, out_band) in out_strip.chunks_mut(VERTICAL_BAND_ROWS * w).enumerate() {
+                    let band_y0 = y0 + band * VERTICAL_BAND_ROWS;
+                    blurred.resize(out_band.len(), 0.0);
+                    let band = RowWindow {
+                        rows: horizontal,
+                        width: w,
+                        top,
+                        height: h,
+                    };
+                    band.vertical_pass(&kernel, blurred, |dy| band_y0 + dy);
+                    for (dy, out_row) in out_band.chunks_mut(w).enumerate() {
+                        per_row(band_y0 + dy, &blurred[dy * w..(dy + 1) * w], out_row);
+                    }
                 }
-            }
-        },
-    );
+            })
+        });
+}
+
+/// Each worker thread's [`StripBuffers`] for one blur, lent to every strip the thread runs and
+/// freed with the blur: a blur allocates (and the system faults in) its largest buffers once
+/// per thread, not once per rayon task. (Kept from blur to blur instead, they held the largest
+/// blur's strips at every stage's peak of memory.)
+struct ThreadStripBuffers {
+    slots: Vec<Mutex<Option<StripBuffers>>>,
+    width: usize,
+    radius: usize,
+}
+
+impl ThreadStripBuffers {
+    /// No buffers yet, for rows of `width` px and a kernel of `radius`.
+    fn new(width: usize, radius: usize) -> Self {
+        ThreadStripBuffers {
+            slots: (0..rayon::current_num_threads())
+                .map(|_| Mutex::new(None))
+                .collect(),
+            width,
+            radius,
+        }
+    }
+
+    /// `f` with the calling thread's buffers; with fresh ones off the pool, or where the
+    /// thread's are in use (a strip run while the thread waits inside another strip's work).
+    fn with<R>(&self, f: impl FnOnce(&mut StripBuffers) -> R) -> R {
+        let new = || StripBuffers::new(self.width, self.radius);
+        let slot = rayon::current_thread_index()
+            .and_then(|i| self.slots.get(i))
+            .and_then(|slot| slot.try_lock().ok());
+        match slot {
+            Some(mut buffers) => f(buffers.get_or_insert_with(new)),
+            None => f(&mut new()),
+        }
+    }
 }
 
 /// A thread's buffers for the strips of a blur, reused from strip to strip.

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::{plane_kernel, Plane, RowWindow, StripBuffers};
+use super::{plane_kernel, Plane, RowWindow, StripBuffers, ThreadStripBuffers};
 
 /// Fewest output rows per strip of [`Plane::gaussian_blur_strips`], and how many times its
 /// `halo` a strip is at least: each strip blurs its halo rows again, a fraction 2 · halo / strip
@@ -129,10 +129,10 @@ impl Plane {
         let radius = kernel.len() / 2;
         // (Rows copied only where the plane is narrower than the kernel.)
         let copy_row = |y: usize, row: &mut [f32]| row.copy_from_slice(self.row(y));
+        let thread_buffers = ThreadStripBuffers::new(w, radius);
         work.into_par_iter()
-            .map_init(
-                || StripBuffers::new(w, radius),
-                |buffers, (rows, item)| {
+            .map(|(rows, item)| {
+                thread_buffers.with(|buffers| {
                     // Output rows held, and the source rows their vertical pass reads.
                     let held = held_of(&rows);
                     let top = held.start.saturating_sub(radius);
@@ -158,8 +158,8 @@ impl Plane {
                         height: h,
                     };
                     visit(&window, rows, item)
-                },
-            )
+                })
+            })
             .collect()
     }
 }

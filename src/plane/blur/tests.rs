@@ -160,3 +160,28 @@ fn blur_preserves_a_constant_and_the_mass_of_an_impulse() {
     assert!(blurred.get(15, 15) > blurred.get(16, 15));
     assert!((blurred.get(14, 15) - blurred.get(16, 15)).abs() < 1e-7);
 }
+
+/// A worker thread gets its own strip buffers back from strip to strip of a blur (holding what
+/// the last strip left); a strip run inside another on the same thread, or a thread off the
+/// pool, gets fresh ones (and never waits for the buffers in use).
+#[test]
+fn a_thread_reuses_its_strip_buffers_and_a_nested_strip_gets_fresh_ones() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let buffers = ThreadStripBuffers::new(10, 2);
+        let first = buffers.with(|b| {
+            b.horizontal.resize(1000, 1.0);
+            b.horizontal.as_ptr() as usize
+        });
+        let again = buffers.with(|b| (b.horizontal.as_ptr() as usize, b.horizontal.len()));
+        assert_eq!(again, (first, 1000));
+        let nested = buffers.with(|_| buffers.with(|inner| inner.horizontal.len()));
+        assert_eq!(nested, 0);
+    });
+    let buffers = ThreadStripBuffers::new(10, 2);
+    buffers.with(|b| b.horizontal.resize(5, 0.0));
+    assert_eq!(buffers.with(|b| b.horizontal.len()), 0);
+}
