@@ -258,6 +258,9 @@ criterion_group!(benches, stages);
 const DECODE_ONLY_VAR: &str = "SMPTRACK_BENCH_DECODE_ONLY";
 
 fn main() {
+    // The allocator as the binary sets it (see smptrack::allocator), for the decode-only floor
+    // and the stages alike.
+    smptrack::allocator::tune_for_photos();
     if let Some(path) = std::env::var_os(DECODE_ONLY_VAR) {
         let photo =
             smptrack::load_photo(Path::new(&path), &LoadLimits::default()).unwrap_or_else(|e| {
