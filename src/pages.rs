@@ -75,11 +75,13 @@ const POPULATE_BAND_BYTES: usize = 4 << 20;
 /// page). Where the kernel cannot populate, the zeroing faults the pages in, on every thread
 /// too.
 ///
-/// The zeros are written here, band by band, rather than asked of the allocator: glibc serves
-/// a buffer under its mmap threshold (which rises to 32 MB once such a buffer is freed, as
-/// every photo's 24 MB masks are) from its heap, and zeroes it there with one memset on the
-/// calling thread, faulting in every page of fresh heap as it goes (in a batch of 24 MP photos,
-/// a third of the page faults the measurement itself took).
+/// The zeros are written here, band by band, rather than asked of the allocator: by default
+/// glibc serves a buffer under its mmap threshold (which rises to 32 MB once such a buffer is
+/// freed, as every photo's 24 MB masks are) from its heap, and zeroes it there with one memset
+/// on the calling thread, faulting in every page of fresh heap as it goes (in a batch of 24 MP
+/// photos, a third of the page faults the measurement itself took). (The binary fixes the
+/// threshold lower, see [`crate::allocator`]; a fresh mapping's pages still fault in on first
+/// write.)
 pub(crate) fn zeroed_populated<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
     use rayon::prelude::*;
     let mut values: Vec<T> = Vec::with_capacity(len);
