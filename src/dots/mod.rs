@@ -214,6 +214,15 @@ pub enum Cover {
     Hair = 2,
 }
 
+// Counting a mask's dot and hair pixels and stepping over words without some cover read each
+// cover but `Bare` as a bit of its own (`crate::measure`, `crate::mask`).
+const _: () = assert!(
+    Cover::Bare as u8 == 0
+        && (Cover::Dot as u8).is_power_of_two()
+        && (Cover::Hair as u8).is_power_of_two()
+        && Cover::Dot as u8 != Cover::Hair as u8
+);
+
 // SAFETY: `Cover` is a fieldless `repr(u8)` enum: every value is one initialised byte, with
 // no padding. (Its masks' runs are found by reading 16 bytes at a time: `crate::mask`.)
 unsafe impl bytemuck::NoUninit for Cover {}

@@ -182,6 +182,7 @@ pub(in crate::dots) fn open(
         });
     chamfer(components, dot_key(labels, &covered), &mut to_core, None);
     // `true` is 1 = OUTLINED: the flags are already the mask's outlined pixels.
+    const { assert!(OUTLINED == true as u8 && OUTLINED & OPENED == 0) };
     let mut mask: Vec<u8> = bytemuck::allocation::cast_vec(covered);
     // Components are disjoint: each writes its own pixels, components in parallel (see
     // crate::dots::atomic_view; on one thread this was a fifth of the stage).
