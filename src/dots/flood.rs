@@ -56,11 +56,20 @@ pub(super) fn flood_levels(
     (levels, centred)
 }
 
+/// Values at the flagged pixels of a mask, in raster order, with where each row's begin: what
+/// [`values_under`] returns.
+pub(super) struct ValuesUnder {
+    /// One value per flagged pixel, in raster order.
+    pub values: Vec<f32>,
+    /// Per row of the mask, the index in `values` of its first flagged pixel's value.
+    pub row_starts: Vec<usize>,
+}
+
 /// D blurred at σ = `sigma` px at the pixels of `mask` (one byte per pixel) that have bit
 /// `flag` set, in raster order: the blurred plane is never stored, and the values are written
-/// straight into their places (each row's first place counted beforehand). The same values as
-/// reading them from the stored blurred plane, bit for bit.
-pub(super) fn values_under(d: RowSource, sigma: f32, mask: &[u8], flag: u8) -> Vec<f32> {
+/// straight into their places (each row's first place counted beforehand, and returned with
+/// them). The same values as reading them from the stored blurred plane, bit for bit.
+pub(super) fn values_under(d: RowSource, sigma: f32, mask: &[u8], flag: u8) -> ValuesUnder {
     let (width, height) = d.size();
     assert_eq!(mask.len(), width * height, "a byte per pixel");
     let flagged = |b: &u8| b & flag != 0;
@@ -90,5 +99,8 @@ pub(super) fn values_under(d: RowSource, sigma: f32, mask: &[u8], flag: u8) -> V
             });
         });
     }
-    bits.into_iter().map(f32::from_bits).collect()
+    ValuesUnder {
+        values: bits.into_iter().map(f32::from_bits).collect(),
+        row_starts: starts,
+    }
 }

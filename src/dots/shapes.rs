@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::flood::ValuesUnder;
 use super::outline::OPENED;
 
 /// What a dot's area, shape and darkness-weighted centroid come from.
@@ -125,12 +126,13 @@ fn task_count(count: usize, threads: usize) -> usize {
 
 /// The [`Shape`] of each of `count` dots: over the pixels of `labels` (`width` px per row; 0
 /// for none, else 1 + the dot's index) that have [`OPENED`] set in `mask` (one byte per pixel).
-/// The weights are `on_opened`: one value per such pixel, in raster order. Row-parallel; the
-/// same result at any thread count.
+/// The weights are `on_opened`: one value per such pixel, in raster order, with each row's
+/// first ([`super::flood::values_under`] of `mask` at [`OPENED`]). Row-parallel; the same
+/// result at any thread count.
 pub(super) fn shapes(
     labels: &[u32],
     mask: &[u8],
-    on_opened: &[f32],
+    on_opened: &ValuesUnder,
     width: usize,
     count: usize,
 ) -> Vec<Shape> {
@@ -138,20 +140,8 @@ pub(super) fn shapes(
         return vec![Shape::default(); count];
     }
     let opened = |b: &u8| b & OPENED != 0;
-    // Where each row's values start in `on_opened`.
-    let per_row: Vec<usize> = mask
-        .par_chunks(width)
-        .map(|row| row.iter().filter(|b| opened(b)).count())
-        .collect();
-    let row_starts: Vec<usize> = per_row
-        .iter()
-        .scan(0, |start, n| {
-            let row_start = *start;
-            *start += n;
-            Some(row_start)
-        })
-        .collect();
-    let rows = per_row.len();
+    let ValuesUnder { values, row_starts } = on_opened;
+    let rows = row_starts.len();
     let min_rows = rows
         .div_ceil(task_count(count, rayon::current_num_threads()))
         .max(1);
@@ -163,7 +153,7 @@ pub(super) fn shapes(
         .fold(
             || vec![ExactSums::default(); count],
             |mut sums, (y, (labels, mask))| {
-                let mut on_opened = on_opened[row_starts[y]..].iter();
+                let mut on_opened = values[row_starts[y]..].iter();
                 let y = 2 * y as u64 + 1;
                 crate::mask::for_each_run_in_row(mask, opened, crate::mask::no_byte_set, |xs| {
                     for x in xs {
@@ -195,6 +185,32 @@ pub(super) fn shapes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`shapes`] with `on_opened` and each row's first of them, as `values_under` gives them.
+    fn shapes_of(
+        labels: &[u32],
+        mask: &[u8],
+        on_opened: &[f32],
+        width: usize,
+        count: usize,
+    ) -> Vec<Shape> {
+        let row_starts = mask
+            .chunks(width.max(1))
+            .scan(0, |start, row| {
+                let first = *start;
+                *start += row.iter().filter(|b| **b & OPENED != 0).count();
+                Some(first)
+            })
+            .collect();
+        let values = on_opened.to_vec();
+        shapes(
+            labels,
+            mask,
+            &ValuesUnder { values, row_starts },
+            width,
+            count,
+        )
+    }
 
     /// Shapes summed pixel by pixel in f64, in raster order: the oracle.
     fn shapes_by_pixel(
@@ -267,7 +283,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let ours = pool.install(|| shapes(&labels, &mask, &on_opened, w, count));
+            let ours = pool.install(|| shapes_of(&labels, &mask, &on_opened, w, count));
             for (k, (shape, (moments, weighted))) in ours.iter().zip(&oracle).enumerate() {
                 assert_eq!(shape.moments, *moments, "dot {k}, {threads} threads");
                 assert!(moments[0] > 10.0, "dot {k} has pixels");
@@ -306,7 +322,7 @@ mod tests {
         let outlined = [false, true, true, false, true, false, true, true];
         let mask = outline_mask(&outlined, &outlined);
         let on_opened = [-0.1, -0.3, 1e-10, f32::NAN, 2e-10];
-        let dots = shapes(&labels, &mask, &on_opened, 4, 3);
+        let dots = shapes_of(&labels, &mask, &on_opened, 4, 3);
         assert_eq!(dots[0].centroid, (2.0, 0.5));
         assert_eq!(dots[0].moments, [2.0, 4.0, 1.0, 8.5, 0.5, 2.0]);
         assert_eq!(dots[1].centroid, (6.5 / 3.0, 1.5));
@@ -314,11 +330,11 @@ mod tests {
         assert_eq!(dots[2], Shape::default());
         // A weight just at 2⁻³² is kept: the centroid is that pixel's centre.
         let on_opened = [-0.1, -0.3, 1e-10, 2f32.powi(-32), 2e-10];
-        let dots = shapes(&labels, &mask, &on_opened, 4, 3);
+        let dots = shapes_of(&labels, &mask, &on_opened, 4, 3);
         assert_eq!(dots[1].centroid, (2.5, 1.5));
         // Outlined pixels not opened are not counted, nor weighed.
         let opened = [false, true, false, false, false, false, true, true];
-        let dots = shapes(
+        let dots = shapes_of(
             &labels,
             &outline_mask(&outlined, &opened),
             &[0.5, 1.0, 3.0],
@@ -327,7 +343,7 @@ mod tests {
         );
         assert_eq!(dots[0].moments, [1.0, 1.5, 0.5, 2.25, 0.25, 0.75]);
         assert_eq!(dots[1].centroid, ((2.5 + 3.0 * 3.5) / 4.0, 1.5));
-        assert_eq!(shapes(&[], &[], &[], 0, 2), vec![Shape::default(); 2]);
-        assert_eq!(shapes(&[], &[], &[], 3, 2), vec![Shape::default(); 2]);
+        assert_eq!(shapes_of(&[], &[], &[], 0, 2), vec![Shape::default(); 2]);
+        assert_eq!(shapes_of(&[], &[], &[], 3, 2), vec![Shape::default(); 2]);
     }
 }
