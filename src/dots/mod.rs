@@ -59,10 +59,16 @@ pub const BLOB_GRID_STEPS_PER_SIGMA: f32 = 2.0;
 /// [`BLOB_GRID_STEPS_PER_SIGMA`] steps per σ (so 1 below σ = 4 px), at most
 /// [`MAX_BLOB_GRID_STEP`] (also for an infinite σ; 1 for NaN).
 pub fn blob_grid_step(factor: f32, sigma: f32) -> usize {
-    let mut step = 1;
     if factor <= MAX_PIXEL_SEARCH_BLOB_SCALE {
-        return step;
+        return 1;
     }
+    unaliased_grid_step(sigma)
+}
+/// The largest power of two (px) leaving at least [`BLOB_GRID_STEPS_PER_SIGMA`] steps per σ
+/// (px) of a Gaussian: a grid of that step samples a plane smoothed at σ without aliasing (1
+/// below σ = 4 px; at most [`MAX_BLOB_GRID_STEP`], also for an infinite σ; 1 for NaN).
+pub fn unaliased_grid_step(sigma: f32) -> usize {
+    let mut step = 1;
     while step < MAX_BLOB_GRID_STEP && sigma >= (2 * step) as f32 * BLOB_GRID_STEPS_PER_SIGMA {
         step *= 2;
     }

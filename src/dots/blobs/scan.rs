@@ -59,6 +59,10 @@ pub(super) fn full_resolution_candidates(
         .collect();
     let grid_step = grid.as_ref().map(|(step, _)| *step);
     let s2 = sigma * sigma;
+    // The noise is sampled on the grid a plane smoothed at σ can be taken at without aliasing
+    // (a grid scale's noise is sampled on its own grid): neighbouring values closer than σ/2
+    // are nearly the same value, and add nothing to the median's precision.
+    let noise_step = crate::dots::unaliased_grid_step(sigma);
     let searched = w >= 3 && h >= 3;
     let finds = d.gaussian_blur_in_strips(sigma, halo, &strips, |window, ys| {
         // The strip's blocks' noise, block row by block row.
@@ -69,7 +73,11 @@ pub(super) fn full_resolution_candidates(
             .take_while(|&(y0, _)| y0 < ys.end)
             .flat_map(|(y0, y1)| (0..columns.cells()).map(move |c| (columns.span(c), (y0, y1))))
             .map(|((x0, x1), (y0, y1))| {
-                block_noise(&mut below, (y0..y1).map(|y| &window.row(y)[x0..x1]))
+                block_noise(
+                    &mut below,
+                    (y0..y1).map(|y| &window.row(y)[x0..x1]),
+                    noise_step,
+                )
             })
             .collect();
         let mut candidates = Vec::new();

@@ -40,11 +40,13 @@ fn maxima_by_pixel(p: &Plane, sigma: f32, floor: f32) -> Vec<(usize, usize, f32)
 
 /// The grid steps at the edges of their rule: every pixel up to
 /// MAX_PIXEL_SEARCH_BLOB_SCALE whatever σ, then a step doubling at each doubling of
-/// BLOB_GRID_STEPS_PER_SIGMA · 2 px.
+/// BLOB_GRID_STEPS_PER_SIGMA · 2 px, as the unaliased grid step (the noise's sampling) does
+/// at any σ.
 #[test]
 fn blob_grid_steps_keep_two_per_sigma_above_the_typical_scale() {
     use super::super::{
-        BLOB_GRID_STEPS_PER_SIGMA, MAX_BLOB_GRID_STEP, MAX_PIXEL_SEARCH_BLOB_SCALE,
+        unaliased_grid_step, BLOB_GRID_STEPS_PER_SIGMA, MAX_BLOB_GRID_STEP,
+        MAX_PIXEL_SEARCH_BLOB_SCALE,
     };
     assert_eq!(blob_grid_step(MAX_PIXEL_SEARCH_BLOB_SCALE, 100.0), 1);
     let above = BLOB_SCALES[BLOB_SCALES.len() - 1];
@@ -62,6 +64,7 @@ fn blob_grid_steps_keep_two_per_sigma_above_the_typical_scale() {
         (f32::NAN, 1),
     ] {
         assert_eq!(blob_grid_step(above, sigma), step, "σ {sigma}");
+        assert_eq!(unaliased_grid_step(sigma), step, "σ {sigma}");
     }
 }
 
@@ -226,6 +229,42 @@ fn a_block_without_skin_takes_the_whole_planes_noise() {
     let skin = Plane::filled(w, h, -0.02);
     let noise = NoiseMap::new(&skin, 16);
     assert_eq!(noise.at(20, 3), 1.4826 * 0.02);
+}
+
+/// A block's noise sampled every `step`-th value of every `step`-th row reads exactly those
+/// values (from the block's first row and column), and needs MIN_NOISE_SAMPLES of them below
+/// zero.
+#[test]
+fn block_noise_reads_its_sampling_grid_only() {
+    // 16 × 16: the values on the step-2 grid are −0.01, every other one −0.5.
+    let (w, h) = (16, 16);
+    let data: Vec<f32> = (0..w * h)
+        .map(|i| {
+            if (i % w) % 2 == 0 && (i / w) % 2 == 0 {
+                -0.01
+            } else {
+                -0.5
+            }
+        })
+        .collect();
+    let rows = || data.chunks_exact(w);
+    let mut below = Vec::new();
+    assert_eq!(block_noise(&mut below, rows(), 2), Some(1.4826 * 0.01));
+    assert_eq!(below.len(), 64, "the grid's 8 × 8 values, all below zero");
+    assert_eq!(block_noise(&mut below, rows(), 1), Some(1.4826 * 0.5));
+    // The edge of the minimum: 32 sampled values below zero give a noise, 31 none.
+    for (negatives, noise) in [(MIN_NOISE_SAMPLES, Some(1.4826 * 0.01)), (31, None)] {
+        // Two rows of 80 px: the grid takes 40 values of the first, `negatives` below zero.
+        let row: Vec<f32> = (0..80)
+            .map(|x| if x < 2 * negatives { -0.01 } else { 0.3 })
+            .collect();
+        let block = [row.as_slice(), &row[..]];
+        assert_eq!(
+            block_noise(&mut below, block.into_iter(), 2),
+            noise,
+            "{negatives} below zero"
+        );
+    }
 }
 
 #[test]
