@@ -44,14 +44,14 @@ mod dots;
 mod exif;
 mod hair;
 mod optics;
+mod placement;
 mod rng;
 mod series;
 mod skin;
 
 pub use camera::Camera;
 pub use dots::{
-    dots_separated, fade, place_dots, Dot, DotParams, ASPECT_MAX, IRREGULARITY_MAX, LUMA,
-    NO_STACK_FACTOR, PLACEMENT_ATTEMPTS_PER_DOT, SOFTNESS_MAX, SOFTNESS_MIN, TINT_ABSORPTION,
+    Dot, ASPECT_MAX, IRREGULARITY_MAX, LUMA, SOFTNESS_MAX, SOFTNESS_MIN, TINT_ABSORPTION,
 };
 pub use exif::{encode_jpeg, encode_png, oriented_jpeg, store_with_orientation, ExifTags};
 pub use hair::{
@@ -60,6 +60,9 @@ pub use hair::{
 };
 pub use optics::{
     linear_to_srgb, srgb_to_linear, Lighting, Optics, READ_NOISE_REL, SHARPEN_SIGMA_PX,
+};
+pub use placement::{
+    dots_separated, fade, place_dots, DotParams, NO_STACK_FACTOR, PLACEMENT_ATTEMPTS_PER_DOT,
 };
 pub use rng::SplitMix64;
 pub use series::{four_session_series, SeriesSession, SeriesSpec};
