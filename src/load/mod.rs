@@ -6,42 +6,19 @@
 
 use std::io::Cursor;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::AtomicBool;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
 
 use crate::error::{Error, Result};
 
+mod beside;
 mod jpeg;
+mod limits;
 
-/// Caps on what a photo may decode to, checked from its header before pixels are allocated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoadLimits {
-    /// Largest accepted width or height (px).
-    pub max_side: u32,
-    /// Largest accepted pixel count (px).
-    pub max_pixels: u64,
-    /// Largest accepted decoded buffer (bytes).
-    pub max_decoded_bytes: u64,
-}
-
-/// Default largest side: 32768 px, above any phone or DSLR sensor.
-pub const DEFAULT_MAX_SIDE: u32 = 32_768;
-/// Default largest pixel count: 200 MP, four times a 50 MP clinic camera.
-pub const DEFAULT_MAX_PIXELS: u64 = 200_000_000;
-/// Default largest decoded buffer: 1.5 GiB (200 MP of 8-bit RGB is 0.6 GB; 16-bit RGBA 1.6 GB).
-pub const DEFAULT_MAX_DECODED_BYTES: u64 = 1536 * 1024 * 1024;
-
-impl Default for LoadLimits {
-    fn default() -> Self {
-        LoadLimits {
-            max_side: DEFAULT_MAX_SIDE,
-            max_pixels: DEFAULT_MAX_PIXELS,
-            max_decoded_bytes: DEFAULT_MAX_DECODED_BYTES,
-        }
-    }
-}
+use beside::beside;
+use limits::{check_size, decoded_bytes};
+pub use limits::{LoadLimits, DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE};
 
 /// A decoded photo, upright as displayed.
 #[derive(Clone, Debug)]
@@ -134,59 +111,6 @@ pub(crate) fn load_preparing(
 
 /// No work beside the decoding: the public loaders start no thread.
 const NO_WORK: Option<fn(Decoding, &AtomicBool)> = None;
-
-/// Name of the thread that runs the work beside a decoding.
-const BESIDE_THREAD_NAME: &str = "smptrack-beside-decoding";
-
-/// Runs `decode_pixels` on this thread and `work` once, beside it on a scoped thread of its
-/// own, and returns the decoding's result once both are done; if no thread can be started,
-/// this thread runs `work` after the decoding. The flag handed to `work` is set as soon as the
-/// decoding is done: work that only gets ahead of later needs (faulting pages in) stops there
-/// rather than hold up the photo. In a pool of one thread (or outside any pool, when the
-/// global pool has one), no thread is started: this thread runs `work` first, its flag never
-/// set, then the decoding, so that one thread asked for keeps the photo on one core.
-///
-/// A plain thread, not a rayon job, on the pool's threads too: a rayon thread waiting for a
-/// job that another thread took runs or steals other jobs meanwhile, which in a batch may be
-/// a whole other photo, measured while this one and the buffers readied for it are held. A
-/// join waits for the work alone, which allocates and touches memory and never blocks.
-/// (A panic in the work reaches the caller as a decoder crash whose message says only that a
-/// scoped thread panicked: it would mean an allocation failure, which aborts first.)
-fn beside<T>(
-    decode_pixels: impl FnOnce() -> T,
-    work: Option<impl FnOnce(&AtomicBool) + Send>,
-) -> T {
-    let Some(work) = work else {
-        return decode_pixels();
-    };
-    if rayon::current_num_threads() <= 1 {
-        // One thread asked for (`RAYON_NUM_THREADS=1`): no second one is started, whose work
-        // would run on another core. The work runs here, in full, before the decoding:
-        // populating pages ahead is still cheaper than faulting them in one at a time as the
-        // decoder and the first stages write them (see crate::pages).
-        work(&AtomicBool::new(false));
-        return decode_pixels();
-    }
-    let done = AtomicBool::new(false);
-    // The started thread takes the work from the slot, or, if none started, this one does.
-    let slot = Mutex::new(Some(work));
-    let run = || {
-        let work = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(work) = work {
-            work(&done);
-        }
-    };
-    let decoded = std::thread::scope(|scope| {
-        let _started = std::thread::Builder::new()
-            .name(BESIDE_THREAD_NAME.into())
-            .spawn_scoped(scope, run);
-        let decoded = decode_pixels();
-        done.store(true, Ordering::Relaxed);
-        decoded
-    });
-    run();
-    decoded
-}
 
 fn load(
     path: &Path,
@@ -432,11 +356,6 @@ fn read_pixels(
     Ok(None)
 }
 
-/// Bytes of a `width` × `height` image of `color` (within the limits checked beforehand).
-fn decoded_bytes(width: u32, height: u32, color: image::ColorType) -> usize {
-    width as usize * height as usize * usize::from(color.bytes_per_pixel())
-}
-
 /// Whether [`image_of_pixels`] makes images of `color`: 8 bits per channel.
 pub(crate) fn is_8_bit(color: image::ColorType) -> bool {
     use image::ColorType;
@@ -468,49 +387,6 @@ fn image_of_pixels(
         }
         _ => None,
     }
-}
-
-fn check_size(name: &Path, width: u32, height: u32, bytes: u64, limits: &LoadLimits) -> Result<()> {
-    let too_large = |reason: String| Error::TooLarge {
-        path: name.to_path_buf(),
-        reason,
-    };
-    if width == 0 || height == 0 {
-        return Err(Error::decode(
-            name,
-            format!("the image is {width}×{height} px"),
-        ));
-    }
-    if width > limits.max_side || height > limits.max_side {
-        return Err(too_large(format!(
-            "{width}×{height} px exceeds the limit of {} px per side",
-            limits.max_side
-        )));
-    }
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > limits.max_pixels {
-        return Err(too_large(format!(
-            "{width}×{height} px is {} MP, over the limit of {} MP",
-            format_megapixels(pixels),
-            format_megapixels(limits.max_pixels)
-        )));
-    }
-    if bytes > limits.max_decoded_bytes {
-        return Err(too_large(format!(
-            "decoding needs {} MiB, over the limit of {} MiB",
-            bytes >> 20,
-            limits.max_decoded_bytes >> 20
-        )));
-    }
-    Ok(())
-}
-
-fn format_megapixels(pixels: u64) -> String {
-    // Enough digits that a small limit (e.g. 0.01 MP) is not shown as 0.0.
-    let mp = pixels as f64 / 1e6;
-    let s = format!("{mp:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
 }
 
 fn image_error(name: &Path, error: ImageError) -> Error {

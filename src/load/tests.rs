@@ -1,5 +1,6 @@
 //! Loading: decoding, limits, truncation, and top rows against whole photos.
 
+use super::beside::BESIDE_THREAD_NAME;
 use super::*;
 
 fn png_bytes(width: u32, height: u32) -> Vec<u8> {
