@@ -121,11 +121,12 @@ pub(super) struct Candidate {
 /// yet tested at their centres nor suppressed (see [`centre_is_filled`], [`suppress`]).
 ///
 /// Each scale smooths D at σ = [`BLOB_SIGMA_DIAMETERS`] × the scale's multiple of
-/// `diameter_px` (px). A scale up to [`super::MAX_PIXEL_SEARCH_BLOB_SCALE`] is searched at
-/// every pixel, strip by strip as it is blurred (see [`full_resolution_candidates`]): its
-/// smoothed plane is never stored.
+/// `diameter_px` (px). A scale whose [`blob_grid_step`] is 1 (every scale up to
+/// [`super::MAX_FINE_SEARCH_BLOB_SCALE`] below σ = 16 px) is searched at every pixel, strip by
+/// strip as it is blurred (see [`full_resolution_candidates`]): its smoothed plane is never
+/// stored.
 ///
-/// A scale above it is searched on a grid of every [`blob_grid_step`]-th pixel of its smoothed
+/// Any other scale is searched on a grid of every [`blob_grid_step`]-th pixel of its smoothed
 /// plane, smoothed on that grid only: from the previous scale's plane where it can be, taken at
 /// this scale's grid, then blurred there by √(σ² − σ′²), σ′ the previous scale's σ (a quarter
 /// of the work of blurring `d` at σ on the grid; why the grid may be taken first: see
@@ -184,8 +185,9 @@ pub(super) fn detect(d: &Plane, diameter_px: f32) -> Vec<Candidate> {
                 }
                 decimated.gaussian_blur_into(coarser_sigma(from_sigma, sigma, step), &mut grid);
             }
-            // (Only if the scales were not in increasing order: a grid scale with no finer
-            // plane before it on a grid it divides.)
+            // The first scale, when it is searched on a grid (dots large in pixels), or one with
+            // no finer plane before it on a grid it divides: blurred from `d` at the grid's
+            // pixels only.
             _ => d.gaussian_blur_sampled_into(sigma, step, &mut grid),
         }
         candidates.extend(grid_candidates(

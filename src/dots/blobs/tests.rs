@@ -38,34 +38,48 @@ fn maxima_by_pixel(p: &Plane, sigma: f32, floor: f32) -> Vec<(usize, usize, f32)
     found
 }
 
-/// The grid steps at the edges of their rule: every pixel up to
-/// MAX_PIXEL_SEARCH_BLOB_SCALE whatever σ, then a step doubling at each doubling of
-/// BLOB_GRID_STEPS_PER_SIGMA · 2 px, as the unaliased grid step (the noise's sampling) does
-/// at any σ.
+/// The grid steps at the edges of their rules: a step doubling at each doubling of
+/// FINE_GRID_STEPS_PER_SIGMA · 2 px up to MAX_FINE_SEARCH_BLOB_SCALE (every pixel below), of
+/// BLOB_GRID_STEPS_PER_SIGMA · 2 px above it, as the unaliased grid step (the noise's
+/// sampling) does at any σ.
 #[test]
-fn blob_grid_steps_keep_two_per_sigma_above_the_typical_scale() {
+fn blob_grid_steps_keep_their_steps_per_sigma() {
     use super::super::{
-        unaliased_grid_step, BLOB_GRID_STEPS_PER_SIGMA, MAX_BLOB_GRID_STEP,
-        MAX_PIXEL_SEARCH_BLOB_SCALE,
+        unaliased_grid_step, BLOB_GRID_STEPS_PER_SIGMA, FINE_GRID_STEPS_PER_SIGMA,
+        MAX_BLOB_GRID_STEP, MAX_FINE_SEARCH_BLOB_SCALE,
     };
-    assert_eq!(blob_grid_step(MAX_PIXEL_SEARCH_BLOB_SCALE, 100.0), 1);
     let above = BLOB_SCALES[BLOB_SCALES.len() - 1];
-    assert!(above > MAX_PIXEL_SEARCH_BLOB_SCALE);
-    let two = 2.0 * BLOB_GRID_STEPS_PER_SIGMA;
-    for (sigma, step) in [
-        (0.5, 1),
-        (two - 0.01, 1),
-        (two, 2),
-        (2.0 * two - 0.01, 2),
-        (2.0 * two, 4),
-        (4.0 * two, 8),
-        (f32::INFINITY, MAX_BLOB_GRID_STEP),
-        (1e30, MAX_BLOB_GRID_STEP),
-        (f32::NAN, 1),
+    assert!(above > MAX_FINE_SEARCH_BLOB_SCALE);
+    const { assert!(BLOB_SCALES[0] <= MAX_FINE_SEARCH_BLOB_SCALE) };
+    for (per_sigma, factors) in [
+        (BLOB_GRID_STEPS_PER_SIGMA, [above, above]),
+        (
+            FINE_GRID_STEPS_PER_SIGMA,
+            [BLOB_SCALES[0], MAX_FINE_SEARCH_BLOB_SCALE],
+        ),
     ] {
-        assert_eq!(blob_grid_step(above, sigma), step, "σ {sigma}");
-        assert_eq!(unaliased_grid_step(sigma), step, "σ {sigma}");
+        let two = 2.0 * per_sigma;
+        for (sigma, step) in [
+            (0.5, 1),
+            (two - 0.01, 1),
+            (two, 2),
+            (2.0 * two - 0.01, 2),
+            (2.0 * two, 4),
+            (4.0 * two, 8),
+            (f32::INFINITY, MAX_BLOB_GRID_STEP),
+            (1e30, MAX_BLOB_GRID_STEP),
+            (f32::NAN, 1),
+        ] {
+            for factor in factors {
+                assert_eq!(blob_grid_step(factor, sigma), step, "×{factor}, σ {sigma}");
+            }
+            if per_sigma == BLOB_GRID_STEPS_PER_SIGMA {
+                assert_eq!(unaliased_grid_step(sigma), step, "σ {sigma}");
+            }
+        }
     }
+    // At 25 px/mm (dots ≈ 12–18 px) every fine scale is searched at every pixel.
+    assert_eq!(blob_grid_step(MAX_FINE_SEARCH_BLOB_SCALE, 15.9), 1);
 }
 
 /// A plane smoothed at σ′, taken at a grid and blurred there by `coarser_sigma`, is the
@@ -199,6 +213,52 @@ fn candidates_of_grid_scales_lie_at_the_dots_centres() {
     );
     for (step, found) in &near {
         assert!(found.iter().all(|&n| n >= 1), "step {step}: {found:?}");
+    }
+}
+
+/// Where dots are large in pixels the fine scales are searched on grids (steps 2 and 4 here),
+/// and the dot finder still finds each dot once, at its centre: the smaller of two touching
+/// dots (the lesser maximum beside the greater) included.
+#[test]
+fn dots_large_in_pixels_are_found_through_fine_grids() {
+    let (w, h) = (560usize, 380usize);
+    let diameter = 100.0f32;
+    let fine = |f: &f32| *f <= super::super::MAX_FINE_SEARCH_BLOB_SCALE;
+    let steps: Vec<usize> = BLOB_SCALES
+        .into_iter()
+        .filter(fine)
+        .map(|f| blob_grid_step(f, BLOB_SIGMA_DIAMETERS * diameter * f))
+        .collect();
+    assert_eq!(steps, [2, 2, 4]);
+    // (centre x, centre y, radius px): the first two touch, the second 0.6× the first's size.
+    let dots = [
+        (140.0f32, 130.0f32, 50.0f32),
+        (218.7, 152.3, 30.0),
+        (400.2, 120.6, 45.0),
+        (300.4, 280.1, 40.0),
+        (450.9, 290.3, 28.0),
+    ];
+    let mut d = Plane::filled(w, h, 0.0);
+    for (i, v) in d.data.iter_mut().enumerate() {
+        let (x, y) = ((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
+        *v = -0.01 * (((i * 7919) % 13) as f32 / 13.0);
+        for &(cx, cy, r) in &dots {
+            let dist = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+            *v += 0.7 * (0.5 - (dist - r) / 3.0).clamp(0.0, 1.0);
+        }
+    }
+    let map = crate::dots::find_dots(&d, diameter, None);
+    assert_eq!(map.dots.len(), dots.len(), "{:?}", map.dots);
+    for &(cx, cy, r) in &dots {
+        let nearest = map
+            .dots
+            .iter()
+            .map(|dot| ((dot.x - f64::from(cx)).powi(2) + (dot.y - f64::from(cy)).powi(2)).sqrt())
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            nearest < 2.0,
+            "the dot of radius {r} at ({cx}, {cy}): {nearest} px"
+        );
     }
 }
 
