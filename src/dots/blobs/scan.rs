@@ -18,8 +18,6 @@ struct StripFinds {
     /// The candidates, in raster order, each with its smoothed darkness if its block had no
     /// noise of its own (its test against the whole plane's noise waits for the other strips).
     candidates: Vec<(Candidate, Option<f32>)>,
-    /// The next scale's grid rows that lie in the strip (see [`full_resolution_candidates`]).
-    grid_rows: Vec<f32>,
 }
 
 /// The candidates of a blob scale searched at every pixel (see [`super::detect`]), in raster
@@ -57,14 +55,30 @@ pub(super) fn full_resolution_candidates(
             block_rows.span(first).0..block_rows.span(last).1
         })
         .collect();
+    // The next scale's grid, written in place: each strip gets the grid rows that lie in it.
     let grid_step = grid.as_ref().map(|(step, _)| *step);
+    let mut grid_parts: Vec<&mut [f32]> = Vec::new();
+    if let Some((step, plane)) = grid {
+        (plane.width, plane.height) = (w.div_ceil(step), h.div_ceil(step));
+        // Every value is overwritten by the strips.
+        plane.data.resize(plane.width * plane.height, 0.0);
+        let mut rest = plane.data.as_mut_slice();
+        for ys in &strips {
+            let rows = ys.end.div_ceil(step) - ys.start.div_ceil(step);
+            let (part, after) = rest.split_at_mut(rows * plane.width);
+            grid_parts.push(part);
+            rest = after;
+        }
+    }
+    grid_parts.resize_with(strips.len(), Default::default);
+    let work = strips.iter().cloned().zip(grid_parts).collect();
     let s2 = sigma * sigma;
     // The noise is sampled on the grid a plane smoothed at σ can be taken at without aliasing
     // (a grid scale's noise is sampled on its own grid): neighbouring values closer than σ/2
     // are nearly the same value, and add nothing to the median's precision.
     let noise_step = crate::dots::unaliased_grid_step(sigma);
     let searched = w >= 3 && h >= 3;
-    let finds = d.gaussian_blur_in_strips(sigma, halo, &strips, |window, ys| {
+    let finds = d.gaussian_blur_in_strips_with(sigma, halo, work, |window, ys, grid_part| {
         // The strip's blocks' noise, block row by block row.
         let mut below = Vec::new();
         let first_block_row = block_rows.cell_of(ys.start);
@@ -115,25 +129,19 @@ pub(super) fn full_resolution_candidates(
                 candidates.push((candidate, noise[block].is_none().then_some(v)));
             }
         }
-        let mut grid_rows = Vec::new();
         if let Some(step) = grid_step {
-            for y in ys.filter(|y| y.is_multiple_of(step)) {
-                grid_rows.extend(window.row(y).iter().step_by(step));
+            let grid_rows = ys.filter(|y| y.is_multiple_of(step));
+            for (y, out) in grid_rows.zip(grid_part.chunks_exact_mut(w.div_ceil(step))) {
+                for (o, &v) in out.iter_mut().zip(window.row(y).iter().step_by(step)) {
+                    *o = v;
+                }
             }
         }
         StripFinds {
             block_without_noise: noise.iter().any(Option::is_none),
             candidates,
-            grid_rows,
         }
     });
-    if let Some((step, plane)) = grid {
-        (plane.width, plane.height) = (w.div_ceil(step), h.div_ceil(step));
-        plane.data.clear();
-        for strip in &finds {
-            plane.data.extend_from_slice(&strip.grid_rows);
-        }
-    }
     // Blocks with too little skin take the whole smoothed plane's noise, which takes a second
     // blur of it, only if one does.
     let global = finds

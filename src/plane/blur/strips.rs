@@ -75,10 +75,25 @@ impl Plane {
         strips: &[Range<usize>],
         visit: impl Fn(&RowWindow, Range<usize>) -> R + Sync,
     ) -> Vec<R> {
+        let work = strips.iter().map(|rows| (rows.clone(), ())).collect();
+        self.gaussian_blur_in_strips_with(sigma, halo, work, |window, rows, ()| {
+            visit(window, rows)
+        })
+    }
+
+    /// [`Plane::gaussian_blur_in_strips`], each strip of `work` with an item of its own (its
+    /// part of an output, say) handed to its visit: `visit(window, rows, item)`.
+    pub fn gaussian_blur_in_strips_with<X: Send, R: Send>(
+        &self,
+        sigma: f32,
+        halo: usize,
+        work: Vec<(Range<usize>, X)>,
+        visit: impl Fn(&RowWindow, Range<usize>, X) -> R + Sync,
+    ) -> Vec<R> {
         let h = self.height;
-        let work: Vec<(Range<usize>, ())> = strips
-            .iter()
-            .map(|rows| (rows.start.min(h)..rows.end.min(h), ()))
+        let work: Vec<(Range<usize>, X)> = work
+            .into_iter()
+            .map(|(rows, item)| (rows.start.min(h)..rows.end.min(h), item))
             .collect();
         if self.width == 0 {
             // (No rows to hold: each visit gets an empty window.)
@@ -90,10 +105,10 @@ impl Plane {
             };
             return work
                 .into_iter()
-                .map(|(rows, ())| visit(&window, rows))
+                .map(|(rows, item)| visit(&window, rows, item))
                 .collect();
         }
-        self.blur_strips_with(sigma, halo, work, |window, rows, ()| visit(window, rows))
+        self.blur_strips_with(sigma, halo, work, visit)
     }
 
     /// The strips of [`Plane::gaussian_blur_in_strips`], each with an item of its own (its
