@@ -262,6 +262,36 @@ fn dots_large_in_pixels_are_found_through_fine_grids() {
     }
 }
 
+/// The next scale's grid that a full-resolution scale writes as its strips pass is the sampled
+/// blur of the plane, bit for bit: for grid steps that do and do not divide the plane's sides,
+/// and planes of one strip and of many.
+#[test]
+fn full_resolution_scales_write_the_next_grid_in_place() {
+    for (w, h, block) in [(61, 403, 16), (40, 30, 16), (33, 250, 40)] {
+        let mut d = Plane::filled(w, h, 0.0);
+        for (i, v) in d.data.iter_mut().enumerate() {
+            *v = ((i * 7919) % 1013) as f32 / 1013.0 - 0.3;
+        }
+        for step in [2, 3, 4] {
+            let mut grid = Plane::filled(1, 1, f32::NAN);
+            full_resolution_candidates(&d, (2.5, 7.0), block, Some((step, &mut grid)));
+            let mut sampled = Plane::default();
+            d.gaussian_blur_sampled_into(2.5, step, &mut sampled);
+            assert_eq!((grid.width, grid.height), (sampled.width, sampled.height));
+            assert!(
+                grid.data
+                    .iter()
+                    .zip(&sampled.data)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{w} × {h}, step {step}"
+            );
+        }
+    }
+    // (The tallest plane spans several strips: each at least `blur_strip_rows` long, its halo
+    // the Hessian step, σ rounded.)
+    assert!(3 * Plane::filled(61, 403, 0.0).blur_strip_rows(2.5, 3) < 403);
+}
+
 #[test]
 fn a_block_without_skin_takes_the_whole_planes_noise() {
     // Two blocks of 16 px: the left one skin noise of two amplitudes, the right one all

@@ -76,9 +76,7 @@ impl Plane {
         visit: impl Fn(&RowWindow, Range<usize>) -> R + Sync,
     ) -> Vec<R> {
         let work = strips.iter().map(|rows| (rows.clone(), ())).collect();
-        self.gaussian_blur_in_strips_with(sigma, halo, work, |window, rows, ()| {
-            visit(window, rows)
-        })
+        self.gaussian_blur_in_strips_with(sigma, halo, work, |window, rows, ()| visit(window, rows))
     }
 
     /// [`Plane::gaussian_blur_in_strips`], each strip of `work` with an item of its own (its
