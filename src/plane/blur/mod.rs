@@ -266,7 +266,8 @@ impl ThreadStripBuffers {
 struct StripBuffers {
     /// A source row with its edge pixels replicated `radius` times either side.
     padded: Vec<f32>,
-    /// The strip's horizontally blurred rows.
+    /// The strip's horizontally blurred rows (of a whole row's width, or of a column tile's:
+    /// see [`StripBuffers::blur_in_tiles`]).
     horizontal: Vec<f32>,
     /// Blurred output rows.
     blurred: Vec<f32>,
@@ -435,7 +436,8 @@ impl PointBlur<'_> {
 }
 
 /// Columns per tile of a blur's vertical pass: its source rows (up to 49 for the widest blob
-/// scale at 25 px/mm, 4 KB each) fit a core's private cache.
+/// scale at 25 px/mm, 4 KB each) fit a core's private cache. A strip's blur (see
+/// [`StripBuffers::blur_in_tiles`]) makes its horizontal pass a tile at a time too.
 const VERTICAL_TILE: usize = 1024;
 /// Output rows per band of a blur's vertical pass: the band's blurred rows are buffered per
 /// thread (1.5 MB for a 6000 px wide photo).
