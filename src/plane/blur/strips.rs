@@ -17,12 +17,18 @@ use super::{
 const MIN_STRIP_ROWS: usize = 32;
 /// See [`MIN_STRIP_ROWS`].
 const STRIP_HALOS: usize = 16;
+/// A plane is cut into at least this many strips: enough for every thread, and where σ and
+/// the halo are large (at 200 px/mm, the hair lines' and the flood plane's strips would be
+/// 860–880 rows long at 16 halos), a strip's blurred window, a few MB per thread, stays small
+/// (a 24 MP photo at 200 px/mm: 500-row strips, peak 271 → 250 MB at the same speed; a
+/// quarter of the plane before).
+const MIN_STRIPS: usize = 8;
 
 impl Plane {
     /// The output rows per strip that [`Plane::gaussian_blur_strips`] takes for `sigma` (px)
     /// and `halo` (rows): at least 8 kernel radii, 16 halos and 32 rows (each strip's rows
-    /// recomputed around it stay a small part of the work), at most a quarter of the plane (so
-    /// that there are strips for every thread), at least 1. A caller choosing its own strips for [`Plane::gaussian_blur_in_strips`]
+    /// recomputed around it stay a small part of the work), at most 1/[`MIN_STRIPS`] of the
+    /// plane, at least 1. A caller choosing its own strips for [`Plane::gaussian_blur_in_strips`]
     /// does well to make them about as long.
     pub fn blur_strip_rows(&self, sigma: f32, halo: usize) -> usize {
         let floor = (STRIP_HALOS * halo).max(MIN_STRIP_ROWS);
@@ -31,7 +37,7 @@ impl Plane {
         } else {
             floor.max(8 * (plane_kernel(sigma, (self.width, self.height)).len() / 2))
         };
-        floor.min(self.height.div_ceil(4)).max(1)
+        floor.min(self.height.div_ceil(MIN_STRIPS)).max(1)
     }
 
     /// Blurs as [`Plane::gaussian_blur`] does (σ = `sigma` px), a strip of consecutive rows at
@@ -330,6 +336,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Strip lengths at the edges of their rule: 32 rows, 16 halos or 8 kernel radii, whichever
+    /// is longest, but at most an eighth of the plane, and at least one row.
+    #[test]
+    fn strip_rows_follow_their_rule_at_its_edges() {
+        let plane = |h: usize| Plane::filled(10, h, 0.0);
+        let tall = plane(100_000);
+        assert_eq!(tall.blur_strip_rows(0.0, 0), MIN_STRIP_ROWS);
+        assert_eq!(tall.blur_strip_rows(0.0, 3), 3 * STRIP_HALOS);
+        // σ 10: radius 30, 8 radii.
+        assert_eq!(tall.blur_strip_rows(10.0, 3), 240);
+        assert_eq!(tall.blur_strip_rows(10.0, 20), 20 * STRIP_HALOS);
+        // Capped at an eighth of the plane (rounded up), never below a row.
+        assert_eq!(plane(800).blur_strip_rows(10.0, 20), 800 / MIN_STRIPS);
+        assert_eq!(plane(801).blur_strip_rows(10.0, 20), 101);
+        assert_eq!(plane(3).blur_strip_rows(10.0, 20), 1);
+        assert_eq!(plane(0).blur_strip_rows(10.0, 20), 1);
     }
 
     /// Strips of the caller's choosing (uneven, empty, reaching past the plane) get windows of
