@@ -8,7 +8,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::{
-    plane_kernel, weighted_sum, Plane, RowWindow, StripBuffers, ThreadStripBuffers, VERTICAL_TILE,
+    horizontal_span, plane_kernel, Plane, RowWindow, StripBuffers, ThreadStripBuffers,
+    VERTICAL_TILE,
 };
 
 /// Fewest output rows per strip of [`Plane::gaussian_blur_strips`], and how many times its
@@ -27,9 +28,10 @@ const MIN_STRIPS: usize = 8;
 impl Plane {
     /// The output rows per strip that [`Plane::gaussian_blur_strips`] takes for `sigma` (px)
     /// and `halo` (rows): at least 8 kernel radii, 16 halos and 32 rows (each strip's rows
-    /// recomputed around it stay a small part of the work), at most 1/[`MIN_STRIPS`] of the
-    /// plane, at least 1. A caller choosing its own strips for [`Plane::gaussian_blur_in_strips`]
-    /// does well to make them about as long.
+    /// recomputed around it stay a small part of the work), at most an eighth of the plane
+    /// (so that a strip's window stays small where σ is large), at least 1. A caller choosing
+    /// its own strips for [`Plane::gaussian_blur_in_strips`] does well to make them about as
+    /// long.
     pub fn blur_strip_rows(&self, sigma: f32, halo: usize) -> usize {
         let floor = (STRIP_HALOS * halo).max(MIN_STRIP_ROWS);
         let floor = if sigma <= 0.0 {
@@ -198,8 +200,8 @@ impl StripBuffers {
     /// rows its vertical pass reads (the tile's columns only) into `self.horizontal`, then that
     /// vertical pass. The horizontal buffer holds a tile's columns, not whole rows (a sixth of
     /// them for a 6000 px wide photo: at 100 px/mm, 11 MB less per thread for the blob scales'
-    /// strips), and no value is computed twice. The same values as [`horizontal_pass`] and
-    /// [`RowWindow::vertical_pass`] over whole rows, bit for bit.
+    /// strips), and no value is computed twice. The same values as the passes over whole rows,
+    /// bit for bit.
     pub(super) fn blur_in_tiles(
         &mut self,
         plane: &Plane,
@@ -224,76 +226,10 @@ impl StripBuffers {
                 top,
                 height: h,
             };
-            tile.vertical_pass_into(kernel, &mut self.blurred, (w, x0), |dy| held.start + dy);
-        }
-    }
-}
-
-impl RowWindow<'_> {
-    /// The vertical pass of these rows (a column tile's, `width` values each) into columns
-    /// `x0..x0 + width` of `out`, whose rows are `out_width` values long: output row `r` is
-    /// the blur at plane row `y_of(r)`, its source rows clamped to the plane, which must lie
-    /// in these rows. The values [`RowWindow::vertical_pass`] gives those columns.
-    pub(super) fn vertical_pass_into(
-        &self,
-        kernel: &[f32],
-        out: &mut [f32],
-        (out_width, x0): (usize, usize),
-        y_of: impl Fn(usize) -> usize,
-    ) {
-        let (w, radius) = (self.width, kernel.len() / 2);
-        for (r, row) in out.chunks_exact_mut(out_width).enumerate() {
-            let y = y_of(r);
-            weighted_sum(&mut row[x0..x0 + w], kernel, |k| {
-                let sy = (y + k).saturating_sub(radius).min(self.height - 1) - self.top;
-                &self.rows[sy * w..(sy + 1) * w]
+            tile.vertical_pass_of_columns(kernel, 0..tile_w, &mut self.blurred, (w, x0), |dy| {
+                held.start + dy
             });
         }
-    }
-}
-
-/// The horizontal pass of a blur of `row` (at least `kernel.len() − 1` px) at its columns
-/// `columns` into `out` (a value per column), edges clamped: the values [`horizontal_pass`]
-/// gives those columns, bit for bit (each pixel's sum is taken alone, in kernel order).
-pub(super) fn horizontal_span(
-    row: &[f32],
-    kernel: &[f32],
-    scratch: &mut Vec<f32>,
-    columns: std::ops::Range<usize>,
-    out: &mut [f32],
-) {
-    let (w, r) = (row.len(), kernel.len() / 2);
-    debug_assert!(w >= 2 * r && out.len() == columns.len() && columns.end <= w);
-    let at = |xs: &std::ops::Range<usize>| xs.start - columns.start..xs.end - columns.start;
-    // The interior, read from the row in place: out[x] = Σₖ kernel[k] · row[x − r + k].
-    let inner = columns.start.max(r)..columns.end.min(w - r);
-    if inner.start < inner.end {
-        let n = inner.len();
-        weighted_sum(&mut out[at(&inner)], kernel, |k| {
-            &row[inner.start - r + k..inner.start - r + k + n]
-        });
-    }
-    // The first r columns, through r copies of the first pixel, then row[0..2r].
-    let left = columns.start..columns.end.min(r);
-    if left.start < left.end {
-        scratch.clear();
-        scratch.extend(std::iter::repeat_n(row[0], r));
-        scratch.extend_from_slice(&row[..2 * r]);
-        let n = left.len();
-        weighted_sum(&mut out[at(&left)], kernel, |k| {
-            &scratch[left.start + k..left.start + k + n]
-        });
-    }
-    // The last r columns, through row[w − 2r..w], then r copies of the last pixel.
-    let right = columns.start.max(w - r)..columns.end;
-    if right.start < right.end {
-        scratch.clear();
-        scratch.extend_from_slice(&row[w - 2 * r..]);
-        scratch.extend(std::iter::repeat_n(row[w - 1], r));
-        let (first, n) = (right.start - (w - r), right.len());
-        weighted_sum(&mut out[at(&right)], kernel, |k| {
-            &scratch[first + k..first + k + n]
-        });
     }
 }
 
@@ -389,25 +325,33 @@ mod tests {
         }
     }
 
-    /// The horizontal pass over any span of columns gives those columns' values of the pass over
-    /// the whole row, bit for bit: spans within the clamped edges, across them, and the whole row,
-    /// for rows from exactly two radii wide to many.
+    /// The horizontal pass over any span of columns gives those columns' textbook sums (each
+    /// from 0 in kernel order over the row's clamped neighbours), bit for bit: spans within the
+    /// clamped edges, across them, and the whole row, for rows from exactly two radii wide to
+    /// many.
     #[test]
-    fn horizontal_spans_are_the_whole_rows_columns() {
+    fn horizontal_spans_are_the_textbook_sums() {
         for sigma in [0.7f32, 2.5] {
             let kernel = super::super::gaussian_kernel(sigma);
             let r = kernel.len() / 2;
             for w in [2 * r, 2 * r + 1, 3 * r + 2, 40] {
                 let row: Vec<f32> = (0..w).map(|x| ((x * 7919) % 101) as f32 / 101.0).collect();
-                let mut whole = vec![0f32; w];
-                super::super::horizontal_pass(&row, &kernel, &mut Vec::new(), &mut whole);
+                let textbook: Vec<f32> = (0..w)
+                    .map(|x| {
+                        let mut acc = 0f32;
+                        for (k, &weight) in kernel.iter().enumerate() {
+                            acc += weight * row[(x + k).saturating_sub(r).min(w - 1)];
+                        }
+                        acc
+                    })
+                    .collect();
                 for a in 0..w {
                     for b in a..=w {
                         let mut span = vec![f32::NAN; b - a];
                         horizontal_span(&row, &kernel, &mut Vec::new(), a..b, &mut span);
                         let same = span
                             .iter()
-                            .zip(&whole[a..b])
+                            .zip(&textbook[a..b])
                             .all(|(s, v)| s.to_bits() == v.to_bits());
                         assert!(same, "σ {sigma}, {w} px, columns {a}..{b}");
                     }

@@ -1,3 +1,4 @@
+use super::passes::{weighted_sum_blocks, weighted_sum_chain, AVX2_LANES, LANES};
 use super::*;
 
 /// The whole-plane separable blur the strip version replaces, index by index.
