@@ -285,11 +285,17 @@ impl StripBuffers {
     /// buffers in the thread's heap and kept ≈ 50 MB of them from being returned, which raised
     /// a 24 MP photo's peak memory by as much.)
     fn new(width: usize, radius: usize) -> Self {
+        // (A row's end and 2·radius beside it; a row narrower than the kernel, whole and padded.)
+        let edges = if width < 2 * radius {
+            width + 2 * radius
+        } else {
+            3 * radius
+        };
         StripBuffers {
             padded: vec![0f32; width + 2 * radius],
             horizontal: Vec::new(),
             blurred: Vec::new(),
-            edges: Vec::with_capacity(3 * radius),
+            edges: Vec::with_capacity(edges),
         }
     }
 
@@ -306,7 +312,7 @@ impl StripBuffers {
         let (padded, edges) = (&mut self.padded, &mut self.edges);
         self.horizontal.resize(rows.len() * w, 0.0);
         for (sy, out) in rows.zip(self.horizontal.chunks_exact_mut(w)) {
-            if let Some(plane) = stored.filter(|_| w >= 2 * radius) {
+            if let Some(plane) = stored {
                 horizontal_span(plane.row(sy), kernel, edges, 0..w, out);
                 continue;
             }

@@ -79,12 +79,13 @@ impl RowWindow<'_> {
     }
 }
 
-/// The horizontal pass of a blur of `row` (at least `kernel.len() − 1` px) at its columns
-/// `columns` into `out` (a value per column), edges clamped: the interior read from the row in
-/// place, only the columns within `radius` of an end through a short padded copy in `scratch`
-/// (copying every row of a stored plane into a padded buffer first was a memory copy of the
-/// whole plane per blur). Each pixel's sum is taken alone, in kernel order: the same values
-/// over any span of columns, bit for bit.
+/// The horizontal pass of a blur of `row` at its columns `columns` into `out` (a value per
+/// column), edges clamped: the interior read from the row in place, only the columns within
+/// `radius` of an end through a short padded copy in `scratch` (copying every row of a stored
+/// plane into a padded buffer first was a memory copy of the whole plane per blur); a row
+/// narrower than the kernel (under `kernel.len() − 1` px) is padded whole, in `scratch`. Each
+/// pixel's sum is taken alone, in kernel order: the same values over any span of columns, bit
+/// for bit.
 pub(in crate::plane::blur) fn horizontal_span(
     row: &[f32],
     kernel: &[f32],
@@ -93,7 +94,17 @@ pub(in crate::plane::blur) fn horizontal_span(
     out: &mut [f32],
 ) {
     let (w, r) = (row.len(), kernel.len() / 2);
-    debug_assert!(w >= 2 * r && out.len() == columns.len() && columns.end <= w);
+    debug_assert!(out.len() == columns.len() && columns.end <= w);
+    if w < 2 * r {
+        // padded[j] = row[j − r] clamped, for j in 0..w + 2r.
+        scratch.clear();
+        scratch.extend(std::iter::repeat_n(row[0], r));
+        scratch.extend_from_slice(row);
+        scratch.extend(std::iter::repeat_n(row[w - 1], r));
+        let (first, n) = (columns.start, columns.len());
+        weighted_sum(out, kernel, |k| &scratch[first + k..first + k + n]);
+        return;
+    }
     let at = |xs: &std::ops::Range<usize>| xs.start - columns.start..xs.end - columns.start;
     // The interior, read from the row in place: out[x] = Σₖ kernel[k] · row[x − r + k].
     let inner = columns.start.max(r)..columns.end.min(w - r);

@@ -151,35 +151,13 @@ impl Plane {
         }
         let kernel = plane_kernel(sigma, (w, h));
         let radius = kernel.len() / 2;
-        // (Rows copied only where the plane is narrower than the kernel.)
-        let copy_row = |y: usize, row: &mut [f32]| row.copy_from_slice(self.row(y));
         let thread_buffers = ThreadStripBuffers::new(w, radius);
         work.into_par_iter()
             .map(|(rows, item)| {
                 thread_buffers.with(|buffers| {
                     // Output rows held, and the source rows their vertical pass reads.
                     let held = held_of(&rows);
-                    if w >= 2 * radius {
-                        buffers.blur_in_tiles(self, &kernel, held.clone());
-                    } else {
-                        // A plane narrower than the kernel: whole padded rows.
-                        let top = held.start.saturating_sub(radius);
-                        let bottom = (held.end + radius).min(h);
-                        buffers.horizontal_pass(Some(self), &copy_row, &kernel, (w, top..bottom));
-                        let StripBuffers {
-                            horizontal,
-                            blurred,
-                            ..
-                        } = buffers;
-                        blurred.resize(held.len() * w, 0.0);
-                        let source_rows = RowWindow {
-                            rows: horizontal,
-                            width: w,
-                            top,
-                            height: h,
-                        };
-                        source_rows.vertical_pass(&kernel, blurred, |dy| held.start + dy);
-                    }
+                    buffers.blur_in_tiles(self, &kernel, held.clone());
                     let window = RowWindow {
                         rows: &buffers.blurred,
                         width: w,
@@ -194,8 +172,7 @@ impl Plane {
 }
 
 impl StripBuffers {
-    /// The blur with `kernel` of the rows `held` of the stored `plane` (at least
-    /// `kernel.len() − 1` px wide) into `self.blurred` (`held.len()` rows of `plane.width`),
+    /// The blur with `kernel` of the rows `held` of the stored `plane` into `self.blurred` (`held.len()` rows of `plane.width`),
     /// a column tile of [`VERTICAL_TILE`] at a time: the tile's horizontal pass over the source
     /// rows its vertical pass reads (the tile's columns only) into `self.horizontal`, then that
     /// vertical pass. The horizontal buffer holds a tile's columns, not whole rows (a sixth of
@@ -209,7 +186,6 @@ impl StripBuffers {
         held: std::ops::Range<usize>,
     ) {
         let (w, h, radius) = (plane.width, plane.height, kernel.len() / 2);
-        debug_assert!(w >= 2 * radius);
         let top = held.start.saturating_sub(radius);
         let bottom = (held.end + radius).min(h);
         self.blurred.resize(held.len() * w, 0.0);
@@ -327,14 +303,14 @@ mod tests {
 
     /// The horizontal pass over any span of columns gives those columns' textbook sums (each
     /// from 0 in kernel order over the row's clamped neighbours), bit for bit: spans within the
-    /// clamped edges, across them, and the whole row, for rows from exactly two radii wide to
-    /// many.
+    /// clamped edges, across them, and the whole row, for rows from one pixel (narrower than
+    /// the kernel) to many.
     #[test]
     fn horizontal_spans_are_the_textbook_sums() {
         for sigma in [0.7f32, 2.5] {
             let kernel = super::super::gaussian_kernel(sigma);
             let r = kernel.len() / 2;
-            for w in [2 * r, 2 * r + 1, 3 * r + 2, 40] {
+            for w in [1, r, 2 * r - 1, 2 * r, 2 * r + 1, 3 * r + 2, 40] {
                 let row: Vec<f32> = (0..w).map(|x| ((x * 7919) % 101) as f32 / 101.0).collect();
                 let textbook: Vec<f32> = (0..w)
                     .map(|x| {
