@@ -221,3 +221,72 @@ fn a_line_inside_pigment_is_not_hair() {
     }
     assert!(hair_lines(&p, 10.0, 5.0, &mut []).iter().all(|&m| !m));
 }
+
+/// A 0.1 mm hair (dark 0.5) across 3 mm of skin at 200 px/mm (20 px wide), and a 0.5 mm dot
+/// (100 px) 1 mm from it.
+fn close_up() -> Plane {
+    let (w, h) = (600, 400);
+    let mut p = Plane::filled(w, h, 0.0);
+    let slope: f32 = 0.3;
+    for y in 0..h {
+        for x in 0..w {
+            let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+            let dot = ((fx - 450.0).powi(2) + (fy - 340.0).powi(2)).sqrt() < 50.0;
+            let across = (fy - (100.0 + slope * fx)).abs() / (1.0 + slope * slope).sqrt();
+            p.data[y * w + x] = if dot {
+                0.7
+            } else if across < 10.0 {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    p
+}
+
+/// At 200 px/mm both hair scales (σ = 9 and 18 px) are searched on grids (of 2 and 4 px):
+/// they mark the hair as the search at every pixel does, give or take its edges, and leave
+/// the dot alone.
+#[test]
+fn hair_lines_searched_on_grids_are_those_searched_at_every_pixel() {
+    let (px_per_mm, dot) = (200.0, 100.0);
+    let sigmas = HAIR_SCALES.map(|f| f * HAIR_SIGMA_MM * px_per_mm);
+    let steps = sigmas.map(|s| super::super::grid_step_keeping(s, HAIR_GRID_STEPS_PER_SIGMA));
+    assert_eq!(steps, [2, 4], "σ {sigmas:?}");
+    let p = close_up();
+    let grids = hair_lines(&p, px_per_mm, dot, &mut []);
+    let every = hair_lines_on_grids(&p, (px_per_mm, dot), f32::INFINITY, &mut []);
+    let both = grids.iter().zip(&every).filter(|(a, b)| **a && **b).count();
+    let either = grids.iter().zip(&every).filter(|(a, b)| **a || **b).count();
+    // The hair is 600 × 20 px: most of it is marked.
+    assert!(both > 8000, "{both} px marked by both");
+    assert!(
+        both as f64 >= 0.9 * either as f64,
+        "grids and every pixel agree on {both} of {either} px"
+    );
+    for mask in [&grids, &every] {
+        assert!(!mask[340 * 600 + 450], "the dot's centre is hair");
+        // The hair's centreline, away from the ends.
+        assert!(mask[(100 + 90) * 600 + 300]);
+    }
+}
+
+/// The hair scales' grid steps keep at least [`HAIR_GRID_STEPS_PER_SIGMA`] steps per σ: every
+/// pixel below σ = 8 px, 2 px below 16, 4 px below 32.
+#[test]
+fn hair_grid_steps_follow_their_rule_at_its_edges() {
+    let step = |sigma: f32| super::super::grid_step_keeping(sigma, HAIR_GRID_STEPS_PER_SIGMA);
+    for (sigma, expected) in [
+        (0.7, 1),
+        (7.99, 1),
+        (8.0, 2),
+        (15.99, 2),
+        (16.0, 4),
+        (31.99, 4),
+        (32.0, 8),
+        (f32::NAN, 1),
+    ] {
+        assert_eq!(step(sigma), expected, "σ {sigma}");
+    }
+}
