@@ -290,3 +290,21 @@ fn hair_grid_steps_follow_their_rule_at_its_edges() {
         assert_eq!(step(sigma), expected, "σ {sigma}");
     }
 }
+
+/// The hair lines searched on grids (rows marked in parallel) are the same at any number of
+/// threads.
+#[test]
+fn hair_lines_on_grids_are_the_same_at_any_thread_count() {
+    let p = close_up();
+    let at = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| hair_lines(&p, 200.0, 100.0, &mut []))
+    };
+    let one = at(1);
+    assert!(one.iter().any(|&m| m));
+    assert_eq!(one, at(2));
+    assert_eq!(one, at(3));
+}
