@@ -272,16 +272,66 @@ fn hairs_and_stubble_are_not_counted_among_fine_dots() {
     hairs_move_neither_count_nor_coverage(scene, &camera);
 }
 
-fn hairs_move_neither_count_nor_coverage(mut scene: Scene, camera: &Camera) {
-    let camera = *camera;
+/// A close-up at 100 px/mm, where the wider hair scale (σ = 9 px) is searched on a grid of 2 px
+/// (`HAIR_GRID_STEPS_PER_SIGMA`): hairs there are 4–14 px wide. Its 12 hairs and 60 stubble
+/// shafts on 0.63 cm² are dense stubble (95 shafts per cm²), which added 16% to the count
+/// while the stubble's own pieces could set the typical dot's width.
+#[test]
+fn hairs_and_stubble_are_not_counted_in_a_close_up() {
+    let camera = Camera::new(900, 700, 100.0);
+    let scene = Scene::typical(&camera, 3, &DotParams::healed(), 11);
+    hairs_move_neither_count_nor_coverage(scene, &camera);
+}
+
+/// Dense stubble (95 shafts per cm², as on a shaved scalp treated for density between its
+/// hairs) at 25 px/mm, where a shaft is 2–3.5 px wide and the watershed cuts it into pieces as
+/// round as fine dots. The typical dot width that a piece on a hair line is judged against
+/// once came from those pieces too, and the count rose by 43% (532 → 763); taken from the
+/// round candidates off hair lines, by 11% (591). Held within 15%: crossings of stubble, and
+/// of stubble with long hairs, remain the known soft spot (see the README's Accuracy).
+#[test]
+fn dense_stubble_adds_few_dots() {
+    let camera = Camera::new(600, 466, 25.0);
+    let mut scene = Scene::typical(&camera, 3, &DotParams::healed(), 7);
     let area = camera.visible_area_mm();
+    let cm2 = (area.2 - area.0) * (area.3 - area.1) / 100.0;
+    let stubble = (95.0 * cm2).round() as usize;
+    let ((bare, _), (hairy, _), moved) = measured_bare_and_hairy(&mut scene, &camera, (0, stubble));
+    assert!(
+        moved <= 0.15,
+        "dense stubble moved the count from {} to {}",
+        bare.dot_count,
+        hairy.dot_count
+    );
+    assert!(hairy.hair_coverage_pct > 5.0, "{}", hairy.hair_coverage_pct);
+}
+
+/// `scene` measured whole without hairs, then with `hairs` long hairs and stubble shafts
+/// placed over what `camera` sees (seed 99), and how far the hairs moved the count (a fraction
+/// of the bare count).
+fn measured_bare_and_hairy(
+    scene: &mut Scene,
+    camera: &Camera,
+    (long, stubble): (usize, usize),
+) -> (
+    (SessionMetrics, Measurement),
+    (SessionMetrics, Measurement),
+    f64,
+) {
     let region = Region::whole(camera.width, camera.height);
     scene.hairs.clear();
-    let (bare, bare_m) = measure_image(&render(&scene, &camera), region, camera.px_per_mm);
+    let bare = measure_image(&render(scene, camera), region, camera.px_per_mm);
     let mut rng = synth::SplitMix64::new(99);
-    scene.hairs = synth::place_hairs(area, 12, 60, &mut rng);
-    let (hairy, hairy_m) = measure_image(&render(&scene, &camera), region, camera.px_per_mm);
-    let moved = (hairy.dot_count as f64 - bare.dot_count as f64).abs() / bare.dot_count as f64;
+    scene.hairs = synth::place_hairs(camera.visible_area_mm(), long, stubble, &mut rng);
+    let hairy = measure_image(&render(scene, camera), region, camera.px_per_mm);
+    let moved =
+        (hairy.0.dot_count as f64 - bare.0.dot_count as f64).abs() / bare.0.dot_count as f64;
+    (bare, hairy, moved)
+}
+
+fn hairs_move_neither_count_nor_coverage(mut scene: Scene, camera: &Camera) {
+    let ((bare, bare_m), (hairy, hairy_m), moved) =
+        measured_bare_and_hairy(&mut scene, camera, (12, 60));
     assert!(
         moved <= 0.05,
         "hairs moved the count from {} to {}",

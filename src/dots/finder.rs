@@ -208,7 +208,14 @@ fn territories(
     stage_done("dots: networks, inside distances");
     // Each territory's own half-width: its fattest point (opening, compactness, the typical dot).
     let own_width = judge::own_half_widths(&components, &inside, &labels, n);
-    let judge = judge::Judge::new(own_width, &networks, &peaks, diameter_px, px_per_mm);
+    let judge = judge::Judge::new(
+        own_width,
+        &networks,
+        &peaks,
+        &on_hair_line,
+        diameter_px,
+        px_per_mm,
+    );
     let mut keep = judge.may_be_dot(&networks, &peaks, &on_hair_line);
     let radii = judge.opening_radii(&on_hair_line);
     let mask = outline::open(&labels, outlined, &components, inside, &radii);

@@ -85,6 +85,7 @@ impl Judge {
         own_width: Vec<f32>,
         networks: &Networks,
         peaks: &[Candidate],
+        on_hair_line: &[bool],
         diameter_px: f32,
         px_per_mm: Option<f32>,
     ) -> Self {
@@ -96,13 +97,23 @@ impl Judge {
             .enumerate()
             .map(|(k, own)| own.max(networks.inside[k] - 0.5))
             .collect();
-        // The typical dot: round candidates only (hair pieces must not set the standard).
-        let mut widths: Vec<f32> = own_width
-            .iter()
-            .zip(peaks)
-            .filter(|(w, c)| **w > 0.0 && !c.ridge)
-            .map(|(w, _)| *w)
+        // The typical dot: round candidates off hair lines only (hair pieces must not set the
+        // standard). Where stubble is dense, the pieces the watershed cuts from its shafts are
+        // round candidates too, and on their own lines: counted in, they outnumbered the dots
+        // and pulled the median down to a shaft's width, which then passed them for dots (at
+        // 95 stubble shafts per cm², +43% of the count). Only if every round candidate lies on a
+        // hair line are they all counted.
+        let round = |k: usize| own_width[k] > 0.0 && !peaks[k].ridge;
+        let mut widths: Vec<f32> = (0..peaks.len())
+            .filter(|&k| round(k) && !on_hair_line[k])
+            .map(|k| own_width[k])
             .collect();
+        if widths.is_empty() {
+            widths = (0..peaks.len())
+                .filter(|&k| round(k))
+                .map(|k| own_width[k])
+                .collect();
+        }
         let typical = quantile(&mut widths, 0.5);
         let (always_hair, never_hair): (f32, f32) = match px_per_mm {
             Some(s) => (
@@ -313,11 +324,56 @@ mod tests {
         let peaks: Vec<Candidate> = cases.iter().map(|c| candidate(c.1)).collect();
         let on_line: Vec<bool> = cases.iter().map(|c| c.2).collect();
         let networks = no_networks(cases.len());
-        let judge = Judge::new(own, &networks, &peaks, 8.0, Some(s));
+        let judge = Judge::new(own, &networks, &peaks, &on_line, 8.0, Some(s));
         assert_eq!(judge.typical, 4.0);
         let keep = judge.may_be_dot(&networks, &peaks, &on_line);
         let expected: Vec<bool> = cases.iter().map(|c| c.3).collect();
         assert_eq!(keep, expected);
+    }
+
+    /// The judge of `peaks` with no candidate on a hair line, for a photo sized at 8 px.
+    fn judge_off_lines(
+        own: Vec<f32>,
+        networks: &Networks,
+        peaks: &[Candidate],
+        px_per_mm: Option<f32>,
+    ) -> Judge {
+        Judge::new(
+            own,
+            networks,
+            peaks,
+            &vec![false; peaks.len()],
+            8.0,
+            px_per_mm,
+        )
+    }
+
+    /// The typical dot is the median round territory off hair lines: pieces of stubble, round
+    /// but on their own lines, never set it, however many (they once pulled it down to a
+    /// shaft's width and passed for dots). Ridge candidates never count; if every round one
+    /// lies on a hair line, all of them do.
+    #[test]
+    fn the_typical_dot_is_taken_off_hair_lines() {
+        // (own half-width px, on a ridge, on a hair line): three dots, five stubble pieces
+        // on their lines, a ridge.
+        let mut cases = vec![(4.0, false, false); 3];
+        cases.extend([(1.9, false, true); 5]);
+        cases.push((1.0, true, false));
+        let own: Vec<f32> = cases.iter().map(|c| c.0).collect();
+        let peaks: Vec<Candidate> = cases.iter().map(|c| candidate(c.1)).collect();
+        let on_line: Vec<bool> = cases.iter().map(|c| c.2).collect();
+        let networks = no_networks(cases.len());
+        let judge = Judge::new(own.clone(), &networks, &peaks, &on_line, 8.0, Some(20.0));
+        assert_eq!(judge.typical, 4.0);
+        // The stubble pieces (1.9 px, under 0.7 × 4 px) are hair; the dots are not.
+        let keep = judge.may_be_dot(&networks, &peaks, &on_line);
+        assert_eq!(
+            &keep[..8],
+            &[true, true, true, false, false, false, false, false]
+        );
+        // Every round candidate on a line: the median of them all (1.9 px).
+        let judge = Judge::new(own, &networks, &peaks, &[true; 9], 8.0, Some(20.0));
+        assert_eq!(judge.typical, 1.9);
     }
 
     /// Without a scale a round territory is a dot from half the typical one's width, and a
@@ -328,7 +384,7 @@ mod tests {
         let ridge = [false, false, false, false, false, true, true];
         let peaks: Vec<Candidate> = ridge.iter().map(|&r| candidate(r)).collect();
         let networks = no_networks(own.len());
-        let judge = Judge::new(own.to_vec(), &networks, &peaks, 8.0, None);
+        let judge = judge_off_lines(own.to_vec(), &networks, &peaks, None);
         let keep = judge.may_be_dot(&networks, &peaks, &[false; 7]);
         assert_eq!(keep, [true, true, true, true, false, true, false]);
     }
@@ -361,7 +417,7 @@ mod tests {
             candidate(false),
             candidate(false),
         ];
-        let judge = Judge::new(own, &networks, &peaks, 8.0, Some(s));
+        let judge = judge_off_lines(own, &networks, &peaks, Some(s));
         let keep = judge.may_be_dot(&networks, &peaks, &[false; 5]);
         assert_eq!(keep, [true, false, false, true, true]);
     }
@@ -375,7 +431,7 @@ mod tests {
         let own = vec![4.0, 2.0, 2.0, hair - 0.01];
         let networks = no_networks(own.len());
         let peaks = vec![candidate(false); own.len()];
-        let judge = Judge::new(own, &networks, &peaks, 8.0, Some(s));
+        let judge = judge_off_lines(own, &networks, &peaks, Some(s));
         let radii = judge.opening_radii(&[true, false, true, true]);
         assert_eq!(radii, [2.0, 1.0, hair, 0.5 * (hair - 0.01)]);
     }
@@ -406,11 +462,11 @@ mod tests {
         let own = vec![fat, fat, fat - 0.01, fat];
         let peaks = vec![candidate(false); 4];
         let networks = no_networks(4);
-        let judge = Judge::new(own.clone(), &networks, &peaks, 8.0, Some(s));
+        let judge = judge_off_lines(own.clone(), &networks, &peaks, Some(s));
         let mut keep = vec![true; 4];
         judge.drop_misshapen(&mut keep, &shapes(moments));
         assert_eq!(keep, [false, true, false, true]);
-        let judge = Judge::new(own, &networks, &peaks, 8.0, None);
+        let judge = judge_off_lines(own, &networks, &peaks, None);
         let mut keep = vec![true; 4];
         judge.drop_misshapen(&mut keep, &shapes(moments));
         assert_eq!(keep, [true, true, false, false]);
