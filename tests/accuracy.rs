@@ -272,10 +272,11 @@ fn hairs_and_stubble_are_not_counted_among_fine_dots() {
     hairs_move_neither_count_nor_coverage(scene, &camera);
 }
 
-/// A close-up at 100 px/mm, where the wider hair scale (σ = 9 px) is searched on a grid of 2 px
-/// (`HAIR_GRID_STEPS_PER_SIGMA`): hairs there are 4–14 px wide. Its 12 hairs and 60 stubble
-/// shafts on 0.63 cm² are dense stubble (95 shafts per cm²), which added 16% to the count
-/// while the stubble's own pieces could set the typical dot's width.
+/// A close-up at 100 px/mm, where hairs are 4–14 px wide (the finer hair scale, σ = 4.5 px,
+/// searched at every pixel, the wider, σ = 9 px, on a grid of 2 px; the grid itself is pinned
+/// by the hair-line unit tests). Its 12 hairs and 60 stubble shafts on 0.63 cm² are dense
+/// stubble (95 shafts per cm²), which added 16% to the count (76 → 88) while the stubble's own
+/// pieces could set the typical dot's width.
 #[test]
 fn hairs_and_stubble_are_not_counted_in_a_close_up() {
     let camera = Camera::new(900, 700, 100.0);
@@ -306,9 +307,9 @@ fn dense_stubble_adds_few_dots() {
     assert!(hairy.hair_coverage_pct > 5.0, "{}", hairy.hair_coverage_pct);
 }
 
-/// `scene` measured whole without hairs, then with `hairs` long hairs and stubble shafts
-/// placed over what `camera` sees (seed 99), and how far the hairs moved the count (a fraction
-/// of the bare count).
+/// `scene` measured whole without hairs, then with `long` long hairs and `stubble` stubble
+/// shafts placed over what `camera` sees (seed 99), and how far the hairs moved the count (a
+/// fraction of the bare count).
 fn measured_bare_and_hairy(
     scene: &mut Scene,
     camera: &Camera,

@@ -89,8 +89,9 @@ fn find_seeds(
         labels: mut labels_buffer,
     } = spare;
     let width = d.width;
-    // Every smoothing of D is made strip by strip, never stored (a 4 B/px plane at the peak of
-    // memory). Hair lines first: only their 1 B/px mask is kept for the candidates; their
+    // Every smoothing of D at full resolution is made strip by strip, never stored (a 4 B/px
+    // plane at the peak of memory; only grids of a quarter of the pixels or fewer are). Hair
+    // lines first: only their 1 B/px mask is kept for the candidates; their
     // 1 B/px scratch lies in the labels' buffer (not needed before the watershed).
     let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, &mut labels_buffer));
     stage_done("dots: hair lines");

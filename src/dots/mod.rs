@@ -92,7 +92,7 @@ fn grid_step_keeping(sigma: f32, per_sigma: f32) -> usize {
     }
     step
 }
-/// Largest grid step of the blob search (px): a bound for absurd σ from a caller of
+/// Largest grid step of the blob and hair-line searches (px): a bound for absurd σ from a caller of
 /// [`find_dots`] (no photo is 2³⁰ px across; [`crate::measure`] never comes near it).
 pub const MAX_BLOB_GRID_STEP: usize = 1 << 30;
 /// Light smoothing of D for the watershed, in dot diameters (noise off, dips between dots kept).

@@ -63,7 +63,8 @@ pub(super) struct Judge {
     /// Per territory: the larger of its own half-width and the depth of its centre in the dark
     /// network as a whole (px).
     half_width: Vec<f32>,
-    /// The typical round territory's own half-width (px; the median over those off ridges).
+    /// The typical round territory's own half-width (px): the median over those off ridges and
+    /// off hair lines (over all round ones if none is off a line).
     typical: f32,
     /// Half-width (px) under which a piece is hair, with a scale ([`HAIR_HALF_WIDTH_MM`]); 0
     /// without one.
@@ -80,7 +81,8 @@ pub(super) struct Judge {
 impl Judge {
     /// The judge of the territories of `peaks` (one each), with their own half-widths
     /// `own_width` (px) and `networks` (queried at their centres), for a photo sized at
-    /// `diameter_px` (px) at `px_per_mm`, when known.
+    /// `diameter_px` (px) at `px_per_mm`, when known. `on_hair_line` (one per peak) says which
+    /// peaks' cores lie on a hair line: those never set the typical width.
     pub(super) fn new(
         own_width: Vec<f32>,
         networks: &Networks,

@@ -96,10 +96,10 @@ fn judge_off_lines(
 #[test]
 fn the_typical_dot_is_taken_off_hair_lines() {
     // (own half-width px, on a ridge, on a hair line): three dots, five stubble pieces
-    // on their lines, a ridge.
+    // on their lines, four wide ridges (counted, they would make the median 10 px).
     let mut cases = vec![(4.0, false, false); 3];
     cases.extend([(1.9, false, true); 5]);
-    cases.push((1.0, true, false));
+    cases.extend([(10.0, true, false); 4]);
     let own: Vec<f32> = cases.iter().map(|c| c.0).collect();
     let peaks: Vec<Candidate> = cases.iter().map(|c| candidate(c.1)).collect();
     let on_line: Vec<bool> = cases.iter().map(|c| c.2).collect();
@@ -113,7 +113,7 @@ fn the_typical_dot_is_taken_off_hair_lines() {
         &[true, true, true, false, false, false, false, false]
     );
     // Every round candidate on a line: the median of them all (1.9 px).
-    let judge = Judge::new(own, &networks, &peaks, &[true; 9], 8.0, Some(20.0));
+    let judge = Judge::new(own, &networks, &peaks, &[true; 12], 8.0, Some(20.0));
     assert_eq!(judge.typical, 1.9);
 }
 

@@ -38,7 +38,8 @@ pub const LIGHT_SIDE_FRACTION: f32 = 0.5;
 pub const SIDE_OFFSET_SIGMAS: f32 = 3.0;
 /// A hair scale is searched on a grid of every `step`-th pixel of its smoothed plane, `step`
 /// the largest power of two leaving at least this many grid steps per σ (px): every pixel
-/// below σ = 8 px (up to ≈ 90 px/mm), on a grid of 2 px up to σ = 16 px, of 4 beyond. The
+/// below σ = 8 px (up to ≈ 90 px/mm), on a grid of 2 px up to σ = 16 px, of 4 up to 32 px,
+/// and so on, the step doubling with σ. The
 /// plane smoothed at σ holds no detail much finer than σ, and the grid's second differences
 /// err by about h²/(4σ²) ≈ 1.6% across a line at h = σ/4, far inside the ridge test's
 /// margins. The widened lines snap to the grid by at most half a step, an eighth of their
@@ -56,9 +57,12 @@ pub const MIN_HAIR_LENGTH_DIAMETERS: f32 = 2.0;
 /// holds one per pixel (else a fresh buffer is allocated), reused (its contents are
 /// overwritten).
 ///
-/// The smoothed planes are never stored: each strip of rows is smoothed with the rows around it
-/// that its ridges' tests read, and marked while in cache (no 4 B/px plane written and read
-/// back per scale).
+/// A scale searched at every pixel (σ under 8 px, see [`HAIR_GRID_STEPS_PER_SIGMA`]) never
+/// stores its smoothed plane: each strip of rows is smoothed with the rows around it that its
+/// ridges' tests read, and marked while in cache (no 4 B/px plane written and read back per
+/// scale). A scale searched on a grid is smoothed at the grid's pixels only, into a stored grid
+/// of a quarter of the pixels or fewer, whose ridges are marked in parallel chunks of rows
+/// (see `hair_lines_on_grids`).
 pub(super) fn hair_lines(
     d: &Plane,
     px_per_mm: f32,
@@ -98,7 +102,8 @@ fn hair_lines_on_grids(
         own = vec![0; n];
         &mut own
     };
-    // A scale searched on a grid has its smoothed grid stored (a sixteenth of `d` or less).
+    // A scale searched on a grid has its smoothed grid stored (a quarter of `d`'s pixels or
+    // fewer).
     let mut grid = Plane::default();
     for factor in HAIR_SCALES {
         let sigma = (factor * HAIR_SIGMA_MM * px_per_mm).max(MIN_HAIR_SIGMA_PX);
@@ -138,7 +143,7 @@ fn hair_lines_on_grids(
     mask
 }
 
-/// Rows of a grid marked per task (see [`hair_lines`]).
+/// Rows of a grid marked per task (see [`hair_lines_on_grids`]).
 const GRID_MARK_ROWS: usize = 64;
 
 /// How many rows (px) from a pixel the ridge tests at Hessian scale `sigma` (px) read the
@@ -163,7 +168,7 @@ impl Lines {
     /// per grid pixel) marks.
     fn mark(&self, kind: &[u8], (width, height): (usize, usize), mask: &mut [bool]) {
         let Lines { size, step, .. } = *self;
-        let (w, h) = size;
+        let w = size.0;
         // Length of each ridge network (8-connected), from its bounding box's diagonal (px).
         let min_length = MIN_HAIR_LENGTH_DIAMETERS * self.dot_diameter_px;
         // From the networks' runs and boxes: no per-network member lists.
@@ -184,7 +189,8 @@ impl Lines {
         let centre_columns: Vec<Vec<usize>> = (0..height)
             .into_par_iter()
             .map(|y| {
-                if !y.is_multiple_of(step) || y / step >= h {
+                // (A row on the grid is within it: it has ⌈height / step⌉ rows.)
+                if !y.is_multiple_of(step) {
                     return Vec::new();
                 }
                 let gy = y / step;
@@ -208,8 +214,9 @@ impl Lines {
     }
 }
 
-/// Per pixel of rows `rows` of `g` (darkness smoothed at Hessian scale `sigma`, px; a plane at
-/// least 3 × 3 px, the window holding [`ridge_reach`] rows around `rows`), into `kind` (a byte
+/// Per pixel of rows `rows` of `g` (darkness smoothed at Hessian scale `sigma`, in the plane's
+/// own pixels: grid steps on a grid; a plane at least 3 × 3 px, the window holding at least
+/// [`ridge_reach`] rows around `rows`), into `kind` (a byte
 /// per pixel of those rows, every byte written): 0 = not a ridge, 1 = ridge, 2 = ridge
 /// centreline with skin on one side. The plane's outermost rows and columns are 0.
 fn mark_ridges(g: &RowWindow, rows: Range<usize>, sigma: f32, kind: &mut [u8]) {

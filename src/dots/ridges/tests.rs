@@ -187,6 +187,12 @@ fn a_stale_spare_buffer_changes_no_hair_line() {
         let mut spare = vec![f32::from_bits(0x0201_0201); len];
         assert_eq!(hair_lines(&p, 10.0, 5.0, &mut spare), fresh, "{len}");
     }
+    // On grids (200 px/mm): the grid's bytes of the scratch are all written before they are
+    // read.
+    let p = close_up();
+    let fresh = hair_lines(&p, 200.0, 100.0, &mut []);
+    let mut spare = vec![f32::from_bits(0x0201_0201); p.width * p.height];
+    assert_eq!(hair_lines(&p, 200.0, 100.0, &mut spare), fresh);
 }
 
 #[test]
@@ -223,7 +229,7 @@ fn a_line_inside_pigment_is_not_hair() {
 }
 
 /// A 0.1 mm hair (dark 0.5) across 3 mm of skin at 200 px/mm (20 px wide), and a 0.5 mm dot
-/// (100 px) 1 mm from it.
+/// (100 px) whose centre lies 0.5 mm from the hair's centreline (0.2 mm of skin between them).
 fn close_up() -> Plane {
     let (w, h) = (600, 400);
     let mut p = Plane::filled(w, h, 0.0);
