@@ -39,10 +39,9 @@ pub const SIDE_OFFSET_SIGMAS: f32 = 3.0;
 /// A hair scale is searched on a grid of every `step`-th pixel of its smoothed plane, `step`
 /// the largest power of two leaving at least this many grid steps per σ (px): every pixel
 /// below σ = 8 px (up to ≈ 90 px/mm), on a grid of 2 px up to σ = 16 px, of 4 up to 32 px,
-/// and so on, the step doubling with σ. The
-/// plane smoothed at σ holds no detail much finer than σ, and the grid's second differences
-/// err by about h²/(4σ²) ≈ 1.6% across a line at h = σ/4, far inside the ridge test's
-/// margins. The widened lines snap to the grid by at most half a step, an eighth of their
+/// and so on, the step doubling with σ. The plane smoothed at σ holds no detail much finer
+/// than σ, and the grid's second differences err by about h²/(4σ²) ≈ 1.6% across a line at
+/// h = σ/4, far inside the ridge test's margins. The widened lines snap to the grid by at most half a step, an eighth of their
 /// half-width. (Blurring at σ = 9–18 px and testing every pixel took 250–400 ms of a 24 MP
 /// close-up at 100–200 px/mm.)
 pub const HAIR_GRID_STEPS_PER_SIGMA: f32 = 4.0;
@@ -71,7 +70,8 @@ pub(super) fn hair_lines(
 ) -> Vec<bool> {
     hair_lines_on_grids(
         d,
-        (px_per_mm, dot_diameter_px),
+        px_per_mm,
+        dot_diameter_px,
         HAIR_GRID_STEPS_PER_SIGMA,
         spare,
     )
@@ -81,7 +81,8 @@ pub(super) fn hair_lines(
 /// (∞: every pixel, the oracle of the grids).
 fn hair_lines_on_grids(
     d: &Plane,
-    (px_per_mm, dot_diameter_px): (f32, f32),
+    px_per_mm: f32,
+    dot_diameter_px: f32,
     steps_per_sigma: f32,
     spare: &mut [f32],
 ) -> Vec<bool> {
@@ -132,13 +133,9 @@ fn hair_lines_on_grids(
                 });
             (gw, gh)
         };
-        let lines = Lines {
-            size,
-            step,
-            sigma,
-            dot_diameter_px,
-        };
-        lines.mark(&kind[..size.0 * size.1], (d.width, d.height), &mut mask);
+        let grid_kind = &kind[..size.0 * size.1];
+        let scale = (step, sigma, dot_diameter_px);
+        lines_at(grid_kind, size.0, scale, (d.width, d.height), &mut mask);
     }
     mask
 }
@@ -153,65 +150,59 @@ fn ridge_reach(sigma: f32) -> usize {
     ((SIDE_OFFSET_SIGMAS * sigma).ceil() as usize).max(1)
 }
 
-/// The ridges of one hair scale, marked (see [`mark_ridges`]) on a plane of `size` grid
-/// pixels, every `step`-th pixel of the photo's plane, smoothed at Hessian scale `sigma` (px);
-/// the typical dot is `dot_diameter_px` across.
-struct Lines {
-    size: (usize, usize),
-    step: usize,
-    sigma: f32,
-    dot_diameter_px: f32,
-}
+/// Marks in `mask` (of the `width` × `height` px plane) the hair lines whose ridges `kind`
+/// marks (see [`mark_ridges`]): a byte per pixel of a grid `w` pixels wide, every `step`-th
+/// pixel of the plane (1: every pixel), smoothed at Hessian scale `sigma` (px), in a photo
+/// whose typical dot is `dot_diameter_px` across.
+fn lines_at(
+    kind: &[u8],
+    w: usize,
+    (step, sigma, dot_diameter_px): (usize, f32, f32),
+    (width, height): (usize, usize),
+    mask: &mut [bool],
+) {
+    // Length of each ridge network (8-connected), from its bounding box's diagonal (px).
+    let min_length = MIN_HAIR_LENGTH_DIAMETERS * dot_diameter_px;
+    // From the networks' runs and boxes: no per-network member lists.
+    let networks = RunComponents::find_in_mask(kind, w, true);
+    let is_long: Vec<bool> = networks
+        .bounds()
+        .iter()
+        .map(|&(x0, y0, x1, y1)| {
+            let (box_w, box_h) = (((x1 - x0 + 1) * step) as u64, ((y1 - y0 + 1) * step) as u64);
+            ((box_w.pow(2) + box_h.pow(2)) as f32).sqrt() >= min_length
+        })
+        .collect();
+    // The long networks' centreline pixels, as each photo row's columns (px) in increasing
+    // order (runs come in raster order; rows off the grid have none): centrelines are
+    // sparse, and each widened row reads 2·reach + 1 source rows. Listed straight from
+    // the runs, never stored as a full-size mask (a fresh 1 B/px allocation per scale).
+    // Rows in parallel.
+    let centre_columns: Vec<Vec<usize>> = (0..height)
+        .into_par_iter()
+        .map(|y| {
+            // (A row on the grid is within it: it has ⌈height / step⌉ rows.)
+            if !y.is_multiple_of(step) {
+                return Vec::new();
+            }
+            let gy = y / step;
+            let row = &kind[gy * w..(gy + 1) * w];
+            networks
+                .row_runs(gy)
+                .filter(|(network, _)| is_long[*network])
+                .flat_map(|(_, columns)| columns.filter(|&x| row[x] == 2))
+                .map(|x| x * step)
+                .collect()
+        })
+        .collect();
 
-impl Lines {
-    /// Marks in `mask` (of the `width` × `height` px plane) the hair lines that `kind` (a byte
-    /// per grid pixel) marks.
-    fn mark(&self, kind: &[u8], (width, height): (usize, usize), mask: &mut [bool]) {
-        let Lines { size, step, .. } = *self;
-        let w = size.0;
-        // Length of each ridge network (8-connected), from its bounding box's diagonal (px).
-        let min_length = MIN_HAIR_LENGTH_DIAMETERS * self.dot_diameter_px;
-        // From the networks' runs and boxes: no per-network member lists.
-        let networks = RunComponents::find_in_mask(kind, w, true);
-        let is_long: Vec<bool> = networks
-            .bounds()
-            .iter()
-            .map(|&(x0, y0, x1, y1)| {
-                let (box_w, box_h) = (((x1 - x0 + 1) * step) as u64, ((y1 - y0 + 1) * step) as u64);
-                ((box_w.pow(2) + box_h.pow(2)) as f32).sqrt() >= min_length
-            })
-            .collect();
-        // The long networks' centreline pixels, as each photo row's columns (px) in increasing
-        // order (runs come in raster order; rows off the grid have none): centrelines are
-        // sparse, and each widened row reads 2·reach + 1 source rows. Listed straight from
-        // the runs, never stored as a full-size mask (a fresh 1 B/px allocation per scale).
-        // Rows in parallel.
-        let centre_columns: Vec<Vec<usize>> = (0..height)
-            .into_par_iter()
-            .map(|y| {
-                // (A row on the grid is within it: it has ⌈height / step⌉ rows.)
-                if !y.is_multiple_of(step) {
-                    return Vec::new();
-                }
-                let gy = y / step;
-                let row = &kind[gy * w..(gy + 1) * w];
-                networks
-                    .row_runs(gy)
-                    .filter(|(network, _)| is_long[*network])
-                    .flat_map(|(_, columns)| columns.filter(|&x| row[x] == 2))
-                    .map(|x| x * step)
-                    .collect()
-            })
-            .collect();
-
-        // Widen the centrelines to the hair's width.
-        widen(
-            &centre_columns,
-            (width, height),
-            f64::from(self.sigma) + 0.5,
-            mask,
-        );
-    }
+    // Widen the centrelines to the hair's width.
+    widen(
+        &centre_columns,
+        (width, height),
+        f64::from(sigma) + 0.5,
+        mask,
+    );
 }
 
 /// Per pixel of rows `rows` of `g` (darkness smoothed at Hessian scale `sigma`, in the plane's

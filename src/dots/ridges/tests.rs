@@ -262,7 +262,7 @@ fn hair_lines_searched_on_grids_are_those_searched_at_every_pixel() {
     assert_eq!(steps, [2, 4], "σ {sigmas:?}");
     let p = close_up();
     let grids = hair_lines(&p, px_per_mm, dot, &mut []);
-    let every = hair_lines_on_grids(&p, (px_per_mm, dot), f32::INFINITY, &mut []);
+    let every = hair_lines_on_grids(&p, px_per_mm, dot, f32::INFINITY, &mut []);
     let both = grids.iter().zip(&every).filter(|(a, b)| **a && **b).count();
     let either = grids.iter().zip(&every).filter(|(a, b)| **a || **b).count();
     // The hair is 600 × 20 px: most of it is marked.
