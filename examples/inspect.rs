@@ -2,6 +2,10 @@
 //! found dots (red) to /tmp/inspect.png, for looking at what the finder does.
 //!
 //! `cargo run --release --example inspect -- PRESET SKIN PX_PER_MM SEED`
+//!
+//! Optional: DENSITY, GRADIENT, EXPOSURE (below); WIDTH_PX, HEIGHT_PX; HAIRS and STUBBLE (per cm²,
+//! in place of the scene's own hairs); SAVE_SCENE=PATH writes the whole rendered scene; X0, Y0
+//! place the crop.
 
 use image::{Rgb, RgbImage};
 use smptrack::measure::measure;
@@ -29,7 +33,10 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or((side_mm * ppm) as u32);
-    let h = (w * 3) / 4;
+    let h = std::env::var("HEIGHT_PX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or((w * 3) / 4);
     let camera = Camera::new(w, h, ppm);
     let mut scene = Scene::typical(&camera, skin, &params, seed);
     if let Ok(g) = std::env::var("GRADIENT") {
@@ -42,7 +49,19 @@ fn main() {
     {
         scene.lighting.exposure *= e;
     }
+    // Optional hairs over the scene: HAIRS and STUBBLE, per cm² (seed 99, as tests/accuracy.rs).
+    let per_cm2 = |name: &str| -> Option<f64> { std::env::var(name).ok()?.parse().ok() };
+    if per_cm2("HAIRS").is_some() || per_cm2("STUBBLE").is_some() {
+        let area = camera.visible_area_mm();
+        let cm2 = (area.2 - area.0) * (area.3 - area.1) / 100.0;
+        let count = |name: &str| (per_cm2(name).unwrap_or(0.0) * cm2).round() as usize;
+        let mut rng = synth::SplitMix64::new(99);
+        scene.hairs = synth::place_hairs(area, count("HAIRS"), count("STUBBLE"), &mut rng);
+    }
     let img = synth::render(&scene, &camera);
+    if let Ok(path) = std::env::var("SAVE_SCENE") {
+        img.save(path).expect("the scene is written");
+    }
     let truth = synth::truth(&scene, &camera, (0, 0, w, h));
     let m = measure(
         &image::DynamicImage::ImageRgb8(img.clone()),
