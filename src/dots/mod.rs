@@ -146,7 +146,8 @@ pub const FAT_HALF_WIDTH_MM: f32 = 0.12;
 /// The never-hair half-width ([`FAT_HALF_WIDTH_MM`] at the photo's scale) is never less than
 /// this (px): the lens and demosaicing spread even the thinnest hair to a half-width of about
 /// this, so at coarse scales (under ≈ 13 px/mm, where 0.12 mm is fewer pixels) a piece this thin
-/// may still be a hair.
+/// may still be a hair. For the same reason a ridge on a hair line must be at least this wide to
+/// be a dot (under ≈ 23 px/mm, where the widest hair, [`HAIR_HALF_WIDTH_MM`], is fewer pixels).
 pub const MIN_FAT_HALF_WIDTH_PX: f32 = 1.6;
 /// Where solid pigment larger than any dot (a tattooed bar) sets the photo's dot size, the
 /// watershed cuts it into territories about this fraction of its half-width: the typical width

@@ -192,7 +192,17 @@ impl Judge {
                     return false;
                 }
                 if c.ridge {
-                    *w >= always_hair
+                    // A ridge on a hair line that is no wider than the optics spread any hair
+                    // to is hair, however it compares with the dots: at coarse scales (under
+                    // ≈ 23 px/mm, where a hair's width is fewer pixels than that) a hair's
+                    // pieces are as wide as the typical dot, and were counted as a chain of
+                    // dots along it.
+                    let thinnest = if on_line {
+                        always_hair.max(MIN_FAT_HALF_WIDTH_PX)
+                    } else {
+                        always_hair
+                    };
+                    *w >= thinnest
                         && (*w >= never_hair || *w >= MIN_RIDGE_HALF_WIDTH_RATIO * typical)
                 } else if px_per_mm.is_some() {
                     // A round blob as wide as the smallest impression is a dot, however small

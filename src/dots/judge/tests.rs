@@ -34,6 +34,22 @@ fn block_moments(w: usize, h: usize) -> [f64; 6] {
     m
 }
 
+/// Judges `cases` (own half-width px, on a ridge, on a hair line, may be a dot) at `s` px/mm,
+/// beside eight round territories `typical` px wide (the typical one; the photo sized at 8 px),
+/// and asserts each case's judgement.
+fn judged_as_expected(s: f32, mut cases: Vec<(f32, bool, bool, bool)>, typical: f32) {
+    cases.extend([(typical, false, false, true); 8]);
+    let own: Vec<f32> = cases.iter().map(|c| c.0).collect();
+    let peaks: Vec<Candidate> = cases.iter().map(|c| candidate(c.1)).collect();
+    let on_line: Vec<bool> = cases.iter().map(|c| c.2).collect();
+    let networks = no_networks(cases.len());
+    let judge = Judge::new(own, &networks, &peaks, &on_line, 8.0, Some(s));
+    assert_eq!(judge.typical, typical);
+    let keep = judge.may_be_dot(&networks, &peaks, &on_line);
+    let expected: Vec<bool> = cases.iter().map(|c| c.3).collect();
+    assert_eq!(keep, expected);
+}
+
 /// At 20 px/mm: a hair is under 1.4 px half-width ([`HAIR_HALF_WIDTH_MM`]), a piece of
 /// 2.4 px and more is never hair ([`FAT_HALF_WIDTH_MM`]), and the narrowest round dot is
 /// 1.0 px (half of [`crate::measure::MIN_DOT_MM`]): each limit holds at its edge, as do
@@ -46,7 +62,7 @@ fn with_a_scale_the_physical_limits_hold_at_their_edges() {
     let round = 0.5 * crate::measure::MIN_DOT_MM as f32 * s;
     // (own half-width px, on a ridge, on a hair line, may be a dot): round candidates off
     // any hair line, ridge candidates, and round ones on a line.
-    let mut cases: Vec<(f32, bool, bool, bool)> = vec![
+    let cases = vec![
         (round, false, false, true),
         (round - 0.01, false, false, false),
         (hair, false, false, true),
@@ -59,17 +75,27 @@ fn with_a_scale_the_physical_limits_hold_at_their_edges() {
         (2.8, false, true, true),
         (2.79, false, true, false),
     ];
-    // The typical round territory: 4 px, the median of the round ones' widths.
-    cases.extend([(4.0, false, false, true); 8]);
-    let own: Vec<f32> = cases.iter().map(|c| c.0).collect();
-    let peaks: Vec<Candidate> = cases.iter().map(|c| candidate(c.1)).collect();
-    let on_line: Vec<bool> = cases.iter().map(|c| c.2).collect();
-    let networks = no_networks(cases.len());
-    let judge = Judge::new(own, &networks, &peaks, &on_line, 8.0, Some(s));
-    assert_eq!(judge.typical, 4.0);
-    let keep = judge.may_be_dot(&networks, &peaks, &on_line);
-    let expected: Vec<bool> = cases.iter().map(|c| c.3).collect();
-    assert_eq!(keep, expected);
+    judged_as_expected(s, cases, 4.0);
+}
+
+/// At 15 px/mm a hair's half-width limit ([`HAIR_HALF_WIDTH_MM`], 1.05 px) is under what the
+/// optics spread a hair to: a ridge on a hair line must be [`MIN_FAT_HALF_WIDTH_PX`] wide to be
+/// a dot, while the same ridge off any line needs only 0.7 of the typical dot (1.4 px here).
+#[test]
+fn at_a_coarse_scale_a_ridge_on_a_hair_line_must_be_wider_than_the_optics_spread_a_hair() {
+    let s = 15.0;
+    assert!(HAIR_HALF_WIDTH_MM * s < MIN_FAT_HALF_WIDTH_PX);
+    // (own half-width px, on a ridge, on a hair line, may be a dot).
+    let cases = vec![
+        (MIN_FAT_HALF_WIDTH_PX, true, true, true),
+        (MIN_FAT_HALF_WIDTH_PX - 0.01, true, true, false),
+        (1.5, true, true, false),
+        (1.5, true, false, true),
+        (1.39, true, false, false),
+        // A round piece on a line is held to the hair's width alone.
+        (1.5, false, true, true),
+    ];
+    judged_as_expected(s, cases, 2.0);
 }
 
 /// The judge of `peaks` with no candidate on a hair line, for a photo sized at 8 px.
