@@ -34,7 +34,7 @@ pub const BLUE_SHIFT_AB: f64 = 3.0;
 /// one bare cell in ten, or two in twelve, reach 0.33–0.45.
 pub const PATCHY_CV: f64 = 0.3;
 /// `low_resolution` when the mean dot is fewer px across than this: at 15–25 px/mm (dots
-/// ≈ 5–8 px) counts stray by up to ±9% (README, Accuracy); 6 px is a 0.25 mm dot at the
+/// ≈ 5–8 px) counts stray by up to ±10% (README, Accuracy); 6 px is a 0.25 mm dot at the
 /// 25 px/mm recommended for faint work.
 pub const LOW_RESOLUTION_DOT_PX: f64 = 6.0;
 /// `low_resolution` also when the scale is below this (px/mm), the coarsest scale the accuracy
