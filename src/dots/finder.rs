@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::bits::PixelBits;
 use super::flood::{flood_levels, values_under};
 use super::watershed::FloodLevels;
 use super::{
@@ -66,11 +67,13 @@ pub fn find_dots_releasing(
 }
 
 /// What the dot finder knows before its watershed: the kept centres (strongest first), which
-/// of them lie on hair lines, their core darkness and flood level, and the levels of the
-/// lightly smoothed plane the watershed floods (smoothed at σ = `flood_sigma` px).
+/// of them lie on hair lines, the hair lines themselves (with a scale; a bit per pixel), their
+/// core darkness and flood level, and the levels of the lightly smoothed plane the watershed
+/// floods (smoothed at σ = `flood_sigma` px).
 struct Seeds {
     peaks: Vec<blobs::Candidate>,
     on_hair_line: Vec<bool>,
+    hair_lines: Option<PixelBits>,
     cores: Vec<f32>,
     seeds: Vec<(usize, usize, f32)>,
     flood: FloodLevels,
@@ -113,7 +116,7 @@ fn find_seeds(
     drop((centred, values));
     stage_done("dots: flood plane, centres kept");
     let n = peaks.len();
-    let on_hair_line: Vec<bool> = match lines {
+    let on_hair_line: Vec<bool> = match &lines {
         Some(lines) => {
             let radius = |c: &blobs::Candidate| (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
             peaks
@@ -124,7 +127,7 @@ fn find_seeds(
                     // peak a few ahead is hinted into the cache (see `crate::prefetch`).
                     if let Some(ahead) = peaks.get(i + PREFETCH_PEAKS_AHEAD) {
                         let reach = radius(ahead).ceil() as usize;
-                        prefetch_square(&lines, width, (ahead.x, ahead.y), reach);
+                        prefetch_square(lines, width, (ahead.x, ahead.y), reach);
                     }
                     let on_line = |x: usize, y: usize| f32::from(u8::from(lines[y * width + x]));
                     blobs::disc_mean(on_line, (d.width, d.height), (c.x, c.y), radius(c))
@@ -134,6 +137,8 @@ fn find_seeds(
         }
         None => vec![false; n],
     };
+    // The lines, a bit per pixel, for the opening to tell a dot's fringe from hair arms.
+    let hair_lines = lines.map(|lines| PixelBits::packed(&lines));
 
     // Territories on the lightly smoothed plane; half-maximum outlines on D with only a sub-pixel
     // denoise, because blur pulls the half-maximum contour of a curved outline inwards (by
@@ -162,6 +167,7 @@ fn find_seeds(
     let found = Seeds {
         peaks,
         on_hair_line,
+        hair_lines,
         cores,
         seeds,
         flood,
@@ -183,6 +189,7 @@ fn territories(
     let Seeds {
         peaks,
         on_hair_line,
+        hair_lines,
         cores,
         seeds,
         flood,
@@ -219,7 +226,15 @@ fn territories(
     );
     let mut keep = judge.may_be_dot(&networks, &peaks, &on_hair_line);
     let radii = judge.opening_radii(&on_hair_line);
-    let mask = outline::open(&labels, outlined, &components, inside, &radii);
+    let mask = outline::open(
+        &labels,
+        outlined,
+        &components,
+        inside,
+        &radii,
+        hair_lines.as_ref(),
+    );
+    drop(hair_lines);
     stage_done("dots: opening");
     drop(components);
     // The lightly smoothed plane under the opened outlines (the centroids' weights), blurred
@@ -233,7 +248,8 @@ fn territories(
     judge.drop_misshapen(&mut keep, &shapes);
 
     // The cover, in the outline mask's buffer, in one pass over the rows: an outlined pixel is
-    // a dot's where the opening kept it and its dot is kept, else hair. Only the outlined
+    // a dot's where the opening kept it or left it as the dot's fringe and its dot is kept,
+    // else hair. Only the outlined
     // pixels are visited, their runs found 16 bytes at a time, and only the opened ones' labels
     // read (reading every label, a 4 B/px plane, the pass took 29 ms on two threads).
     let mut cover = mask;
@@ -250,8 +266,8 @@ fn territories(
             for xs in runs.drain(..) {
                 for x in xs {
                     // (Outlined pixels are labelled.)
-                    let dot =
-                        cover_row[x] & outline::OPENED != 0 && keep[label_row[x] as usize - 1];
+                    let dot = cover_row[x] & (outline::OPENED | outline::FRINGE) != 0
+                        && keep[label_row[x] as usize - 1];
                     cover_row[x] = if dot { Cover::Dot } else { Cover::Hair } as u8;
                 }
             }

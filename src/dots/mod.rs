@@ -14,8 +14,11 @@
 //! 5. Hairs are thin: a territory whose widest inscribed disc is far narrower than the typical
 //!    dot's is a hair or stubble piece, and an opening at half a dot's inscribed radius (on a
 //!    hair line at least a hair's half-width) cuts the arms of hairs crossing it (`judge`).
+//!    What the opening shaves off a dot beside its opened outline and off the hair lines is
+//!    the ragged fringe of its edge, and still covered by it ([`FRINGE_OPENING_RADII`]).
 
 mod atomic_view;
+mod bits;
 mod blobs;
 mod components;
 mod finder;
@@ -158,6 +161,15 @@ pub const SOLID_PIGMENT_TERRITORY: f32 = 0.5;
 /// Each dot's outline is opened (eroded, then dilated) by a disc of this fraction of its own
 /// inscribed radius: round dots keep their shape, thinner hair arms are cut off.
 pub const OPENING_RADIUS_FRACTION: f32 = 0.5;
+/// The opening keeps hair arms off a dot, but it also shaves what is no hair: the ragged
+/// fringe that noise gives a soft edge (an opening removes the protrusions and never fills the
+/// matching intrusions) and the corners that the watershed's cut leaves where dots touch. With
+/// the hair lines known (a scale), an outlined pixel of a kept dot that the opening removed is
+/// still covered by the dot when it lies off every hair line and within this many opening
+/// radii of the opened dot, along the outline: blown-out dots on dark skin read up to 5.6 pp
+/// (of 26%) low without it. Beyond that a hair that no line was traced along stays hair.
+/// (Coverage only: each dot's area, centre and shape remain its opened outline's.)
+pub const FRINGE_OPENING_RADII: f32 = 1.0;
 /// A dot whose (opened) outline is more elongated than this (ratio of the principal axes), and
 /// not wider than any stubble (see [`FAT_HALF_WIDTH_MM`]), is a stretch of stubble, not a dot.
 /// Elliptical dots reach ≈ 1.5, two merged dots ≈ 2.

@@ -6,7 +6,9 @@ use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
 
-use super::{Components, Forward, BACKWARD, FORWARD, NO_NEIGHBOUR, OPENED, OUTLINED};
+use super::{Components, Forward, BACKWARD, FORWARD, FRINGE, NO_NEIGHBOUR, OPENED, OUTLINED};
+use crate::dots::bits::PixelBits;
+use crate::dots::FRINGE_OPENING_RADII;
 
 /// Per component of a [`Components`], one value per member pixel, in the same order: the
 /// distances below are kept only where the outlines are (a tenth of a photo), not as
@@ -156,7 +158,8 @@ pub(in crate::dots) fn inside_distance(
 /// Round dots keep their shape; thin arms (hairs crossing a dot) narrower than twice the radius
 /// are cut off. Returns the outline mask `covered` (consumed: its buffer is reused) as one
 /// byte per pixel: [`OUTLINED`] on each covered pixel, with [`OPENED`] added where the
-/// opening keeps it. (A mask of its own for the opening held 1 B/px more at the peak of
+/// opening keeps it, or [`FRINGE`] where it does not but the pixel lies off `hair_lines` (when
+/// known) within [`FRINGE_OPENING_RADII`] radii of the opened outline, along the outline. (A mask of its own for the opening held 1 B/px more at the peak of
 /// memory, 24 MB of a 24 MP photo.)
 pub(in crate::dots) fn open(
     labels: &[u32],
@@ -164,6 +167,7 @@ pub(in crate::dots) fn open(
     components: &Components,
     inside: PerMember,
     radius: &[f32],
+    hair_lines: Option<&PixelBits>,
 ) -> Vec<u8> {
     let radius_at = |i: u32| radius[labels[i as usize] as usize - 1];
     // Distance (px) to the eroded outline, propagated within each dot.
@@ -182,7 +186,11 @@ pub(in crate::dots) fn open(
         });
     chamfer(components, dot_key(labels, &covered), &mut to_core, None);
     // `true` is 1 = OUTLINED: the flags are already the mask's outlined pixels.
-    const { assert!(OUTLINED == true as u8 && OUTLINED & OPENED == 0) };
+    const {
+        assert!(
+            OUTLINED == true as u8 && OUTLINED & OPENED == 0 && (OUTLINED | OPENED) & FRINGE == 0
+        )
+    };
     let mut mask: Vec<u8> = bytemuck::allocation::cast_vec(covered);
     // Components are disjoint: each writes its own pixels, components in parallel (see
     // crate::dots::atomic_view; on one thread this was a fifth of the stage).
@@ -192,8 +200,13 @@ pub(in crate::dots) fn open(
         .zip(&components.members)
         .for_each(|(dist, members)| {
             for (v, &i) in dist.iter().zip(members) {
-                if *v <= radius_at(i) + 0.5 {
+                let r = radius_at(i);
+                if *v <= r + 0.5 {
                     shared[i as usize].store(OUTLINED | OPENED, Ordering::Relaxed);
+                } else if hair_lines.is_some_and(|lines| {
+                    *v <= (1.0 + FRINGE_OPENING_RADII) * r + 0.5 && !lines.get(i as usize)
+                }) {
+                    shared[i as usize].store(OUTLINED | FRINGE, Ordering::Relaxed);
                 }
             }
         });

@@ -15,6 +15,9 @@ pub(super) use chamfer::{inside_distance, open};
 pub(in crate::dots) const OUTLINED: u8 = 1;
 /// In the outline mask [`open`] returns, added to [`OUTLINED`]: the opening keeps the pixel.
 pub(in crate::dots) const OPENED: u8 = 2;
+/// In the outline mask [`open`] returns, added to [`OUTLINED`]: the opening removed the pixel,
+/// but it is the dot's fringe (see [`crate::dots::FRINGE_OPENING_RADII`]), covered by the dot.
+pub(in crate::dots) const FRINGE: u8 = 4;
 
 const SQRT2: f32 = std::f32::consts::SQRT_2;
 

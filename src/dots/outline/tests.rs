@@ -1,5 +1,6 @@
 use super::chamfer::{dot_key, PerMember};
 use super::*;
+use crate::dots::bits::PixelBits;
 
 /// The whole-plane sequential pass that [`chamfer`] replaces: the oracle it must match.
 fn chamfer_whole_plane(
@@ -275,4 +276,64 @@ fn forward_neighbours_are_the_members_beside_each_member() {
             }
         }
     }
+}
+
+/// A dot 8 px in radius with three bumps a pixel wide and two long on its edge (noise on a soft edge) and a hair
+/// 2 px wide leaving it for 16 px, all one territory, opened by a disc of 4 px: the bumps are the
+/// dot's fringe wherever the hair lines are known, the hair is never fringe where a line was
+/// traced along it, and without a line only within one more opening radius of the opened dot.
+#[test]
+fn the_opening_leaves_a_fringe_off_hair_lines_within_an_opening_radius() {
+    let (width, height) = (40usize, 30usize);
+    let centre = (15.0f32, 15.0f32);
+    let disc =
+        |x: usize, y: usize| (x as f32 + 0.5 - centre.0).hypot(y as f32 + 0.5 - centre.1) <= 8.0;
+    // Each bump's tip, and the pixel under it on the edge.
+    let bumps = [(15usize, 5usize), (15, 24), (5, 15)];
+    let under = [(15usize, 6usize), (15, 23), (6, 15)];
+    let arm = |x: usize, y: usize| x >= 23 && (15..17).contains(&y);
+    let covered: Vec<bool> = (0..width * height)
+        .map(|i| {
+            let (x, y) = (i % width, i / width);
+            disc(x, y) || bumps.contains(&(x, y)) || under.contains(&(x, y)) || arm(x, y)
+        })
+        .collect();
+    let at = |x: usize, y: usize| y * width + x;
+    assert!(bumps.iter().all(|&(x, y)| covered[at(x, y)] && !disc(x, y)));
+    let labels: Vec<u32> = covered.iter().map(|&c| u32::from(c)).collect();
+    let opened_with = |lines: Option<&PixelBits>| {
+        let components = Components::of(&covered, width);
+        let inside = inside_distance(&labels, &covered, &components);
+        open(&labels, covered.clone(), &components, inside, &[4.0], lines)
+    };
+    let arm_line: Vec<bool> = (0..width * height)
+        .map(|i| arm(i % width, i / width))
+        .collect();
+    let no_lines = PixelBits::packed(&vec![false; width * height]);
+
+    // Without the hair lines (no scale), no fringe: the opening alone.
+    let strict = opened_with(None);
+    assert!(strict.iter().all(|&b| b & FRINGE == 0));
+    for &(x, y) in &bumps {
+        assert_eq!(strict[at(x, y)], OUTLINED, "bump at {x},{y}");
+    }
+    assert_eq!(strict[at(15, 15)], OUTLINED | OPENED);
+    for lines in [&PixelBits::packed(&arm_line), &no_lines] {
+        let mask = opened_with(Some(lines));
+        for &(x, y) in &bumps {
+            assert_eq!(mask[at(x, y)], OUTLINED | FRINGE, "bump at {x},{y}");
+        }
+        // What the opening keeps, it keeps either way.
+        for (i, (&b, &s)) in mask.iter().zip(&strict).enumerate() {
+            assert_eq!(b & OPENED, s & OPENED, "pixel {i}");
+        }
+        // The hair's far end is hair, line or no line.
+        assert_eq!(mask[at(38, 15)], OUTLINED);
+    }
+    // On its line, none of the hair beyond the opened dot is fringe; off any line, the hair
+    // near the dot is.
+    let on_line = opened_with(Some(&PixelBits::packed(&arm_line)));
+    assert!((25..width).all(|x| on_line[at(x, 15)] & FRINGE == 0));
+    let unlined = opened_with(Some(&no_lines));
+    assert_eq!(unlined[at(25, 15)], OUTLINED | FRINGE);
 }
