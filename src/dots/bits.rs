@@ -1,5 +1,5 @@
-//! A bit per pixel: the hair lines kept from the seeds' search to the opening at 1/8 of the
-//! bytes of a `Vec<bool>` (3 MB of a 24 MP photo instead of 24, beside the peak of memory).
+//! A bit per pixel: the hair lines, kept from the seeds' search through the opening (the peak
+//! of memory) at 1/8 of the bytes of a `Vec<bool>`: 3 MB of a 24 MP photo instead of 24.
 
 use rayon::prelude::*;
 

@@ -94,8 +94,9 @@ fn find_seeds(
     let width = d.width;
     // Every smoothing of D at full resolution is made strip by strip, never stored (a 4 B/px
     // plane at the peak of memory; only grids of a quarter of the pixels or fewer are). Hair
-    // lines first: only their 1 B/px mask is kept for the candidates; their
-    // 1 B/px scratch lies in the labels' buffer (not needed before the watershed).
+    // lines first: only their 1 B/px mask is kept, for the candidates (then packed a bit per
+    // pixel for the opening); their 1 B/px scratch lies in the labels' buffer (not needed
+    // before the watershed).
     let lines = px_per_mm.map(|s| ridges::hair_lines(d, s, diameter_px, &mut labels_buffer));
     stage_done("dots: hair lines");
     let candidates = blobs::detect(d, diameter_px);
@@ -249,9 +250,9 @@ fn territories(
 
     // The cover, in the outline mask's buffer, in one pass over the rows: an outlined pixel is
     // a dot's where the opening kept it or left it as the dot's fringe and its dot is kept,
-    // else hair. Only the outlined
-    // pixels are visited, their runs found 16 bytes at a time, and only the opened ones' labels
-    // read (reading every label, a 4 B/px plane, the pass took 29 ms on two threads).
+    // else hair. Only the outlined pixels are visited, their runs found 16 bytes at a time, and
+    // only the opened or fringe ones' labels read (reading every label, a 4 B/px plane, the
+    // pass took 29 ms on two threads).
     let mut cover = mask;
     cover
         .par_chunks_mut(width)

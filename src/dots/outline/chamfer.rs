@@ -159,8 +159,9 @@ pub(in crate::dots) fn inside_distance(
 /// are cut off. Returns the outline mask `covered` (consumed: its buffer is reused) as one
 /// byte per pixel: [`OUTLINED`] on each covered pixel, with [`OPENED`] added where the
 /// opening keeps it, or [`FRINGE`] where it does not but the pixel lies off `hair_lines` (when
-/// known) within [`FRINGE_OPENING_RADII`] radii of the opened outline, along the outline. (A mask of its own for the opening held 1 B/px more at the peak of
-/// memory, 24 MB of a 24 MP photo.)
+/// known) within [`FRINGE_OPENING_RADII`] radii of the opened outline, along the outline. (A
+/// mask of its own for the opening held 1 B/px more at the peak of memory, 24 MB of a 24 MP
+/// photo.)
 pub(in crate::dots) fn open(
     labels: &[u32],
     covered: Vec<bool>,

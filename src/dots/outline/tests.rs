@@ -1,6 +1,7 @@
 use super::chamfer::{dot_key, PerMember};
 use super::*;
 use crate::dots::bits::PixelBits;
+use crate::dots::FRINGE_OPENING_RADII;
 
 /// The whole-plane sequential pass that [`chamfer`] replaces: the oracle it must match.
 fn chamfer_whole_plane(
@@ -279,7 +280,7 @@ fn forward_neighbours_are_the_members_beside_each_member() {
 }
 
 /// A dot 8 px in radius with three bumps a pixel wide and two long on its edge (noise on a soft edge) and a hair
-/// 2 px wide leaving it for 16 px, all one territory, opened by a disc of 4 px: the bumps are the
+/// 2 px wide leaving it for 17 px, all one territory, opened by a disc of 4 px: the bumps are the
 /// dot's fringe wherever the hair lines are known, the hair is never fringe where a line was
 /// traced along it, and without a line only within one more opening radius of the opened dot.
 #[test]
@@ -336,4 +337,13 @@ fn the_opening_leaves_a_fringe_off_hair_lines_within_an_opening_radius() {
     assert!((25..width).all(|x| on_line[at(x, 15)] & FRINGE == 0));
     let unlined = opened_with(Some(&no_lines));
     assert_eq!(unlined[at(25, 15)], OUTLINED | FRINGE);
+    // Along the hair, the fringe reaches one more opening radius (4 px, within a pixel) past
+    // what the opening keeps, and no further.
+    let row = |mask: &[u8], flag: u8| (23..width).filter(|&x| mask[at(x, 15)] & flag != 0).count();
+    let reach = row(&unlined, FRINGE) as f32;
+    assert!(row(&unlined, OPENED) <= 2, "{}", row(&unlined, OPENED));
+    assert!(
+        (reach - FRINGE_OPENING_RADII * 4.0).abs() <= 1.0,
+        "the fringe reaches {reach} px along the hair"
+    );
 }
