@@ -267,9 +267,7 @@ fn hairs_and_stubble_are_not_counted() {
 /// Fine healed dots (0.16–0.30 mm) are barely wider than the stubble (≤ 0.14 mm) crossing them.
 #[test]
 fn hairs_and_stubble_are_not_counted_among_fine_dots() {
-    let camera = Camera::new(600, 450, 25.0);
-    let scene = Scene::typical(&camera, 3, &DotParams::fine_healed(), 7);
-    hairs_move_neither_count_nor_coverage(scene, &camera);
+    hairs_over_a_scene((600, 450, 25.0), 3, DotParams::fine_healed(), 7);
 }
 
 /// A close-up at 100 px/mm, where hairs are 4–14 px wide (the finer hair scale, σ = 4.5 px,
@@ -279,9 +277,7 @@ fn hairs_and_stubble_are_not_counted_among_fine_dots() {
 /// pieces could set the typical dot's width.
 #[test]
 fn hairs_and_stubble_are_not_counted_in_a_close_up() {
-    let camera = Camera::new(900, 700, 100.0);
-    let scene = Scene::typical(&camera, 3, &DotParams::healed(), 11);
-    hairs_move_neither_count_nor_coverage(scene, &camera);
+    hairs_over_a_scene((900, 700, 100.0), 3, DotParams::healed(), 11);
 }
 
 /// Blown-out dots (0.6–1.2 mm, soft halos) on type VI skin in a 100 px/mm close-up: noise makes
@@ -313,9 +309,7 @@ fn blown_out_dots_on_dark_skin_keep_their_ragged_edges_in_coverage() {
 /// along it: 12 hairs and 60 stubble shafts added 12% to the count (718 → 806), now 3.5% (743).
 #[test]
 fn hairs_are_not_a_chain_of_dots_at_a_coarse_scale() {
-    let camera = Camera::new(600, 450, 15.0);
-    let scene = Scene::typical(&camera, 2, &DotParams::first_session(), 5);
-    hairs_move_neither_count_nor_coverage(scene, &camera);
+    hairs_over_a_scene((600, 450, 15.0), 2, DotParams::first_session(), 5);
 }
 
 /// Blown-out dots (0.6–1.2 mm) in a 100 px/mm close-up, where the fringe that a dot's cover
@@ -325,9 +319,7 @@ fn hairs_are_not_a_chain_of_dots_at_a_coarse_scale() {
 /// over blown-out dots is a soft spot of the count, which the fringe does not touch.)
 #[test]
 fn hairs_and_stubble_are_not_counted_among_blown_out_dots() {
-    let camera = Camera::new(1600, 1200, 100.0);
-    let scene = Scene::typical(&camera, 3, &DotParams::blown_out(), 11);
-    hairs_move_neither_count_nor_coverage(scene, &camera);
+    hairs_over_a_scene((1600, 1200, 100.0), 3, DotParams::blown_out(), 11);
 }
 
 /// Dense stubble (95 shafts per cm², as on a shaved scalp treated for density between its
@@ -374,6 +366,19 @@ fn measured_bare_and_hairy(
     let moved =
         (hairy.0.dot_count as f64 - bare.0.dot_count as f64).abs() / bare.0.dot_count as f64;
     (bare, hairy, moved)
+}
+
+/// [`hairs_move_neither_count_nor_coverage`] on a typical scene of `params` on skin type `skin`
+/// (seed `seed`), seen by a camera of `(width, height, px_per_mm)`.
+fn hairs_over_a_scene(
+    (width, height, px_per_mm): (u32, u32, f64),
+    skin: u8,
+    params: DotParams,
+    seed: u64,
+) {
+    let camera = Camera::new(width, height, px_per_mm);
+    let scene = Scene::typical(&camera, skin, &params, seed);
+    hairs_move_neither_count_nor_coverage(scene, &camera);
 }
 
 fn hairs_move_neither_count_nor_coverage(mut scene: Scene, camera: &Camera) {
