@@ -168,7 +168,7 @@ pub const OPENING_RADIUS_FRACTION: f32 = 0.5;
 /// still covered by the dot when it lies off every hair line and within this many opening
 /// radii of the opened dot, along the outline: blown-out dots on dark skin read up to 5.6 pp
 /// (of 26%) low without it. Beyond that a hair that no line was traced along stays hair.
-/// (Coverage only: each dot's area, centre and shape remain its opened outline's.) On
+/// (Coverage and each dot's area: its centre and shape remain its opened outline's.) On
 /// `examples/accuracy`, coverage's worst error with 0 (none kept), 1 and unbounded radii:
 /// 5.58, 1.65 and 1.59 pp; unbounded, a hair not traced would be the dot's all along its
 /// territory.
@@ -219,8 +219,8 @@ pub struct FoundDot {
     pub x: f64,
     /// Centre y (px).
     pub y: f64,
-    /// Pixels within the dot's half-maximum outline once opened (px²): without the fringe
-    /// that its cover keeps (see [`FRINGE_OPENING_RADII`]), so at most its `Cover::Dot` pixels.
+    /// Pixels within the dot's half-maximum outline once opened, with the fringe that its cover
+    /// keeps (see [`FRINGE_OPENING_RADII`]): its `Cover::Dot` pixels (px²).
     pub area_px: u32,
     /// Mean darkness D over the core (0..1).
     pub core_darkness: f32,

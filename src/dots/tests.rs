@@ -280,8 +280,7 @@ fn noise_bins_are_the_textbook_bins() {
 
 /// The cover of a fine dot crossed by a hair and a dot alone (the scene of the test above, at
 /// 25 px/mm): each dot's centre is `Dot`, with the dot's own label, and its area is its `Dot`
-/// pixels less its fringe (a tenth of them at most on these crisp discs, none on the traced
-/// hair); the hair's arms off the dot are `Hair`; skin away from both is `Bare`; every `Dot`
+/// pixels (its fringe with them); the hair's arms off the dot are `Hair`; skin away from both is `Bare`; every `Dot`
 /// pixel lies in a kept dot's territory.
 #[test]
 fn the_cover_marks_the_dots_the_hair_and_the_bare_skin() {
@@ -306,11 +305,7 @@ fn the_cover_marks_the_dots_the_hair_and_the_bare_skin() {
         let own = (0..w * h)
             .filter(|&i| map.cover[i] == Cover::Dot && map.labels[i] as usize == k + 1)
             .count();
-        let area = dot.area_px as usize;
-        assert!(
-            own >= area && own <= area + area / 10,
-            "dot {k}: {own} vs {area}"
-        );
+        assert_eq!(own, dot.area_px as usize, "dot {k}");
     }
     // Both arms of the hair, well off the dot.
     for x in [0.5 * s, 2.5 * s] {
