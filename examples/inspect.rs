@@ -1,7 +1,9 @@
 //! Renders one generated scene, measures it, and writes a crop with true dot centres (green) and
-//! found dots (red) to /tmp/inspect.png, for looking at what the finder does.
+//! found dots (red) to /tmp/inspect.png, for looking at what the finder does. Lists the found
+//! dots near no true centre, the true dots near no found one, and true dots found twice or more.
 //!
-//! `cargo run --release --example inspect -- PRESET SKIN PX_PER_MM SEED`
+//! `cargo run --release --example inspect -- PRESET SKIN PX_PER_MM SEED` (PRESET: healed, fine,
+//! fresh, first or blown)
 //!
 //! Optional: DENSITY, GRADIENT, EXPOSURE (below); WIDTH_PX, HEIGHT_PX; HAIRS and STUBBLE (per cm²,
 //! in place of the scene's own hairs); SAVE_SCENE=PATH writes the whole rendered scene; X0, Y0
@@ -22,6 +24,7 @@ fn main() {
         "fresh" => DotParams::fresh(),
         "first" => DotParams::first_session(),
         "blown" => DotParams::blown_out(),
+        "fine" => DotParams::fine_healed(),
         _ => DotParams::healed(),
     };
     // Optional overrides: DENSITY=dots/cm², GRADIENT=gx,gy, EXPOSURE=factor.
@@ -106,6 +109,16 @@ fn main() {
             .any(|d| (x - d.x).hypot(y - d.y) < 0.5 * m.dot_scale_px)
         {
             println!("missed true dot at {x:.0},{y:.0}");
+        }
+    }
+    for &(x, y) in &truth.dot_centres_px {
+        let found = m
+            .dots
+            .iter()
+            .filter(|d| (x - d.x).hypot(y - d.y) < 0.5 * m.dot_scale_px)
+            .count();
+        if found > 1 {
+            println!("true dot at {x:.0},{y:.0} found {found} times");
         }
     }
     let zoom = 2;
