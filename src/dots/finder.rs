@@ -10,9 +10,9 @@ use super::bits::PixelBits;
 use super::flood::{flood_levels, values_under};
 use super::watershed::FloodLevels;
 use super::{
-    blobs, judge, outline, ridges, shapes, watershed, Cover, DotMap, FoundDot, SpareBuffers,
-    CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_CORE_DIAMETERS, HALF_MAX,
-    MAX_HAIR_LINE_FRACTION, OUTLINE_SIGMA_PX,
+    blobs, crossed, judge, outline, ridges, shapes, watershed, Cover, DotMap, FoundDot,
+    SpareBuffers, CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_CORE_DIAMETERS,
+    HAIR_HALF_WIDTH_MM, HALF_MAX, MAX_HAIR_LINE_FRACTION, MIN_FAT_HALF_WIDTH_PX, OUTLINE_SIGMA_PX,
 };
 use crate::plane::{Plane, RowSource};
 use crate::prefetch::prefetch_square;
@@ -77,6 +77,8 @@ struct Seeds {
     on_hair_line: Vec<bool>,
     hair_lines: Option<PixelBits>,
     cores: Vec<f32>,
+    /// Per peak: whether its core darkness was read beside a hair crossing it.
+    crossed: Vec<bool>,
     seeds: Vec<(usize, usize, f32)>,
     flood: FloodLevels,
     flood_sigma: f32,
@@ -150,20 +152,31 @@ fn find_seeds(
     // cores read it pixel by pixel, the outlines row by row as it is blurred.
     let fine = d.point_blur(OUTLINE_SIGMA_PX);
     let core_radius = |c: &blobs::Candidate| (CORE_RADIUS_DIAMETERS * c.diameter).max(0.5);
-    let cores: Vec<f32> = peaks
+    // Where a hair is narrower than the optics spread it to, its pieces are as wide as faint
+    // dots, and the pixels at the edge of one are no dot beside it (see `crossed`).
+    let hairs_resolved = px_per_mm.is_some_and(|s| HAIR_HALF_WIDTH_MM * s >= MIN_FAT_HALF_WIDTH_PX);
+    let (cores, crossed): (Vec<f32>, Vec<bool>) = peaks
         .par_iter()
         .enumerate()
-        .map(|(i, c)| {
+        .map_init(Vec::new, |values, (i, c)| {
             if let Some(ahead) = peaks.get(i + PREFETCH_PEAKS_AHEAD) {
                 let reach = core_radius(ahead).ceil() as usize + fine.reach();
                 prefetch_square(&d.data, width, (ahead.x, ahead.y), reach);
             }
-            blobs::disc_mean(
+            let core = blobs::disc_mean(
                 |x, y| fine.at(x, y),
                 (d.width, d.height),
                 (c.x, c.y),
                 core_radius(c),
-            )
+            );
+            // A round candidate on a hair line may be a faint dot that the hair crosses.
+            let beside = (hairs_resolved && on_hair_line[i] && !c.ridge)
+                .then(|| {
+                    let fine = |x, y| fine.at(x, y);
+                    crossed::core_beside_hair(values, fine, (d.width, d.height), c, core)
+                })
+                .flatten();
+            (beside.unwrap_or(core), beside.is_some())
         })
         .collect();
     stage_done("dots: hair-line test, cores");
@@ -172,6 +185,7 @@ fn find_seeds(
         on_hair_line,
         hair_lines,
         cores,
+        crossed,
         seeds,
         flood,
         flood_sigma,
@@ -194,6 +208,7 @@ fn territories(
         on_hair_line,
         hair_lines,
         cores,
+        crossed,
         seeds,
         flood,
         flood_sigma,
@@ -249,10 +264,15 @@ fn territories(
     let shapes = shapes::shapes(&labels, &mask, &flood_on_opened, width, n);
     drop(flood_on_opened);
     judge.drop_misshapen(&mut keep, &shapes);
+    // A piece that a hair cut off a counted dot is part of that dot: its cover, area and label.
+    let part_of = crossed::pieces_of_counted_dots(&mut keep, &crossed, &shapes);
+    let owner: Vec<Option<usize>> = (0..n)
+        .map(|k| if keep[k] { Some(k) } else { part_of[k] })
+        .collect();
 
     // The cover, in the outline mask's buffer, in one pass over the rows: an outlined pixel is
-    // a dot's where the opening kept it or left it as the dot's fringe and its dot is kept,
-    // else hair. Only the outlined pixels are visited, their runs found 16 bytes at a time, and
+    // a dot's where the opening kept it or left it as the dot's fringe and its dot is kept
+    // (or its territory is part of a kept dot: then counted as that dot's), else hair. Only the outlined pixels are visited, their runs found 16 bytes at a time, and
     // only the opened or fringe ones' labels read (reading every label, a 4 B/px plane, the
     // pass took 29 ms on two threads).
     // Each kept dot's fringe pixels are counted as the rows pass (integer counts: the same at
@@ -272,9 +292,10 @@ fn territories(
             for xs in runs.drain(..) {
                 for x in xs {
                     // (Outlined pixels are labelled.)
-                    let k = label_row[x] as usize - 1;
-                    let dot = cover_row[x] & (outline::OPENED | outline::FRINGE) != 0 && keep[k];
-                    if dot && cover_row[x] & outline::FRINGE != 0 {
+                    let owner = owner[label_row[x] as usize - 1];
+                    let dot =
+                        cover_row[x] & (outline::OPENED | outline::FRINGE) != 0 && owner.is_some();
+                    if let Some(k) = owner.filter(|_| dot && cover_row[x] & outline::FRINGE != 0) {
                         fringe_px[k].fetch_add(1, Ordering::Relaxed);
                     }
                     cover_row[x] = if dot { Cover::Dot } else { Cover::Hair } as u8;
@@ -282,6 +303,13 @@ fn territories(
             }
         });
     let cover: Vec<Cover> = cover.into_iter().map(Cover::from_code).collect();
+    // Each kept dot's opened area, with the pieces that are part of it.
+    let mut opened_px: Vec<f64> = shapes.iter().map(|s| s.moments[0]).collect();
+    for (k, owner) in part_of.iter().enumerate() {
+        if let Some(j) = *owner {
+            opened_px[j] += shapes[k].moments[0];
+        }
+    }
     stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
     let mut dots = Vec::new();
@@ -298,12 +326,17 @@ fn territories(
         dots.push(FoundDot {
             x,
             y,
-            area_px: shapes[k].moments[0] as u32 + fringe_px[k].load(Ordering::Relaxed),
+            area_px: opened_px[k] as u32 + fringe_px[k].load(Ordering::Relaxed),
             core_darkness: cores[k],
             peak: (c.x, c.y),
             scale_px: c.diameter,
         });
         new_index[k] = dots.len() as u32;
+    }
+    for (k, owner) in part_of.iter().enumerate() {
+        if let Some(j) = *owner {
+            new_index[k] = new_index[j];
+        }
     }
     labels.par_iter_mut().for_each(|label| {
         if *label != 0 {

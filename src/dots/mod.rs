@@ -10,7 +10,11 @@
 //!    Strongest first, a candidate within half a dot diameter of a kept one is the same dot.
 //! 3. A watershed from the kept centres splits touching dots into territories.
 //! 4. Within its territory a dot covers the pixels at least half as dark as its core (the
-//!    full-width-at-half-maximum outline, which blur and exposure leave in place).
+//!    full-width-at-half-maximum outline, which blur and exposure leave in place). A round
+//!    candidate on a hair line whose disc is clearly less dark beside the hair than at its core
+//!    is a faint dot that a darker hair crosses: its core is read beside the hair
+//!    ([`CROSSED_DOT_CORE_QUANTILE`], [`CROSSED_DOT_MAX_RATIO`]), and it counts only clear of
+//!    the dots kept before it ([`CROSSED_DOT_CLEARANCE`]).
 //! 5. Hairs are thin: a territory whose widest inscribed disc is far narrower than the typical
 //!    dot's is a hair or stubble piece, and an opening at half a dot's inscribed radius (on a
 //!    hair line at least a hair's half-width) cuts the arms of hairs crossing it (`judge`).
@@ -21,6 +25,7 @@ mod atomic_view;
 mod bits;
 mod blobs;
 mod components;
+mod crossed;
 mod finder;
 mod flood;
 mod judge;
@@ -199,6 +204,19 @@ pub const HAIR_CORE_DIAMETERS: f32 = 0.25;
 /// A pixel belongs to a dot's outline when its darkness is at least this fraction of the dot's
 /// core darkness (half maximum).
 pub const HALF_MAX: f32 = 0.5;
+/// A round candidate on a hair line takes as its core darkness this quantile of its hair-line
+/// disc when clearly lower ([`CROSSED_DOT_MAX_RATIO`]; see `crossed`): a faint dot's pixels
+/// beside the darker hair crossing it, not the hair's.
+pub const CROSSED_DOT_CORE_QUANTILE: f32 = 0.1;
+/// A round candidate on a hair line is read as a faint dot that the hair crosses only when the
+/// darkness beside the hair is under this fraction of its core's: a dot at least 3/4 as dark
+/// as the hair is outlined at the hair's half-maximum (at most 2/3 of its own) nearly whole.
+pub const CROSSED_DOT_MAX_RATIO: f32 = 0.75;
+/// A territory whose core was read beside a hair counts as a dot only if its centroid lies at
+/// least this many times the sum of its and a kept dot's equivalent radii from that dot's: the
+/// two halves of a disc cut through its centre lie 0.6 times apart, an eighth cut off its side
+/// 0.69 times, a twentieth 0.77 times; touching dots lie 1 time apart.
+pub const CROSSED_DOT_CLEARANCE: f64 = 0.85;
 /// The core over which a dot's darkness is averaged, as a radius in dot diameters (min 0.5 px).
 pub const CORE_RADIUS_DIAMETERS: f32 = 0.12;
 /// Skin ring around a dot: from this many dot radii …
