@@ -2,6 +2,12 @@
 //! dark beside the hair than at its core is a faint dot under a hair, and its core is read
 //! beside the hair ([`core_beside_hair`]); a piece that the hair cut off a dot already counted is
 //! part of that dot, not a dot of its own ([`pieces_of_counted_dots`]).
+//!
+//! The rule holds only where hairs are resolved: where the widest hair
+//! ([`HAIR_HALF_WIDTH_MM`](super::HAIR_HALF_WIDTH_MM)) spans at least
+//! [`MIN_FAT_HALF_WIDTH_PX`](super::MIN_FAT_HALF_WIDTH_PX), from ≈ 23 px/mm (`finder` asks).
+//! Below, the optics spread a hair as wide as a faint dot, and the pixels at a shaft's edge
+//! read as dark as a dot beside it.
 
 use super::blobs::Candidate;
 use super::shapes::Shape;
@@ -58,52 +64,58 @@ fn beside_hair_quantile(
 }
 
 /// Clears `keep` for each territory whose core darkness was read beside a hair crossing it
-/// (`crossed`, see [`core_beside_hair`]) and whose centroid (`shapes`) lies closer to
-/// that of a dot kept before it than [`CROSSED_DOT_CLEARANCE`] times the sum of the two
-/// territories' equivalent radii (of discs of their opened areas): such a piece is the part
-/// of a counted dot that the hair cut off, not a dot of its own. Returns, per territory,
-/// the dot such a piece is part of (the nearest, relative to that sum; none for any other
-/// territory). Territories are taken strongest first (in the order of `shapes`), so of the
-/// pieces of one dot, the strongest is kept.
+/// (`crossed`, see [`core_beside_hair`]) and whose centroid (`shapes`) lies closer to that of
+/// a kept dot than [`CROSSED_DOT_CLEARANCE`] times the sum of the two territories' equivalent
+/// radii (of discs of their opened areas): such a piece is the part of a counted dot that the
+/// hair cut off, not a dot of its own. The dots it is held clear of are every kept one not
+/// read beside a hair, and those read beside a hair that were kept before it: territories come
+/// strongest first (in the order of `shapes`), so of the pieces of one faint dot the strongest
+/// stays. Territories with no opened pixel (their centroid is no place) take no part.
+/// Returns, per territory, the dot such a piece is part of (the nearest relative to that sum,
+/// the lowest index on a tie; none for any other territory). `size` is the plane's (px).
 pub(super) fn pieces_of_counted_dots(
     keep: &mut [bool],
     crossed: &[bool],
     shapes: &[Shape],
+    (width, height): (usize, usize),
 ) -> Vec<Option<usize>> {
     let mut part_of = vec![None; keep.len()];
-    if !crossed.iter().zip(keep.iter()).any(|(&c, &k)| c && k) {
+    let placed: Vec<bool> = (0..keep.len())
+        .map(|k| keep[k] && shapes[k].moments[0] > 0.0)
+        .collect();
+    if !(0..keep.len()).any(|k| crossed[k] && placed[k]) {
         return part_of;
     }
     let radius = |k: usize| (shapes[k].moments[0] / std::f64::consts::PI).sqrt();
-    // Kept centroids on a grid of cells as wide as the largest clearance.
+    // Kept centroids on a grid of cells as wide as the largest clearance (as `blobs::suppress`
+    // keeps its candidates).
     let cell = (0..shapes.len())
-        .filter(|&k| keep[k])
+        .filter(|&k| placed[k])
         .map(|k| 2.0 * CROSSED_DOT_CLEARANCE * radius(k))
         .fold(1.0f64, f64::max)
         .ceil();
-    let key = |k: usize| {
+    let (grid_w, grid_h) = (
+        (width as f64 / cell) as usize + 1,
+        (height as f64 / cell) as usize + 1,
+    );
+    let cell_of = |k: usize| {
         let (x, y) = shapes[k].centroid;
-        ((x / cell).floor() as i64, (y / cell).floor() as i64)
+        let at = |v: f64, cells: usize| ((v / cell).max(0.0) as usize).min(cells - 1);
+        (at(x, grid_w), at(y, grid_h))
     };
-    // (Cells are only looked up, never iterated: the result does not depend on the map's
-    // order.)
-    let mut grid: std::collections::HashMap<(i64, i64), Vec<usize>> =
-        std::collections::HashMap::new();
-    for k in (0..keep.len()).filter(|&k| keep[k] && !crossed[k]) {
-        grid.entry(key(k)).or_default().push(k);
+    let mut grid: Vec<Vec<usize>> = vec![Vec::new(); grid_w * grid_h];
+    for k in (0..keep.len()).filter(|&k| placed[k] && !crossed[k]) {
+        let (gx, gy) = cell_of(k);
+        grid[gy * grid_w + gx].push(k);
     }
-    for k in 0..keep.len() {
-        if !(keep[k] && crossed[k]) {
-            continue;
-        }
+    for k in (0..keep.len()).filter(|&k| placed[k] && crossed[k]) {
         let (x, y) = shapes[k].centroid;
-        let (cx, cy) = key(k);
-        // The kept dot nearest relative to the clearance, if within it (ties: the first
-        // kept).
-        let nearest = (cy - 1..=cy + 1)
-            .flat_map(|gy| (cx - 1..=cx + 1).map(move |gx| (gx, gy)))
-            .filter_map(|at| grid.get(&at))
-            .flatten()
+        let (cx, cy) = cell_of(k);
+        let nearest = (cy.saturating_sub(1)..=(cy + 1).min(grid_h - 1))
+            .flat_map(|gy| {
+                (cx.saturating_sub(1)..=(cx + 1).min(grid_w - 1)).map(move |gx| (gx, gy))
+            })
+            .flat_map(|(gx, gy)| &grid[gy * grid_w + gx])
             .map(|&j| {
                 let (jx, jy) = shapes[j].centroid;
                 ((x - jx).hypot(y - jy) / (radius(k) + radius(j)), j)
@@ -115,7 +127,7 @@ pub(super) fn pieces_of_counted_dots(
                 keep[k] = false;
                 part_of[k] = Some(j);
             }
-            None => grid.entry((cx, cy)).or_default().push(k),
+            None => grid[cy * grid_w + cx].push(k),
         }
     }
     part_of
@@ -124,6 +136,8 @@ pub(super) fn pieces_of_counted_dots(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dots::tests::discs;
+    use crate::dots::{find_dots, Cover};
 
     /// A dot's territory of `area` px centred at (`x`, `y`) px (only its area and centroid count).
     fn piece(area: f64, (x, y): (f64, f64)) -> Shape {
@@ -149,21 +163,44 @@ mod tests {
             // 4: read beside a hair, 10 px from piece 2, which was kept before it (and 27.1 px
             // from dot 0: piece 2 is the nearer).
             piece(area, (100.0, 127.1)),
-            // 5: read beside a hair, within the clearance of a dropped one only (dot 6 is not kept).
+            // 5: read beside a hair, within the clearance of a dropped one only (6 is not kept).
             piece(area, (300.0, 300.0)),
             piece(area, (310.0, 300.0)),
+            // 7: read beside a hair, 10 px from dot 8, weaker but not read beside a hair.
+            piece(area, (400.0, 100.0)),
+            piece(area, (410.0, 100.0)),
+            // 9: read beside a hair, with no opened pixel, where dot 10 lies: no part.
+            piece(0.0, (0.0, 0.0)),
+            piece(area, (0.0, 0.0)),
         ];
-        let mut keep = vec![true, true, true, true, true, true, false];
-        let crossed = vec![false, true, true, true, true, true, false];
-        let part_of = pieces_of_counted_dots(&mut keep, &crossed, &shapes);
-        assert_eq!(keep, vec![true, false, true, true, false, true, false]);
-        assert_eq!(
-            part_of,
-            vec![None, Some(0), None, None, Some(2), None, None]
-        );
+        let size = (500, 400);
+        let mut keep = vec![true; 11];
+        keep[6] = false;
+        let crossed = [
+            false, true, true, true, true, true, false, true, false, true, false,
+        ];
+        let part_of = pieces_of_counted_dots(&mut keep, &crossed, &shapes, size);
+        let kept = [
+            true, false, true, true, false, true, false, false, true, true, true,
+        ];
+        assert_eq!(keep, kept);
+        let parts = [
+            None,
+            Some(0),
+            None,
+            None,
+            Some(2),
+            None,
+            None,
+            Some(8),
+            None,
+            None,
+            None,
+        ];
+        assert_eq!(part_of, parts);
         // Nothing read beside a hair: nothing changes, however close.
         let mut keep = vec![true, true];
-        let part_of = pieces_of_counted_dots(&mut keep, &[false, false], &shapes[..2]);
+        let part_of = pieces_of_counted_dots(&mut keep, &[false, false], &shapes[..2], size);
         assert_eq!((keep, part_of), (vec![true, true], vec![None, None]));
     }
 
@@ -196,5 +233,85 @@ mod tests {
         // At least MIN_PEAK_DARKNESS beside the hair, and not: skin beside a hair piece.
         assert_eq!(read_beside(0.8, MIN_PEAK_DARKNESS), Some(MIN_PEAK_DARKNESS));
         assert_eq!(read_beside(0.8, 0.9 * MIN_PEAK_DARKNESS), None);
+    }
+
+    /// A first session's faint dot (0.35 dark) that a darker hair (0.75, 0.1 mm wide) crosses
+    /// through its middle is a dot, and so is its twin off the hair; the hair is not. Read on the
+    /// hair, the dot's core is the hair's darkness, whose half-maximum outlined only the hair and
+    /// the dot's middle, and the dot was set aside as hair.
+    #[test]
+    fn a_faint_dot_that_a_darker_hair_crosses_is_a_dot_and_the_hair_is_not() {
+        for s in [50.0f32, 100.0] {
+            let (w, h) = ((6.0 * s) as usize, (2.4 * s) as usize);
+            let r = 0.5 * 0.34 * s;
+            let (y0, x0, x1) = (1.2 * s, 1.8 * s, 4.2 * s);
+            let mut p = discs(w, h, &[(x0, y0), (x1, y0)], r, 0.35);
+            // The hair runs through the first dot's centre from the plane's left edge to 1.2 mm
+            // short of the second's.
+            let half = 0.05 * s;
+            for y in (y0 - half) as usize..(y0 + half) as usize {
+                for x in 4..(3.0 * s) as usize {
+                    let v = &mut p.data[y * w + x];
+                    *v = 1.0 - (1.0 - *v) * (1.0 - 0.75);
+                }
+            }
+            let map = find_dots(&p, 2.0 * r, Some(s));
+            let mut found: Vec<(f64, f64, u32)> =
+                map.dots.iter().map(|d| (d.x, d.y, d.area_px)).collect();
+            found.sort_by(|a, b| a.0.total_cmp(&b.0));
+            assert_eq!(found.len(), 2, "{s} px/mm: {found:?}");
+            let disc = std::f64::consts::PI * f64::from(r).powi(2);
+            for (&(x, y, area), cx) in found.iter().zip([x0, x1]) {
+                assert!(
+                    (x - f64::from(cx)).abs() < 0.1 * f64::from(r)
+                        && (y - f64::from(y0)).abs() < 0.1 * f64::from(r),
+                    "{s} px/mm: {found:?}"
+                );
+                // The dot's area is its disc's, not the hair's: within 15%.
+                assert!(
+                    (f64::from(area) / disc - 1.0).abs() < 0.15,
+                    "{s} px/mm: {found:?}, disc {disc}"
+                );
+            }
+        }
+    }
+
+    /// A large faint dot (0.8 mm, 0.35 dark) that a darker hair (0.75, 0.1 mm wide) crosses
+    /// between its centre and its edge, at 100 px/mm, is one dot on both sides of the hair, with
+    /// its disc's area (within 20%).
+    #[test]
+    fn a_faint_dot_cut_by_a_hair_is_one_dot_with_both_its_pieces() {
+        let s = 100.0f32;
+        let (w, h) = (480usize, 240usize);
+        let (r, cx, cy) = (40.0f32, 240.0f32, 120.0f32);
+        let mut p = discs(w, h, &[(cx, cy)], r, 0.35);
+        let (top, bottom) = ((cy - 20.0) as usize, (cy - 10.0) as usize);
+        for y in top..bottom {
+            for x in 4..w - 4 {
+                let v = &mut p.data[y * w + x];
+                *v = 1.0 - (1.0 - *v) * (1.0 - 0.75);
+            }
+        }
+        let map = find_dots(&p, 2.0 * r, Some(s));
+        let found: Vec<(f64, f64, u32)> = map.dots.iter().map(|d| (d.x, d.y, d.area_px)).collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        // Both sides of the hair are the dot's.
+        for y in [cy - 30.0, cy + 20.0] {
+            let i = y as usize * w + cx as usize;
+            assert_eq!(
+                (map.cover[i], map.labels[i]),
+                (Cover::Dot, 1),
+                "row {y}: {found:?}"
+            );
+        }
+        let own = (0..w * h)
+            .filter(|&i| map.cover[i] == Cover::Dot && map.labels[i] == 1)
+            .count();
+        assert_eq!(own, found[0].2 as usize);
+        let disc = std::f64::consts::PI * f64::from(r).powi(2);
+        assert!(
+            (f64::from(found[0].2) / disc - 1.0).abs() < 0.2,
+            "{found:?}, disc {disc}"
+        );
     }
 }

@@ -264,17 +264,25 @@ fn territories(
     let shapes = shapes::shapes(&labels, &mask, &flood_on_opened, width, n);
     drop(flood_on_opened);
     judge.drop_misshapen(&mut keep, &shapes);
-    // A piece that a hair cut off a counted dot is part of that dot: its cover, area and label.
-    let part_of = crossed::pieces_of_counted_dots(&mut keep, &crossed, &shapes);
-    let owner: Vec<Option<usize>> = (0..n)
-        .map(|k| if keep[k] { Some(k) } else { part_of[k] })
+    // A piece that a hair cut off a counted dot is part of that dot: its cover, area, centre
+    // and label.
+    let height = labels.len() / width.max(1);
+    let part_of = crossed::pieces_of_counted_dots(&mut keep, &crossed, &shapes, (width, height));
+    // Per territory, the kept dot (index) its pixels are the cover of, or `NO_DOT`.
+    const NO_DOT: u32 = u32::MAX;
+    let dot_of: Vec<u32> = (0..n)
+        .map(|k| match (keep[k], part_of[k]) {
+            (true, _) => k as u32,
+            (false, Some(j)) => j as u32,
+            (false, None) => NO_DOT,
+        })
         .collect();
 
     // The cover, in the outline mask's buffer, in one pass over the rows: an outlined pixel is
-    // a dot's where the opening kept it or left it as the dot's fringe and its dot is kept
-    // (or its territory is part of a kept dot: then counted as that dot's), else hair. Only the outlined pixels are visited, their runs found 16 bytes at a time, and
-    // only the opened or fringe ones' labels read (reading every label, a 4 B/px plane, the
-    // pass took 29 ms on two threads).
+    // a dot's where the opening kept it or left it as the dot's fringe and its territory is a
+    // kept dot's or part of one, else hair. Only the outlined pixels are visited, their runs
+    // found 16 bytes at a time, and only the opened or fringe ones' labels read (reading every
+    // label, a 4 B/px plane, the pass took 29 ms on two threads).
     // Each kept dot's fringe pixels are counted as the rows pass (integer counts: the same at
     // any thread count), for its area.
     let fringe_px: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
@@ -292,22 +300,30 @@ fn territories(
             for xs in runs.drain(..) {
                 for x in xs {
                     // (Outlined pixels are labelled.)
-                    let owner = owner[label_row[x] as usize - 1];
+                    let k = dot_of[label_row[x] as usize - 1];
                     let dot =
-                        cover_row[x] & (outline::OPENED | outline::FRINGE) != 0 && owner.is_some();
-                    if let Some(k) = owner.filter(|_| dot && cover_row[x] & outline::FRINGE != 0) {
-                        fringe_px[k].fetch_add(1, Ordering::Relaxed);
+                        cover_row[x] & (outline::OPENED | outline::FRINGE) != 0 && k != NO_DOT;
+                    if dot && cover_row[x] & outline::FRINGE != 0 {
+                        fringe_px[k as usize].fetch_add(1, Ordering::Relaxed);
                     }
                     cover_row[x] = if dot { Cover::Dot } else { Cover::Hair } as u8;
                 }
             }
         });
     let cover: Vec<Cover> = cover.into_iter().map(Cover::from_code).collect();
-    // Each kept dot's opened area, with the pieces that are part of it.
+    // Each kept dot's opened area and centroid, with the pieces that are part of it (its
+    // centroid the mean of theirs weighted by their opened areas).
     let mut opened_px: Vec<f64> = shapes.iter().map(|s| s.moments[0]).collect();
-    for (k, owner) in part_of.iter().enumerate() {
-        if let Some(j) = *owner {
-            opened_px[j] += shapes[k].moments[0];
+    let mut centroids: Vec<(f64, f64)> = shapes.iter().map(|s| s.centroid).collect();
+    for (k, part) in part_of.iter().enumerate() {
+        if let Some(j) = *part {
+            let (a, b) = (opened_px[j], shapes[k].moments[0]);
+            let (cj, ck) = (centroids[j], shapes[k].centroid);
+            centroids[j] = (
+                (a * cj.0 + b * ck.0) / (a + b),
+                (a * cj.1 + b * ck.1) / (a + b),
+            );
+            opened_px[j] = a + b;
         }
     }
     stage_done("dots: shapes, coverage, hair");
@@ -318,8 +334,8 @@ fn territories(
             continue;
         }
         // A dot left with no pixel by the opening sits at the centre of its peak pixel.
-        let (x, y) = if shapes[k].moments[0] > 0.0 {
-            shapes[k].centroid
+        let (x, y) = if opened_px[k] > 0.0 {
+            centroids[k]
         } else {
             (c.x as f64 + 0.5, c.y as f64 + 0.5)
         };
@@ -333,8 +349,8 @@ fn territories(
         });
         new_index[k] = dots.len() as u32;
     }
-    for (k, owner) in part_of.iter().enumerate() {
-        if let Some(j) = *owner {
+    for (k, part) in part_of.iter().enumerate() {
+        if let Some(j) = *part {
             new_index[k] = new_index[j];
         }
     }

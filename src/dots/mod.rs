@@ -14,7 +14,7 @@
 //!    candidate on a hair line whose disc is clearly less dark beside the hair than at its core
 //!    is a faint dot that a darker hair crosses: its core is read beside the hair
 //!    ([`CROSSED_DOT_CORE_QUANTILE`], [`CROSSED_DOT_MAX_RATIO`]), and it counts only clear of
-//!    the dots kept before it ([`CROSSED_DOT_CLEARANCE`]).
+//!    the kept dots (else it joins the nearest as a piece of it, [`CROSSED_DOT_CLEARANCE`]).
 //! 5. Hairs are thin: a territory whose widest inscribed disc is far narrower than the typical
 //!    dot's is a hair or stubble piece, and an opening at half a dot's inscribed radius (on a
 //!    hair line at least a hair's half-width) cuts the arms of hairs crossing it (`judge`).
@@ -155,7 +155,9 @@ pub const FAT_HALF_WIDTH_MM: f32 = 0.12;
 /// this (px): the lens and demosaicing spread even the thinnest hair to a half-width of about
 /// this, so at coarse scales (under ≈ 13 px/mm, where 0.12 mm is fewer pixels) a piece this thin
 /// may still be a hair. For the same reason a ridge on a hair line must be at least this wide to
-/// be a dot (under ≈ 23 px/mm, where the widest hair, [`HAIR_HALF_WIDTH_MM`], is fewer pixels).
+/// be a dot (under ≈ 23 px/mm, where the widest hair, [`HAIR_HALF_WIDTH_MM`], is fewer pixels),
+/// and only where the widest hair spans this many pixels is a faint dot read beside a hair
+/// crossing it (`crossed`).
 pub const MIN_FAT_HALF_WIDTH_PX: f32 = 1.6;
 /// Where solid pigment larger than any dot (a tattooed bar) sets the photo's dot size, the
 /// watershed cuts it into territories about this fraction of its half-width: the typical width
@@ -195,8 +197,9 @@ pub const MAX_AREA_PER_INSCRIBED_DISC: f64 = 3.0;
 pub const MAX_NETWORK_HALF_WIDTH_RATIO: f32 = 0.8;
 /// With a known scale, a candidate whose core (a disc of [`HAIR_CORE_DIAMETERS`] of its own
 /// diameter) lies at least this much on a hair line (see `dots/ridges/`) is a hair crossing or a
-/// clump on a hair, not a dot. A dot that a hair crosses keeps most of its core off the line,
-/// which is only where the hair has skin beside it.
+/// clump on a hair, not a dot. A dot at least about as dark as the hair crossing it keeps most
+/// of its core off the line, which is only where the hair has skin beside it; over a fainter
+/// dot the line is traced whole (see `crossed`).
 pub const MAX_HAIR_LINE_FRACTION: f32 = 0.5;
 /// Radius of the core judged by [`MAX_HAIR_LINE_FRACTION`], in the candidate's diameters
 /// (min 1 px).
@@ -231,16 +234,18 @@ pub const RING_EXCLUDE_DARKNESS: f32 = 0.08;
 /// A found dot, in the coordinates of the plane it was found in (px, pixel centres at i + 0.5).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FoundDot {
-    /// Centre x (px), darkness-weighted centroid of the dot's outline (unweighted where no
-    /// pixel of it is measurably darker than the skin; the centre of its peak pixel when it
-    /// has no pixel).
+    /// Centre x (px), darkness-weighted centroid of the dot's opened outline (unweighted where
+    /// no pixel of it is measurably darker than the skin; the centre of its peak pixel when it
+    /// has no pixel). For a dot joined by pieces a hair cut off it (see `crossed`), the mean
+    /// of their centroids and its own weighted by their opened areas.
     pub x: f64,
     /// Centre y (px).
     pub y: f64,
     /// Pixels within the dot's half-maximum outline once opened, with the fringe that its cover
     /// keeps (see [`FRINGE_OPENING_RADII`]): its `Cover::Dot` pixels (px²).
     pub area_px: u32,
-    /// Mean darkness D over the core (0..1).
+    /// Mean darkness D over the core (0..1); for a faint dot that a darker hair crosses, D
+    /// beside the hair ([`CROSSED_DOT_CORE_QUANTILE`] of its hair-line disc).
     pub core_darkness: f32,
     /// The pixel (integer px) the dot was detected at.
     pub peak: (usize, usize),
@@ -253,7 +258,8 @@ pub struct FoundDot {
 pub struct DotMap {
     /// The dots, strongest blob response first.
     pub dots: Vec<FoundDot>,
-    /// Per pixel: 0 for no dot, else 1 + index into `dots` of the territory it was flooded into.
+    /// Per pixel: 0 for no dot, else 1 + index into `dots` of the territory it was flooded into
+    /// (or of the dot that territory is part of, for a piece a hair cut off a dot).
     pub labels: Vec<u32>,
     /// Per pixel: what covers it, a dot or hair (1 B/px: one mask for both; two masks held a
     /// 24 MB mask more of a 24 MP photo at the peak of memory).
