@@ -133,6 +133,26 @@ pub(super) fn pieces_of_counted_dots(
     part_of
 }
 
+/// Per territory of `shapes`: its opened area (px²) and centroid (px) with those of the pieces
+/// that are part of it (`part_of`, from [`pieces_of_counted_dots`]) joined: the areas summed,
+/// the centroids' mean weighted by area. A piece keeps its own.
+pub(super) fn joined(shapes: &[Shape], part_of: &[Option<usize>]) -> (Vec<f64>, Vec<(f64, f64)>) {
+    let mut area: Vec<f64> = shapes.iter().map(|s| s.moments[0]).collect();
+    let mut centroid: Vec<(f64, f64)> = shapes.iter().map(|s| s.centroid).collect();
+    for (k, part) in part_of.iter().enumerate() {
+        if let Some(j) = *part {
+            let (a, b) = (area[j], shapes[k].moments[0]);
+            let (cj, ck) = (centroid[j], shapes[k].centroid);
+            centroid[j] = (
+                (a * cj.0 + b * ck.0) / (a + b),
+                (a * cj.1 + b * ck.1) / (a + b),
+            );
+            area[j] = a + b;
+        }
+    }
+    (area, centroid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

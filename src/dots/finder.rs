@@ -311,21 +311,7 @@ fn territories(
             }
         });
     let cover: Vec<Cover> = cover.into_iter().map(Cover::from_code).collect();
-    // Each kept dot's opened area and centroid, with the pieces that are part of it (its
-    // centroid the mean of theirs weighted by their opened areas).
-    let mut opened_px: Vec<f64> = shapes.iter().map(|s| s.moments[0]).collect();
-    let mut centroids: Vec<(f64, f64)> = shapes.iter().map(|s| s.centroid).collect();
-    for (k, part) in part_of.iter().enumerate() {
-        if let Some(j) = *part {
-            let (a, b) = (opened_px[j], shapes[k].moments[0]);
-            let (cj, ck) = (centroids[j], shapes[k].centroid);
-            centroids[j] = (
-                (a * cj.0 + b * ck.0) / (a + b),
-                (a * cj.1 + b * ck.1) / (a + b),
-            );
-            opened_px[j] = a + b;
-        }
-    }
+    let (opened_px, centroids) = crossed::joined(&shapes, &part_of);
     stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
     let mut dots = Vec::new();
