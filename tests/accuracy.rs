@@ -7,7 +7,7 @@
 use image::DynamicImage;
 use smptrack::measure::{measure, Measurement};
 use smptrack::metrics::{session_metrics, SessionMetrics};
-use smptrack::synth::{self, Camera, DotParams, ExifTags, Lighting, Scene};
+use smptrack::synth::{self, Camera, Dot, DotParams, ExifTags, Hair, Lighting, Scene, Skin};
 use smptrack::{load, Region};
 
 /// One scene's truth next to what was measured.
@@ -383,6 +383,44 @@ fn faint_dots_crossed_by_stubble_are_counted_at_close_range() {
     assert!(
         rows.iter().all(|r| r.count_error().abs() <= 0.05),
         "worst count error\n{report}"
+    );
+}
+
+/// A faint dot (0.34 mm, 0.35 dark) that a darker hair (0.1 mm, 0.75) crosses through its
+/// middle, at 100 px/mm, on type III skin: it is counted, and its darkness and lightness are its
+/// own, within 0.03 and 2 L* of its twin's off the hair. Its peak lies on the hair, and sampled
+/// there it read the hair's: darkness 0.84 and L* 29.5, against its twin's 0.34 and 56.7.
+#[test]
+fn a_faint_dot_crossed_by_a_darker_hair_reads_its_own_darkness() {
+    let camera = Camera::new(600, 300, 100.0);
+    let mut scene = Scene::new(Skin::fitzpatrick(3), 5);
+    scene.dots = vec![
+        Dot::round(-1.2, 0.0, 0.34, 0.35),
+        Dot::round(1.2, 0.0, 0.34, 0.35),
+    ];
+    // From the frame's left edge through the first dot's centre, ending 1.5 mm short of the
+    // second's.
+    scene.hairs = vec![Hair {
+        points_mm: [(-3.2, 0.0), (-1.2, 0.0), (-0.3, 0.0)],
+        width_mm: 0.1,
+        darkness: 0.75,
+    }];
+    let (_, m) = measure_image(&render(&scene, &camera), Region::whole(600, 300), 100.0);
+    let mut dots = m.dots.clone();
+    dots.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let found: Vec<(f64, f64, f64)> = dots
+        .iter()
+        .map(|d| (d.x, d.darkness, d.core_lab[0] as f64))
+        .collect();
+    assert_eq!(dots.len(), 2, "{found:?}");
+    let (crossed, twin) = (&dots[0], &dots[1]);
+    assert!(
+        (crossed.darkness - twin.darkness).abs() <= 0.03,
+        "{found:?}"
+    );
+    assert!(
+        (f64::from(crossed.core_lab[0]) - f64::from(twin.core_lab[0])).abs() <= 2.0,
+        "{found:?}"
     );
 }
 

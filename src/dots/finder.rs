@@ -330,6 +330,7 @@ fn territories(
             y,
             area_px: opened_px[k] as u32 + fringe_px[k].load(Ordering::Relaxed),
             core_darkness: cores[k],
+            beside_hair: crossed[k],
             peak: (c.x, c.y),
             scale_px: c.diameter,
         });

@@ -247,6 +247,9 @@ pub struct FoundDot {
     /// Mean darkness D over the core (0..1); for a faint dot that a darker hair crosses, D
     /// beside the hair ([`CROSSED_DOT_CORE_QUANTILE`] of its hair-line disc).
     pub core_darkness: f32,
+    /// Whether its core darkness was read beside a darker hair crossing it (see
+    /// `core_darkness`): its peak lies on the hair, so its colour is sampled beside it too.
+    pub beside_hair: bool,
     /// The pixel (integer px) the dot was detected at.
     pub peak: (usize, usize),
     /// The dot diameter (px) of the blob scale that detected it.

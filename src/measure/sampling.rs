@@ -142,19 +142,41 @@ fn sample_dot(
     let core_radius = (dots::CORE_RADIUS_DIAMETERS as f64 * dot_scale).max(0.5);
     let (px, py) = dot.peak;
 
-    // Core: mean linear RGB and luminance over a small disc at the peak.
-    let mut core_rgb = [0f64; 3];
-    let mut core_y = 0f64;
-    let mut n = 0u32;
-    for_each_run_in_ring((px, py), 0.0, core_radius, (y.width, y.height), |yy, xs| {
-        y.for_each_rgb_and_y_in_run(yy, xs, |_, rgb, lum| {
-            for c in 0..3 {
-                core_rgb[c] += f64::from(rgb[c]);
-            }
-            core_y += f64::from(lum);
-            n += 1;
+    // Core: mean linear RGB and luminance over a small disc at the peak. A faint dot whose peak
+    // lies on a darker hair crossing it (`beside_hair`) is sampled over its hair-line disc, at
+    // the pixels whose darkness is the dot's (see `beside_hair_band`), not the hair's.
+    let (radius_read, band) = if dot.beside_hair {
+        let radius = (dots::HAIR_CORE_DIAMETERS * dot.scale_px).max(1.0);
+        (f64::from(radius), Some(beside_hair_band(dot.core_darkness)))
+    } else {
+        (core_radius, None)
+    };
+    let read_core = |band: Option<(f32, f32)>| {
+        let mut core_rgb = [0f64; 3];
+        let mut core_y = 0f64;
+        let mut n = 0u32;
+        for_each_run_in_ring((px, py), 0.0, radius_read, (y.width, y.height), |yy, xs| {
+            y.for_each_rgb_and_y_in_run(yy, xs, |x, rgb, lum| {
+                if let Some((low, high)) = band {
+                    let d = darkness_at(lum, skin.at(x, yy));
+                    if !(low..=high).contains(&d) {
+                        return;
+                    }
+                }
+                for c in 0..3 {
+                    core_rgb[c] += f64::from(rgb[c]);
+                }
+                core_y += f64::from(lum);
+                n += 1;
+            });
         });
-    });
+        (core_rgb, core_y, n)
+    };
+    let (mut core_rgb, mut core_y, mut n) = read_core(band);
+    if n == 0 && band.is_some() {
+        // No pixel of the disc in the band (the skin field moved under it): the whole disc.
+        (core_rgb, core_y, n) = read_core(None);
+    }
     let n = f64::from(n.max(1));
     let core_rgb = core_rgb.map(|v| (v / n) as f32);
     let core_y = core_y / n;
@@ -205,6 +227,17 @@ fn sample_dot(
         core_lab: lab_from_linear(core_rgb),
         skin_lab: lab_from_linear(skin_rgb),
     }
+}
+
+/// The darkness (D, 0..1) of the pixels sampled as the core of a faint dot whose darkness
+/// beside the darker hair crossing it is `beside` (its `core_darkness`): from half of it (the
+/// dot's edge, skin beyond) to `beside` / [`dots::CROSSED_DOT_MAX_RATIO`] (the least dark the
+/// hair's core can be), so the dot's plateau and not the hair.
+fn beside_hair_band(beside: f32) -> (f32, f32) {
+    (
+        dots::HALF_MAX * beside,
+        beside / dots::CROSSED_DOT_MAX_RATIO,
+    )
 }
 
 /// The skin pixels (unlabelled in `labels`, set in `light`: lighter than
