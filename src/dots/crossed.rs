@@ -12,8 +12,7 @@
 use super::blobs::Candidate;
 use super::shapes::Shape;
 use super::{
-    CROSSED_DOT_CLEARANCE, CROSSED_DOT_CORE_QUANTILE, CROSSED_DOT_MAX_RATIO, HAIR_CORE_DIAMETERS,
-    MIN_PEAK_DARKNESS,
+    CROSSED_DOT_CLEARANCE, CROSSED_DOT_CORE_QUANTILE, CROSSED_DOT_MAX_RATIO, MIN_PEAK_DARKNESS,
 };
 
 /// The core darkness of candidate `c` (on a hair line, whose core disc read `core`) as a faint
@@ -34,7 +33,7 @@ pub(super) fn core_beside_hair(
 
 /// The darkness of a faint dot that a darker hair crosses, read beside the hair: the
 /// [`CROSSED_DOT_CORE_QUANTILE`] of `fine` (D lightly denoised) over candidate `c`'s
-/// hair-line disc ([`HAIR_CORE_DIAMETERS`] of its diameter in radius, as the hair-line test
+/// hair-line disc ([`hair_line_disc_radius`](super::hair_line_disc_radius), as the hair-line test
 /// reads it) in a plane of `size` px; none when that is under [`MIN_PEAK_DARKNESS`] (the disc
 /// reaches skin: a hair piece or a crossing of hairs, not a dot). `values` is a gathering
 /// buffer (its contents do not matter).
@@ -52,7 +51,7 @@ fn beside_hair_quantile(
     c: &Candidate,
 ) -> Option<f32> {
     values.clear();
-    let radius = (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
+    let radius = super::hair_line_disc_radius(c.diameter);
     crate::plane::for_each_in_ring((c.x, c.y), 0.0, f64::from(radius), size, |x, y| {
         values.push(fine(x, y));
     });

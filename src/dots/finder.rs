@@ -11,8 +11,8 @@ use super::flood::{flood_levels, values_under};
 use super::watershed::FloodLevels;
 use super::{
     blobs, crossed, judge, outline, ridges, shapes, watershed, Cover, DotMap, FoundDot,
-    SpareBuffers, CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_CORE_DIAMETERS,
-    HAIR_HALF_WIDTH_MM, HALF_MAX, MAX_HAIR_LINE_FRACTION, MIN_FAT_HALF_WIDTH_PX, OUTLINE_SIGMA_PX,
+    SpareBuffers, CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_HALF_WIDTH_MM,
+    HALF_MAX, MAX_HAIR_LINE_FRACTION, MIN_FAT_HALF_WIDTH_PX, OUTLINE_SIGMA_PX,
 };
 use crate::plane::{Plane, RowSource};
 use crate::prefetch::prefetch_square;
@@ -123,7 +123,7 @@ fn find_seeds(
     let n = peaks.len();
     let on_hair_line: Vec<bool> = match &lines {
         Some(lines) => {
-            let radius = |c: &blobs::Candidate| (HAIR_CORE_DIAMETERS * c.diameter).max(1.0);
+            let radius = |c: &blobs::Candidate| super::hair_line_disc_radius(c.diameter);
             peaks
                 .par_iter()
                 .enumerate()

@@ -204,6 +204,12 @@ pub const MAX_HAIR_LINE_FRACTION: f32 = 0.5;
 /// Radius of the core judged by [`MAX_HAIR_LINE_FRACTION`], in the candidate's diameters
 /// (min 1 px).
 pub const HAIR_CORE_DIAMETERS: f32 = 0.25;
+/// The radius (px) of the hair-line disc of a candidate or dot `diameter_px` across:
+/// [`HAIR_CORE_DIAMETERS`] of it, at least 1 px. The hair-line test reads it, a dot that a
+/// hair crosses is read beside the hair over it (`crossed`), and sampled over it too.
+pub(crate) fn hair_line_disc_radius(diameter_px: f32) -> f32 {
+    (HAIR_CORE_DIAMETERS * diameter_px).max(1.0)
+}
 /// A pixel belongs to a dot's outline when its darkness is at least this fraction of the dot's
 /// core darkness (half maximum).
 pub const HALF_MAX: f32 = 0.5;

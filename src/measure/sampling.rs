@@ -146,7 +146,7 @@ fn sample_dot(
     // lies on a darker hair crossing it (`beside_hair`) is sampled over its hair-line disc, at
     // the pixels whose darkness is the dot's (see `beside_hair_band`), not the hair's.
     let (radius_read, band) = if dot.beside_hair {
-        let radius = (dots::HAIR_CORE_DIAMETERS * dot.scale_px).max(1.0);
+        let radius = dots::hair_line_disc_radius(dot.scale_px);
         (f64::from(radius), Some(beside_hair_band(dot.core_darkness)))
     } else {
         (core_radius, None)
