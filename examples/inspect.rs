@@ -3,11 +3,13 @@
 //! dots near no true centre, the true dots near no found one, and true dots found twice or more.
 //!
 //! `cargo run --release --example inspect -- PRESET SKIN PX_PER_MM SEED` (PRESET: healed, fine,
-//! fresh, first or blown)
+//! fresh, first, blown, or crisp: tests/clusters.rs's dots)
 //!
-//! Optional: DENSITY, GRADIENT, EXPOSURE (below); WIDTH_PX, HEIGHT_PX; HAIRS and STUBBLE (per cm²,
-//! in place of the scene's own hairs); SAVE_SCENE=PATH writes the whole rendered scene; X0, Y0
-//! place the crop.
+//! Optional: DENSITY, DIAMETERS, GRADIENT, EXPOSURE (below); WIDTH_PX, HEIGHT_PX; HAIRS and
+//! STUBBLE (per cm², in place of the scene's own hairs); CLUSTERS (the fraction of the dots placed
+//! in touching clusters, in place of the scene's own dots); SAVE_SCENE=PATH writes the whole
+//! rendered scene, TRUTH_DUMP=PATH every true dot's centre and diameter (px); X0, Y0 place the
+//! crop.
 
 use image::{Rgb, RgbImage};
 use smptrack::measure::measure;
@@ -25,11 +27,18 @@ fn main() {
         "first" => DotParams::first_session(),
         "blown" => DotParams::blown_out(),
         "fine" => DotParams::fine_healed(),
+        // tests/clusters.rs's dots (place them with CLUSTERS=0.5).
+        "crisp" => DotParams::crisp(),
         _ => DotParams::healed(),
     };
-    // Optional overrides: DENSITY=dots/cm², GRADIENT=gx,gy, EXPOSURE=factor.
+    // Optional overrides: DENSITY=dots/cm², DIAMETERS=min,max (mm), GRADIENT=gx,gy,
+    // EXPOSURE=factor.
     if let Some(v) = std::env::var("DENSITY").ok().and_then(|s| s.parse().ok()) {
         params.density_per_cm2 = v;
+    }
+    if let Ok(range) = std::env::var("DIAMETERS") {
+        let v: Vec<f64> = range.split(',').filter_map(|s| s.parse().ok()).collect();
+        params.diameter_mm = (v[0], v[1]);
     }
     let side_mm = (1600.0 / ppm).min(20.0);
     let w = std::env::var("WIDTH_PX")
@@ -52,6 +61,16 @@ fn main() {
     {
         scene.lighting.exposure *= e;
     }
+    // Optional touching clusters: CLUSTERS=fraction of the dots in clusters of two or three
+    // (seed + 0xC1 as tests/clusters.rs), in place of the scene's own dots.
+    if let Some(f) = std::env::var("CLUSTERS").ok().and_then(|s| s.parse().ok()) {
+        let mut rng = synth::SplitMix64::new(seed ^ 0xC1);
+        let area = camera.visible_area_mm();
+        scene.dots = synth::place_touching_clusters(area, &params, f, &mut rng)
+            .into_iter()
+            .map(|(dot, _)| dot)
+            .collect();
+    }
     // Optional hairs over the scene: HAIRS and STUBBLE, per cm² (seed 99, as tests/accuracy.rs).
     let per_cm2 = |name: &str| -> Option<f64> { std::env::var(name).ok()?.parse().ok() };
     if per_cm2("HAIRS").is_some() || per_cm2("STUBBLE").is_some() {
@@ -66,6 +85,14 @@ fn main() {
         img.save(path).expect("the scene is written");
     }
     let truth = synth::truth(&scene, &camera, (0, 0, w, h));
+    if let Ok(path) = std::env::var("TRUTH_DUMP") {
+        let mut out = String::new();
+        for d in &scene.dots {
+            let (x, y) = camera.to_px((d.x_mm, d.y_mm));
+            out += &format!("{x} {y} {}\n", d.diameter_mm * ppm);
+        }
+        std::fs::write(path, out).unwrap();
+    }
     let m = measure(
         &image::DynamicImage::ImageRgb8(img.clone()),
         Region::whole(w, h),

@@ -40,6 +40,7 @@
 //! byte-identical images.
 
 mod camera;
+mod clusters;
 mod dots;
 mod exif;
 mod hair;
@@ -50,6 +51,7 @@ mod series;
 mod skin;
 
 pub use camera::Camera;
+pub use clusters::{place_touching_clusters, TOUCHING_DISTANCE};
 pub use dots::{
     Dot, ASPECT_MAX, IRREGULARITY_MAX, LUMA, SOFTNESS_MAX, SOFTNESS_MIN, TINT_ABSORPTION,
 };

@@ -102,8 +102,23 @@ impl DotParams {
         }
     }
 
+    /// Crisp, round, evenly dark dots: 0.3–0.5 mm, darkness 0.8–0.9, 50 dots/cm², softness
+    /// 0.1–0.2, the kind the OpenCV peer's generator draws. Placed in touching clusters
+    /// ([`super::place_touching_clusters`]), neighbours differ only in size and place.
+    pub fn crisp() -> Self {
+        Self {
+            density_per_cm2: 50.0,
+            diameter_mm: (0.3, 0.5),
+            darkness: (0.8, 0.9),
+            aspect_max: 1.05,
+            softness: (0.1, 0.2),
+            irregularity: 0.02,
+            tint: (0.0, 0.3),
+        }
+    }
+
     /// Draws one dot (everything but the position) from this distribution.
-    fn sample(&self, rng: &mut SplitMix64) -> Dot {
+    pub(super) fn sample(&self, rng: &mut SplitMix64) -> Dot {
         let diameter_mm = rng.in_range(self.diameter_mm).max(0.0);
         let darkness = rng.in_range(self.darkness).clamp(0.0, 1.0);
         let aspect = rng.uniform(1.0, self.aspect_max.clamp(1.0, ASPECT_MAX));
