@@ -112,7 +112,11 @@ fn find_seeds(
         .zip(centre_values)
         .filter_map(|(c, value)| value.map(|v| (c, v)))
         .unzip();
-    let kept = blobs::suppress(&centred, d.width, d.height, diameter_px);
+    // Where hairs are resolved (see below), a hair that crosses a dot lies on the hair lines,
+    // and only there can a cluster of dots be told from a dot that a hair crosses.
+    let hairs_resolved = px_per_mm.is_some_and(|s| HAIR_HALF_WIDTH_MM * s >= MIN_FAT_HALF_WIDTH_PX);
+    let cluster_lines = lines.as_deref().filter(|_| hairs_resolved);
+    let kept = blobs::suppress(&centred, (d.width, d.height), diameter_px, cluster_lines);
     let peaks: Vec<blobs::Candidate> = kept.iter().map(|&i| centred[i]).collect();
     let seeds: Vec<(usize, usize, f32)> = kept
         .iter()
@@ -154,7 +158,6 @@ fn find_seeds(
     let core_radius = |c: &blobs::Candidate| (CORE_RADIUS_DIAMETERS * c.diameter).max(0.5);
     // Where a hair is narrower than the optics spread it to, its pieces are as wide as faint
     // dots, and the pixels at the edge of one are no dot beside it (see `crossed`).
-    let hairs_resolved = px_per_mm.is_some_and(|s| HAIR_HALF_WIDTH_MM * s >= MIN_FAT_HALF_WIDTH_PX);
     let (cores, crossed): (Vec<f32>, Vec<bool>) = peaks
         .par_iter()
         .enumerate()

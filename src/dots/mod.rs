@@ -121,6 +121,17 @@ pub const NOISE_BLOCK_DIAMETERS: f32 = 8.0;
 /// A candidate within this many of a stronger dot's diameters is part of that dot: touching
 /// dots have centres about one diameter apart.
 pub const NMS_RADIUS_DIAMETERS: f32 = 0.5;
+/// A blob candidate is a cluster of touching dots, and suppresses none of them, when at least
+/// two round candidates at finer scales within its suppression radius answer at least this
+/// fraction as strongly and lie too far apart to be one dot (see `blobs::clusters`; where hairs
+/// are resolved, and no hair line crosses it). A cluster's parts answer at 0.87–0.97 of its
+/// response; a single dot's rim at about a third of its own, an irregular dot's two ends at
+/// 0.71–0.76.
+pub const CLUSTER_PART_RESPONSE: f32 = 0.8;
+/// Two parts of a cluster (see [`CLUSTER_PART_RESPONSE`]) lie at least this many of the larger
+/// one's diameters apart: touching dots' parts lie 0.68–0.73 of a diameter apart, while a
+/// single irregular dot's two ends answer a finer scale about half a diameter apart.
+pub const CLUSTER_PART_SEPARATION: f32 = 0.65;
 /// A candidate whose Hessian eigenvalue ratio (weaker / stronger curvature) is below this sits on
 /// a ridge — a hair, or a dot that a hair crosses — and does not count towards the typical dot
 /// width. A dot of aspect 1.5 gives ≈ 0.45; a hair ≈ 0.

@@ -2,6 +2,7 @@
 //! dark enough and darkest at their centre, strongest first, each marked when it sits on a ridge.
 //! The maxima themselves are found in `maxima`.
 
+mod clusters;
 mod maxima;
 mod scan;
 
@@ -14,6 +15,7 @@ use super::{
 use crate::grid::BlockAxis;
 use crate::plane::{for_each_in_ring, Plane, RowWindow};
 use crate::quantile::quantile;
+use clusters::clusters;
 use maxima::{laplacian_maxima, peak_offset};
 use scan::full_resolution_candidates;
 
@@ -276,13 +278,16 @@ pub(super) fn centre_is_filled(flood: &RowWindow, c: &Candidate) -> bool {
 }
 
 /// Strongest first, drops candidates within [`NMS_RADIUS_DIAMETERS`] of a kept dot's diameter
-/// (or their own): the indices of those kept, in `candidates`, strongest first.
-/// Deterministic: ties break on position, then on order in `candidates`.
+/// (or their own): the indices of those kept, in `candidates`, strongest first. Where the hair
+/// lines are known (`hair_lines`, a flag per pixel of the `width` × `height` plane), a
+/// candidate that answers to a cluster of touching dots (see [`is_cluster`]) that no hair line
+/// crosses is dropped first, so that it suppresses none of them. Deterministic: ties break on
+/// position, then on order in `candidates`.
 pub(super) fn suppress(
     candidates: &[Candidate],
-    width: usize,
-    height: usize,
+    (width, height): (usize, usize),
     diameter_px: f32,
+    hair_lines: Option<&[bool]>,
 ) -> Vec<usize> {
     // A stable sort on all threads: the same order as `sort_by` (equal keys keep their
     // order), in about half the time on two (a 24 MP photo's centred candidates took 6 ms).
@@ -298,9 +303,16 @@ pub(super) fn suppress(
     let cell = (NMS_RADIUS_DIAMETERS * largest).ceil().max(1.0) as usize;
     let gw = width / cell + 1;
     let gh = height / cell + 1;
+    let cluster = match hair_lines {
+        Some(lines) => clusters(candidates, cell, (gw, gh), (lines, width)),
+        None => vec![false; candidates.len()],
+    };
     let mut grid: Vec<Vec<usize>> = vec![Vec::new(); gw * gh];
     let mut kept: Vec<usize> = Vec::new();
     'next: for i in order {
+        if cluster[i] {
+            continue;
+        }
         let c = &candidates[i];
         let (cx, cy) = (c.x / cell, c.y / cell);
         for gy in cy.saturating_sub(1)..=(cy + 1).min(gh - 1) {

@@ -1,0 +1,70 @@
+//! Touching and overlapping dots, counted one by one: scenes where half the dots lie in
+//! clusters of two or three whose outlines meet or overlap (`synth::place_touching_clusters`),
+//! under the generator's usual lighting and optics.
+
+use image::DynamicImage;
+use smptrack::measure::measure;
+use smptrack::synth::{self, Camera, DotParams, Scene};
+use smptrack::Region;
+
+/// A scene of `skin` (uneven light, phone optics; seed `seed`; no hairs) of crisp dots
+/// (`DotParams::crisp`: 0.3–0.5 mm, alike in darkness), half of them in touching clusters.
+fn clustered_scene(camera: &Camera, skin: u8, seed: u64) -> Scene {
+    let params = DotParams::crisp();
+    let mut scene = Scene::typical(camera, skin, &params, seed);
+    let mut rng = synth::SplitMix64::new(seed ^ 0xC1);
+    let area = camera.visible_area_mm();
+    scene.dots = synth::place_touching_clusters(area, &params, 0.5, &mut rng)
+        .into_iter()
+        .map(|(dot, _)| dot)
+        .collect();
+    scene.hairs.clear();
+    scene
+}
+
+/// Touching dots are counted each: over eight scenes (skin types II, III, V and VI at 25 and
+/// 50 px/mm; 1920 dots, half of them in clusters) the count is within 2% of the truth in all
+/// and 4.5% in each (now 1.7% low in all, 4.2% at worst). A cluster answers a coarser blob
+/// scale than its dots, centred between them and as strongly, and taken for one dot it
+/// suppressed them all: 2.4% low in all before `blobs::clusters`.
+///
+/// Still lost (see the README's soft spots): a dot that the blob answer of a larger neighbour
+/// swamps, and a lighter dot on a darker one's flank, which the darker dot's flood takes
+/// whole.
+#[test]
+fn touching_dots_are_counted_one_by_one() {
+    let mut rows = Vec::new();
+    let (mut truth_sum, mut found_sum) = (0usize, 0usize);
+    let scenes = [
+        (2, 25.0, 3),
+        (3, 25.0, 4),
+        (5, 25.0, 5),
+        (6, 25.0, 6),
+        (2, 50.0, 7),
+        (3, 50.0, 8),
+        (5, 50.0, 9),
+        (6, 50.0, 10),
+    ];
+    for (skin, px_per_mm, seed) in scenes {
+        let camera = Camera::new(800, 600, px_per_mm);
+        let scene = clustered_scene(&camera, skin, seed);
+        let truth = synth::truth(&scene, &camera, (0, 0, 800, 600));
+        let image = DynamicImage::ImageRgb8(synth::render(&scene, &camera));
+        let m = measure(&image, Region::whole(800, 600), Some(px_per_mm)).unwrap();
+        let error = (m.dots.len() as f64 - truth.dot_count as f64) / truth.dot_count as f64;
+        rows.push((
+            format!("skin {skin}, {px_per_mm} px/mm"),
+            truth.dot_count,
+            m.dots.len(),
+            error,
+        ));
+        truth_sum += truth.dot_count;
+        found_sum += m.dots.len();
+    }
+    let all = (found_sum as f64 - truth_sum as f64) / truth_sum as f64;
+    let table = format!("{rows:#?}\nall: {all:+.3}");
+    assert!(all.abs() <= 0.02, "{table}");
+    for (_, _, _, error) in &rows {
+        assert!(error.abs() <= 0.045, "{table}");
+    }
+}
