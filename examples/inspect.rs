@@ -3,7 +3,8 @@
 //! dots near no true centre, the true dots near no found one, and true dots found twice or more.
 //!
 //! `cargo run --release --example inspect -- PRESET SKIN PX_PER_MM SEED` (PRESET: healed, fine,
-//! fresh, first, blown, or crisp: tests/clusters.rs's dots)
+//! fresh, first, blown, or crisp: tests/clusters.rs's dots, whose scenes are those of
+//! `CLUSTERS=0.5 HAIRS=0 STUBBLE=0`)
 //!
 //! Optional: DENSITY, DIAMETERS, GRADIENT, EXPOSURE (below); WIDTH_PX, HEIGHT_PX; HAIRS and
 //! STUBBLE (per cm², in place of the scene's own hairs); CLUSTERS (the fraction of the dots placed
@@ -38,7 +39,10 @@ fn main() {
     }
     if let Ok(range) = std::env::var("DIAMETERS") {
         let v: Vec<f64> = range.split(',').filter_map(|s| s.parse().ok()).collect();
-        params.diameter_mm = (v[0], v[1]);
+        let [min, max] = v[..] else {
+            panic!("DIAMETERS=min,max (mm), not {range}");
+        };
+        params.diameter_mm = (min, max);
     }
     let side_mm = (1600.0 / ppm).min(20.0);
     let w = std::env::var("WIDTH_PX")
@@ -62,7 +66,7 @@ fn main() {
         scene.lighting.exposure *= e;
     }
     // Optional touching clusters: CLUSTERS=fraction of the dots in clusters of two or three
-    // (seed + 0xC1 as tests/clusters.rs), in place of the scene's own dots.
+    // (placed with seed ^ 0xC1, as tests/clusters.rs), in place of the scene's own dots.
     if let Some(f) = std::env::var("CLUSTERS").ok().and_then(|s| s.parse().ok()) {
         let mut rng = synth::SplitMix64::new(seed ^ 0xC1);
         let area = camera.visible_area_mm();

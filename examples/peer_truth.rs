@@ -11,8 +11,8 @@ use smptrack::load::{load_photo, LoadLimits};
 use smptrack::measure::measure;
 use smptrack::Region;
 
-/// A true dot of the peer's truth: centre (px, pixel centres at i + 0.5 as the peer writes
-/// them), diameter (px) and cluster id (dots of one cluster touch).
+/// A true dot of the peer's truth: centre (px, pixel centres at i + 0.5, converted from the
+/// peer's i), diameter (px) and cluster id (dots of one cluster touch).
 struct TrueDot {
     x: f64,
     y: f64,
@@ -54,7 +54,8 @@ fn main() {
         *cluster_size.entry(d.cluster).or_insert(0usize) += 1;
     }
     let m = measure(&photo.image, region, Some(ppm)).expect("measures");
-    // Each found dot goes to the nearest true dot whose disc holds its centre.
+    // Each found dot goes to the nearest true dot whose disc, 1 px wider (a centroid moves
+    // with the JPEG's noise and the edge's blur), holds its centre.
     let mut found_per_true = vec![Vec::new(); truth.len()];
     let mut stray = 0;
     for (k, f) in m.dots.iter().enumerate() {
@@ -107,16 +108,21 @@ fn main() {
             members.len()
         );
     }
-    // Missed dots by true diameter.
+    // Missed dots by true diameter, in bins 2 px wide from 6 px (the peer's default 6–16 px),
+    // open at both ends.
     let mut by_size = [(0usize, 0usize); 5];
     for (i, t) in truth.iter().enumerate() {
-        let bin = (((t.diameter - 6.0) / 2.0) as usize).min(4);
+        let bin = (((t.diameter - 6.0).max(0.0) / 2.0) as usize).min(4);
         by_size[bin].0 += 1;
         by_size[bin].1 += usize::from(found_per_true[i].is_empty());
     }
     for (bin, (n, missed)) in by_size.iter().enumerate() {
-        let from = 6 + 2 * bin;
-        println!("diameter {from}-{} px: {n} true, missed {missed}", from + 2);
+        let label = match bin {
+            0 => "under 8".to_string(),
+            4 => "14 and over".to_string(),
+            _ => format!("{}-{}", 6 + 2 * bin, 8 + 2 * bin),
+        };
+        println!("diameter {label} px: {n} true, missed {missed}");
     }
     let show: usize = std::env::var("MISSED")
         .ok()

@@ -119,7 +119,8 @@ pub const PEAK_NOISE_SIGMAS: f32 = 5.0;
 /// Side of the blocks over which noise is measured, in typical dot diameters.
 pub const NOISE_BLOCK_DIAMETERS: f32 = 8.0;
 /// A candidate within this many of a stronger dot's diameters is part of that dot: touching
-/// dots have centres about one diameter apart.
+/// dots have centres about one diameter apart. (Unless the stronger one answers to a cluster of
+/// touching dots: see [`CLUSTER_PART_RESPONSE`].)
 pub const NMS_RADIUS_DIAMETERS: f32 = 0.5;
 /// A blob candidate is a cluster of touching dots, and suppresses none of them, when at least
 /// two round candidates at finer scales within its suppression radius answer at least this
@@ -130,8 +131,11 @@ pub const NMS_RADIUS_DIAMETERS: f32 = 0.5;
 pub const CLUSTER_PART_RESPONSE: f32 = 0.8;
 /// Two parts of a cluster (see [`CLUSTER_PART_RESPONSE`]) lie at least this many of the larger
 /// one's diameters apart: touching dots' parts lie 0.68–0.73 of a diameter apart, while a
-/// single irregular dot's two ends answer a finer scale about half a diameter apart.
+/// single irregular dot's two ends answer a finer scale about half a diameter apart. It must
+/// exceed [`NMS_RADIUS_DIAMETERS`]: parts closer than that would suppress each other once the
+/// cluster's candidate is dropped, and the cluster would count as one dot again.
 pub const CLUSTER_PART_SEPARATION: f32 = 0.65;
+const _: () = assert!(CLUSTER_PART_SEPARATION > NMS_RADIUS_DIAMETERS);
 /// A candidate whose Hessian eigenvalue ratio (weaker / stronger curvature) is below this sits on
 /// a ridge — a hair, or a dot that a hair crosses — and does not count towards the typical dot
 /// width. A dot of aspect 1.5 gives ≈ 0.45; a hair ≈ 0.

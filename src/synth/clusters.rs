@@ -1,7 +1,8 @@
 //! Touching clusters: dots deposited against each other, as when a later session fills the gaps
 //! between earlier impressions, or a technician stacks two. Each cluster is two or three dots
-//! whose outlines meet or overlap a little; clusters and lone dots keep apart from each other
-//! by the no-stacking rule, so that the true count is unambiguous.
+//! whose outlines meet or overlap a little (closer than the no-stacking rule allows, never
+//! closer than 0.85 times the sum of their equivalent radii); clusters and lone dots keep apart
+//! from each other by the no-stacking rule, so that the true count is unambiguous.
 
 use super::dots::Dot;
 use super::placement::{dots_separated, DotParams, PLACEMENT_ATTEMPTS_PER_DOT};
@@ -14,7 +15,7 @@ pub const TOUCHING_DISTANCE: (f64, f64) = (0.85, 1.0);
 
 /// Places dots in `area_mm = (x0, y0, x1, y1)` (mm) at `params`' density, about
 /// `cluster_fraction` (0..1) of them in touching clusters of two or three (a third of the
-/// clusters are triples), the rest alone.
+/// clusters are triples; the OpenCV peer's generator makes 30%), the rest alone.
 ///
 /// A cluster grows from a dot drawn from `params` with its centre uniform in the area: each
 /// further dot touches a member chosen at random, its centre [`TOUCHING_DISTANCE`] times the
@@ -92,9 +93,9 @@ pub fn place_touching_clusters(
 mod tests {
     use super::*;
 
-    /// Members of one cluster touch (a member within the touching range of another), never
-    /// stack (no two closer than its start), and dots of different clusters keep the
-    /// no-stacking rule; about the asked fraction is clustered; the same seed, the same dots.
+    /// Members of one cluster touch (a member within the touching range of another), no two
+    /// closer than its start, and dots of different clusters keep the no-stacking rule; about
+    /// the asked fraction is clustered; the same seed, the same dots.
     #[test]
     fn clusters_touch_and_keep_apart() {
         let area = (0.0, 0.0, 20.0, 15.0);

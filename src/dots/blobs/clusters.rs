@@ -8,18 +8,19 @@ use super::Candidate;
 use crate::dots::{CLUSTER_PART_RESPONSE, CLUSTER_PART_SEPARATION, NMS_RADIUS_DIAMETERS};
 use crate::plane::for_each_in_ring;
 
-/// Per candidate, whether it answers to a cluster of touching dots rather than to one dot (see
-/// [`is_cluster`]) and no hair line (`lines`, a flag per pixel of a plane `width` px wide)
-/// crosses its suppression disc: a hair across a dot, like the gap between two dots, gives
-/// the dot two ends that answer a finer scale. `cell` (px) is at least the largest suppression
-/// radius, and the candidates are looked up on a `grid` (columns, rows) of cells that wide.
+/// Per candidate (in a plane of `size` = (width, height) px), whether it answers to a cluster
+/// of touching dots rather than to one dot (see [`is_cluster`]) and no hair line (`lines`, a
+/// flag per pixel of the plane) crosses its suppression disc: a hair across a dot, like the gap
+/// between two dots, gives the dot two ends that answer a finer scale. The candidates are
+/// looked up on a grid of `cell` px (at least 1, and at least the largest suppression radius).
 pub(super) fn clusters(
     candidates: &[Candidate],
     cell: usize,
-    (gw, gh): (usize, usize),
-    (lines, width): (&[bool], usize),
+    (width, height): (usize, usize),
+    lines: &[bool],
 ) -> Vec<bool> {
-    let height = lines.len() / width.max(1);
+    debug_assert!(cell >= 1 && lines.len() == width * height);
+    let (gw, gh) = (width / cell + 1, height / cell + 1);
     // The candidates by cell, as one list (a counting sort; a list per cell was tens of
     // thousands of small allocations for a 24 MP photo).
     let cell_of = |c: &Candidate| (c.y / cell) * gw + c.x / cell;
@@ -193,7 +194,7 @@ mod tests {
         let (_, candidates) = cluster_of((53, 52), (0.8, 0.9));
         let (w, h) = (100, 100);
         let mut lines = vec![false; w * h];
-        let cluster = |lines: &[bool]| clusters(&candidates, 20, (5, 5), (lines, w));
+        let cluster = |lines: &[bool]| clusters(&candidates, 20, (w, h), lines);
         assert_eq!(cluster(&lines), [true, false, false]);
         // Outside the disc of 10 px (11 px away), then on its rim.
         lines[50 * w + 61] = true;

@@ -280,7 +280,7 @@ pub(super) fn centre_is_filled(flood: &RowWindow, c: &Candidate) -> bool {
 /// Strongest first, drops candidates within [`NMS_RADIUS_DIAMETERS`] of a kept dot's diameter
 /// (or their own): the indices of those kept, in `candidates`, strongest first. Where the hair
 /// lines are known (`hair_lines`, a flag per pixel of the `width` × `height` plane), a
-/// candidate that answers to a cluster of touching dots (see [`is_cluster`]) that no hair line
+/// candidate that answers to a cluster of touching dots (see [`clusters::is_cluster`]) that no hair line
 /// crosses is dropped first, so that it suppresses none of them. Deterministic: ties break on
 /// position, then on order in `candidates`.
 pub(super) fn suppress(
@@ -304,7 +304,7 @@ pub(super) fn suppress(
     let gw = width / cell + 1;
     let gh = height / cell + 1;
     let cluster = match hair_lines {
-        Some(lines) => clusters(candidates, cell, (gw, gh), (lines, width)),
+        Some(lines) => clusters(candidates, cell, (width, height), lines),
         None => vec![false; candidates.len()],
     };
     let mut grid: Vec<Vec<usize>> = vec![Vec::new(); gw * gh];
