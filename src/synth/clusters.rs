@@ -5,7 +5,7 @@
 //! from each other by the no-stacking rule, so that the true count is unambiguous.
 
 use super::dots::Dot;
-use super::placement::{dots_separated, DotParams, PLACEMENT_ATTEMPTS_PER_DOT};
+use super::placement::{dots_separated, DotParams, Grid, PLACEMENT_ATTEMPTS_PER_DOT};
 use super::rng::SplitMix64;
 
 /// Two touching dots of a cluster have their centres this range of times the sum of their
@@ -39,6 +39,9 @@ pub fn place_touching_clusters(
     let f = cluster_fraction.clamp(0.0, 1.0);
     let p_cluster = f / (7.0 / 3.0 - (4.0 / 3.0) * f);
     let mut placed: Vec<(Dot, usize)> = Vec::new();
+    // Placed dots by cell, cells 2 × the largest outline radius wide: every dot a new one could
+    // stack on lies in the 3 × 3 cells around it (as in `place_dots`).
+    let mut grid = Grid::new(area_mm, (2.0 * params.max_outline_radius_mm()).max(1e-3));
     let mut clusters = 0;
     let inside = |d: &Dot| d.x_mm >= x0 && d.x_mm < x1 && d.y_mm >= y0 && d.y_mm < y1;
     for _ in 0..target * PLACEMENT_ATTEMPTS_PER_DOT {
@@ -78,11 +81,15 @@ pub fn place_touching_clusters(
         if members.len() < size || !members.iter().all(inside) {
             continue;
         }
-        let clear = members
-            .iter()
-            .all(|m| placed.iter().all(|(p, _)| dots_separated(m, p)));
+        let clear = members.iter().all(|m| {
+            grid.near(m.x_mm, m.y_mm)
+                .all(|k| dots_separated(m, &placed[k].0))
+        });
         if clear {
-            placed.extend(members.into_iter().map(|m| (m, clusters)));
+            for m in members {
+                grid.insert(m.x_mm, m.y_mm, placed.len());
+                placed.push((m, clusters));
+            }
             clusters += 1;
         }
     }

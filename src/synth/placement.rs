@@ -117,6 +117,14 @@ impl DotParams {
         }
     }
 
+    /// The largest outline radius (mm) a dot drawn from this distribution can have: its
+    /// largest equivalent radius, stretched by the largest aspect and irregularity.
+    pub(super) fn max_outline_radius_mm(&self) -> f64 {
+        self.diameter_mm.0.max(self.diameter_mm.1).max(0.0) / 2.0
+            * self.aspect_max.clamp(1.0, ASPECT_MAX).sqrt()
+            * (1.0 + self.irregularity.clamp(0.0, IRREGULARITY_MAX))
+    }
+
     /// Draws one dot (everything but the position) from this distribution.
     pub(super) fn sample(&self, rng: &mut SplitMix64) -> Dot {
         let diameter_mm = rng.in_range(self.diameter_mm).max(0.0);
@@ -144,7 +152,7 @@ impl DotParams {
 }
 
 /// Uniform grid of dot indices for neighbour queries during placement.
-struct Grid {
+pub(super) struct Grid {
     x0: f64,
     y0: f64,
     cell: f64,
@@ -154,7 +162,7 @@ struct Grid {
 }
 
 impl Grid {
-    fn new(area: (f64, f64, f64, f64), cell: f64) -> Self {
+    pub(super) fn new(area: (f64, f64, f64, f64), cell: f64) -> Self {
         let nx = (((area.2 - area.0) / cell).ceil() as usize).clamp(1, 4096);
         let ny = (((area.3 - area.1) / cell).ceil() as usize).clamp(1, 4096);
         // Cells grow if the area is too large for the cap above.
@@ -181,13 +189,13 @@ impl Grid {
         (i as usize, j as usize)
     }
 
-    fn insert(&mut self, x: f64, y: f64, idx: usize) {
+    pub(super) fn insert(&mut self, x: f64, y: f64, idx: usize) {
         let (i, j) = self.cell_of(x, y);
         self.cells[j * self.nx + i].push(idx);
     }
 
     /// Indices in the 3×3 cells around `(x, y)`.
-    fn near(&self, x: f64, y: f64) -> impl Iterator<Item = usize> + '_ {
+    pub(super) fn near(&self, x: f64, y: f64) -> impl Iterator<Item = usize> + '_ {
         let (i, j) = self.cell_of(x, y);
         let (i0, i1) = (i.saturating_sub(1), (i + 1).min(self.nx - 1));
         let (j0, j1) = (j.saturating_sub(1), (j + 1).min(self.ny - 1));
@@ -226,9 +234,7 @@ pub fn place_dots(
     if target == 0 {
         return Vec::new();
     }
-    let cand_r_max = params.diameter_mm.0.max(params.diameter_mm.1).max(0.0) / 2.0
-        * params.aspect_max.clamp(1.0, ASPECT_MAX).sqrt()
-        * (1.0 + params.irregularity.clamp(0.0, IRREGULARITY_MAX));
+    let cand_r_max = params.max_outline_radius_mm();
     let margin = 2.0
         * cand_r_max.max(
             existing

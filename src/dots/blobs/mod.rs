@@ -280,9 +280,9 @@ pub(super) fn centre_is_filled(flood: &RowWindow, c: &Candidate) -> bool {
 /// Strongest first, drops candidates within [`NMS_RADIUS_DIAMETERS`] of a kept dot's diameter
 /// (or their own): the indices of those kept, in `candidates`, strongest first. Where the hair
 /// lines are known (`hair_lines`, a flag per pixel of the `width` × `height` plane), a
-/// candidate that answers to a cluster of touching dots (see [`clusters::is_cluster`]) that no hair line
-/// crosses is dropped first, so that it suppresses none of them. Deterministic: ties break on
-/// position, then on order in `candidates`.
+/// candidate that answers to a cluster of touching dots (see [`clusters::is_cluster`]) that no
+/// hair line crosses is dropped first, so that it suppresses none of them. Deterministic: ties
+/// break on position, then on order in `candidates`.
 pub(super) fn suppress(
     candidates: &[Candidate],
     (width, height): (usize, usize),
