@@ -12,7 +12,7 @@ use super::watershed::FloodLevels;
 use super::{
     blobs, crossed, judge, outline, ridges, shapes, watershed, Cover, DotMap, FoundDot,
     SpareBuffers, CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_HALF_WIDTH_MM,
-    HALF_MAX, MAX_HAIR_LINE_FRACTION, MIN_FAT_HALF_WIDTH_PX, OUTLINE_SIGMA_PX,
+    HALF_MAX, MAX_HAIR_LINE_FRACTION, MIN_FAT_HALF_WIDTH_PX, OUTLINE_PULL_PX, OUTLINE_SIGMA_PX,
 };
 use crate::plane::{Plane, RowSource};
 use crate::prefetch::prefetch_square;
@@ -315,6 +315,7 @@ fn territories(
         });
     let cover: Vec<Cover> = cover.into_iter().map(Cover::from_code).collect();
     let (opened_px, centroids) = crossed::joined(&shapes, &part_of);
+    let outline_pull = outline_pull_shares(&networks.id, &keep, networks.size.len());
     stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
     let mut dots = Vec::new();
@@ -332,6 +333,7 @@ fn territories(
             x,
             y,
             area_px: opened_px[k] as u32 + fringe_px[k].load(Ordering::Relaxed),
+            outline_pull_px: outline_pull[k],
             core_darkness: cores[k],
             beside_hair: crossed[k],
             peak: (c.x, c.y),
@@ -353,5 +355,51 @@ fn territories(
         dots,
         labels,
         cover,
+    }
+}
+
+/// Per peak, its share of [`OUTLINE_PULL_PX`] (px²): a kept dot (`keep`) gets it divided by the
+/// number of kept dots in its outline network (`network_of`, per peak: 0 outside every outline,
+/// else 1 + the network's index among `networks`), or whole when its peak lies outside every
+/// outline; any other peak 0.
+fn outline_pull_shares(network_of: &[u32], keep: &[bool], networks: usize) -> Vec<f32> {
+    let mut kept_in = vec![0u32; networks + 1];
+    for (&id, _) in network_of.iter().zip(keep).filter(|(_, &kept)| kept) {
+        kept_in[id as usize] += 1;
+    }
+    network_of
+        .iter()
+        .zip(keep)
+        .map(|(&id, &kept)| match (kept, id) {
+            (false, _) => 0.0,
+            (true, 0) => OUTLINE_PULL_PX,
+            (true, id) => OUTLINE_PULL_PX / kept_in[id as usize] as f32,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three kept dots and one set aside in network 1 share it in thirds; a kept dot alone in
+    /// network 2, or with its peak outside every outline, has it whole; a peak set aside has none.
+    #[test]
+    fn kept_dots_share_their_networks_pull() {
+        let network_of = [1, 1, 2, 1, 0, 1, 0];
+        let keep = [true, true, true, false, true, true, false];
+        let third = OUTLINE_PULL_PX / 3.0;
+        assert_eq!(
+            outline_pull_shares(&network_of, &keep, 2),
+            [
+                third,
+                third,
+                OUTLINE_PULL_PX,
+                0.0,
+                OUTLINE_PULL_PX,
+                third,
+                0.0
+            ]
+        );
     }
 }

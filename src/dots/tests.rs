@@ -330,3 +330,91 @@ fn a_cover_is_the_one_its_code_names_and_an_unknown_code_is_bare() {
     assert_eq!(Cover::from_code(3), Cover::Bare);
     assert_eq!(Cover::from_code(u8::MAX), Cover::Bare);
 }
+
+/// The outline's own denoising blur takes about [`OUTLINE_PULL_PX`] from each dot's
+/// half-maximum area, for a dot 5 px across as for one 16 px across, and the dot's share gives
+/// it back: over 64 discs of each radius, at every sub-pixel offset of a 1/8 px lattice (which
+/// averages the pixel grid out), the mean `area_px` falls short of the pixels whose centre
+/// lies within the disc by 0.5–1.5 × [`OUTLINE_PULL_PX`] (1.3–1.9 px² here), and with
+/// `outline_pull_px` it is within 0.5 px² of them. (Not every radius is as close: at 3.5 px
+/// the half-maximum takes 1.9 px² and the opening another 0.9, leaving 1.3 px² short.)
+#[test]
+fn the_outline_pull_returns_the_area_the_outline_blur_takes() {
+    for r in [2.5f32, 4.0, 6.0, 8.0] {
+        let spacing = (4.0 * r).ceil();
+        let (columns, rows) = (8usize, 8usize);
+        let (w, h) = (
+            (spacing * columns as f32) as usize,
+            (spacing * rows as f32) as usize,
+        );
+        let centres: Vec<(f32, f32)> = (0..columns * rows)
+            .map(|i| {
+                // Every offset of a 1/8 px lattice over the pixel once, each in the middle of
+                // its 1/8 px cell (no pixel centre then lies exactly on a disc's edge, where
+                // the truth and the half-maximum would split a tie).
+                let (fx, fy) = (
+                    ((i % 8) as f32 + 0.5) / 8.0,
+                    ((i / 8 % 8) as f32 + 0.5) / 8.0,
+                );
+                let (cx, cy) = ((i % columns) as f32, (i / columns) as f32);
+                ((cx + 0.5) * spacing + fx, (cy + 0.5) * spacing + fy)
+            })
+            .collect();
+        let p = discs(w, h, &centres, r, 0.7);
+        let map = find_dots(&p, 2.0 * r, None);
+        assert_eq!(map.dots.len(), centres.len(), "r {r}");
+        let truth: f32 = centres
+            .iter()
+            .map(|&(cx, cy)| {
+                let reach = r.ceil() as i32 + 1;
+                let (px, py) = (cx.floor() as i32, cy.floor() as i32);
+                let mut inside = 0;
+                for y in py - reach..=py + reach {
+                    for x in px - reach..=px + reach {
+                        let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+                        inside += i32::from(dx.hypot(dy) <= r);
+                    }
+                }
+                inside as f32
+            })
+            .sum::<f32>()
+            / centres.len() as f32;
+        let n = map.dots.len() as f32;
+        let outlined = map.dots.iter().map(|d| d.area_px as f32).sum::<f32>() / n;
+        assert!(
+            map.dots
+                .iter()
+                .all(|d| d.outline_pull_px == OUTLINE_PULL_PX),
+            "r {r}: one dot per outline"
+        );
+        let short = truth - outlined;
+        assert!(
+            (0.5 * OUTLINE_PULL_PX..=1.5 * OUTLINE_PULL_PX).contains(&short),
+            "r {r}: outlined {outlined} px² of {truth}"
+        );
+        assert!(
+            (outlined + OUTLINE_PULL_PX - truth).abs() <= 0.5,
+            "r {r}: outlined {outlined} + {OUTLINE_PULL_PX} px² of {truth}"
+        );
+    }
+}
+
+/// Touching dots share one outline, and with it one [`OUTLINE_PULL_PX`]: half each for a
+/// pair, the whole for a dot alone.
+#[test]
+fn touching_dots_share_their_outlines_pull() {
+    let r = 6.0;
+    let p = discs(
+        90,
+        40,
+        &[(20.0, 20.0), (20.0 + 2.0 * r, 20.0), (70.0, 20.0)],
+        r,
+        0.7,
+    );
+    let map = find_dots(&p, 2.0 * r, None);
+    let mut pulls: Vec<(f64, f32)> = map.dots.iter().map(|d| (d.x, d.outline_pull_px)).collect();
+    pulls.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let shares: Vec<f32> = pulls.iter().map(|&(_, pull)| pull).collect();
+    let half = OUTLINE_PULL_PX / 2.0;
+    assert_eq!(shares, [half, half, OUTLINE_PULL_PX], "{pulls:?}");
+}

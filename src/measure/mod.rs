@@ -97,7 +97,8 @@ pub struct DotSample {
     pub x: f64,
     /// Centre y in image px.
     pub y: f64,
-    /// Equivalent-circle diameter of the half-maximum outline (px).
+    /// Equivalent-circle diameter of the half-maximum outline (px), with the dot's share of the
+    /// area its denoising blur pulled inside (see [`crate::dots::OUTLINE_PULL_PX`]).
     pub diameter_px: f64,
     /// 1 − Y_core / Y_skin, linear light (0..1 for pigment).
     pub darkness: f64,
@@ -116,6 +117,10 @@ pub struct Measurement {
     pub dots: Vec<DotSample>,
     /// Region pixels inside some dot's half-maximum outline.
     pub covered_px: u64,
+    /// The area (px²) that the outline's denoising blur pulled inside the outlines of the dots
+    /// counted ([`crate::dots::OUTLINE_PULL_PX`] per piece of pigment, summed over their
+    /// shares): the area they cover is `covered_px` plus this.
+    pub outline_pull_px: f64,
     /// Region pixels set aside as hair or stubble.
     pub hair_px: u64,
     /// Where in the region hair or stubble was set aside (pooled into cells for large regions),
@@ -285,6 +290,11 @@ pub fn measure_reusing(
             dot.area_px > 0 && region.contains(dot.x + ox, dot.y + oy)
         })
         .collect();
+    // Summed in the dots' order: the same sum at any thread count.
+    let outline_pull_px = counted
+        .iter()
+        .map(|&k| f64::from(map.dots[k].outline_pull_px))
+        .sum();
     let dots = sample_dots(crop, &y, &light, &skin.lookup(), &map, &counted, dot_scale);
     stage_done("per-dot samples");
 
@@ -367,6 +377,7 @@ pub fn measure_reusing(
         region,
         dots,
         covered_px,
+        outline_pull_px,
         hair_px,
         hair_mask,
         region_px,

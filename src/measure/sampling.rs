@@ -222,7 +222,9 @@ fn sample_dot(
     DotSample {
         x: dot.x + f64::from(crop.x),
         y: dot.y + f64::from(crop.y),
-        diameter_px: 2.0 * (f64::from(dot.area_px) / std::f64::consts::PI).sqrt(),
+        diameter_px: 2.0
+            * ((f64::from(dot.area_px) + f64::from(dot.outline_pull_px)) / std::f64::consts::PI)
+                .sqrt(),
         darkness,
         core_lab: lab_from_linear(core_rgb),
         skin_lab: lab_from_linear(skin_rgb),
