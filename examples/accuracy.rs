@@ -1,6 +1,8 @@
 //! Truth-vs-measured table over generated scenes: skin tones, scales, densities, dot sizes.
 //!
-//! `cargo run --release --example accuracy [-- --quick] [--only TEXT]`
+//! `cargo run --release --example accuracy [-- --quick] [--only TEXT] [--no-scale]`
+//!
+//! `--no-scale` measures each scene without its scale, as a photo with no ruler in it.
 
 use smptrack::measure::measure;
 use smptrack::metrics::session_metrics;
@@ -52,6 +54,7 @@ fn cases(quick: bool) -> Vec<Case> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
+    let no_scale = args.iter().any(|a| a == "--no-scale");
     // `--only TEXT`: just the scenes whose name contains TEXT (e.g. `blown`, `skin6`).
     let only = args
         .iter()
@@ -90,8 +93,9 @@ fn main() {
         let img = synth::render(&scene, &camera);
         let truth = synth::truth(&scene, &camera, (0, 0, w, h));
         let image = image::DynamicImage::ImageRgb8(img);
-        let m = measure(&image, Region::whole(w, h), Some(case.px_per_mm)).unwrap();
-        let metrics = session_metrics(&m, Some(case.px_per_mm));
+        let scale = (!no_scale).then_some(case.px_per_mm);
+        let m = measure(&image, Region::whole(w, h), scale).unwrap();
+        let metrics = session_metrics(&m, scale);
         let count_err = 100.0 * (metrics.dot_count as f64 - truth.dot_count as f64)
             / truth.dot_count.max(1) as f64;
         let cov_err = metrics.coverage_pct - truth.coverage_pct;
