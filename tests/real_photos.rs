@@ -180,3 +180,24 @@ fn hairs_crossing_the_skin_between_the_bars_are_not_dots() {
         metrics.hair_coverage_pct
     );
 }
+
+/// Without its scale, the fresh photo's small region (200 × 150 px over 4 mm bars) sizes its
+/// "dots" at the bound of the size sought, and no scale is assumed from that (see
+/// `smptrack::measure::ASSUMED_DOT_MM`): its bars stay pigment. Taken as a 0.4 mm dot, the
+/// 75 px bar pieces made it 190 px/mm, at which every piece was as thin as hair: coverage 2.8%
+/// and hair 42%.
+#[test]
+fn without_its_scale_a_bar_taken_for_a_dot_sets_no_scale() {
+    let Some(dir) = folder() else { return };
+    let shot = &FRESH;
+    let photo = load_photo(&dir.join(shot.file), &LoadLimits::default()).expect(shot.file);
+    let region: Region = shot.region.parse().unwrap();
+    let m = measure(&photo.image, region, None).expect(shot.file);
+    let metrics = session_metrics(&m, None);
+    assert!(
+        metrics.coverage_pct > 30.0 && metrics.hair_coverage_pct < 10.0,
+        "coverage {:.1}%, hair {:.2}%",
+        metrics.coverage_pct,
+        metrics.hair_coverage_pct
+    );
+}

@@ -33,7 +33,8 @@ pub const NOMINAL_DOT_MM: f64 = 0.4;
 /// Dot diameter assumed when nothing can be measured and there is no scale (px).
 pub const NOMINAL_DOT_PX: f64 = 8.0;
 /// Without a scale, the dot finder takes the typical dot measured (see `sizing`) to be this wide
-/// (mm), and works at the scale that makes it so (see [`assumed_px_per_mm`]): hairs are told from
+/// (mm), and works at the scale that makes it so (see [`assumed_px_per_mm`]; only when the
+/// typical dot was measured, and inside the bounds sought, not at one): hairs are told from
 /// dots by their width in mm, and their lines are traced at a hair's width (both need a scale).
 /// Most SMP impressions measure 0.3–0.5 mm across at half maximum (healed 0.25–0.45, fresh
 /// touch-ups 0.25–0.4); fine healed work is smaller and blown-out dots larger, so the scale
@@ -227,7 +228,7 @@ pub fn assumed_px_per_mm(dot_scale_px: f64) -> f64 {
 
 /// Measures `region` of `image`. `px_per_mm`, when known, bounds the dot size to physical
 /// limits; without it, the dot finder tells hair from dots at the scale [`assumed_px_per_mm`]
-/// of the typical dot. Errors only if the region does not fit the image.
+/// of the typical dot, when that was measured inside the bounds sought. Errors only if the region does not fit the image.
 pub fn measure(
     image: &DynamicImage,
     region: Region,
@@ -277,7 +278,8 @@ pub fn measure_reusing(
     // sizing darkness is never stored (see `sizing`): the peak of memory is the photo, the copy
     // and a 1 B/px mask.
     let calm = SkinField::calm_into(&y, buffers.take(crop_px));
-    let dot_scale = estimate_dot_diameter(&y, &calm, sizing_block)
+    let measured_dot = estimate_dot_diameter(&y, &calm, sizing_block);
+    let dot_scale = measured_dot
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
             None => NOMINAL_DOT_PX,
@@ -301,8 +303,15 @@ pub fn measure_reusing(
     // The dot finder needs D, and from its watershed on only row by row: the outlines read it
     // computed again from the photo (bit for bit), and D's buffer becomes the labels'.
     let d_rows = skin.darkness_rows(&y);
-    let finder_scale = px_per_mm.unwrap_or_else(|| assumed_px_per_mm(dot_scale));
-    let map = find_dots_releasing(d, &d_rows, dot_scale as f32, Some(finder_scale as f32));
+    // Without a scale, one is assumed only from a typical dot that was measured, inside the
+    // bounds sought: a dot size at a bound (a region too small for its "dots", a tattooed bar
+    // taken for one) or assumed for want of pigment says nothing of the scale.
+    let finder_scale = px_per_mm.or_else(|| {
+        measured_dot
+            .filter(|&d| d > min_dot && d < max_dot)
+            .map(assumed_px_per_mm)
+    });
+    let map = find_dots_releasing(d, &d_rows, dot_scale as f32, finder_scale.map(|s| s as f32));
     stage_done("dots: relabelled");
 
     let (ox, oy) = (f64::from(crop.x), f64::from(crop.y));
