@@ -109,7 +109,7 @@ fn main() {
         m.dots.len(),
         m.dot_scale_px,
         truth.coverage_pct,
-        100.0 * (m.covered_px as f64 + m.outline_pull_px) / m.region_px as f64,
+        100.0 * m.covered_area_px() / m.region_px as f64,
         m.warnings
     );
     let (cw, ch) = (400.min(w), 300.min(h));

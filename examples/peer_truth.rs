@@ -73,7 +73,7 @@ fn main() {
             None => stray += 1,
         }
     }
-    let coverage = 100.0 * (m.covered_px as f64 + m.outline_pull_px) / m.region_px as f64;
+    let coverage = 100.0 * m.covered_area_px() / m.region_px as f64;
     println!(
         "region {region}: true {} found {} (scale {:.1} px), coverage {coverage:.2}%, stray {stray}",
         truth.len(),

@@ -61,7 +61,7 @@ pub fn session_metrics(m: &Measurement, px_per_mm: Option<f64>) -> SessionMetric
         dot_count,
         region_area_cm2,
         density_per_cm2: region_area_cm2.map(|a| dot_count as f64 / a),
-        coverage_pct: 100.0 * (m.covered_px as f64 + m.outline_pull_px) / m.region_px.max(1) as f64,
+        coverage_pct: 100.0 * m.covered_area_px() / m.region_px.max(1) as f64,
         hair_coverage_pct: 100.0 * m.hair_px as f64 / m.region_px.max(1) as f64,
         mean_dot_diameter_px: mean_px,
         mean_dot_diameter_mm: mean_px.zip(px_per_mm).map(|(d, s)| d / s),

@@ -315,7 +315,11 @@ fn territories(
         });
     let cover: Vec<Cover> = cover.into_iter().map(Cover::from_code).collect();
     let (opened_px, centroids) = crossed::joined(&shapes, &part_of);
-    let outline_pull = outline_pull_shares(&networks.id, &keep, networks.size.len());
+    // Only dots left with pixels are counted (see `measure`), and only they share the pull.
+    let with_pixels: Vec<bool> = (0..n)
+        .map(|k| keep[k] && opened_px[k] as u32 + fringe_px[k].load(Ordering::Relaxed) > 0)
+        .collect();
+    let outline_pull = outline_pull_shares(&networks.id, &with_pixels, networks.size.len());
     stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
     let mut dots = Vec::new();
@@ -358,8 +362,8 @@ fn territories(
     }
 }
 
-/// Per peak, its share of [`OUTLINE_PULL_PX`] (px²): a kept dot (`keep`) gets it divided by the
-/// number of kept dots in its outline network (`network_of`, per peak: 0 outside every outline,
+/// Per peak, its share of [`OUTLINE_PULL_PX`] (px²): a kept dot (`keep`: kept, with pixels)
+/// gets it divided by the number of kept dots in its outline network (`network_of`, per peak: 0 outside every outline,
 /// else 1 + the network's index among `networks`), or whole when its peak lies outside every
 /// outline; any other peak 0.
 fn outline_pull_shares(network_of: &[u32], keep: &[bool], networks: usize) -> Vec<f32> {

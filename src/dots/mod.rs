@@ -205,11 +205,14 @@ pub const OUTLINE_SIGMA_PX: f32 = 0.7;
 /// Area (px²) that the outline plane's denoising blur ([`OUTLINE_SIGMA_PX`], σ) pulls inside
 /// the half-maximum outline of each separate piece of pigment: π σ² (1.54 px² at σ = 0.7 px).
 /// A Gaussian blur moves a curved outline inwards by σ²/2 times its curvature (1/r on a disc
-/// of radius r), and the curvature along any closed outline totals 2π, whatever its shape (its
-/// tangent turns once): the area lost is π σ² for a small disc or a large one, an ellipse or
-/// the outline of a touching cluster. Each piece's kept dots share it back in their areas and
+/// of radius r) where the edge's profile is symmetric about its half-maximum (a blurred step,
+/// or a dot whose pigment thins out evenly), and the curvature along a closed outline around a
+/// piece without holes totals 2π, whatever its shape (its tangent turns once): the area lost is
+/// π σ² for a small disc or a large one, an ellipse or the outline of a touching cluster. (A
+/// piece with a hole, a ring of dots around skin, gets π σ² back on the hole's outline; a piece
+/// cut by the photo's edge turns less: both are rare among dots, and not told apart here.) Each piece's kept dots share it back in their areas and
 /// the coverage (see [`FoundDot::outline_pull_px`]). Left in, it read coverage low by
-/// 2.6% of dots 0.35 mm across at 25 px/mm (0.65% at 50, 7.8% at 15 px/mm).
+/// 2.6% of dots 0.35 mm across at 25 px/mm (0.65% at 50, 7.1% at 15 px/mm).
 ///
 /// The camera's own blur pulls outlines inwards the same way, by π σ² for its σ, which no
 /// photo tells apart from the dots' own soft edges: it is not returned (see the README).

@@ -34,18 +34,25 @@ pub const NOMINAL_DOT_MM: f64 = 0.4;
 pub const NOMINAL_DOT_PX: f64 = 8.0;
 /// Without a scale, the dot finder takes the typical dot measured (see `sizing`) to be this wide
 /// (mm), and works at the scale that makes it so (see [`assumed_px_per_mm`]; only when the
-/// typical dot was measured, and inside the bounds sought, not at one): hairs are told from
+/// typical dot was measured inside the bounds sought, not at one, and makes the scale at most
+/// [`MAX_ASSUMED_PX_PER_MM`]): hairs are told from
 /// dots by their width in mm, and their lines are traced at a hair's width (both need a scale).
 /// Most SMP impressions measure 0.3–0.5 mm across at half maximum (healed 0.25–0.45, fresh
-/// touch-ups 0.25–0.4); fine healed work is smaller and blown-out dots larger, so the scale
-/// assumed is off by up to 2× there, which the hair tests tolerate. It is never reported: density
-/// and sizes in mm still need the scale given.
+/// touch-ups 0.25–0.4); fine healed work (0.16–0.3 mm) and blown-out dots (0.6–1.2 mm) make the
+/// scale assumed off by up to 2.5× and 3× there, which the hair tests tolerate (see the README).
+/// With it, the smallest round piece counted is [`MIN_DOT_MM`] at that scale, a quarter of the
+/// typical dot. It is never reported: density and sizes in mm still need the scale given.
 ///
 /// On `examples/accuracy`'s 120 scenes measured without their scale, the count's median and worst
 /// error were 1.8% and 57% (stubble and hair pieces counted among fine and faint dots at
 /// 15–25 px/mm) with no scale assumed; 1.7% and 13% taking the typical dot as 0.3 mm, 0.9% and
 /// 9.4% as 0.4 mm, 0.9% and 18% as 0.5 mm (with the true scale: 0.9% and 9.8%).
 pub const ASSUMED_DOT_MM: f64 = 0.4;
+/// The largest scale (px/mm) assumed without one given (see [`ASSUMED_DOT_MM`]): the close-ups
+/// tested reach 100 px/mm, and a typical "dot" larger than 0.4 mm at that scale (40 px) is as
+/// likely a tattooed bar, a clump or a blown-out halo as an impression seen at a macro lens's
+/// scale; such a photo is measured without a scale.
+pub const MAX_ASSUMED_PX_PER_MM: f64 = 100.0;
 /// Block of the first (sizing) skin field when the scale is known (mm): over twice the largest
 /// dot, so no block is mostly pigment.
 pub const SIZING_BLOCK_MM: f64 = 4.0;
@@ -133,7 +140,7 @@ pub struct Measurement {
     pub covered_px: u64,
     /// The area (px²) that the outline's denoising blur pulled inside the outlines of the dots
     /// counted ([`crate::dots::OUTLINE_PULL_PX`] per piece of pigment, summed over their
-    /// shares): the area they cover is `covered_px` plus this.
+    /// shares): the area they cover is `covered_px` plus this (see [`Measurement::covered_area_px`]).
     pub outline_pull_px: f64,
     /// Region pixels set aside as hair or stubble.
     pub hair_px: u64,
@@ -150,6 +157,15 @@ pub struct Measurement {
     pub clipped_fraction: f64,
     /// Human-readable cautions about this measurement.
     pub warnings: Vec<String>,
+}
+
+impl Measurement {
+    /// The region's area (px²) that the counted dots cover: `covered_px` with the area the
+    /// outline's denoising blur pulled inside them returned (`outline_pull_px`), at most the
+    /// region's.
+    pub fn covered_area_px(&self) -> f64 {
+        (self.covered_px as f64 + self.outline_pull_px).min(self.region_px as f64)
+    }
 }
 
 /// Smallest and largest dot diameter sought in `region` (px): the physical bounds
@@ -305,10 +321,12 @@ pub fn measure_reusing(
     let d_rows = skin.darkness_rows(&y);
     // Without a scale, one is assumed only from a typical dot that was measured, inside the
     // bounds sought: a dot size at a bound (a region too small for its "dots", a tattooed bar
-    // taken for one) or assumed for want of pigment says nothing of the scale.
+    // taken for one) or assumed for want of pigment says nothing of the scale; nor does one that
+    // would make it a macro lens's (see MAX_ASSUMED_PX_PER_MM).
     let finder_scale = px_per_mm.or_else(|| {
         measured_dot
             .filter(|&d| d > min_dot && d < max_dot)
+            .filter(|&d| d / ASSUMED_DOT_MM <= MAX_ASSUMED_PX_PER_MM)
             .map(assumed_px_per_mm)
     });
     let map = find_dots_releasing(d, &d_rows, dot_scale as f32, finder_scale.map(|s| s as f32));
