@@ -315,10 +315,12 @@ fn territories(
         });
     let cover: Vec<Cover> = cover.into_iter().map(Cover::from_code).collect();
     let (opened_px, centroids) = crossed::joined(&shapes, &part_of);
-    // Only dots left with pixels are counted (see `measure`), and only they share the pull.
-    let with_pixels: Vec<bool> = (0..n)
-        .map(|k| keep[k] && opened_px[k] as u32 + fringe_px[k].load(Ordering::Relaxed) > 0)
+    // Each territory's area: its opened pixels and the fringe its cover keeps.
+    let area_px: Vec<u32> = (0..n)
+        .map(|k| opened_px[k] as u32 + fringe_px[k].load(Ordering::Relaxed))
         .collect();
+    // Only dots left with pixels are counted (see `measure`), and only they share the pull.
+    let with_pixels: Vec<bool> = (0..n).map(|k| keep[k] && area_px[k] > 0).collect();
     let outline_pull = outline_pull_shares(&networks.id, &with_pixels, networks.size.len());
     stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
@@ -336,7 +338,7 @@ fn territories(
         dots.push(FoundDot {
             x,
             y,
-            area_px: opened_px[k] as u32 + fringe_px[k].load(Ordering::Relaxed),
+            area_px: area_px[k],
             outline_pull_px: outline_pull[k],
             core_darkness: cores[k],
             beside_hair: crossed[k],
