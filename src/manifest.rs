@@ -81,7 +81,17 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
             ),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::manifest(path, e.to_string()))?;
+    // At most the limit is read, whatever the size said (a device or a pipe says 0).
+    let bytes = crate::load::read_at_most(path, MAX_MANIFEST_BYTES)
+        .map_err(|e| Error::manifest(path, e.to_string()))?
+        .ok_or_else(|| {
+            Error::manifest(
+                path,
+                format!("it holds more than the {MAX_MANIFEST_BYTES}-byte limit"),
+            )
+        })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::manifest(path, "it is not UTF-8 text (a JSON file is)"))?;
     let folder = path.parent().unwrap_or(Path::new(""));
     // Windows editors may save UTF-8 with a byte-order mark, which JSON does not allow.
     parse_manifest(text.trim_start_matches('\u{feff}'), path, folder)

@@ -313,6 +313,56 @@ fn bombs_are_refused_from_the_header_on_the_command_line() {
     }
 }
 
+/// A device or a pipe has no size to check before reading: it is read only up to the limit,
+/// then refused (/dev/zero as a photo was read until the kernel killed the process at ≈ 11 GB).
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_stream_is_read_only_up_to_the_limit() {
+    let fx = Fixture::new();
+    let out = fx
+        .cmd()
+        .args(["analyze", "--max-memory-mib", "64", "/dev/zero"])
+        .output()
+        .unwrap();
+    assert_failed(&out, 1, &["/dev/zero", "too large", "more than 64 MiB"]);
+    let out = fx
+        .cmd()
+        .args(["analyze", "--manifest", "/dev/zero"])
+        .output()
+        .unwrap();
+    assert_failed(&out, 1, &["/dev/zero", "more than the 16777216-byte limit"]);
+}
+
+/// Damaged JPEGs that a lenient decoder measures as if whole (grey or filler below the damage)
+/// are refused, and no report is written.
+#[test]
+fn damaged_jpegs_are_refused_on_the_command_line() {
+    let fx = Fixture::new();
+    let jpg = jpeg(&scene_image(84));
+    let scan = (2..jpg.len() - 1)
+        .find(|&i| jpg[i] == 0xFF && jpg[i + 1] == 0xDA)
+        .unwrap();
+    let middle = (scan + jpg.len()) / 2;
+    let mut overwritten = jpg.clone();
+    overwritten[middle..middle + 4].copy_from_slice(&[0xFF, 0x5A, 0x13, 0x37]);
+    fx.write("overwritten.jpg", overwritten);
+    let mut closed = jpg[..middle].to_vec();
+    closed.extend_from_slice(&[0xFF, 0xD9]);
+    fx.write("closed.jpg", closed);
+    for (name, why) in [
+        ("overwritten.jpg", "coded data is damaged"),
+        ("closed.jpg", "coded data ends early"),
+    ] {
+        let out = fx
+            .cmd()
+            .args(["analyze", name, "-o", "report.json"])
+            .output()
+            .unwrap();
+        assert_failed(&out, 1, &[name, why]);
+        assert!(!fx.path("report.json").exists());
+    }
+}
+
 #[test]
 fn dimension_and_memory_limits_can_be_lowered_and_raised() {
     let fx = Fixture::new();

@@ -136,8 +136,31 @@ fn load(
             ),
         });
     }
-    let bytes = std::fs::read(path).map_err(io_error)?;
+    // Read no more than the limit allows, whatever the size said: a device or a pipe (size 0)
+    // would otherwise be read until memory ran out.
+    let bytes = read_at_most(path, limits.max_decoded_bytes).map_err(io_error)?;
+    let Some(bytes) = bytes else {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            reason: format!(
+                "it holds more than {} MiB, the limit",
+                limits.max_decoded_bytes >> 20
+            ),
+        });
+    };
     decode(&bytes, path, limits, rows, reuse, while_decoding)
+}
+
+/// The bytes of the file at `path` when it holds at most `limit` of them, else `None` (having
+/// read `limit` + 1).
+pub(crate) fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    // A regular file's size sizes the buffer; a stream's grows as it is read.
+    let expected = file.metadata().map_or(0, |m| m.len()).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// Decodes an in-memory photo; `name` is used in errors only. Never panics: a decoder panic is
@@ -280,9 +303,9 @@ fn decode_unguarded(
                     "the JPEG's frame header changed on re-reading",
                 ));
             }
-            read_pixels(decoder, &mut pixels, name)
+            read_pixels(decoder, &shorter, format, &mut pixels, name)
         }
-        None => read_pixels(decoder, &mut pixels, name),
+        None => read_pixels(decoder, bytes, format, &mut pixels, name),
     };
     // The decoder runs on this thread (it need not be Send).
     // A JPEG coded in one sequential scan is the one with a height field to cut.
@@ -338,10 +361,13 @@ fn zeroed_reusing(mut reuse: Vec<u8>, len: usize) -> Vec<u8> {
     reuse
 }
 
-/// Decodes `decoder`'s pixels into `pixels` when it holds exactly as many bytes (then `None`),
-/// else into an image of their own (`from_decoder`).
+/// Decodes `decoder`'s pixels (those of `bytes`, of `format`) into `pixels` when it holds
+/// exactly as many bytes (then `None`), else into an image of their own (`from_decoder`). A
+/// JPEG is decoded strictly (see [`jpeg::decode_strictly_into`]): damaged data is an error.
 fn read_pixels(
     decoder: impl ImageDecoder,
+    bytes: &[u8],
+    format: image::ImageFormat,
     pixels: &mut [u8],
     name: &Path,
 ) -> Result<Option<DynamicImage>> {
@@ -350,9 +376,27 @@ fn read_pixels(
             .map(Some)
             .map_err(|e| image_error(name, e));
     }
-    decoder
-        .read_image(pixels)
-        .map_err(|e| image_error(name, e))?;
+    if format == image::ImageFormat::Jpeg {
+        let (color, (width, height)) = (decoder.color_type(), decoder.dimensions());
+        // `image`'s decoder holds a copy of the file; it is not needed any more.
+        drop(decoder);
+        jpeg::decode_strictly_into(bytes, color, pixels).map_err(|e| Error::decode(name, e))?;
+        let channels = usize::from(color.channel_count());
+        if let Some(row) = jpeg::rows_filled_past_the_data(pixels, width as usize, channels) {
+            return Err(Error::decode(
+                name,
+                format!(
+                    "the JPEG's coded data ends early: rows {row}–{} of {height} are filler; \
+                     the file is damaged (cut short?)",
+                    height - 1
+                ),
+            ));
+        }
+    } else {
+        decoder
+            .read_image(pixels)
+            .map_err(|e| image_error(name, e))?;
+    }
     Ok(None)
 }
 

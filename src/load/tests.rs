@@ -74,6 +74,44 @@ fn truncated_jpegs_are_refused() {
     assert!(decode_photo(&trailing, name, &limits).is_ok());
 }
 
+/// The reason of a refusal to decode, or a panic naming the outcome.
+fn decode_reason(bytes: &[u8]) -> String {
+    match decode_photo(bytes, Path::new("damaged.jpg"), &LoadLimits::default()) {
+        Err(Error::Decode { reason, .. }) => reason,
+        Err(other) => panic!("another error: {other}"),
+        Ok(_) => panic!("decoded"),
+    }
+}
+
+/// Damaged JPEGs that the lenient decoder decodes "successfully", filling the rest with grey or
+/// with blocks decoded from nothing, are refused: bytes overwritten in the middle of the scan,
+/// a file cut in half and closed with an end-of-image marker, and each in 4:2:0 and 4:4:4.
+#[test]
+fn damaged_jpegs_are_refused() {
+    use jpeg_encoder::SamplingFactor::{F_1_1, F_2_2};
+    for sampling in [F_2_2, F_1_1] {
+        let jpeg = textured_jpeg(320, 240, sampling, false, 0);
+        let limits = LoadLimits::default();
+        assert!(decode_photo(&jpeg, Path::new("whole.jpg"), &limits).is_ok());
+        let scan_start = (2..jpeg.len() - 1)
+            .find(|&i| jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA)
+            .unwrap();
+        let middle = (scan_start + jpeg.len()) / 2;
+        // 0xFF 0x5A is no marker at all: the scan is broken there.
+        let mut overwritten = jpeg.clone();
+        overwritten[middle..middle + 4].copy_from_slice(&[0xFF, 0x5A, 0x13, 0x37]);
+        let reason = decode_reason(&overwritten);
+        assert!(reason.contains("coded data is damaged"), "{reason}");
+        // Cut in the middle of the scan, with an end-of-image marker put back.
+        let mut closed = jpeg[..middle].to_vec();
+        closed.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(jpeg::jpeg_layout(&closed).has_end_marker);
+        let reason = decode_reason(&closed);
+        assert!(reason.contains("coded data ends early"), "{reason}");
+        assert!(reason.contains("of 240 are filler"), "{reason}");
+    }
+}
+
 #[test]
 fn limits_are_enforced_at_their_edges() {
     let png = png_bytes(10, 10);
