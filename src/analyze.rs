@@ -267,6 +267,7 @@ pub(crate) fn analyze_series_decoding(
     release_thread_planes();
     let mut sessions = results.into_iter().collect::<Result<Vec<_>>>()?;
     link_changes(&mut sessions);
+    warn_of_series_mistakes(&series.sessions, &mut sessions);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::default(),
@@ -275,6 +276,44 @@ pub(crate) fn analyze_series_decoding(
         summary: summarize(series.target_density_per_cm2, &sessions),
         sessions,
     })
+}
+
+/// Adds a warning to each session of `reports` (those of `inputs`, in order) that a series
+/// should not hold, since each session's `change` is taken from the one before it: a session
+/// dated before the previous dated one (dates from EXIF, or from a manifest's sessions in part,
+/// which a manifest with every date given refuses outright), and the same photo and region
+/// measured again (the same file, however its path was written).
+fn warn_of_series_mistakes(inputs: &[SessionInput], reports: &mut [SessionReport]) {
+    let files: Vec<PathBuf> = inputs
+        .iter()
+        .map(|s| std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone()))
+        .collect();
+    let mut latest: Option<(chrono::NaiveDate, usize)> = None;
+    for i in 0..reports.len() {
+        let date = reports[i]
+            .context
+            .date
+            .as_deref()
+            .and_then(crate::report::parse_date);
+        if let Some(day) = date {
+            if let Some((before, k)) = latest.filter(|&(before, _)| day < before) {
+                reports[i].warnings.push(format!(
+                    "dated {day}, before session {k} ({before}): its change compares it with a \
+                     later visit; list the sessions in the order of the visits"
+                ));
+            }
+            latest = Some((day, i + 1));
+        }
+        let region = reports[i].context.region;
+        if let Some(k) =
+            (0..i).find(|&k| files[k] == files[i] && reports[k].context.region == region)
+        {
+            reports[i].warnings.push(format!(
+                "the same photo and region as session {}: measured twice",
+                k + 1
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

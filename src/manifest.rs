@@ -100,15 +100,38 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
 /// Parses and validates manifest `text`; `path` names it in errors and photo paths are resolved
 /// against `folder`.
 pub fn parse_manifest(text: &str, path: &Path, folder: &Path) -> Result<Manifest> {
+    // What a manifest is, for errors about its shape.
+    const SHAPE: &str = " (a manifest is one JSON object with a \"sessions\" list)";
+    let top = text.trim_start().chars().next();
+    if top.is_none() {
+        return Err(Error::manifest(path, "the file is empty"));
+    }
+    // serde would read a list as the object's fields in order ("[0]: expected a string").
+    if top != Some('{') {
+        return Err(Error::manifest(
+            path,
+            format!("invalid manifest: it does not start with a JSON object{SHAPE}"),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let file: ManifestFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let at = e.path().to_string();
         let inner = e.into_inner();
-        if at == "." || at.is_empty() {
+        if inner.is_syntax() || inner.is_eof() {
             Error::manifest(path, format!("invalid JSON: {inner}"))
+        } else if at == "." || at.is_empty() || at == "?" {
+            Error::manifest(path, format!("invalid manifest: {inner}{SHAPE}"))
         } else {
             Error::manifest(path, format!("{at}: {inner}"))
         }
+    })?;
+    // Nothing may follow the object (two manifests pasted into one file: the second would be
+    // silently ignored).
+    de.end().map_err(|e| {
+        Error::manifest(
+            path,
+            format!("invalid manifest: {e} (something follows the manifest's object)"),
+        )
     })?;
     let bad = |field: String, reason: String| Error::manifest(path, format!("{field}: {reason}"));
 
@@ -125,16 +148,28 @@ pub fn parse_manifest(text: &str, path: &Path, folder: &Path) -> Result<Manifest
         return Err(bad("sessions".into(), "the list is empty".into()));
     }
     let mut sessions = Vec::with_capacity(file.sessions.len());
+    // The latest date so far, with its session's number: sessions are visits, in order.
+    let mut latest: Option<(chrono::NaiveDate, usize)> = None;
     for (i, s) in file.sessions.into_iter().enumerate() {
         let field = |name: &str| format!("sessions[{i}].{name} (session {})", i + 1);
         check_scale(s.px_per_mm, "px_per_mm").map_err(|r| bad(field("px_per_mm"), r))?;
         if let Some(date) = &s.date {
-            if parse_date(date).is_none() {
+            let Some(day) = parse_date(date) else {
                 return Err(bad(
                     field("date"),
-                    format!("'{date}' is not a date (YYYY-MM-DD)"),
+                    format!("'{date}' is not a date (YYYY-MM-DD, optionally with THH:MM[:SS])"),
+                ));
+            };
+            if let Some((before, k)) = latest.filter(|&(before, _)| day < before) {
+                return Err(bad(
+                    field("date"),
+                    format!(
+                        "{day} is before session {k}'s {before}: list the sessions in the \
+                         order of the visits (each is compared with the one before it)"
+                    ),
                 ));
             }
+            latest = Some((day, i + 1));
         }
         if let Some(r) = &s.region {
             if r.width == 0 || r.height == 0 {
@@ -220,6 +255,25 @@ mod tests {
             &dir,
         ));
         assert!(m.contains("is a folder"), "{m}");
+        let photos = tempfile::tempdir().unwrap();
+        for name in ["a", "b"] {
+            std::fs::write(photos.path().join(name), b"").unwrap();
+        }
+        let m = message(parse_manifest(
+            r#"{"sessions": [{"photo": "a", "date": "2026-02-01"}, {"photo": "b", "date": "2026-01-31T23:59"}]}"#,
+            Path::new("m.json"),
+            photos.path(),
+        ));
+        assert!(
+            m.contains("sessions[1].date (session 2): 2026-01-31 is before session 1's 2026-02-01"),
+            "{m}"
+        );
+        let m = message(parse(r#"{"sessions": [{"photo": "a"}]} x"#));
+        assert!(m.contains("something follows the manifest's object"), "{m}");
+        let m = message(parse(r#"[{"photo": "a"}]"#));
+        assert!(m.contains("does not start with a JSON object"), "{m}");
+        let m = message(parse(" \n "));
+        assert!(m.ends_with("the file is empty"), "{m}");
         let m = message(parse("{not json"));
         assert!(
             m.contains("invalid JSON") || m.contains("key must be a string"),

@@ -209,11 +209,20 @@ pub fn days_between(earlier: Option<&str>, later: Option<&str>) -> Option<i64> {
     Some((b - a).num_days())
 }
 
-/// The calendar date at the start of `text` (`YYYY-MM-DD`, optionally followed by a time).
+/// The calendar date of `text`: `YYYY-MM-DD`, optionally followed by `T` or a space and a
+/// time of day, `HH:MM` or `HH:MM:SS` (as EXIF dates are written); `None` for anything else,
+/// an impossible time (`T25:00`) included.
 pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
     let day = text.get(..10)?;
     let rest = &text[10..];
-    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+    if let Some(time) = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' ')) {
+        let valid = ["%H:%M:%S", "%H:%M"]
+            .iter()
+            .any(|format| chrono::NaiveTime::parse_from_str(time, format).is_ok());
+        if !valid {
+            return None;
+        }
+    } else if !rest.is_empty() {
         return None;
     }
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
@@ -259,6 +268,21 @@ mod tests {
             Some(2)
         );
         assert_eq!(days_between(None, Some("2026-01-20")), None);
+        // A time of day, with T or a space, HH:MM or HH:MM:SS; nothing else, and no
+        // impossible time.
+        for valid in ["2026-01-20", "2026-01-20T09:30", "2026-01-20 09:30:59"] {
+            assert!(parse_date(valid).is_some(), "{valid}");
+        }
+        for invalid in [
+            "2026-01-20T25:00:00",
+            "2026-01-20T09:60",
+            "2026-01-20T",
+            "2026-01-20x",
+            "2026-01-20T09:30:00Z",
+            "2026-02-30",
+        ] {
+            assert_eq!(parse_date(invalid), None, "{invalid}");
+        }
         assert_eq!(days_between(Some("2026-13-01"), Some("2026-01-20")), None);
         assert_eq!(parse_date("2026-01-10x"), None);
     }

@@ -431,9 +431,86 @@ fn manifest_with_only_photos_has_nulls() {
                            "darkness": 0.0, "days": null, "spread_pct": 0.0,
                            "hue_shift": {"da": 0.0, "db": 0.0}, "fade_per_30_days": null})
     );
+    // It says so.
+    assert_eq!(s[0]["warnings"], serde_json::json!([]));
+    assert_eq!(
+        s[1]["warnings"],
+        serde_json::json!(["the same photo and region as session 1: measured twice"])
+    );
     // No target, no scale: no progress and no estimate.
     assert!(report["summary"]["progress_pct"].is_null());
     assert!(report["summary"]["sessions_remaining_estimate"].is_null());
+}
+
+/// Mistakes in a series: a manifest whose dates run backwards, with something after its object,
+/// or with no object at all, is refused; photos whose EXIF dates run backwards, given on the
+/// command line, are measured with a warning (each session's change is taken from the one
+/// before it).
+#[test]
+fn sessions_out_of_visit_order_and_malformed_manifests() {
+    let fx = Fixture::new();
+    for (name, date) in [
+        ("later.jpg", "2026:08:20 10:00:00"),
+        ("earlier.jpg", "2026:01:10 09:30:00"),
+    ] {
+        let tags = ExifTags {
+            date_time_original: Some(date.into()),
+            ..ExifTags::default()
+        };
+        fx.write(name, encode_jpeg(&scene_image(16), 92, &tags));
+    }
+    let cases = [
+        (
+            r#"{"sessions": [{"photo": "later.jpg", "date": "2026-08-20"},
+                             {"photo": "earlier.jpg"},
+                             {"photo": "earlier.jpg", "date": "2026-01-10"}]}"#,
+            "sessions[2].date (session 3): 2026-01-10 is before session 1's 2026-08-20",
+        ),
+        (
+            r#"{"sessions": [{"photo": "later.jpg"}]} {"sessions": []}"#,
+            "something follows the manifest's object",
+        ),
+        (
+            r#"[{"photo": "later.jpg"}]"#,
+            "does not start with a JSON object",
+        ),
+        (
+            r#"{"sessions": [{"photo": "later.jpg", "date": "2026-01-10T25:00"}]}"#,
+            "'2026-01-10T25:00' is not a date",
+        ),
+    ];
+    for (manifest, why) in cases {
+        fx.write("m.json", manifest);
+        let out = fx
+            .cmd()
+            .args(["analyze", "--manifest", "m.json", "-o", "r.json"])
+            .output()
+            .unwrap();
+        assert_failed(&out, 1, &["m.json", why]);
+        assert!(!fx.path("r.json").exists());
+    }
+    let (report, _, stderr) = run_ok(fx.cmd().args(["analyze", "later.jpg", "earlier.jpg"]));
+    let s = sessions(&report);
+    assert_eq!(s[1]["date"], "2026-01-10T09:30:00");
+    let warning = "dated 2026-01-10, before session 1 (2026-08-20): its change compares it \
+                   with a later visit; list the sessions in the order of the visits";
+    assert!(
+        s[1]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w == warning),
+        "{}",
+        s[1]
+    );
+    assert!(
+        stderr.contains(&format!("earlier.jpg: {warning}")),
+        "{stderr}"
+    );
+    assert!(!s[0]["warnings"].to_string().contains("before session"));
+    // In the order of the visits: no such warning.
+    let (report, _, _) = run_ok(fx.cmd().args(["analyze", "earlier.jpg", "later.jpg"]));
+    assert!(!report.to_string().contains("before session"));
 }
 
 #[test]
