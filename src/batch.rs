@@ -213,10 +213,11 @@ pub fn summary_table(root: &Path, outcomes: &[ClientOutcome]) -> String {
             .ok()
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| ".".to_string(), |p| p.display().to_string());
+        let folder = printable(&folder);
         rows.push(match &outcome.result {
             Ok(s) => {
                 let name = match &s.client {
-                    Some(c) if *c != folder => format!("{folder} ({c})"),
+                    Some(c) if *c != folder => format!("{folder} ({})", printable(c)),
                     _ => folder,
                 };
                 [
@@ -256,11 +257,21 @@ pub fn summary_table(root: &Path, outcomes: &[ClientOutcome]) -> String {
     }
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     out.push_str(&format!(
-        "{} clients: {} ok, {failed} failed\n",
+        "{} client{}: {} ok, {failed} failed\n",
         outcomes.len(),
+        if outcomes.len() == 1 { "" } else { "s" },
         outcomes.len() - failed
     ));
     out
+}
+
+/// `text` with every control character (a newline, an escape sequence's ESC) shown as `?`: a
+/// client's name or folder from a manifest would otherwise break the table's rows, or recolour
+/// the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -287,6 +298,31 @@ mod tests {
             .map(PathBuf::from)
             .collect();
         assert_eq!(found, want);
+    }
+
+    /// A client's name and folder come from the user: control characters in them are shown as
+    /// `?`, so that a newline cannot break the table's rows nor an escape sequence recolour the
+    /// terminal; one client is "1 client".
+    #[test]
+    fn the_table_shows_control_characters_as_question_marks() {
+        let root = Path::new("archive");
+        let outcome = ClientOutcome {
+            folder: root.join("c\u{1b}[31mred"),
+            result: Ok(ClientSummary {
+                client: Some("C-042\nfake row".into()),
+                sessions: 3,
+                dots_latest: 420,
+                density_latest: None,
+                report_path: PathBuf::from("archive/c/report.json"),
+            }),
+        };
+        let table = summary_table(root, &[outcome]);
+        assert_eq!(
+            table,
+            "client                      sessions  dots  dots/cm²  status\n\
+             c?[31mred (C-042?fake row)         3   420         -  ok\n\
+             1 client: 1 ok, 0 failed\n"
+        );
     }
 
     /// A panic while analysing one client (a bug, or a dependency's panic that escaped the

@@ -27,8 +27,16 @@ Exit codes:
   1    a photo or manifest could not be read or measured (missing, not an image, corrupt,
        too large, a manifest region outside its photo, malformed manifest)
   2    bad command line (unknown option, malformed --region or one outside the photo,
-       non-positive --px-per-mm, …)
+       --px-per-mm not a number of pixels per millimetre in 0.5–5000, …)
   3    an output (report, CSV, HTML, overlay) could not be written
+  101  internal error (a bug; please report it)";
+
+const BATCH_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    every client's report was written
+  1    a client failed (bad manifest, broken photo, unwritable report.json), or DIR holds
+       no client (no manifest.json at or below it), or DIR cannot be read
+  2    bad command line (unknown option, malformed limit, …)
   101  internal error (a bug; please report it)";
 
 /// Measure Scalp Micropigmentation (SMP) progress from session photos.
@@ -62,7 +70,7 @@ pub enum Command {
     /// untouched; the others complete. A summary table (client, sessions, latest dots and
     /// dots/cm², status) is printed on standard output at the end. Exit status 1 when any
     /// client failed.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = BATCH_EXIT_CODES_HELP)]
     Batch(BatchArgs),
 }
 
@@ -127,9 +135,11 @@ impl LimitArgs {
 }
 
 #[derive(Debug, Args)]
+// Photos or a manifest: without either, clap names both ("<PHOTO>...|--manifest <FILE>").
+#[command(group(clap::ArgGroup::new("sessions").required(true).args(["photos", "manifest"])))]
 pub struct AnalyzeArgs {
-    /// Session photos (JPEG, PNG, TIFF, WebP), one per session, oldest first.
-    #[arg(value_name = "PHOTO", required_unless_present = "manifest")]
+    /// Session photos (JPEG, PNG, TIFF, WebP), one per session, oldest first (or --manifest).
+    #[arg(value_name = "PHOTO")]
     pub photos: Vec<PathBuf>,
 
     /// JSON manifest of one client's sessions (photos, dates, labels, regions, scales); photo
@@ -144,8 +154,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "X,Y,W,H", value_parser = parse_region, allow_hyphen_values = true)]
     pub region: Option<Region>,
 
-    /// Image scale in pixels per millimetre (e.g. from a ruler in the photo). Enables density
-    /// (dots/cm²), region area (cm²) and dot diameters in mm.
+    /// Image scale in pixels per millimetre (e.g. from a ruler in the photo), 0.5–5000.
+    /// Enables density (dots/cm²), region area (cm²) and dot diameters in mm.
     #[arg(long, value_name = "PX_PER_MM", value_parser = parse_scale, allow_hyphen_values = true)]
     pub px_per_mm: Option<f64>,
 
@@ -190,8 +200,11 @@ fn parse_positive(s: &str, what: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("'{s}' is not a number ({what})"))?;
-    if !(v.is_finite() && v > 0.0) {
-        return Err(format!("{s} must be greater than 0 ({what})"));
+    if !v.is_finite() {
+        return Err(format!("'{s}' is not a finite number ({what})"));
+    }
+    if v <= 0.0 {
+        return Err(format!("'{s}' must be greater than 0 ({what})"));
     }
     Ok(v)
 }

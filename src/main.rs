@@ -91,9 +91,10 @@ fn batch(args: &BatchArgs) -> i32 {
         let i = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         match &outcome.result {
             Ok(s) if !args.quiet => eprintln!(
-                "smptrack: [{i}/{clients}] {}: {} sessions",
+                "smptrack: [{i}/{clients}] {}: {} session{}",
                 outcome.folder.display(),
-                s.sessions
+                s.sessions,
+                if s.sessions == 1 { "" } else { "s" }
             ),
             Ok(_) => {}
             Err(e) => eprintln!(
@@ -174,8 +175,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
         overlay: args.overlay.is_some(),
         html: args.html.is_some(),
     };
-    let result = analyze_series_with_images(&series, &limits, options, |_, session| {
-        progress.done(session)
+    let result = analyze_series_with_images(&series, &limits, options, |i, session| {
+        progress.done(i, session)
     });
     progress.finish();
     let (report, images) = result?;

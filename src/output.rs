@@ -68,7 +68,9 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
         .suffix(".tmp")
         .permissions(permissions)
         .tempfile_in(folder)
-        .map_err(err)?;
+        // tempfile names its own random file in the error ("at path .smptrack-sGGY1f.tmp"),
+        // which the user never asked for: the error is told of `path` alone.
+        .map_err(|e| err(without_path(e)))?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     Ok(Staged {
@@ -76,6 +78,17 @@ pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
         target,
         tmp: Some(tmp),
     })
+}
+
+/// `error` without the temporary file's path that `tempfile` appends to its message
+/// (`… at path ".smptrack-sGGY1f.tmp"`; its error keeps the operating system's error only as
+/// text).
+fn without_path(error: std::io::Error) -> std::io::Error {
+    let text = error.to_string();
+    match text.rsplit_once(" at path \"") {
+        Some((message, _)) => std::io::Error::new(error.kind(), message.to_string()),
+        None => error,
+    }
 }
 
 impl Staged {
@@ -118,6 +131,25 @@ pub fn names_an_input<'a>(out: &Path, inputs: impl IntoIterator<Item = &'a Path>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder where no file can be created: the error names the file asked for, and not the
+    /// temporary file beside it (`-o /proc/version` named `/proc/.smptrack-….tmp`).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_temporary_file_is_not_named() {
+        let message = stage(Path::new("/proc/version"), b"{}")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "cannot write '/proc/version': No such file or directory (os error 2)"
+        );
+        let plain = std::io::Error::from_raw_os_error(13);
+        assert_eq!(
+            without_path(plain).to_string(),
+            "Permission denied (os error 13)"
+        );
+    }
 
     #[test]
     fn a_symlink_survives_and_its_target_is_replaced() {

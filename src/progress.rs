@@ -12,7 +12,8 @@ use smptrack::SessionReport;
 pub enum Progress {
     /// `--quiet`: nothing.
     Silent,
-    /// One line per finished photo: `smptrack: [n/total] photo: … dots, …`.
+    /// One line per finished photo, in the order they finish: `smptrack: [n/total] session k,
+    /// photo: … dots, …` (`n` photos done of `total`; the photo is session `k`).
     Lines {
         /// Photos finished so far.
         done: AtomicUsize,
@@ -46,16 +47,22 @@ impl Progress {
         }
     }
 
-    /// Reports one finished session (called from any thread).
-    pub fn done(&self, session: &SessionReport) {
+    /// Reports one finished session, the `index`-th (from 0) of the run (called from any
+    /// thread, in the order photos finish).
+    pub fn done(&self, index: usize, session: &SessionReport) {
         let metrics = &session.metrics;
         let density = metrics
             .density_per_cm2
             .map(|d| format!(", {d} dots/cm²"))
             .unwrap_or_default();
+        // The session's number too: photos finish in any order, and "[2/4] s3.jpg" alone
+        // read as if s3 were session 2.
         let summary = format!(
-            "{}: {} dots{density}, coverage {}%",
-            session.context.photo, metrics.dot_count, metrics.coverage_pct
+            "session {}, {}: {} dots{density}, coverage {}%",
+            index + 1,
+            session.context.photo,
+            metrics.dot_count,
+            metrics.coverage_pct
         );
         match self {
             Progress::Silent => {}

@@ -107,7 +107,12 @@ impl FromStr for Region {
             .zip(parts.iter().zip(["X", "Y", "W", "H"]))
         {
             *value = part.parse().map_err(|_| {
-                format!("{name} = '{part}' in '{s}' is not a whole number of pixels ≥ 0")
+                let why = match part.parse::<i128>() {
+                    Ok(n) if n < 0 => "is negative".to_string(),
+                    Ok(_) => format!("is too large (at most {})", u32::MAX),
+                    Err(_) => "is not a whole number of pixels ≥ 0".to_string(),
+                };
+                format!("{name} = '{part}' in '{s}' {why}")
             })?;
         }
         let region = Region {

@@ -578,14 +578,15 @@ fn quiet_silences_progress_only() {
         names.len(),
         "one progress line per photo: {loud_err}"
     );
-    for name in &names {
+    for (k, name) in names.iter().enumerate() {
         assert_eq!(
             progress
                 .iter()
-                .filter(|l| l.contains(&format!("] {name}:")))
+                .filter(|l| l.contains(&format!("] session {}, {name}:", k + 1)))
                 .count(),
             1,
-            "progress names {name}: {loud_err}"
+            "progress names session {} and {name}: {loud_err}",
+            k + 1
         );
     }
     for flag in ["--quiet", "-q"] {
@@ -666,7 +667,31 @@ fn command_line_mistakes_are_usage_errors() {
     fx.write("p.png", png(&scene_image(18)));
     fx.write("m.json", r#"{"sessions": [{"photo": "p.png"}]}"#);
     let cases: &[(&[&str], &[&str])] = &[
-        (&["analyze"], &["PHOTO"]),
+        (&["analyze"], &["PHOTO", "--manifest"]),
+        (
+            &["analyze", "p.png", "--px-per-mm", "inf"],
+            &["--px-per-mm", "'inf' is not a finite number"],
+        ),
+        (
+            &["analyze", "p.png", "--px-per-mm", "NaN"],
+            &["--px-per-mm", "'NaN' is not a finite number"],
+        ),
+        (
+            &["analyze", "p.png", "--px-per-mm", "1e300"],
+            &["1e300 pixels per millimetre is outside the plausible range 0.5–5000"],
+        ),
+        (
+            &["analyze", "p.png", "--region", "99999999999,0,10,10"],
+            &[
+                "--region",
+                "X = '99999999999'",
+                "is too large (at most 4294967295)",
+            ],
+        ),
+        (
+            &["analyze", "p.png", "--region", "0,-5,10,10"],
+            &["--region", "Y = '-5'", "is negative"],
+        ),
         (&["analyze", "--bogus", "p.png"], &["--bogus"]),
         (
             &["analyze", "--manifest", "m.json", "p.png"],

@@ -496,7 +496,7 @@ fn a_terminal_shows_a_bar_for_several_photos() {
     assert!(fs::read_to_string(fx.path("r.json")).is_ok());
     // One photo: the line, as before; quiet: nothing.
     let one = on_a_terminal(&fx, "analyze s1.png -o r.json").unwrap();
-    assert!(one.contains("[1/1] s1.png"), "{one:?}");
+    assert!(one.contains("[1/1] session 1, s1.png"), "{one:?}");
     let quiet = on_a_terminal(&fx, "analyze s1.png s2.png -q -o r.json").unwrap();
     assert!(
         !quiet.contains("photos") && !quiet.contains("[1/2]"),

@@ -115,7 +115,21 @@ fn every_broken_or_unusual_file_gives_its_expected_result() {
             jpg[..jpg.len() - 2].to_vec(),
             Fails("Decode", "truncated"),
         ),
-        ("JPEG header only", jpg[..200].to_vec(), Fails("Decode", "")),
+        (
+            "JPEG header only",
+            jpg[..200].to_vec(),
+            Fails("Decode", "truncated"),
+        ),
+        (
+            "JPEG with bytes overwritten mid-scan",
+            overwritten_mid_scan(&jpg),
+            Fails("Decode", "coded data is damaged"),
+        ),
+        (
+            "JPEG cut in half, closed with an end-of-image marker",
+            [&jpg[..jpg.len() / 2], &[0xFF, 0xD9][..]].concat(),
+            Fails("Decode", "coded data ends early"),
+        ),
         (
             "PNG cut in half",
             png8[..png8.len() / 2].to_vec(),
@@ -245,6 +259,17 @@ fn every_broken_or_unusual_file_gives_its_expected_result() {
             png_declaring(30_000, 30_000),
             Fails("TooLarge", "MP"),
         ),
+        // Refused by the PNG decoder itself, before its size can be read: the message still
+        // says what the limits are (it said only "Memory limit exceeded").
+        (
+            "PNG declaring 2147483647×2147483647",
+            png_declaring(i32::MAX as u32, i32::MAX as u32),
+            Fails(
+                "TooLarge",
+                "its header declares an image over the limits (32768 px per side, 200 MP, \
+                 1536 MiB of decoded pixels)",
+            ),
+        ),
     ];
     let limits = LoadLimits::default();
     for (what, bytes, expect) in cases {
@@ -283,6 +308,42 @@ fn every_broken_or_unusual_file_gives_its_expected_result() {
             (expect, got) => panic!("{what}: expected {expect:?}, got {got:?}"),
         }
     }
+}
+
+/// `jpeg` with four bytes in the middle of its scan overwritten by 0xFF 0x5A (no marker at all).
+fn overwritten_mid_scan(jpeg: &[u8]) -> Vec<u8> {
+    let scan = (2..jpeg.len() - 1)
+        .find(|&i| jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA)
+        .unwrap();
+    let middle = (scan + jpeg.len()) / 2;
+    let mut out = jpeg.to_vec();
+    out[middle..middle + 4].copy_from_slice(&[0xFF, 0x5A, 0x13, 0x37]);
+    out
+}
+
+/// An all-black photo reads its skin as black (L* 0) and warns that it is underexposed: the
+/// skin field found no skin in any block (a strict comparison, 0 > 0) and was filled white, so
+/// the report said skin L* 100 and gave no exposure warning.
+#[test]
+fn an_all_black_photo_is_underexposed() {
+    let black = DynamicImage::ImageRgb8(RgbImage::new(400, 300));
+    let photo = decode_photo(
+        &encode(&black, ImageFormat::Png),
+        Path::new("black.png"),
+        &LoadLimits::default(),
+    )
+    .unwrap();
+    let a = analyze_photo(&photo, &session("black.png")).unwrap();
+    assert_eq!(a.metrics.dot_count, 0);
+    assert_eq!(a.report.metrics.skin_lightness, Some(0.0));
+    assert!(
+        a.report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("the photo is underexposed (skin at L* 0)")),
+        "{:?}",
+        a.report.warnings
+    );
 }
 
 /// A 2×2 BMP (a format we do not read).
@@ -339,16 +400,8 @@ fn an_endless_stream_is_read_only_up_to_the_limit() {
 fn damaged_jpegs_are_refused_on_the_command_line() {
     let fx = Fixture::new();
     let jpg = jpeg(&scene_image(84));
-    let scan = (2..jpg.len() - 1)
-        .find(|&i| jpg[i] == 0xFF && jpg[i + 1] == 0xDA)
-        .unwrap();
-    let middle = (scan + jpg.len()) / 2;
-    let mut overwritten = jpg.clone();
-    overwritten[middle..middle + 4].copy_from_slice(&[0xFF, 0x5A, 0x13, 0x37]);
-    fx.write("overwritten.jpg", overwritten);
-    let mut closed = jpg[..middle].to_vec();
-    closed.extend_from_slice(&[0xFF, 0xD9]);
-    fx.write("closed.jpg", closed);
+    fx.write("overwritten.jpg", overwritten_mid_scan(&jpg));
+    fx.write("closed.jpg", [&jpg[..jpg.len() / 2], &[0xFF, 0xD9][..]].concat());
     for (name, why) in [
         ("overwritten.jpg", "coded data is damaged"),
         ("closed.jpg", "coded data ends early"),
@@ -408,7 +461,17 @@ fn dimension_and_memory_limits_can_be_lowered_and_raised() {
         .args(["analyze", "--max-memory-mib", "1", "big16.png"])
         .output()
         .unwrap();
-    assert_failed(&out, 1, &["big16.png", "too large", "MiB"]);
+    // 640 × 480 × 8 B = 2.3 MiB, rounded up (rounded down it read "needs 1 MiB, over the
+    // limit of 1 MiB").
+    assert_failed(
+        &out,
+        1,
+        &[
+            "big16.png",
+            "too large",
+            "decoding needs 3 MiB, over the limit of 1 MiB",
+        ],
+    );
     for bad in [
         ["--max-dimension", "0"],
         ["--max-dimension", "x"],

@@ -159,7 +159,9 @@ impl SkinField {
                 let values = span_of(y, row, (x0, x1), &mut computed);
                 let calm_row = &calm.row(row)[x0..x1];
                 for ((v, c), s) in values.iter().zip(calm_row).zip(&skin) {
-                    if *c > s * (1.0 - SKIN_EXCLUDE_DARKNESS) {
+                    // At or above: on black (0 ≥ 0) every pixel is skin; strictly above, none
+                    // was, every block had no value, and the field was filled white (L* 100).
+                    if *c >= s * (1.0 - SKIN_EXCLUDE_DARKNESS) {
                         kept.push(*v);
                     }
                 }

@@ -75,7 +75,8 @@ pub(super) fn check_size(
     if bytes > limits.max_decoded_bytes {
         return Err(too_large(format!(
             "decoding needs {} MiB, over the limit of {} MiB",
-            bytes >> 20,
+            // Rounded up: 1.7 MiB is over a 1 MiB limit.
+            bytes.div_ceil(1 << 20),
             limits.max_decoded_bytes >> 20
         )));
     }
@@ -83,7 +84,7 @@ pub(super) fn check_size(
 }
 
 /// `pixels` in megapixels, with up to three decimals and no trailing zeros.
-fn format_megapixels(pixels: u64) -> String {
+pub(super) fn format_megapixels(pixels: u64) -> String {
     // Enough digits that a small limit (e.g. 0.01 MP) is not shown as 0.0.
     let mp = pixels as f64 / 1e6;
     let s = format!("{mp:.3}");

@@ -232,18 +232,32 @@ fn decode_unguarded(
             detail: None,
         });
     };
-    let mut decoder = reader.into_decoder().map_err(|e| image_error(name, e))?;
-    let (width, height) = decoder.dimensions();
-    check_size(name, width, height, decoder.total_bytes(), limits)?;
     let layout = (format == image::ImageFormat::Jpeg).then(|| jpeg::jpeg_layout(bytes));
     if layout.is_some_and(|layout| !layout.has_end_marker) {
-        // The JPEG decoder fills a scan cut short with grey instead of failing, so a photo
-        // truncated by an interrupted copy or download would be measured as if it were whole.
+        // Said before the header is parsed: a file cut inside its header fails there with
+        // the decoder's "not enough bytes", which does not say the file is cut short.
         return Err(Error::decode(
             name,
             "the JPEG is truncated (its end-of-image marker is missing)",
         ));
     }
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        // A decoder that refuses the header's size itself (PNG's, before `check_size` can
+        // read it) says only "Memory limit exceeded".
+        ImageError::Limits(_) => Error::TooLarge {
+            path: name.to_path_buf(),
+            reason: format!(
+                "its header declares an image over the limits ({} px per side, {} MP, {} MiB \
+                 of decoded pixels)",
+                limits.max_side,
+                limits::format_megapixels(limits.max_pixels),
+                limits.max_decoded_bytes >> 20
+            ),
+        },
+        other => image_error(name, other),
+    })?;
+    let (width, height) = decoder.dimensions();
+    check_size(name, width, height, decoder.total_bytes(), limits)?;
 
     let exif = decoder.exif_metadata().unwrap_or(None);
     let orientation = exif

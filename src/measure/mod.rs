@@ -97,14 +97,20 @@ pub const MAX_PX_PER_MM: f64 = 5000.0;
 /// Checks a scale is a number of px/mm a camera can produce
 /// ([`MIN_PX_PER_MM`]..=[`MAX_PX_PER_MM`]); the error says why not.
 pub fn check_px_per_mm(px_per_mm: f64) -> std::result::Result<(), String> {
+    // Short in any case: 1e300 written out is 301 digits.
+    let shown = if px_per_mm != 0.0 && !(1e-3..1e7).contains(&px_per_mm.abs()) {
+        format!("{px_per_mm:e}")
+    } else {
+        format!("{px_per_mm}")
+    };
     if !(px_per_mm.is_finite() && px_per_mm > 0.0) {
         return Err(format!(
-            "{px_per_mm} is not a positive number of pixels per millimetre"
+            "{shown} is not a positive number of pixels per millimetre"
         ));
     }
     if !(MIN_PX_PER_MM..=MAX_PX_PER_MM).contains(&px_per_mm) {
         return Err(format!(
-            "{px_per_mm} pixels per millimetre is outside the plausible range \
+            "{shown} pixels per millimetre is outside the plausible range \
              {MIN_PX_PER_MM}–{MAX_PX_PER_MM}"
         ));
     }

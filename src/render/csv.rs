@@ -128,7 +128,7 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
 fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => text_cell(s),
         Value::Array(items) => items
             .iter()
             .map(|v| match v {
@@ -138,6 +138,19 @@ fn cell(value: &Value) -> String {
             .collect::<Vec<_>>()
             .join(ARRAY_SEPARATOR),
         other => other.to_string(),
+    }
+}
+
+/// A text field (a label, a client, a photo name: the user's words) as a cell that a
+/// spreadsheet shows as text: one starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// would be run as a formula when the CSV is opened (`=HYPERLINK(…)` in a label), so it is
+/// prefixed with `'`, which spreadsheets read as "text" (OWASP's advice for CSV injection).
+/// Numbers are cells of their own kind, negative ones untouched.
+fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
     }
 }
 
@@ -238,6 +251,29 @@ pub fn report_csv(report: &Report, path: &Path) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_is_kept_as_text() {
+        let report = json!({"client": "=cmd|' /C calc'!A0", "sessions": [
+            {"photo": "a.jpg", "label": "@SUM(1+1)", "darkness": -0.25,
+             "warnings": ["+1", "fine"], "change": null},
+            {"photo": "-b.jpg", "label": "layout", "darkness": 0.5, "warnings": [], "change": null},
+        ]});
+        let t = flat_table_of_json(&report);
+        let at = |name: &str| t.columns.iter().position(|c| c == name).unwrap();
+        assert_eq!(t.rows[0][at("client")], "'=cmd|' /C calc'!A0");
+        assert_eq!(t.rows[0][at("label")], "'@SUM(1+1)");
+        assert_eq!(t.rows[0][at("darkness")], "-0.25");
+        assert_eq!(
+            t.rows[0][at("warnings")],
+            format!("'+1{ARRAY_SEPARATOR}fine")
+        );
+        assert_eq!(t.rows[1][at("photo")], "'-b.jpg");
+        assert_eq!(t.rows[1][at("label")], "layout");
+        for (text, cell) in [("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", "")] {
+            assert_eq!(text_cell(text), cell);
+        }
+    }
 
     #[test]
     fn units_cover_changes_as_percentage_points() {
