@@ -401,7 +401,10 @@ fn damaged_jpegs_are_refused_on_the_command_line() {
     let fx = Fixture::new();
     let jpg = jpeg(&scene_image(84));
     fx.write("overwritten.jpg", overwritten_mid_scan(&jpg));
-    fx.write("closed.jpg", [&jpg[..jpg.len() / 2], &[0xFF, 0xD9][..]].concat());
+    fx.write(
+        "closed.jpg",
+        [&jpg[..jpg.len() / 2], &[0xFF, 0xD9][..]].concat(),
+    );
     for (name, why) in [
         ("overwritten.jpg", "coded data is damaged"),
         ("closed.jpg", "coded data ends early"),
