@@ -267,8 +267,8 @@ pub fn summary_table(root: &Path, outcomes: &[ClientOutcome]) -> String {
 
 /// `text` with every control character (a newline, an escape sequence's ESC) shown as `?`: a
 /// client's name or folder from a manifest would otherwise break the table's rows, or recolour
-/// the terminal.
-fn printable(text: &str) -> String {
+/// the terminal (the table and the progress lines).
+pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()

@@ -37,6 +37,7 @@ Exit codes:
   1    a client failed (bad manifest, broken photo, unwritable report.json), or DIR holds
        no client (no manifest.json at or below it), or DIR cannot be read
   2    bad command line (unknown option, malformed limit, …)
+  3    the summary table could not be written to standard output
   101  internal error (a bug; please report it)";
 
 /// Measure Scalp Micropigmentation (SMP) progress from session photos.

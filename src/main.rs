@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use cli::{exit, AnalyzeArgs, BatchArgs, Cli, Command};
 use progress::Progress;
-use smptrack::batch::{run_batch, summary_table};
+use smptrack::batch::{printable, run_batch, summary_table};
 use smptrack::output::{names_an_input, write_all_atomic};
 use smptrack::render::csv::report_csv;
 use smptrack::render::html::render_html;
@@ -92,15 +92,15 @@ fn batch(args: &BatchArgs) -> i32 {
         match &outcome.result {
             Ok(s) if !args.quiet => eprintln!(
                 "smptrack: [{i}/{clients}] {}: {} session{}",
-                outcome.folder.display(),
+                printable(&outcome.folder.display().to_string()),
                 s.sessions,
                 if s.sessions == 1 { "" } else { "s" }
             ),
             Ok(_) => {}
             Err(e) => eprintln!(
                 "smptrack: client '{}' skipped: {}",
-                outcome.folder.display(),
-                one_line(&e.to_string())
+                printable(&outcome.folder.display().to_string()),
+                printable(&one_line(&e.to_string()))
             ),
         }
     });

@@ -108,7 +108,7 @@ impl FromStr for Region {
         {
             *value = part.parse().map_err(|_| {
                 let why = match part.parse::<i128>() {
-                    Ok(n) if n < 0 => "is negative".to_string(),
+                    Ok(_) if part.starts_with('-') => "is negative".to_string(),
                     Ok(_) => format!("is too large (at most {})", u32::MAX),
                     Err(_) => "is not a whole number of pixels ≥ 0".to_string(),
                 };

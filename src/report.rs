@@ -210,12 +210,27 @@ pub fn days_between(earlier: Option<&str>, later: Option<&str>) -> Option<i64> {
 }
 
 /// The calendar date of `text`: `YYYY-MM-DD`, optionally followed by `T` or a space and a
-/// time of day, `HH:MM` or `HH:MM:SS` (as EXIF dates are written); `None` for anything else,
-/// an impossible time (`T25:00`) included.
+/// time of day, `HH:MM` or `HH:MM:SS` (as EXIF dates are written), optionally with a fraction
+/// of a second and a zone (`Z`, `±HH:MM`); `None` for anything else, an impossible time
+/// (`T25:00`) included.
 pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
     let day = text.get(..10)?;
     let rest = &text[10..];
     if let Some(time) = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' ')) {
+        // A zone (`Z`, `+01:00`) and a fraction of a second, as `date -Iseconds` and
+        // JavaScript write them, say nothing of the calendar day here and are set aside.
+        let time = time.strip_suffix('Z').unwrap_or(time);
+        let time = match time.rfind(['+', '-']) {
+            Some(at) if time.len() - at == 6 && time.as_bytes()[at + 3] == b':' => &time[..at],
+            _ => time,
+        };
+        let time = time.split_once('.').map_or(time, |(whole, fraction)| {
+            if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) {
+                whole
+            } else {
+                time
+            }
+        });
         let valid = ["%H:%M:%S", "%H:%M"]
             .iter()
             .any(|format| chrono::NaiveTime::parse_from_str(time, format).is_ok());
@@ -270,7 +285,15 @@ mod tests {
         assert_eq!(days_between(None, Some("2026-01-20")), None);
         // A time of day, with T or a space, HH:MM or HH:MM:SS; nothing else, and no
         // impossible time.
-        for valid in ["2026-01-20", "2026-01-20T09:30", "2026-01-20 09:30:59"] {
+        for valid in [
+            "2026-01-20",
+            "2026-01-20T09:30",
+            "2026-01-20 09:30:59",
+            "2026-01-20T09:30:00Z",
+            "2026-01-20T09:30:00+01:00",
+            "2026-01-20T09:30:00.123-05:30",
+            "2026-01-20T09:30:00.000Z",
+        ] {
             assert!(parse_date(valid).is_some(), "{valid}");
         }
         for invalid in [
@@ -278,7 +301,8 @@ mod tests {
             "2026-01-20T09:60",
             "2026-01-20T",
             "2026-01-20x",
-            "2026-01-20T09:30:00Z",
+            "2026-01-20T09:30:00.Z",
+            "2026-01-20T09:30:00+1:00",
             "2026-02-30",
         ] {
             assert_eq!(parse_date(invalid), None, "{invalid}");

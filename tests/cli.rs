@@ -692,6 +692,10 @@ fn command_line_mistakes_are_usage_errors() {
             &["analyze", "p.png", "--region", "0,-5,10,10"],
             &["--region", "Y = '-5'", "is negative"],
         ),
+        (
+            &["analyze", "p.png", "--region=-0,0,10,10"],
+            &["--region", "X = '-0'", "is negative"],
+        ),
         (&["analyze", "--bogus", "p.png"], &["--bogus"]),
         (
             &["analyze", "--manifest", "m.json", "p.png"],

@@ -119,16 +119,19 @@ pub(super) fn with_height(bytes: &[u8], height_field: usize, height: u16) -> Vec
 
 /// Decodes the JPEG `bytes` into `pixels`, which hold exactly its decoded size in `color`'s
 /// layout (8-bit grey or RGB, with or without alpha, as `image`'s decoder reports the file),
-/// as `image`'s decoder would, but with zune-jpeg's strict mode: coded data that does not
-/// decode (a damaged scan, data cut short and closed with an end-of-image marker, a marker in
-/// the middle of a scan) is an error, the reason returned. `image` decodes in lenient mode,
-/// where the decoder stops at the damage and fills the rest of the photo with flat grey, or
-/// decodes on from a corrupted bit stream, and reports success: a damaged copy was measured
-/// as a photo (267 dots for the 436 of the intact one, false dots along the seam).
+/// as `image`'s decoder would, but with zune-jpeg's strict mode: damage that breaks the coded
+/// data's structure (a code that decodes to nothing, a stray marker in the middle of a scan,
+/// data that runs out) is an error, the reason returned. `image` decodes in lenient mode,
+/// where the decoder stops at such damage, fills the rest of the photo with flat grey and
+/// reports success: a damaged copy was measured as a photo (267 dots for the 436 of the intact
+/// one, false dots along the seam). Bytes garbled without breaking that structure decode to
+/// wrong blocks in either mode, undetected.
 ///
-/// Only irregularities that leave the pixels intact are let through, by decoding again
-/// leniently: stray bytes between header segments (which some camera firmware writes, and
-/// libjpeg only warns of) and a component count at odds with the colour space.
+/// Two irregularities of the headers are decoded again leniently: stray bytes between header
+/// segments (which some camera firmware writes, and libjpeg only warns of) and a component
+/// count at odds with the colour space. The whole file is then decoded leniently, its scan
+/// included, so damage to the scan of such a file is not caught (told apart by the error's
+/// text, which `Cargo.toml` pins zune-jpeg's version for).
 pub(super) fn decode_strictly_into(
     bytes: &[u8],
     color: image::ColorType,
@@ -162,24 +165,29 @@ pub(super) fn decode_strictly_into(
     }
 }
 
-/// The period (px) that a JPEG's rows repeat with where its coded data ran out: a whole MCU
-/// (two 8 × 8 blocks of subsampled chroma), which the decoder fills with blocks decoded from
-/// zero bits, all alike.
-const FILLED_BLOCK_PERIOD: usize = 16;
+/// The period (px) that a JPEG's rows repeat with where its coded data ran out: the widest
+/// MCU (four 8 × 8 blocks side by side, 4:1:1 chroma; 4:2:0's 16 px and a block's 8 divide it),
+/// which the decoder fills with blocks decoded from zero bits, alike.
+const FILLED_BLOCK_PERIOD: usize = 32;
+
+/// Fewest rows of repeating filler at the bottom of a photo taken as missing data: a block's
+/// height.
+const MIN_FILLED_ROWS: usize = 8;
 
 /// Where the coded data of a JPEG decoded into `pixels` (8-bit, `channels` per pixel, rows of
-/// `width` px) ran out: the first of the bottom rows that repeat every
-/// [`FILLED_BLOCK_PERIOD`] px across the whole width without being one colour, when at least
-/// the last 8 rows (a block's height) do; else `None`.
+/// `width` px) ran out: the first of the bottom rows that each repeat every
+/// [`FILLED_BLOCK_PERIOD`] px across the whole width, when at least [`MIN_FILLED_ROWS`] do and
+/// at least one of them is not one colour; else `None`.
 ///
 /// A JPEG cut short and closed with an end-of-image marker (a copy interrupted and "repaired",
 /// or two files spliced) passes strict decoding: zune-jpeg reads zero bits past a marker, and
 /// each block of the missing rows decodes from them alike, a pattern repeated across the
-/// photo. No photo repeats its pixels exactly across thousands of columns, while a band of one
-/// colour (black, clipped white, a flat footer; a flat colour decodes to one colour) is not
-/// taken for one. The pattern is textured in files saved at the quality of photos (up to 98 of
-/// 100 in `image`'s encoder, the first rows of a file cut in half); at 100 it is one colour,
-/// and such a file is not told apart.
+/// photo, some of its rows one colour (a block's flat rows). No photo repeats its pixels
+/// exactly across thousands of columns, while a band of one colour (black, clipped white, a
+/// flat footer: a flat colour decodes to one colour) has no textured row and is not taken for
+/// filler. Not caught: a progressive file cut short (its later scans refine every row), and
+/// tables under which the zero bits' DC value drifts from block to block (rows that do not
+/// repeat; seen with optimised Huffman tables).
 pub(super) fn rows_filled_past_the_data(
     pixels: &[u8],
     width: usize,
@@ -191,15 +199,16 @@ pub(super) fn rows_filled_past_the_data(
     }
     let rows = pixels.len() / stride;
     let period = FILLED_BLOCK_PERIOD * channels;
-    let filled = |y: usize| {
-        let row = &pixels[y * stride..(y + 1) * stride];
-        row[period..] == row[..stride - period]
-            && row[..period]
-                .chunks_exact(channels)
-                .any(|pixel| pixel != &row[..channels])
+    let row = |y: usize| &pixels[y * stride..(y + 1) * stride];
+    let repeats = |y: usize| row(y)[period..] == row(y)[..stride - period];
+    let textured = |y: usize| {
+        let r = row(y);
+        r[..period]
+            .chunks_exact(channels)
+            .any(|pixel| pixel != &r[..channels])
     };
-    let first = (0..rows).rev().take_while(|&y| filled(y)).last()?;
-    (rows - first >= 8).then_some(first)
+    let first = (0..rows).rev().take_while(|&y| repeats(y)).last()?;
+    (rows - first >= MIN_FILLED_ROWS && (first..rows).any(textured)).then_some(first)
 }
 
 /// Whether strict decoding's `error` is one that leaves the pixels as they were meant to be:
@@ -237,7 +246,8 @@ mod tests {
         let (width, rows) = (100, 40);
         let mut pixels = photo_rows(width, rows);
         assert_eq!(rows_filled_past_the_data(&pixels, width, 3), None);
-        // The bottom 8 rows repeat a textured block: the data ran out at row 32.
+        // The bottom 8 rows repeat a textured block (every 16 px, so every 32 too): the data ran
+        // out at row 32.
         let block: Vec<u8> = (0..16 * 3).map(|i| (i * 5) as u8).collect();
         for y in 32..rows {
             for x in 0..width {
@@ -246,6 +256,13 @@ mod tests {
             }
         }
         assert_eq!(rows_filled_past_the_data(&pixels, width, 3), Some(32));
+        // Filler with rows of one colour among its textured ones (a block's flat rows) is
+        // filler all the same.
+        let mut striped = pixels.clone();
+        for y in [33, 35, 36, 39] {
+            striped[y * width * 3..(y + 1) * width * 3].fill(90);
+        }
+        assert_eq!(rows_filled_past_the_data(&striped, width, 3), Some(32));
         // Seven rows are less than a block: not enough to tell.
         let cut = &pixels[..33 * width * 3 + 6 * width * 3];
         assert_eq!(rows_filled_past_the_data(cut, width, 3), None);
@@ -271,7 +288,7 @@ mod tests {
         one_off[7 * width * 3 + 50] ^= 1;
         assert_eq!(rows_filled_past_the_data(&one_off, width, 3), None);
         // A photo no wider than the period.
-        assert_eq!(rows_filled_past_the_data(&photo_rows(16, 10), 16, 3), None);
+        assert_eq!(rows_filled_past_the_data(&photo_rows(32, 10), 32, 3), None);
     }
 
     #[test]

@@ -317,9 +317,9 @@ fn decode_unguarded(
                     "the JPEG's frame header changed on re-reading",
                 ));
             }
-            read_pixels(decoder, &shorter, format, &mut pixels, name)
+            read_pixels(decoder, &shorter, (format, height), &mut pixels, name)
         }
-        None => read_pixels(decoder, bytes, format, &mut pixels, name),
+        None => read_pixels(decoder, bytes, (format, height), &mut pixels, name),
     };
     // The decoder runs on this thread (it need not be Send).
     // A JPEG coded in one sequential scan is the one with a height field to cut.
@@ -375,13 +375,14 @@ fn zeroed_reusing(mut reuse: Vec<u8>, len: usize) -> Vec<u8> {
     reuse
 }
 
-/// Decodes `decoder`'s pixels (those of `bytes`, of `format`) into `pixels` when it holds
-/// exactly as many bytes (then `None`), else into an image of their own (`from_decoder`). A
-/// JPEG is decoded strictly (see [`jpeg::decode_strictly_into`]): damaged data is an error.
+/// Decodes `decoder`'s pixels (those of `bytes`, of `format`, a photo `photo_height` px tall
+/// whose top rows alone the decoder may be told of) into `pixels` when it holds exactly as
+/// many bytes (then `None`), else into an image of their own (`from_decoder`). A JPEG is
+/// decoded strictly (see [`jpeg::decode_strictly_into`]): damaged data is an error.
 fn read_pixels(
     decoder: impl ImageDecoder,
     bytes: &[u8],
-    format: image::ImageFormat,
+    (format, photo_height): (image::ImageFormat, u32),
     pixels: &mut [u8],
     name: &Path,
 ) -> Result<Option<DynamicImage>> {
@@ -391,7 +392,7 @@ fn read_pixels(
             .map_err(|e| image_error(name, e));
     }
     if format == image::ImageFormat::Jpeg {
-        let (color, (width, height)) = (decoder.color_type(), decoder.dimensions());
+        let (color, (width, decoded_height)) = (decoder.color_type(), decoder.dimensions());
         // `image`'s decoder holds a copy of the file; it is not needed any more.
         drop(decoder);
         jpeg::decode_strictly_into(bytes, color, pixels).map_err(|e| Error::decode(name, e))?;
@@ -400,9 +401,9 @@ fn read_pixels(
             return Err(Error::decode(
                 name,
                 format!(
-                    "the JPEG's coded data ends early: rows {row}–{} of {height} are filler; \
-                     the file is damaged (cut short?)",
-                    height - 1
+                    "the JPEG's coded data ends early: rows {row}–{} of {photo_height} are \
+                     filler; the file is damaged (cut short?)",
+                    decoded_height - 1
                 ),
             ));
         }

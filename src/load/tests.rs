@@ -109,6 +109,14 @@ fn damaged_jpegs_are_refused() {
         let reason = decode_reason(&closed);
         assert!(reason.contains("coded data ends early"), "{reason}");
         assert!(reason.contains("of 240 are filler"), "{reason}");
+        // Decoding only the top rows, the message still gives the photo's height.
+        if sampling == F_2_2 {
+            let top = decode_photo_top(&closed, Path::new("damaged.jpg"), &limits, 200);
+            let Err(Error::Decode { reason, .. }) = top else {
+                panic!("decoded the top rows");
+            };
+            assert!(reason.contains("of 240 are filler"), "{reason}");
+        }
     }
 }
 
