@@ -288,7 +288,7 @@ fn warn_of_series_mistakes(inputs: &[SessionInput], reports: &mut [SessionReport
         .iter()
         .map(|s| std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone()))
         .collect();
-    let mut latest: Option<(chrono::NaiveDate, usize)> = None;
+    let mut visits = crate::report::VisitOrder::default();
     for i in 0..reports.len() {
         let date = reports[i]
             .context
@@ -296,13 +296,12 @@ fn warn_of_series_mistakes(inputs: &[SessionInput], reports: &mut [SessionReport
             .as_deref()
             .and_then(crate::report::parse_date);
         if let Some(day) = date {
-            if let Some((before, k)) = latest.filter(|&(before, _)| day < before) {
+            if let Some((before, k)) = visits.follow(day, i + 1) {
                 reports[i].warnings.push(format!(
                     "dated {day}, before session {k} ({before}): its change compares it with a \
                      later visit; list the sessions in the order of the visits"
                 ));
             }
-            latest = Some((day, i + 1));
         }
         let region = reports[i].context.region;
         if let Some(k) =

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::region::Region;
-use crate::report::parse_date;
+use crate::report::{parse_date, VisitOrder};
 
 /// Largest manifest file we read (bytes): far above any real client's few dozen sessions.
 pub const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
@@ -148,8 +148,7 @@ pub fn parse_manifest(text: &str, path: &Path, folder: &Path) -> Result<Manifest
         return Err(bad("sessions".into(), "the list is empty".into()));
     }
     let mut sessions = Vec::with_capacity(file.sessions.len());
-    // The latest date so far, with its session's number: sessions are visits, in order.
-    let mut latest: Option<(chrono::NaiveDate, usize)> = None;
+    let mut visits = VisitOrder::default();
     for (i, s) in file.sessions.into_iter().enumerate() {
         let field = |name: &str| format!("sessions[{i}].{name} (session {})", i + 1);
         check_scale(s.px_per_mm, "px_per_mm").map_err(|r| bad(field("px_per_mm"), r))?;
@@ -160,7 +159,7 @@ pub fn parse_manifest(text: &str, path: &Path, folder: &Path) -> Result<Manifest
                     format!("'{date}' is not a date (YYYY-MM-DD, optionally with THH:MM[:SS])"),
                 ));
             };
-            if let Some((before, k)) = latest.filter(|&(before, _)| day < before) {
+            if let Some((before, k)) = visits.follow(day, i + 1) {
                 return Err(bad(
                     field("date"),
                     format!(
@@ -169,7 +168,6 @@ pub fn parse_manifest(text: &str, path: &Path, folder: &Path) -> Result<Manifest
                     ),
                 ));
             }
-            latest = Some((day, i + 1));
         }
         if let Some(r) = &s.region {
             if r.width == 0 || r.height == 0 {

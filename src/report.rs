@@ -243,6 +243,29 @@ pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
+/// The order of a series' dated sessions, followed session by session: sessions are visits,
+/// each compared with the one before it, so a date before an earlier session's is a mistake
+/// (a manifest refuses it, photos dated by EXIF get a warning).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VisitOrder {
+    /// The date of the last dated session so far, and its number (from 1).
+    latest: Option<(chrono::NaiveDate, usize)>,
+}
+
+impl VisitOrder {
+    /// Notes that session `number` (from 1) is dated `day`; returns the previous dated
+    /// session's date and number when `day` is before it.
+    pub fn follow(
+        &mut self,
+        day: chrono::NaiveDate,
+        number: usize,
+    ) -> Option<(chrono::NaiveDate, usize)> {
+        let backwards = self.latest.filter(|&(before, _)| day < before);
+        self.latest = Some((day, number));
+        backwards
+    }
+}
+
 /// Fills in every session's `change` from its predecessor (the first gets null).
 pub fn link_changes(sessions: &mut [SessionReport]) {
     for i in 1..sessions.len() {
