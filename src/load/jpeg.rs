@@ -291,6 +291,42 @@ mod tests {
         assert_eq!(rows_filled_past_the_data(&photo_rows(32, 10), 32, 3), None);
     }
 
+    /// `bytes` decoded strictly into RGB pixels, or the reason it could not be.
+    fn decoded(bytes: &[u8], size: (u32, u32)) -> Result<Vec<u8>, String> {
+        let mut pixels = vec![0u8; (size.0 * size.1 * 3) as usize];
+        decode_strictly_into(bytes, image::ColorType::Rgb8, &mut pixels).map(|()| pixels)
+    }
+
+    #[test]
+    fn stray_bytes_between_headers_are_decoded_leniently_and_alike() {
+        let bytes = jpeg(64, 48);
+        let intact = decoded(&bytes, (64, 48)).expect("an intact JPEG");
+        // Two stray bytes after the first header segment, as some camera firmware writes
+        // them: strict mode refuses them, the lenient retry decodes the same pixels.
+        let first_len = usize::from(u16::from_be_bytes([bytes[4], bytes[5]]));
+        let after_first = 4 + first_len;
+        assert_eq!(
+            bytes[after_first], 0xFF,
+            "a marker follows the first segment"
+        );
+        let mut stray = bytes[..after_first].to_vec();
+        stray.extend_from_slice(&[0x00, 0x00]);
+        stray.extend_from_slice(&bytes[after_first..]);
+        match decoded(&stray, (64, 48)) {
+            Ok(pixels) => assert!(pixels == intact, "the lenient retry decoded other pixels"),
+            Err(e) => panic!("stray bytes between headers were refused: {e}"),
+        }
+        // Damage inside the scan is not retried: a marker that does not belong there.
+        let sos = (2..bytes.len() - 1)
+            .find(|&i| bytes[i] == 0xFF && bytes[i + 1] == 0xDA)
+            .unwrap();
+        let mut damaged = bytes.clone();
+        let mid = (sos + bytes.len()) / 2;
+        damaged[mid..mid + 2].copy_from_slice(&[0xFF, 0xC4]);
+        let err = decoded(&damaged, (64, 48)).unwrap_err();
+        assert!(err.contains("coded data is damaged"), "{err}");
+    }
+
     #[test]
     fn a_baseline_jpeg_has_its_height_field_found() {
         let bytes = jpeg(64, 48);
