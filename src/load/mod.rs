@@ -476,8 +476,9 @@ fn orientation_number(orientation: image::metadata::Orientation) -> u8 {
     }
 }
 
-/// EXIF DateTimeOriginal (tag 0x9003) from a raw EXIF (TIFF) block, as `YYYY-MM-DDTHH:MM:SS`.
-/// DateTime (0x0132) is deliberately ignored: editors rewrite it.
+/// EXIF DateTimeOriginal (tag 0x9003) from a raw EXIF (TIFF) block, as `YYYY-MM-DDTHH:MM:SS`,
+/// or `YYYY-MM-DD` when its time of day is out of range; `None` when the tag is missing or its
+/// date is unset or impossible. DateTime (0x0132) is deliberately ignored: editors rewrite it.
 pub fn exif_date_time_original(exif_tiff: &[u8]) -> Option<String> {
     let exif = exif::Reader::new().read_raw(exif_tiff.to_vec()).ok()?;
     let field = exif.get_field(exif::Tag::DateTimeOriginal, exif::In::PRIMARY)?;
@@ -490,10 +491,20 @@ pub fn exif_date_time_original(exif_tiff: &[u8]) -> Option<String> {
         return None;
     }
     chrono::NaiveDate::from_ymd_opt(i32::from(dt.year), u32::from(dt.month), u32::from(dt.day))?;
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
-    ))
+    let day = format!("{:04}-{:02}-{:02}", dt.year, dt.month, dt.day);
+    // A time of day that is no time (`24:00:00`, which some cameras write for midnight, or
+    // `25:61:00`) leaves the calendar day, which is what the report's day counts need.
+    match chrono::NaiveTime::from_hms_opt(
+        u32::from(dt.hour),
+        u32::from(dt.minute),
+        u32::from(dt.second),
+    ) {
+        Some(_) => Some(format!(
+            "{day}T{:02}:{:02}:{:02}",
+            dt.hour, dt.minute, dt.second
+        )),
+        None => Some(day),
+    }
 }
 
 #[cfg(test)]

@@ -507,3 +507,37 @@ fn pixels_decode_as_the_image_crate_decodes_them_with_or_without_work_beside() {
         }
     }
 }
+
+/// The capture date keeps its time of day when that is one, and its calendar day alone when
+/// the time is out of range; an unset or impossible date is no date.
+#[test]
+fn capture_dates_from_exif_are_days_that_exist() {
+    use crate::synth::ExifTags;
+    let date_of = |dto: &str| {
+        exif_date_time_original(
+            &ExifTags {
+                date_time_original: Some(dto.into()),
+                ..ExifTags::default()
+            }
+            .to_tiff_bytes(),
+        )
+    };
+    assert_eq!(
+        date_of("2024:03:15 10:20:30").as_deref(),
+        Some("2024-03-15T10:20:30")
+    );
+    assert_eq!(
+        date_of("2024:03:15 23:59:59").as_deref(),
+        Some("2024-03-15T23:59:59")
+    );
+    assert_eq!(
+        date_of("2024:03:15 24:00:00").as_deref(),
+        Some("2024-03-15")
+    );
+    assert_eq!(
+        date_of("2024:03:15 12:60:00").as_deref(),
+        Some("2024-03-15")
+    );
+    assert_eq!(date_of("0000:00:00 00:00:00"), None);
+    assert_eq!(date_of("2023:02:29 10:00:00"), None);
+}
