@@ -91,6 +91,9 @@ fn main() {
         "scale"
     );
     let mut rows: Vec<(Case, Errors)> = Vec::new();
+    // Every scene is photographed in focus: the softest edges fitted, and how many scenes were
+    // nonetheless warned of being out of focus (a false alarm each).
+    let (mut softest, mut false_alarms): ((f64, String), usize) = ((0.0, String::new()), 0);
     for case in cases(quick, first_seed) {
         if only
             .as_ref()
@@ -110,6 +113,12 @@ fn main() {
         let scale = (!no_scale).then_some(case.px_per_mm);
         let m = measure(&image, Region::whole(w, h), scale).unwrap();
         let metrics = session_metrics(&m, scale);
+        if let Some(soft) = m.edge_softness {
+            if soft.ratio() > softest.0 {
+                softest = (soft.ratio(), case.name.clone());
+            }
+            false_alarms += usize::from(soft.out_of_focus());
+        }
         let count_err = 100.0 * (metrics.dot_count as f64 - truth.dot_count as f64)
             / truth.dot_count.max(1) as f64;
         let cov_err = metrics.coverage_pct - truth.coverage_pct;
@@ -152,6 +161,14 @@ fn main() {
     println!(
         "\n|count error| median {c50:.1}% worst {cmax:.1}%; |coverage error| median {v50:.2} pp \
          worst {vmax:.2} pp; |darkness error| median {d50:.3} worst {dmax:.3}"
+    );
+    println!(
+        "edge softness (focus): softest {:.2} ({}); {false_alarms} of {} scenes, all in focus, \
+         warned out of focus (above {})",
+        softest.0,
+        softest.1,
+        rows.len(),
+        smptrack::measure::focus::MAX_EDGE_SOFTNESS
     );
     grouped_table(&rows);
 }

@@ -2,12 +2,15 @@
 //! and fine healed dots, on skin types II and V) photographed through the generator's phone at
 //! defocus blurs of σ = 0.8 (the phone's own), 1.5, 2.5 and 4 px, at 15, 25 and 50 px/mm.
 //! Prints, per scale and blur, the mean signed error of count (%), coverage (%) and darkness
-//! against the generator's truth, the worst count error, and how many scenes got a warning.
+//! against the generator's truth, the worst count error, and how many scenes were warned of
+//! being out of focus (`smptrack::measure::focus`).
 //!
-//! `cargo run --release --example defocus [-- --each]` (`--each`: one row per scene too)
+//! `cargo run --release --example defocus [-- --each]` (`--each`: one row per scene too, with
+//! its edge softness and warnings)
 //!
-//! Nothing in the measurement tells camera blur from the pigment's own soft edges (see the
-//! README's soft spots), so an out-of-focus photo is measured as if sharp.
+//! An out-of-focus photo is still measured as if sharp (nothing tells the camera's blur from
+//! the pigment's own soft edges dot by dot); what the warning adds is that the dots' edges are
+//! soft for their size.
 
 use smptrack::measure::measure;
 use smptrack::metrics::session_metrics;
@@ -24,7 +27,7 @@ fn main() {
         ("fine", DotParams::fine_healed()),
     ];
     let sigmas = [0.8, 1.5, 2.5, 4.0];
-    println!("| px/mm | blur σ px (mm) | count % (mean) | count % (worst) | coverage % (mean) | darkness (mean) | warned |");
+    println!("| px/mm | blur σ px (mm) | count % (mean) | count % (worst) | coverage % (mean) | darkness (mean) | warned out of focus |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for px_per_mm in [15.0, 25.0, 50.0] {
         for sigma in sigmas {
@@ -46,9 +49,10 @@ fn main() {
                         / truth.dot_count as f64;
                     let v = 100.0 * (s.coverage_pct - truth.coverage_pct) / truth.coverage_pct;
                     let d = s.darkness.unwrap_or(0.0) - truth.darkness_median;
-                    warned += usize::from(!m.warnings.is_empty());
+                    warned += usize::from(m.edge_softness.is_some_and(|e| e.out_of_focus()));
                     if each {
-                        println!("|{px_per_mm}|{sigma}|{name} skin {skin}: {c:+.1}|{v:+.1}|{d:+.3}|{:?}|", m.warnings);
+                        let softness = m.edge_softness.map_or(f64::NAN, |e| e.ratio());
+                        println!("|{px_per_mm}|{sigma}|{name} skin {skin}: {c:+.1}|{v:+.1}|{d:+.3}|{softness:.2}|{:?}|", m.warnings);
                     }
                     count.push(c);
                     coverage.push(v);

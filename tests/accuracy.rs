@@ -506,6 +506,43 @@ fn too_few_pixels_per_dot_gives_a_warning_not_a_silent_number() {
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
 }
 
+/// The generator's phone blurs by σ 0.8 px; defocused to σ 2.5 px (0.1 mm at 25 px/mm) the
+/// same healed dots read coverage about a fifth high and darkness 0.15–0.2 low
+/// (`examples/defocus`), and the photo is said to be possibly out of focus. Blown-out dots,
+/// soft-edged and large, are in focus at the phone's blur.
+#[test]
+fn an_out_of_focus_photo_gets_a_warning_and_a_sharp_one_does_not() {
+    let camera = Camera::new(500, 375, 25.0);
+    let region = Region::whole(500, 375);
+    for (params, skin) in [(DotParams::healed(), 2), (DotParams::blown_out(), 5)] {
+        let mut scene = Scene::typical(&camera, skin, &params, 11);
+        let (_, sharp) = measure_image(&render(&scene, &camera), region, 25.0);
+        let softness = sharp.edge_softness.expect("enough dots fitted");
+        // Healed dots: the phone's 0.8 px and the pixels' own 0.3 px, on radii of 4–5 px.
+        assert!(softness.ratio() < 0.3, "{softness:?}");
+        assert!(
+            !sharp.warnings.iter().any(|w| w.contains("focus")),
+            "{:?}",
+            sharp.warnings
+        );
+        scene.optics.blur_sigma_px = 2.5;
+        let (_, blurred) = measure_image(&render(&scene, &camera), region, 25.0);
+        let softness = blurred.edge_softness.expect("enough dots fitted");
+        if skin == 2 {
+            // The fitted edge is the blur's, within a fifth.
+            assert!((softness.edge_sigma_px - 2.5).abs() < 0.5, "{softness:?}");
+            assert!(
+                blurred.warnings.iter().any(|w| w.contains("out of focus")),
+                "{:?}",
+                blurred.warnings
+            );
+        } else {
+            // Large soft dots hold their numbers at this blur, and are not warned of.
+            assert!(!softness.out_of_focus(), "{softness:?}");
+        }
+    }
+}
+
 #[test]
 fn an_underexposed_photo_gets_a_warning_and_dark_skin_does_not() {
     let camera = Camera::new(400, 300, 25.0);

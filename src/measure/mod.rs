@@ -4,6 +4,7 @@
 //! dot diameters) → darkness D = 1 − Y/S → dots → per-dot core and skin-ring samples (in
 //! `sampling`).
 
+pub mod focus;
 mod light;
 mod sampling;
 mod sizing;
@@ -161,6 +162,9 @@ pub struct Measurement {
     pub skin_luminance: f64,
     /// Fraction of region pixels with a clipped channel (0..1).
     pub clipped_fraction: f64,
+    /// How soft the dots' edges are for their size (see [`focus`]), when enough dots were
+    /// fitted.
+    pub edge_softness: Option<focus::EdgeSoftness>,
     /// Human-readable cautions about this measurement.
     pub warnings: Vec<String>,
 }
@@ -352,6 +356,8 @@ pub fn measure_reusing(
         .sum();
     let dots = sample_dots(crop, &y, &light, &skin.lookup(), &map, &counted, dot_scale);
     stage_done("per-dot samples");
+    let edge_softness = focus::edge_softness(&y, crop, &dots);
+    stage_done("focus");
 
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
     // Dot and hair pixels in the region, in one pass over its rows (integer sums: the same at
@@ -402,6 +408,14 @@ pub fn measure_reusing(
             ));
         }
     }
+    if let Some(soft) = edge_softness.filter(focus::EdgeSoftness::out_of_focus) {
+        warnings.push(format!(
+            "the dots' edges are soft for their size (a blur of about {:.1} px on dots {:.1} px \
+             in radius): the photo may be out of focus, which reads coverage high and darkness \
+             low; retake it in focus",
+            soft.edge_sigma_px, soft.radius_px
+        ));
+    }
     let skin_luminance = f64::from(skin.median());
     if skin_luminance < UNDEREXPOSED_SKIN_LUMINANCE {
         warnings.push(format!(
@@ -439,6 +453,7 @@ pub fn measure_reusing(
         dot_scale_px: dot_scale,
         skin_luminance,
         clipped_fraction,
+        edge_softness,
         warnings,
     })
 }

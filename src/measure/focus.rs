@@ -1,0 +1,376 @@
+//! Focus: how soft the dots' edges are for their size.
+//!
+//! Camera blur is the same for every dot of a photo, while the pigment's own edge varies from
+//! dot to dot and only adds to it: each of a sample of dots has its radial profile fitted with
+//! a blurred disc edge (a step at some radius smoothed by a Gaussian of σ px), and the σ of the
+//! sharper quarter of them ([`SHARP_QUANTILE`]), over their median radius, says how far blur has
+//! spread the dots' edges. A low quantile rather than the median: a shape that is no disc (a
+//! bar, a smudge, a hair's end) fits badly and with a large σ, but cannot fit a smaller σ than
+//! the camera's blur gives any edge. Out of focus, the half-maximum outlines spread past the
+//! pigment and the cores are lightened: at a blur σ of half a dot's radius, generated scenes
+//! read coverage 20–90% high and darkness 0.1–0.4 low (`examples/defocus`).
+
+use rayon::prelude::*;
+
+use crate::color::LuminanceSource;
+use crate::region::Region;
+
+use super::DotSample;
+
+/// Edge softness (the sharper quarter's edge σ over the median dot radius) above which a
+/// photo is reported as possibly out of focus. Generated scenes through the generator's phone
+/// (`examples/defocus`: five kinds of dots on skin types II and V, at 15, 25 and 50 px/mm and
+/// blurs of σ 0.8–4 px): every scene whose count, coverage and darkness hold (within 10%, 10%
+/// and 0.05) fits at most 0.36, and every scene blur pushed past those fits at least 0.40, but
+/// for blurs that lose most of the dots (σ ≥ a dot's radius: 15 px/mm at σ 4 px, counts 40–99%
+/// low), whose few survivors are the sharpest. The 360 in-focus scenes of
+/// `examples/accuracy` (three seeds, with and without the scale) fit at most 0.36 too.
+pub const MAX_EDGE_SOFTNESS: f64 = 0.38;
+
+/// Which of the dots' fitted edge σ stands for the photo's blur: the lower quartile.
+pub const SHARP_QUANTILE: f64 = 0.25;
+
+/// Most dots whose edges are fitted, picked evenly through the photo's dots in their order, so
+/// that the cost stays a few milliseconds however many dots a photo holds.
+pub const MAX_FITTED_DOTS: usize = 160;
+
+/// Fewest dots fitted for a verdict: below it the median says too little.
+pub const MIN_FITTED_DOTS: usize = 12;
+
+/// Narrowest radial bin (px) a dot's pixels are gathered in before the fit.
+const MIN_BIN_PX: f64 = 0.125;
+
+/// How many radial bins a dot's profile is gathered in, at most: bins of a fraction of a dot's
+/// radius are far narrower than any edge it can have (the σ fitted grows with the dot), and
+/// the fit's work is the bins times the edges tried.
+const PROFILE_BINS: f64 = 48.0;
+
+/// ½ erfc(t) for t from −[`ERFC_REACH`] to +[`ERFC_REACH`] in steps of 1/[`ERFC_STEPS`], for
+/// [`half_erfc`]. A table, because the fit evaluates it about five million times per photo
+/// (libm's erfc took 36 ms of a 24 MP photo on two threads, the table a tenth of that).
+static HALF_ERFC: std::sync::LazyLock<Vec<f64>> = std::sync::LazyLock::new(|| {
+    let n = (2.0 * ERFC_REACH * ERFC_STEPS) as usize;
+    (0..=n + 1)
+        .map(|i| 0.5 * libm::erfc(i as f64 / ERFC_STEPS - ERFC_REACH))
+        .collect()
+});
+const ERFC_REACH: f64 = 6.0;
+const ERFC_STEPS: f64 = 128.0;
+
+/// ½ erfc(`t`), linearly interpolated in [`HALF_ERFC`] (within 4·10⁻⁶); 1 below −6, 0 above 6.
+fn half_erfc(t: f64) -> f64 {
+    let at = (t + ERFC_REACH) * ERFC_STEPS;
+    if at <= 0.0 {
+        return 1.0;
+    }
+    let i = at as usize;
+    let table = &*HALF_ERFC;
+    if i + 1 >= table.len() {
+        return 0.0;
+    }
+    let f = at - i as f64;
+    table[i] + f * (table[i + 1] - table[i])
+}
+
+/// How soft the dots' edges are: the edge σ of the sharper quarter of the dots fitted and their
+/// median radius.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EdgeSoftness {
+    /// Edge σ (px) of the dots fitted, their lower quartile ([`SHARP_QUANTILE`]): the camera's
+    /// blur and the sharpest pigment's own softness.
+    pub edge_sigma_px: f64,
+    /// Median radius (px) of the dots fitted (half their equivalent diameter).
+    pub radius_px: f64,
+    /// How many dots were fitted.
+    pub dots_fitted: usize,
+}
+
+impl EdgeSoftness {
+    /// The edge σ over the radius (unitless): 0.1–0.3 for sharp photos of typical dots, up to
+    /// 0.36 for fine dots at 15 px/mm.
+    pub fn ratio(&self) -> f64 {
+        self.edge_sigma_px / self.radius_px
+    }
+
+    /// Whether the edges are too soft for the dots' size to trust coverage and darkness (the
+    /// ratio above [`MAX_EDGE_SOFTNESS`]).
+    pub fn out_of_focus(&self) -> bool {
+        self.ratio() > MAX_EDGE_SOFTNESS
+    }
+}
+
+/// The edge softness of `dots` (image px) in the luminance `y` of the `crop` (px of the image)
+/// it was read from; `None` with fewer than [`MIN_FITTED_DOTS`] dots whose surroundings lie in
+/// the crop and whose fit found pigment darker than the skin around it.
+pub(super) fn edge_softness(
+    y: &LuminanceSource,
+    crop: Region,
+    dots: &[DotSample],
+) -> Option<EdgeSoftness> {
+    let origin = (f64::from(crop.x), f64::from(crop.y));
+    softness_of(|x, y_| y.get(x, y_), (y.width, y.height), origin, dots)
+}
+
+/// [`edge_softness`] of `dots` (image px) in a plane of `size` px whose top left pixel is at
+/// `origin` (image px), read through `luminance`.
+fn softness_of(
+    luminance: impl Fn(usize, usize) -> f32 + Sync,
+    size: (usize, usize),
+    (ox, oy): (f64, f64),
+    dots: &[DotSample],
+) -> Option<EdgeSoftness> {
+    // Evenly through the dots' order, at most MAX_FITTED_DOTS of them.
+    let picked = dots.len().min(MAX_FITTED_DOTS);
+    let fits: Vec<(f64, f64)> = (0..picked)
+        .into_par_iter()
+        .map(|i| &dots[i * dots.len() / picked])
+        .filter_map(|dot| {
+            let r = dot.diameter_px / 2.0;
+            let profile = RadialProfile::around(&luminance, size, (dot.x - ox, dot.y - oy), r)?;
+            profile.edge_sigma(r).map(|s| (s, r))
+        })
+        .collect();
+    if fits.len() < MIN_FITTED_DOTS {
+        return None;
+    }
+    // The value a `share` of the way up the sorted values (the lower one at a fraction).
+    let quantile = |mut v: Vec<f64>, share: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * share) as usize]
+    };
+    Some(EdgeSoftness {
+        edge_sigma_px: quantile(fits.iter().map(|f| f.0).collect(), SHARP_QUANTILE),
+        radius_px: quantile(fits.iter().map(|f| f.1).collect(), 0.5),
+        dots_fitted: fits.len(),
+    })
+}
+
+/// A dot's darkness against its skin, gathered by distance from its centre.
+struct RadialProfile {
+    /// Width (px) of its radial bins.
+    bin_px: f64,
+    /// Per bin: the sum of (skin − luminance) and how many pixels.
+    sums: Vec<f64>,
+    counts: Vec<u32>,
+}
+
+impl RadialProfile {
+    /// The profile of the dot of radius `r` (px) centred at (`cx`, `cy`) (px, pixel centres at
+    /// i + 0.5) in a plane of `size` read through `luminance`, out to r + max(r, 2) px; its
+    /// skin is the median luminance of the ring 2 px wide beyond. `None` when the ring leaves
+    /// the plane.
+    fn around(
+        luminance: impl Fn(usize, usize) -> f32,
+        (width, height): (usize, usize),
+        (cx, cy): (f64, f64),
+        r: f64,
+    ) -> Option<Self> {
+        let fitted = r + r.max(2.0);
+        let reach = fitted + 2.0;
+        let (x0, x1) = ((cx - reach).floor(), (cx + reach).ceil());
+        let (y0, y1) = ((cy - reach).floor(), (cy + reach).ceil());
+        if r.is_nan()
+            || r <= 0.0
+            || x0 < 0.0
+            || y0 < 0.0
+            || x1 >= width as f64
+            || y1 >= height as f64
+        {
+            return None;
+        }
+        let bin_px = (fitted / PROFILE_BINS).max(MIN_BIN_PX);
+        let bins = (fitted / bin_px).ceil() as usize + 1;
+        let (mut sums, mut counts, mut ring) = (vec![0.0; bins], vec![0u32; bins], Vec::new());
+        for yy in y0 as usize..=y1 as usize {
+            for xx in x0 as usize..=x1 as usize {
+                let rho = (xx as f64 + 0.5 - cx).hypot(yy as f64 + 0.5 - cy);
+                let v = f64::from(luminance(xx, yy));
+                if rho <= fitted {
+                    let bin = (rho / bin_px) as usize;
+                    sums[bin] -= v;
+                    counts[bin] += 1;
+                } else if rho <= reach {
+                    ring.push(v);
+                }
+            }
+        }
+        if ring.len() < 8 {
+            return None;
+        }
+        ring.sort_by(f64::total_cmp);
+        let skin = ring[ring.len() / 2];
+        for (sum, &n) in sums.iter_mut().zip(&counts) {
+            *sum += skin * f64::from(n);
+        }
+        Some(RadialProfile {
+            bin_px,
+            sums,
+            counts,
+        })
+    }
+
+    /// The squared error of the best contrast for an edge at radius `edge` (px) smoothed by σ =
+    /// `sigma` px, and that contrast (skin − core luminance).
+    fn misfit(&self, edge: f64, sigma: f64) -> (f64, f64) {
+        let (mut model_data, mut model_model, mut data_data) = (0.0, 0.0, 0.0);
+        let scale = 1.0 / (std::f64::consts::SQRT_2 * sigma);
+        for (bin, (&sum, &n)) in self.sums.iter().zip(&self.counts).enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let rho = (bin as f64 + 0.5) * self.bin_px;
+            let m = half_erfc((rho - edge) * scale);
+            let n = f64::from(n);
+            // Per pixel: data d, model c·m; the bin holds n pixels of mean sum/n.
+            model_data += m * sum;
+            model_model += m * m * n;
+            data_data += sum * sum / n;
+        }
+        if model_model <= 0.0 {
+            return (f64::INFINITY, 0.0);
+        }
+        let contrast = model_data / model_model;
+        (data_data - contrast * model_data, contrast)
+    }
+
+    /// The edge σ (px) of the blurred disc that fits the profile best, the dot's radius `r` (px)
+    /// as a guide: a coarse search over σ from 0.2 px to r + 4 px and edge radii 0.5–1.5 r,
+    /// refined twice around the best; `None` unless the best contrast is positive (darker than
+    /// the skin).
+    fn edge_sigma(&self, r: f64) -> Option<f64> {
+        // (misfit, edge, σ, contrast) of the best fit so far.
+        let mut best = (f64::INFINITY, 0.0, 0.0, 0.0);
+        let try_fit = |best: &mut (f64, f64, f64, f64), edge: f64, sigma: f64| {
+            let (err, contrast) = self.misfit(edge, sigma);
+            if err < best.0 {
+                *best = (err, edge, sigma, contrast);
+            }
+        };
+        let (sigma_step, edge_step) = (1.25f64, 0.1 * r);
+        let mut sigma = 0.2;
+        while sigma < r + 4.0 {
+            for k in 0..=10 {
+                try_fit(&mut best, r * (0.5 + 0.1 * f64::from(k)), sigma);
+            }
+            sigma *= sigma_step;
+        }
+        for refinement in 1..=2 {
+            let scale = 0.5f64.powi(refinement);
+            let (_, edge, sigma, _) = best;
+            for de in [-1.0, 0.0, 1.0] {
+                for ds in [-1.0, 0.0, 1.0] {
+                    let at = (
+                        edge + de * edge_step * scale,
+                        sigma * sigma_step.powf(ds * scale),
+                    );
+                    try_fit(&mut best, at.0, at.1);
+                }
+            }
+        }
+        (best.3 > 0.0).then_some(best.2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::DotSample;
+
+    /// A disc of radius `r` px and contrast 0.3 on skin 0.5, blurred by σ = `sigma` px
+    /// (sampled exactly: the blurred edge's profile along the radius, which for r ≫ σ is the
+    /// erfc the fit assumes), centred at (30, 30).
+    fn disc(r: f64, sigma: f64) -> impl Fn(usize, usize) -> f32 {
+        move |x, y| {
+            let rho = (x as f64 + 0.5 - 30.0).hypot(y as f64 + 0.5 - 30.0);
+            let m = 0.5 * libm::erfc((rho - r) / (std::f64::consts::SQRT_2 * sigma));
+            (0.5 - 0.3 * m) as f32
+        }
+    }
+
+    #[test]
+    fn a_blurred_edge_is_fitted_to_its_sigma() {
+        for (r, sigma) in [(8.0, 0.8), (8.0, 2.0), (5.0, 1.5), (12.0, 4.0)] {
+            let profile =
+                RadialProfile::around(disc(r, sigma), (60, 60), (30.0, 30.0), r).expect("inside");
+            let fitted = profile.edge_sigma(r).expect("darker than skin");
+            assert!(
+                (fitted - sigma).abs() < 0.1 * sigma,
+                "r {r}, σ {sigma}: fitted {fitted}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_erfc_table_is_close_to_erfc() {
+        for i in -1000..=1000 {
+            let t = f64::from(i) * 0.0071;
+            let exact = 0.5 * libm::erfc(t);
+            assert!((half_erfc(t) - exact).abs() < 4e-6, "t {t}");
+        }
+        assert_eq!(half_erfc(-7.0), 1.0);
+        assert_eq!(half_erfc(7.0), 0.0);
+    }
+
+    #[test]
+    fn profiles_leaving_the_plane_or_lighter_than_skin_give_nothing() {
+        assert!(RadialProfile::around(disc(8.0, 1.0), (60, 60), (5.0, 30.0), 8.0).is_none());
+        let light = |x, y| 1.0 - disc(8.0, 1.0)(x, y);
+        let profile = RadialProfile::around(light, (60, 60), (30.0, 30.0), 8.0).unwrap();
+        assert_eq!(profile.edge_sigma(8.0), None);
+    }
+
+    /// `n` dots of radius 5 px on a 40 px grid, blurred by σ 1 px, in a plane of 8 × 40 px
+    /// columns; the dots as a measurement would give them (image px, the plane at (100, 50)).
+    fn grid_of_discs(n: usize) -> (impl Fn(usize, usize) -> f32 + Sync, Vec<DotSample>) {
+        let centre = |k: usize| (20.0 + 40.0 * (k % 8) as f64, 20.0 + 40.0 * (k / 8) as f64);
+        let luminance = move |x: usize, y: usize| {
+            let (cx, cy) = centre((y / 40) * 8 + x / 40);
+            let rho = (x as f64 + 0.5 - cx).hypot(y as f64 + 0.5 - cy);
+            (0.5 - 0.3 * 0.5 * libm::erfc((rho - 5.0) / std::f64::consts::SQRT_2)) as f32
+        };
+        let dots = (0..n)
+            .map(|k| DotSample {
+                x: centre(k).0 + 100.0,
+                y: centre(k).1 + 50.0,
+                diameter_px: 10.0,
+                darkness: 0.6,
+                core_lab: [0.0; 3],
+                skin_lab: [0.0; 3],
+            })
+            .collect();
+        (luminance, dots)
+    }
+
+    #[test]
+    fn softness_needs_its_fewest_dots_and_fits_at_most_its_most() {
+        let (luminance, dots) = grid_of_discs(MIN_FITTED_DOTS);
+        let rows = dots.len().div_ceil(8) * 40;
+        let soft = softness_of(&luminance, (320, rows), (100.0, 50.0), &dots).expect("enough");
+        assert_eq!(soft.dots_fitted, MIN_FITTED_DOTS);
+        assert!((soft.edge_sigma_px - 1.0).abs() < 0.1, "{soft:?}");
+        assert_eq!(soft.radius_px, 5.0);
+        assert!(!soft.out_of_focus());
+        let fewer = &dots[..MIN_FITTED_DOTS - 1];
+        assert_eq!(
+            softness_of(&luminance, (320, rows), (100.0, 50.0), fewer),
+            None
+        );
+        // Many more dots than are fitted: MAX_FITTED_DOTS of them, picked evenly.
+        let (luminance, dots) = grid_of_discs(3 * MAX_FITTED_DOTS + 5);
+        let rows = dots.len().div_ceil(8) * 40;
+        let soft = softness_of(&luminance, (320, rows), (100.0, 50.0), &dots).expect("enough");
+        assert_eq!(soft.dots_fitted, MAX_FITTED_DOTS);
+    }
+
+    #[test]
+    fn the_focus_verdict_turns_at_its_threshold() {
+        let softness = |ratio: f64| EdgeSoftness {
+            edge_sigma_px: ratio * 4.0,
+            radius_px: 4.0,
+            dots_fitted: MIN_FITTED_DOTS,
+        };
+        assert!(!softness(MAX_EDGE_SOFTNESS).out_of_focus());
+        assert!(softness(MAX_EDGE_SOFTNESS + 1e-9).out_of_focus());
+        assert!(!softness(0.2).out_of_focus());
+    }
+}
