@@ -306,6 +306,7 @@ pub(crate) mod test_support {
             pigment_lightness: Some(40.0),
             skin_lightness: Some(65.0),
             darkness,
+            edge_softness: Some(0.2),
             insights: SessionInsights {
                 dot_diameter_px: diameter.map(|x| d(x.0)),
                 dot_diameter_mm: diameter.map(|x| d(x.1)),

@@ -31,6 +31,11 @@ pub struct SessionMetrics {
     pub skin_lightness: Option<f64>,
     /// Median over dots of 1 − Y_core / Y_skin (linear light, 0..1); `None` without dots.
     pub darkness: Option<f64>,
+    /// How soft the dots' edges are for their size (σ of the sharper quarter's edges over the
+    /// median radius, unitless; see [`crate::measure::focus`]): 0.1–0.3 in focus, above
+    /// [`crate::measure::focus::MAX_EDGE_SOFTNESS`] the photo may be out of focus; `None` when
+    /// too few dots could be fitted.
+    pub edge_softness: Option<f64>,
     /// Dot size distribution (px, mm), pigment and skin colour (CIELAB) and uniformity,
     /// flattened into the session: `dot_diameter_px`, `dot_diameter_mm`, `pigment_lab`,
     /// `skin_lab`, `uniformity`.
@@ -69,6 +74,7 @@ pub fn session_metrics(m: &Measurement, px_per_mm: Option<f64>) -> SessionMetric
         skin_lightness: skin_from_dots
             .or_else(|| Some(f64::from(lightness_from_luminance(m.skin_luminance as f32)))),
         darkness: median(m.dots.iter().map(|d| d.darkness.clamp(0.0, 1.0))),
+        edge_softness: m.edge_softness.map(|e| e.ratio()),
         insights: session_insights(m, px_per_mm),
     }
 }

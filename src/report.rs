@@ -111,6 +111,8 @@ pub mod precision {
     pub const LIGHTNESS: i32 = 2;
     /// Darkness (0..1).
     pub const DARKNESS: i32 = 3;
+    /// Edge softness (σ over radius).
+    pub const EDGE_SOFTNESS: i32 = 2;
 }
 
 /// `value` rounded to `decimals` places (half away from zero); −0 becomes 0.
@@ -161,6 +163,7 @@ pub fn rounded(metrics: &SessionMetrics) -> SessionMetrics {
         pigment_lightness: round_opt(metrics.pigment_lightness, LIGHTNESS),
         skin_lightness: round_opt(metrics.skin_lightness, LIGHTNESS),
         darkness: round_opt(metrics.darkness, DARKNESS),
+        edge_softness: round_opt(metrics.edge_softness, EDGE_SOFTNESS),
         insights: metrics.insights.rounded(),
     }
 }

@@ -41,7 +41,7 @@ fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
 }
 
 /// The measured fields of a session (everything that depends only on pixels, region and scale).
-const MEASURED: [&str; 18] = [
+const MEASURED: [&str; 19] = [
     "image",
     "region",
     "px_per_mm",
@@ -55,6 +55,7 @@ const MEASURED: [&str; 18] = [
     "pigment_lightness",
     "skin_lightness",
     "darkness",
+    "edge_softness",
     "dot_diameter_px",
     "dot_diameter_mm",
     "pigment_lab",
@@ -728,7 +729,7 @@ fn command_line_mistakes_are_usage_errors() {
 // Report layout
 // ---------------------------------------------------------------------------------------------
 
-const SESSION_KEYS: [&str; 23] = [
+const SESSION_KEYS: [&str; 24] = [
     "photo",
     "label",
     "date",
@@ -745,6 +746,7 @@ const SESSION_KEYS: [&str; 23] = [
     "pigment_lightness",
     "skin_lightness",
     "darkness",
+    "edge_softness",
     "dot_diameter_px",
     "dot_diameter_mm",
     "pigment_lab",

@@ -259,7 +259,7 @@ fn csv_has_a_header_with_units_and_the_json_values() {
          region.x (px),region.y (px),region.width (px),region.height (px),px_per_mm (px/mm),\
          region_area_cm2 (cm²),dot_count (dots),density_per_cm2 (dots/cm²),coverage_pct (%),\
          hair_coverage_pct (%),mean_dot_diameter_px (px),mean_dot_diameter_mm (mm),\
-         pigment_lightness (L*),skin_lightness (L*),darkness (0..1),\
+         pigment_lightness (L*),skin_lightness (L*),darkness (0..1),edge_softness (σ/radius),\
          dot_diameter_px.mean (px),dot_diameter_px.p90 (px),\
          dot_diameter_mm.mean (mm),dot_diameter_mm.p90 (mm),\
          pigment_lab.L (L*),pigment_lab.a (a*),pigment_lab.b (b*),\

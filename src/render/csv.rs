@@ -52,6 +52,7 @@ pub const UNITS: &[(&str, &str)] = &[
     ("pigment_lightness", "L*"),
     ("skin_lightness", "L*"),
     ("darkness", "0..1"),
+    ("edge_softness", "σ/radius"),
     ("days", "days"),
 ];
 

@@ -129,7 +129,7 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
         let m = &s.metrics;
         let _ = write!(
             h,
-            r#"<article class="session"><figure>{}<figcaption>{}</figcaption></figure><div class="numbers"><h3>{}</h3><dl><dt>Photo</dt><dd>{}</dd><dt>Dots</dt><dd>{}</dd><dt>Density</dt><dd>{} dots/cm²</dd><dt>Coverage</dt><dd>{} %</dd><dt>Darkness</dt><dd>{}</dd><dt>Mean dot</dt><dd>{} mm</dd><dt>Hair/stubble</dt><dd>{} %</dd></dl>"#,
+            r#"<article class="session"><figure>{}<figcaption>{}</figcaption></figure><div class="numbers"><h3>{}</h3><dl><dt>Photo</dt><dd>{}</dd><dt>Dots</dt><dd>{}</dd><dt>Density</dt><dd>{} dots/cm²</dd><dt>Coverage</dt><dd>{} %</dd><dt>Darkness</dt><dd>{}</dd><dt>Mean dot</dt><dd>{} mm</dd><dt>Hair/stubble</dt><dd>{} %</dd><dt>Edge softness</dt><dd>{}</dd></dl>"#,
             image_tag(images, i, s),
             caption(i + 1, s),
             caption(i + 1, s),
@@ -140,6 +140,7 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
             num(m.darkness),
             num(m.mean_dot_diameter_mm),
             m.hair_coverage_pct,
+            num(m.edge_softness),
         );
         for w in &s.warnings {
             let _ = write!(h, r#"<p class="warn">⚠ {}</p>"#, escape(w));
