@@ -35,8 +35,58 @@ struct SessionFile {
     photo: String,
     date: Option<String>,
     label: Option<String>,
+    #[serde(default, deserialize_with = "region_object_or_numbers")]
     region: Option<Region>,
     px_per_mm: Option<f64>,
+}
+
+/// A session's region: `{"x", "y", "width", "height"}` (px), or those four numbers in a list in
+/// that order, as `--region` takes them; `null` for none. A list of any other length is an
+/// error (serde's own sequence form of a struct read four and called a fifth "trailing
+/// characters" of the JSON).
+fn region_object_or_numbers<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<Region>, D::Error> {
+    use serde::de::{Error as _, MapAccess, SeqAccess, Visitor};
+    const FOUR: &str = "four numbers [x, y, width, height]";
+    struct RegionVisitor;
+    impl<'de> Visitor<'de> for RegionVisitor {
+        type Value = Option<Region>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a region: {\"x\", \"y\", \"width\", \"height\"} or [x, y, width, height]")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            Region::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut numbers = Vec::with_capacity(4);
+            while let Some(n) = seq.next_element::<u32>()? {
+                if numbers.len() == 4 {
+                    return Err(A::Error::invalid_length(5, &FOUR));
+                }
+                numbers.push(n);
+            }
+            match numbers[..] {
+                [x, y, width, height] => Ok(Some(Region {
+                    x,
+                    y,
+                    width,
+                    height,
+                })),
+                _ => Err(A::Error::invalid_length(numbers.len(), &FOUR)),
+            }
+        }
+    }
+    deserializer.deserialize_any(RegionVisitor)
 }
 
 /// A validated manifest.
@@ -231,6 +281,30 @@ mod tests {
         assert!(m.contains("sessions[0]") && m.contains("pxpermm"), "{m}");
         let m = message(parse(r#"{"client": "x", "scale": 3, "sessions": []}"#));
         assert!(m.contains("scale"), "{m}");
+    }
+
+    /// A region is an object with its four fields, or the four numbers in `--region`'s order.
+    #[test]
+    fn a_region_is_an_object_or_four_numbers_in_order() {
+        let photos = tempfile::tempdir().unwrap();
+        std::fs::write(photos.path().join("a"), b"").unwrap();
+        let region_of = |region: &str| {
+            let text = format!(r#"{{"sessions": [{{"photo": "a", "region": {region}}}]}}"#);
+            parse_manifest(&text, Path::new("m.json"), photos.path()).map(|m| m.sessions[0].region)
+        };
+        let expected = Some(Region {
+            x: 10,
+            y: 20,
+            width: 800,
+            height: 600,
+        });
+        let object = region_of(r#"{"x": 10, "y": 20, "width": 800, "height": 600}"#);
+        assert_eq!(object.unwrap(), expected);
+        assert_eq!(region_of("[10, 20, 800, 600]").unwrap(), expected);
+        for short_or_long in ["[10, 20, 800]", "[10, 20, 800, 600, 1]"] {
+            let m = region_of(short_or_long).unwrap_err().to_string();
+            assert!(m.contains("sessions[0].region"), "{short_or_long}: {m}");
+        }
     }
 
     #[test]

@@ -356,7 +356,11 @@ pub fn measure_reusing(
         .sum();
     let dots = sample_dots(crop, &y, &light, &skin.lookup(), &map, &counted, dot_scale);
     stage_done("per-dot samples");
-    let edge_softness = focus::edge_softness(&y, crop, &dots);
+    let crop_width = crop.width as usize;
+    let edge_softness = focus::edge_softness(&y, crop, &dots, |i, x, y_| {
+        let label = map.labels[y_ * crop_width + x] as usize;
+        label != 0 && label != counted[i] + 1
+    });
     stage_done("focus");
 
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
