@@ -32,7 +32,7 @@ pub struct SessionMetrics {
     /// Median over dots of 1 − Y_core / Y_skin (linear light, 0..1); `None` without dots.
     pub darkness: Option<f64>,
     /// How soft the dots' edges are for their size (σ of the sharper quarter's edges over the
-    /// median radius, unitless; see [`crate::measure::focus`]): 0.1–0.3 in focus, above
+    /// median radius, unitless; see [`crate::measure::focus`]): 0.1–0.37 in focus, above
     /// [`crate::measure::focus::MAX_EDGE_SOFTNESS`] the photo may be out of focus; `None` when
     /// too few dots could be fitted.
     pub edge_softness: Option<f64>,

@@ -522,22 +522,14 @@ fn capture_dates_from_exif_are_days_that_exist() {
             .to_tiff_bytes(),
         )
     };
-    assert_eq!(
-        date_of("2024:03:15 10:20:30").as_deref(),
-        Some("2024-03-15T10:20:30")
-    );
-    assert_eq!(
-        date_of("2024:03:15 23:59:59").as_deref(),
-        Some("2024-03-15T23:59:59")
-    );
-    assert_eq!(
-        date_of("2024:03:15 24:00:00").as_deref(),
-        Some("2024-03-15")
-    );
-    assert_eq!(
-        date_of("2024:03:15 12:60:00").as_deref(),
-        Some("2024-03-15")
-    );
+    for (exif, report) in [
+        ("2024:03:15 10:20:30", "2024-03-15T10:20:30"),
+        ("2024:03:15 23:59:59", "2024-03-15T23:59:59"),
+        ("2024:03:15 24:00:00", "2024-03-15"),
+        ("2024:03:15 12:60:00", "2024-03-15"),
+    ] {
+        assert_eq!(date_of(exif).as_deref(), Some(report), "{exif}");
+    }
     assert_eq!(date_of("0000:00:00 00:00:00"), None);
     assert_eq!(date_of("2023:02:29 10:00:00"), None);
 }

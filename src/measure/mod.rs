@@ -416,7 +416,7 @@ pub fn measure_reusing(
         warnings.push(format!(
             "the dots' edges are soft for their size (a blur of about {:.1} px on dots {:.1} px \
              in radius): the photo may be out of focus, which reads coverage high and darkness \
-             low; retake it in focus",
+             low; retake it in focus (and closer, if the dots are only a few pixels across)",
             soft.edge_sigma_px, soft.radius_px
         ));
     }
