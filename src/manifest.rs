@@ -35,58 +35,9 @@ struct SessionFile {
     photo: String,
     date: Option<String>,
     label: Option<String>,
-    #[serde(default, deserialize_with = "region_object_or_numbers")]
+    /// An object or four numbers (see [`Region`]'s `Deserialize`).
     region: Option<Region>,
     px_per_mm: Option<f64>,
-}
-
-/// A session's region: `{"x", "y", "width", "height"}` (px), or those four numbers in a list in
-/// that order, as `--region` takes them; `null` for none. A list of any other length is an
-/// error (serde's own sequence form of a struct read four and called a fifth "trailing
-/// characters" of the JSON).
-fn region_object_or_numbers<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<Option<Region>, D::Error> {
-    use serde::de::{Error as _, MapAccess, SeqAccess, Visitor};
-    const FOUR: &str = "four numbers [x, y, width, height]";
-    struct RegionVisitor;
-    impl<'de> Visitor<'de> for RegionVisitor {
-        type Value = Option<Region>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a region: {\"x\", \"y\", \"width\", \"height\"} or [x, y, width, height]")
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_map<A: MapAccess<'de>>(
-            self,
-            map: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            Region::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            let mut numbers = Vec::with_capacity(4);
-            while let Some(n) = seq.next_element::<u32>()? {
-                if numbers.len() == 4 {
-                    return Err(A::Error::invalid_length(5, &FOUR));
-                }
-                numbers.push(n);
-            }
-            match numbers[..] {
-                [x, y, width, height] => Ok(Some(Region {
-                    x,
-                    y,
-                    width,
-                    height,
-                })),
-                _ => Err(A::Error::invalid_length(numbers.len(), &FOUR)),
-            }
-        }
-    }
-    deserializer.deserialize_any(RegionVisitor)
 }
 
 /// A validated manifest.

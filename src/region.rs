@@ -7,8 +7,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// A rectangle in image pixels: `x`, `y` of the top-left corner, `width` × `height` (px).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Serialized as `{"x", "y", "width", "height"}`; read from that object or from the four numbers
+/// in a list in that order, as `--region` takes them (see [`Region`]'s `Deserialize`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Region {
     /// Left edge (px from the image's left).
     pub x: u32,
@@ -18,6 +19,64 @@ pub struct Region {
     pub width: u32,
     /// Height (px).
     pub height: u32,
+}
+
+/// The object form of a [`Region`], as derived (unknown fields are errors that name them).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionFields {
+    x: u32,
+    y: u32,
+    width: u32,
+    height: u32,
+}
+
+/// `{"x", "y", "width", "height"}` (px), or those four numbers in a list in that order. A list
+/// of any other length is an error (a derived `Deserialize` reads a struct from a list too, but
+/// read four numbers of five and left the fifth to be called "trailing characters" of the JSON).
+impl<'de> Deserialize<'de> for Region {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error as _, MapAccess, SeqAccess, Visitor};
+        const FOUR: &str = "four numbers [x, y, width, height]";
+        struct RegionVisitor;
+        impl<'de> Visitor<'de> for RegionVisitor {
+            type Value = Region;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a region: {\"x\", \"y\", \"width\", \"height\"} or [x, y, width, height]",
+                )
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Region, A::Error> {
+                let f =
+                    RegionFields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Region {
+                    x: f.x,
+                    y: f.y,
+                    width: f.width,
+                    height: f.height,
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Region, A::Error> {
+                let mut numbers = Vec::with_capacity(4);
+                while let Some(n) = seq.next_element::<u32>()? {
+                    if numbers.len() == 4 {
+                        return Err(A::Error::invalid_length(5, &FOUR));
+                    }
+                    numbers.push(n);
+                }
+                match numbers[..] {
+                    [x, y, width, height] => Ok(Region {
+                        x,
+                        y,
+                        width,
+                        height,
+                    }),
+                    _ => Err(A::Error::invalid_length(numbers.len(), &FOUR)),
+                }
+            }
+        }
+        deserializer.deserialize_any(RegionVisitor)
+    }
 }
 
 impl Region {
