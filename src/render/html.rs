@@ -11,6 +11,7 @@ use super::csv::{flat_table, header};
 use super::svg::{line_chart, Chart};
 use super::SessionImages;
 use crate::report::{Report, SessionReport};
+use crate::summary::Summary;
 
 /// `text` safe inside HTML or SVG text and attribute values (`&`, `<`, `>`, `"`, `'`).
 pub fn escape(text: &str) -> String {
@@ -118,7 +119,12 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
         sessions.len(),
         if sessions.len() == 1 { "" } else { "s" },
     );
-    outlook(&mut h, report);
+    outlook(
+        &mut h,
+        &report.summary,
+        report.target_density_per_cm2,
+        report.sessions.len(),
+    );
     if let (Some(first), Some(latest)) = (sessions.first(), sessions.last()) {
         compare(&mut h, report, images, first, latest);
     }
@@ -180,16 +186,24 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
     h
 }
 
-/// Progress towards the target, the sessions-remaining estimate and the flags (the report's
-/// `summary`); messages are escaped like every other string.
-fn outlook(h: &mut String, report: &Report) {
-    let summary = &report.summary;
+/// Progress towards the `target` density (dots/cm²), the sessions-remaining estimate and the
+/// flags (the report's `summary` of its `sessions`); messages are escaped like every other
+/// string.
+fn outlook(h: &mut String, summary: &Summary, target: Option<f64>, sessions: usize) {
     h.push_str(r#"<section id="outlook"><h2>Outlook</h2><p>"#);
-    match summary.progress_pct {
-        Some(p) => {
+    let target = target.filter(|t| t.is_finite() && *t > 0.0);
+    match (summary.progress_pct, target) {
+        (Some(p), _) => {
             let _ = write!(h, "Density is at <strong>{p}%</strong> of the target");
         }
-        None => h.push_str("No target density given: progress is not estimated"),
+        (None, None) => h.push_str("No target density given: progress is not estimated"),
+        // (`progress_pct` is null with a target only when the latest density is.)
+        (None, Some(t)) => {
+            let _ = write!(
+                h,
+                "The latest photo has no scale (px/mm), so its density and the progress towards the target of {t} dots/cm² cannot be measured"
+            );
+        }
     }
     match summary.sessions_remaining_estimate {
         Some(0) => h.push_str("; the target is reached."),
@@ -200,6 +214,9 @@ fn outlook(h: &mut String, report: &Report) {
                 if n == 1 { "" } else { "s" }
             );
         }
+        None if summary.progress_pct.is_some() && sessions < 2 => h.push_str(
+            "; sessions remaining are estimated from the gain between sessions, once there are two.",
+        ),
         None if summary.progress_pct.is_some() => {
             h.push_str("; sessions remaining cannot be estimated from the recent gains.")
         }
@@ -410,6 +427,47 @@ const METHOD: &str = r#"<section id="method"><h2>How each number is measured</h2
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The outlook's first sentence says why progress or the sessions remaining are missing:
+    /// no target, a target but no scale in the latest photo, or a single session.
+    #[test]
+    fn the_outlook_says_why_progress_is_not_estimated() {
+        let summary = |progress_pct, sessions_remaining_estimate| Summary {
+            progress_pct,
+            sessions_remaining_estimate,
+            flags: Vec::new(),
+        };
+        let first_sentence = |s: &Summary, target, sessions| {
+            let mut h = String::new();
+            outlook(&mut h, s, target, sessions);
+            let start = h.find("<p>").expect("a paragraph") + 3;
+            h[start..h.find("</p>").expect("its end")].to_string()
+        };
+        assert_eq!(
+            first_sentence(&summary(None, None), None, 3),
+            "No target density given: progress is not estimated."
+        );
+        assert_eq!(
+            first_sentence(&summary(None, None), Some(110.0), 3),
+            "The latest photo has no scale (px/mm), so its density and the progress towards the \
+             target of 110 dots/cm² cannot be measured."
+        );
+        assert_eq!(
+            first_sentence(&summary(Some(52.5), None), Some(110.0), 1),
+            "Density is at <strong>52.5%</strong> of the target; sessions remaining are \
+             estimated from the gain between sessions, once there are two."
+        );
+        assert_eq!(
+            first_sentence(&summary(Some(52.5), None), Some(110.0), 3),
+            "Density is at <strong>52.5%</strong> of the target; sessions remaining cannot be \
+             estimated from the recent gains."
+        );
+        assert_eq!(
+            first_sentence(&summary(Some(90.0), Some(2)), Some(110.0), 3),
+            "Density is at <strong>90%</strong> of the target; at the recent gain per session, \
+             about <strong>2</strong> more sessions to reach it."
+        );
+    }
 
     #[test]
     fn escaping_covers_markup_and_quotes() {
