@@ -17,11 +17,14 @@ use crate::uniformity::{uniformity, Cell, Uniformity};
 /// The upper dot size reported next to the mean: the 90th percentile, so that one dot in ten
 /// being blown out shows even while the mean is still ordinary.
 pub const DIAMETER_QUANTILE: f64 = 0.9;
-/// "Few dots were added" between two sessions when the density (or, unless both sessions have
-/// a scale, the count) grew by at most this fraction. Only then is a drop in darkness read as
+/// "Few dots were added" between two sessions when the density grew by at most this fraction. Only then is a drop in darkness read as
 /// fading: new dark dots would otherwise raise the median and hide it. 10% is above the ±5%
-/// a count drifts between two photos of the same dots, and below any real session's additions.
+/// a density drifts between two photos of the same dots, and below any real session's additions.
 pub const FEW_ADDED_FRACTION: f64 = 0.10;
+/// Skin with less chroma than this (CIELAB units) has no colour to judge a pigment's tint by:
+/// the photo is greyscale or desaturated. Skin of every type photographs at a chroma of about
+/// 10–30 (the samples 18–28; white balance moves it by a few units, not to grey).
+pub const MIN_SKIN_CHROMA: f64 = 2.0;
 /// Fewest days between two sessions for a fade rate: over shorter spans the photo-to-photo
 /// scatter of darkness (≈ 0.02) would be multiplied into a large rate per 30 days.
 pub const MIN_FADE_DAYS: i64 = 14;
@@ -75,7 +78,7 @@ pub struct SessionInsights {
     /// Per-channel medians over dots of the CIELAB colour of each dot's core; null without dots.
     pub pigment_lab: Option<LabColor>,
     /// Per-channel medians over dots of the CIELAB colour of the skin ring around each dot;
-    /// null without dots.
+    /// null without dots with skin around them.
     pub skin_lab: Option<LabColor>,
     /// Density over a grid of cells ([`crate::uniformity`]).
     pub uniformity: Uniformity,
@@ -93,8 +96,9 @@ pub struct HueShift {
 /// Dot spread, hue shift and fade between two sessions (flattened into `change`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChangeInsights {
-    /// Growth of the mean dot diameter (percent): 100 × (mean now / mean before − 1), in mm
-    /// when both sessions have a scale, else in px; null unless both sessions have dots.
+    /// Growth of the mean dot diameter (percent): 100 × (mean now / mean before − 1), in mm;
+    /// null unless both sessions have dots and a scale (a diameter in px grows and shrinks
+    /// with the framing: a photo taken 1.2× closer reads dots 20% larger).
     pub spread_pct: Option<f64>,
     /// Change of the pigment's tint relative to the skin; null unless both sessions have dots.
     pub hue_shift: Option<HueShift>,
@@ -144,7 +148,13 @@ pub fn session_insights(m: &Measurement, px_per_mm: Option<f64>) -> SessionInsig
             p90: d.p90 / s,
         }),
         pigment_lab: median_lab(m.dots.iter().map(|d| d.core_lab)),
-        skin_lab: median_lab(m.dots.iter().map(|d| d.skin_lab)),
+        // Only skin read around dots: a dot inside dense pigment has only a grey stand-in.
+        skin_lab: median_lab(
+            m.dots
+                .iter()
+                .filter(|d| d.skin_from_ring)
+                .map(|d| d.skin_lab),
+        ),
         uniformity: uniformity(&points, m.region, scale, m.dot_scale_px),
     }
 }
@@ -216,8 +226,13 @@ fn f(t: f64) -> f64 {
 /// Y_pigment / Y_skin. Negative a* is towards green, negative b* towards blue. A neutral
 /// pigment reads (0, 0) at any darkness, so darkening or fading alone does not move it, and a
 /// white-balance shift, which tints skin and pigment alike, moves it little. `None` when the
-/// skin is black or a value is not finite.
+/// skin is black, has no colour (chroma under [`MIN_SKIN_CHROMA`]: a greyscale photo, whose
+/// pigment would read a tint against a colour photo's that no pigment has), or a value is not
+/// finite.
 pub fn pigment_tint(pigment: &LabColor, skin: &LabColor) -> Option<(f64, f64)> {
+    if skin.a.hypot(skin.b) < MIN_SKIN_CHROMA {
+        return None;
+    }
     let fy = (skin.l + 16.0) / 116.0;
     let (x, y, z) = (
         f_inv(fy + skin.a / 500.0),
@@ -234,13 +249,14 @@ pub fn pigment_tint(pigment: &LabColor, skin: &LabColor) -> Option<(f64, f64)> {
     (tint.0.is_finite() && tint.1.is_finite()).then_some(tint)
 }
 
-/// Whether few dots were added from `before` to `now` ([`FEW_ADDED_FRACTION`]): by density when
-/// both have one, else by count; false when `before` had none.
+/// Whether few dots were added from `before` to `now` ([`FEW_ADDED_FRACTION`]), by density;
+/// false when either has no density (no scale: a count alone cannot tell dots added from a
+/// photo framed wider, nor dots hidden by one framed closer) or `before` had none.
 pub fn few_dots_added(before: &SessionMetrics, now: &SessionMetrics) -> bool {
     let limit = 1.0 + FEW_ADDED_FRACTION;
     match (before.density_per_cm2, now.density_per_cm2) {
         (Some(a), Some(b)) if a > 0.0 => b <= a * limit,
-        _ => before.dot_count > 0 && now.dot_count as f64 <= before.dot_count as f64 * limit,
+        _ => false,
     }
 }
 
@@ -251,14 +267,10 @@ pub fn change_insights(
     days: Option<i64>,
 ) -> ChangeInsights {
     let (b, n) = (&before.insights, &now.insights);
-    let means = match (b.dot_diameter_mm, n.dot_diameter_mm) {
-        (Some(x), Some(y)) => Some((x.mean, y.mean)),
-        _ => b
-            .dot_diameter_px
-            .zip(n.dot_diameter_px)
-            .map(|(x, y)| (x.mean, y.mean)),
-    };
-    let spread_pct = means
+    let spread_pct = b
+        .dot_diameter_mm
+        .zip(n.dot_diameter_mm)
+        .map(|(x, y)| (x.mean, y.mean))
         .filter(|(x, _)| *x > 0.0)
         .map(|(x, y)| round_to(100.0 * (y / x - 1.0), places::SPREAD_PCT));
     let tint = |s: &SessionInsights| pigment_tint(s.pigment_lab.as_ref()?, s.skin_lab.as_ref()?);
@@ -401,17 +413,16 @@ mod tests {
     }
 
     #[test]
-    fn spread_is_the_growth_of_the_mean_diameter_in_mm_else_px() {
+    fn spread_is_the_growth_of_the_mean_diameter_in_mm_only() {
         let before = metrics(100, Some(50.0), Some(0.6), Some((10.0, 0.4)));
         let now = metrics(100, Some(50.0), Some(0.6), Some((13.0, 0.52)));
         assert_eq!(change_insights(&before, &now, None).spread_pct, Some(30.0));
-        // One session without a scale: px.
+        // A session without a scale: its px are not comparable (the framing may differ), so
+        // no spread, though its px diameter grew by 20%.
         let mut px_only = metrics(100, None, Some(0.6), Some((12.0, 0.0)));
         px_only.insights.dot_diameter_mm = None;
-        assert_eq!(
-            change_insights(&before, &px_only, None).spread_pct,
-            Some(20.0)
-        );
+        assert_eq!(change_insights(&before, &px_only, None).spread_pct, None);
+        assert_eq!(change_insights(&px_only, &before, None).spread_pct, None);
         let none = metrics(0, Some(0.0), None, None);
         assert_eq!(change_insights(&none, &now, None).spread_pct, None);
         assert_eq!(change_insights(&now, &none, None).spread_pct, None);
@@ -419,28 +430,34 @@ mod tests {
 
     #[test]
     fn fade_needs_dates_enough_days_and_few_added_dots() {
-        let before = metrics(100, None, Some(0.6), Some((10.0, 0.4)));
-        let fade = |count, days| {
-            let now = metrics(count, None, Some(0.5), Some((10.0, 0.4)));
+        let before = metrics(100, Some(50.0), Some(0.6), Some((10.0, 0.4)));
+        let fade = |density, days| {
+            let now = metrics(100, Some(density), Some(0.5), Some((10.0, 0.4)));
             change_insights(&before, &now, days).fade_per_30_days
         };
         // 0.1 lost over 60 days: 0.05 per 30 days.
-        assert_eq!(fade(100, Some(60)), Some(0.05));
-        // 10% more dots is still "few"; 11% is not.
-        assert_eq!(fade(110, Some(60)), Some(0.05));
-        assert_eq!(fade(111, Some(60)), None);
+        assert_eq!(fade(50.0, Some(60)), Some(0.05));
+        // 10% more density is still "few" dots added; a little more is not.
+        assert_eq!(fade(55.0, Some(60)), Some(0.05));
+        assert_eq!(fade(55.1, Some(60)), None);
         // Fewer dots (faded out of sight) do not stop it.
-        assert_eq!(fade(80, Some(60)), Some(0.05));
-        assert_eq!(fade(100, Some(MIN_FADE_DAYS)), Some(0.2143));
-        assert_eq!(fade(100, Some(MIN_FADE_DAYS - 1)), None);
-        assert_eq!(fade(100, None), None);
-        // With both densities, density decides: a zoomed photo counts more dots in the same
-        // density.
-        let before = metrics(100, Some(50.0), Some(0.6), None);
+        assert_eq!(fade(40.0, Some(60)), Some(0.05));
+        assert_eq!(fade(50.0, Some(MIN_FADE_DAYS)), Some(0.2143));
+        assert_eq!(fade(50.0, Some(MIN_FADE_DAYS - 1)), None);
+        assert_eq!(fade(50.0, None), None);
+        // Density decides, not the count: a zoomed photo counts more dots in the same density.
         let now = metrics(150, Some(55.0), Some(0.5), None);
         assert!(few_dots_added(&before, &now));
-        let now = metrics(100, Some(55.1), Some(0.5), None);
-        assert!(!few_dots_added(&before, &now));
+        // Without a density in either session, a count cannot tell (the framing may differ:
+        // 859 dots framed wide, 775 framed 1.2× closer though density grew 24%): no fade.
+        let unscaled = |count| metrics(count, None, Some(0.5), Some((10.0, 0.4)));
+        assert!(!few_dots_added(&unscaled(100), &unscaled(100)));
+        assert!(!few_dots_added(&before, &unscaled(100)));
+        assert!(!few_dots_added(&unscaled(100), &before));
+        assert_eq!(
+            change_insights(&unscaled(100), &unscaled(90), Some(60)).fade_per_30_days,
+            None
+        );
         // Getting darker is a negative fade.
         let now = metrics(100, Some(50.0), Some(0.7), None);
         assert_eq!(
@@ -448,7 +465,7 @@ mod tests {
             Some(-0.1)
         );
         // Nothing before: nothing was "few".
-        assert!(!few_dots_added(&metrics(0, None, None, None), &now));
+        assert!(!few_dots_added(&metrics(0, Some(0.0), None, None), &now));
     }
 
     #[test]
@@ -467,5 +484,30 @@ mod tests {
         assert!(h.da.abs() <= 0.02 && h.db.abs() <= 0.02, "{h:?}");
         now.insights.pigment_lab = None;
         assert_eq!(change_insights(&before, &now, None).hue_shift, None);
+        // A greyscale photo of the same scene (skin and pigment grey) has no tint to compare
+        // with a colour photo's: no shift.
+        let mut grey = before.clone();
+        grey.insights.skin_lab = Some(lab([0.44; 3]));
+        grey.insights.pigment_lab = Some(lab([0.13; 3]));
+        assert_eq!(change_insights(&grey, &before, None).hue_shift, None);
+        assert_eq!(change_insights(&before, &grey, None).hue_shift, None);
+        // At the edge: skin of chroma 2 has a tint to judge by, just under it has not.
+        let tint = |chroma: f64| {
+            let skin = LabColor {
+                l: 70.0,
+                a: 0.0,
+                b: chroma,
+            };
+            pigment_tint(
+                &LabColor {
+                    l: 40.0,
+                    a: 0.0,
+                    b: 0.0,
+                },
+                &skin,
+            )
+        };
+        assert!(tint(MIN_SKIN_CHROMA).is_some());
+        assert_eq!(tint(MIN_SKIN_CHROMA - 0.01), None);
     }
 }

@@ -425,11 +425,12 @@ fn manifest_with_only_photos_has_nulls() {
         }
         assert!(session["uniformity"]["cell_mm"].is_null());
     }
-    // The same photo twice: no change at all (and no dates, so no fade rate).
+    // The same photo twice: no change at all (and no dates, so no fade rate; no scale, so no
+    // spread: px diameters are not compared).
     assert_eq!(
         s[1]["change"],
         serde_json::json!({"dot_count": 0, "density_per_cm2": null, "coverage_pct": 0.0,
-                           "darkness": 0.0, "days": null, "spread_pct": 0.0,
+                           "darkness": 0.0, "days": null, "spread_pct": null,
                            "hue_shift": {"da": 0.0, "db": 0.0}, "fade_per_30_days": null})
     );
     // It says so.

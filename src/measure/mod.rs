@@ -132,8 +132,12 @@ pub struct DotSample {
     pub darkness: f64,
     /// CIELAB (D65) of the core.
     pub core_lab: [f32; 3],
-    /// CIELAB (D65) of the skin ring around the dot.
+    /// CIELAB (D65) of the skin ring around the dot; without one ([`Self::skin_from_ring`]
+    /// false), the skin field's lightness at its centre, with no colour (a* = b* = 0).
     pub skin_lab: [f32; 3],
+    /// Whether `skin_lab` was read from a ring of skin pixels around the dot: false for a dot
+    /// with too little skin beside it (inside dense pigment), whose skin colour is unknown.
+    pub skin_from_ring: bool,
 }
 
 /// Everything measured in one region of one photo.

@@ -203,7 +203,8 @@ fn sample_dot(
             scratch,
         );
     }
-    let (skin_y, skin_rgb) = if scratch.len() >= dots::MIN_RING_PIXELS {
+    let skin_from_ring = scratch.len() >= dots::MIN_RING_PIXELS;
+    let (skin_y, skin_rgb) = if skin_from_ring {
         let (skin_y, channels) = scratch.medians();
         (f64::from(skin_y), channels)
     } else {
@@ -228,6 +229,7 @@ fn sample_dot(
         darkness,
         core_lab: lab_from_linear(core_rgb),
         skin_lab: lab_from_linear(skin_rgb),
+        skin_from_ring,
     }
 }
 

@@ -112,6 +112,7 @@ fn grid_of_discs(n: usize) -> (impl Fn(usize, usize) -> f32 + Sync, Vec<DotSampl
             darkness: 0.6,
             core_lab: [0.0; 3],
             skin_lab: [crate::color::lightness_from_luminance(0.5), 0.0, 0.0],
+            skin_from_ring: true,
         })
         .collect();
     (luminance, dots)
