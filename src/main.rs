@@ -185,6 +185,11 @@ fn analyze(args: &AnalyzeArgs) -> Result<(), Error> {
             eprintln!("smptrack: warning: {}: {w}", session.context.photo);
         }
     }
+    if !args.quiet {
+        if let Some(note) = unscaled_note(&report) {
+            eprintln!("smptrack: note: {note}");
+        }
+    }
     let json = report.to_json();
 
     // Every file is written in full before any is renamed into place.
@@ -353,4 +358,26 @@ fn check_output_folder(path: &std::path::Path) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// What a report without a scale leaves out, naming its sessions without one; `None` when every
+/// session has a scale.
+fn unscaled_note(report: &smptrack::Report) -> Option<String> {
+    let unscaled: Vec<String> = (report.sessions.iter().enumerate())
+        .filter(|(_, s)| s.context.px_per_mm.is_none())
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    if unscaled.is_empty() {
+        return None;
+    }
+    let which = match unscaled.len() {
+        n if n == report.sessions.len() && n > 1 => "no session has a scale".to_string(),
+        n if n == report.sessions.len() => "no scale".to_string(),
+        1 => format!("session {} has no scale", unscaled[0]),
+        _ => format!("sessions {} have no scale", unscaled.join(", ")),
+    };
+    Some(format!(
+        "{which} (px/mm): density, sizes in mm, progress, dot spread and fade need one \
+         (--px-per-mm, or px_per_mm in the manifest)"
+    ))
 }

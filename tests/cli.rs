@@ -442,6 +442,35 @@ fn manifest_with_only_photos_has_nulls() {
     // No target, no scale: no progress and no estimate.
     assert!(report["summary"]["progress_pct"].is_null());
     assert!(report["summary"]["sessions_remaining_estimate"].is_null());
+    // What the missing scale leaves out is said once, naming the sessions without one (not
+    // with -q).
+    let note = "smptrack: note: no session has a scale (px/mm): density, sizes in mm, \
+                progress, dot spread and fade need one (--px-per-mm, or px_per_mm in the manifest)";
+    let (_, _, stderr) = run_ok(fx.cmd().args(["analyze", "--manifest", "m.json"]));
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.contains("note:"))
+            .collect::<Vec<_>>(),
+        [note]
+    );
+    let (_, _, stderr) = run_ok(fx.cmd().args(["analyze", "--manifest", "m.json", "-q"]));
+    assert!(!stderr.contains("note:"), "{stderr}");
+    fx.write(
+        "m.json",
+        r#"{"sessions": [{"photo": "a.png", "px_per_mm": 30}, {"photo": "a.png"}]}"#,
+    );
+    let (_, _, stderr) = run_ok(fx.cmd().args(["analyze", "--manifest", "m.json"]));
+    assert!(
+        stderr.contains("smptrack: note: session 2 has no scale (px/mm): density"),
+        "{stderr}"
+    );
+    fx.write(
+        "m.json",
+        r#"{"sessions": [{"photo": "a.png", "px_per_mm": 30}, {"photo": "a.png", "px_per_mm": 30}]}"#,
+    );
+    let (_, _, stderr) = run_ok(fx.cmd().args(["analyze", "--manifest", "m.json"]));
+    assert!(!stderr.contains("note:"), "{stderr}");
 }
 
 /// Mistakes in a series: a manifest whose dates run backwards, with something after its object,
@@ -594,8 +623,12 @@ fn quiet_silences_progress_only() {
     for flag in ["--quiet", "-q"] {
         let (_, quiet_out, quiet_err) = run_ok(fx.cmd().arg("analyze").arg(flag).args(&names));
         assert_eq!(quiet_out, loud_out);
-        // Warnings (if any) are still printed; nothing else is.
-        let loud_rest: Vec<&str> = loud_err.lines().filter(|l| !is_progress(l)).collect();
+        // Warnings (if any) are still printed; nothing else is (not the progress, nor the note
+        // that no session has a scale).
+        let loud_rest: Vec<&str> = loud_err
+            .lines()
+            .filter(|l| !is_progress(l) && !l.starts_with("smptrack: note: "))
+            .collect();
         let quiet_lines: Vec<&str> = quiet_err.lines().collect();
         assert_eq!(quiet_lines, loud_rest, "{flag}");
         assert!(quiet_lines
