@@ -31,8 +31,8 @@ pub struct SessionMetrics {
     pub skin_lightness: Option<f64>,
     /// Median over dots of 1 − Y_core / Y_skin (linear light, 0..1); `None` without dots.
     pub darkness: Option<f64>,
-    /// How soft the dots' edges are for their size (σ of the sharper quarter's edges over the
-    /// median radius, unitless; see [`crate::measure::focus`]): 0.1–0.37 in focus, above
+    /// How soft the dots' edges are for their size (the sharper quarter of the dots' edge σ over
+    /// radius, unitless; see [`crate::measure::focus`]): 0.1–0.41 in focus, above
     /// [`crate::measure::focus::MAX_EDGE_SOFTNESS`] the photo may be out of focus; `None` when
     /// too few dots could be fitted.
     pub edge_softness: Option<f64>,

@@ -3,15 +3,24 @@
 //! Camera blur is the same for every dot of a photo, while the pigment's own edge varies from
 //! dot to dot and adds to it: each of a sample of dots has its radial profile (its own pixels
 //! only: a neighbour's are left out) fitted with a blurred disc edge (a step at some radius
-//! smoothed by a Gaussian of σ px), and the σ of the sharper quarter of them
-//! ([`SHARP_QUANTILE`]), over their median radius, says how far blur has spread the dots'
-//! edges. A low quantile rather than the median: a shape that is no disc (a bar, a smudge, a
-//! hair's end) fits badly and with a large σ (the median warned on four of seven sharp real
-//! tattoo photos). It is no strict bound: a phone's sharpening lowers every edge's σ (by a
-//! quarter at three times the generator's sharpening), and so does noise on dark skin, where a
-//! blur is read a little sharper than on light skin. Out of focus, the half-maximum outlines
-//! spread past the pigment and the cores are lightened: at a blur σ of half a dot's radius,
-//! generated scenes read coverage 20–90% high and darkness 0.1–0.4 low (`examples/defocus`).
+//! smoothed by a Gaussian of σ px), and the sharper quarter of the dots' σ over their radius
+//! ([`SHARP_QUANTILE`]) says how far blur has spread the dots' edges. A low quantile rather
+//! than the median: a shape that is no disc (a bar, a smudge, a hair's end) fits badly and with
+//! a large σ (the median warned on four of seven sharp real tattoo photos).
+//!
+//! Noise scatters each reading both ways, and on faint dots (dark skin, where pigment stands
+//! only a few times the noise above the skin) the scatter's lower quartile read a blur of
+//! σ 1.5 px at 15 px/mm as sharp (0.27 where light skin read 0.49). So each reading is first
+//! drawn towards the dots' middle as far as its own uncertainty exceeds the spread of the
+//! dots' own edges (an empirical-Bayes shrinkage): its variance is the least-squares fit's,
+//! 2 σ²_noise (H⁻¹)_σσ, from the curvature of the squared error at the fit and the skin
+//! rings' noise; the dots' own spread is what is left of the readings' once that is taken
+//! out. Sharp readings of clear dots stay as they are.
+//!
+//! It is no strict bound: a phone's sharpening lowers every edge's σ (by a quarter at three
+//! times the generator's sharpening). Out of focus, the half-maximum outlines spread past the
+//! pigment and the cores are lightened: at a blur σ of half a dot's radius, generated scenes
+//! read coverage 20–90% high and darkness 0.1–0.4 low (`examples/defocus`).
 
 use rayon::prelude::*;
 
@@ -20,19 +29,21 @@ use crate::region::Region;
 
 use super::DotSample;
 
-/// Edge softness (the sharper quarter's edge σ over the median dot radius) above which a
+/// Edge softness (the sharper quarter of the dots' edge σ over their radius) above which a
 /// photo is reported as possibly out of focus. In focus (the generator's phone, σ 0.8 px):
-/// the 360 scenes of `examples/accuracy` (three seeds, with and without the scale) read at
-/// most 0.37, the same scenes saved as JPEGs of quality 40–60, dots four times as dense, and
-/// sharpened three times as hard at most 0.37, fine dots at 10–12 px/mm (already warned as too
-/// few pixels across) up to 0.39. Out of focus (`examples/defocus`: five kinds of dots on skin
-/// types II and V at 15, 25 and 50 px/mm, blurs of σ 0.8–4 px): the scenes whose coverage or
-/// count blur pushed more than 20% off, or darkness 0.1, read 0.44–0.52 but for blurs that
-/// lose many of the dots (15 px/mm at σ 2.5–4 px, counts 26–92% low: 0.38–0.45, whose few
-/// survivors are the sharpest).
-pub const MAX_EDGE_SOFTNESS: f64 = 0.40;
+/// the 600 scenes of `examples/accuracy` (five seeds or modes: from 1, 1001, 2001 and 3001,
+/// and from 1 without the scale) read at most 0.40 (fine dots, 15 px/mm, type V skin), the
+/// in-focus scenes of `examples/defocus` on skin types I–VI from four seeds at most 0.41 (fine
+/// dots at 15 px/mm on type VI skin, whose dots are also under 4 px across); saved as JPEGs of
+/// quality 40–60 at most 0.38, sharpened three times as hard lower still. Out of focus: of the
+/// defocus scenes (skin types I–VI, 15, 25 and 50 px/mm, blurs of σ 1–4 px) whose count or
+/// coverage blur pushed more than 20% off, or darkness 0.1, 187 of 195 read above it; those
+/// below are blurs that lose most of the dots (15 px/mm at σ 4 px: counts 80–100% low, too
+/// few left to fit) and fine dots a σ of 1–1.25 px already spreads at 15–25 px/mm (0.37–0.41).
+pub const MAX_EDGE_SOFTNESS: f64 = 0.42;
 
-/// Which of the dots' fitted edge σ stands for the photo's blur: the lower quartile.
+/// Which of the dots' edge σ over radius, each drawn towards their middle by its noise, stands
+/// for the photo's blur: the lower quartile.
 pub const SHARP_QUANTILE: f64 = 0.25;
 
 /// Most dots whose edges are fitted, picked evenly through the photo's dots in their order, so
@@ -78,12 +89,13 @@ fn half_erfc(t: f64) -> f64 {
     table[i] + f * (table[i + 1] - table[i])
 }
 
-/// How soft the dots' edges are: the edge σ of the sharper quarter of the dots fitted and their
-/// median radius.
+/// How soft the dots' edges are: the sharper quarter of the dots' edge σ over their radius,
+/// given as an edge σ on the dots' median radius.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EdgeSoftness {
-    /// Edge σ (px) of the dots fitted, their lower quartile ([`SHARP_QUANTILE`]): the camera's
-    /// blur and the sharpest pigment's own softness.
+    /// Edge σ (px) on a dot of [`Self::radius_px`]: the lower quartile ([`SHARP_QUANTILE`])
+    /// of the dots' σ over radius, each drawn towards their middle by its noise, times the
+    /// median radius. The camera's blur and the sharpest pigment's own softness.
     pub edge_sigma_px: f64,
     /// Median radius (px) of the dots fitted (half their equivalent diameter).
     pub radius_px: f64,
@@ -93,7 +105,7 @@ pub struct EdgeSoftness {
 
 impl EdgeSoftness {
     /// The edge σ over the radius (unitless): 0.1–0.3 for sharp photos of typical dots, up to
-    /// 0.37 for fine dots at 15 px/mm.
+    /// 0.41 for fine dots at 15 px/mm.
     pub fn ratio(&self) -> f64 {
         self.edge_sigma_px / self.radius_px
     }
@@ -139,7 +151,7 @@ fn softness_of(
 ) -> Option<EdgeSoftness> {
     // Evenly through the dots' order, at most MAX_FITTED_DOTS of them.
     let picked = dots.len().min(MAX_FITTED_DOTS);
-    let fits: Vec<(f64, f64)> = (0..picked)
+    let fits: Vec<(EdgeFit, f64)> = (0..picked)
         .into_par_iter()
         .map(|i| i * dots.len() / picked)
         .filter_map(|k| {
@@ -152,7 +164,7 @@ fn softness_of(
                 (dot.x - ox, dot.y - oy),
                 r,
             )?;
-            profile.edge_sigma(r).map(|s| (s, r))
+            profile.edge_fit(r).map(|fit| (fit, r))
         })
         .collect();
     if fits.len() < MIN_FITTED_DOTS {
@@ -163,11 +175,61 @@ fn softness_of(
         v.sort_by(f64::total_cmp);
         v[((v.len() - 1) as f64 * share) as usize]
     };
+    // The skin's noise (luminance): the median of the rings' median absolute deviations, as a
+    // Gaussian's σ.
+    let noise = MAD_TO_SIGMA * quantile(fits.iter().map(|f| f.0.ring_mad).collect(), 0.5);
+    // Each dot's log(σ / r) and its variance from the noise: 2 noise² (H⁻¹)_σσ of the squared
+    // error's Hessian H in (edge, log σ), the least-squares estimate's.
+    let logs: Vec<f64> = fits.iter().map(|(f, r)| (f.sigma / r).ln()).collect();
+    let variances: Vec<f64> = fits
+        .iter()
+        .map(|(f, _)| 2.0 * noise * noise * f.log_sigma_curvature_inverse)
+        .collect();
+    let middle = quantile(logs.clone(), 0.5);
+    let spread = (quantile(logs.clone(), 0.75) - quantile(logs.clone(), 0.25)) / IQR_TO_SIGMA;
+    // The spread of the dots' own edges: what is left of the readings' once their noise is
+    // taken out.
+    let own = (spread * spread - quantile(variances.clone(), 0.5)).max(MIN_OWN_VARIANCE);
+    // Each reading drawn towards the middle as far as its noise exceeds the edges' own spread
+    // (the best estimate of its own edge given both), so that noise does not widen the spread
+    // and drag the lower quartile down.
+    let shrunk: Vec<f64> = logs
+        .iter()
+        .zip(&variances)
+        .map(|(&x, &v)| {
+            if v.is_finite() && v >= 0.0 {
+                middle + (x - middle) * own / (own + v)
+            } else {
+                middle
+            }
+        })
+        .collect();
+    let radius_px = quantile(fits.iter().map(|f| f.1).collect(), 0.5);
+    let ratio = quantile(shrunk, SHARP_QUANTILE).exp();
     Some(EdgeSoftness {
-        edge_sigma_px: quantile(fits.iter().map(|f| f.0).collect(), SHARP_QUANTILE),
-        radius_px: quantile(fits.iter().map(|f| f.1).collect(), 0.5),
+        edge_sigma_px: ratio * radius_px,
+        radius_px,
         dots_fitted: fits.len(),
     })
+}
+
+/// A Gaussian's σ over its median absolute deviation.
+const MAD_TO_SIGMA: f64 = 1.4826;
+/// A Gaussian's interquartile range over its σ.
+const IQR_TO_SIGMA: f64 = 1.349;
+/// Least variance of log(σ / r) left to the dots' own edges (a σ of 1%): with readings all
+/// noise, they are drawn to their middle.
+const MIN_OWN_VARIANCE: f64 = 1e-4;
+
+/// One dot's fitted edge.
+struct EdgeFit {
+    /// Edge σ (px).
+    sigma: f64,
+    /// (H⁻¹)_σσ of the squared error's Hessian in (edge radius, log σ) at the fit (per unit
+    /// luminance², the skin's noise variance not yet applied): how loosely the data hold σ.
+    log_sigma_curvature_inverse: f64,
+    /// Median absolute deviation of the skin ring's luminance from its median.
+    ring_mad: f64,
 }
 
 /// A dot's darkness against its skin, gathered by distance from its centre.
@@ -177,6 +239,8 @@ struct RadialProfile {
     sums: Vec<f64>,
     rhos: Vec<f64>,
     counts: Vec<u32>,
+    /// Median absolute deviation of the skin ring's luminance from its median (the skin).
+    ring_mad: f64,
 }
 
 impl RadialProfile {
@@ -236,7 +300,16 @@ impl RadialProfile {
                 *rho /= f64::from(n);
             }
         }
-        Some(RadialProfile { sums, rhos, counts })
+        for v in &mut ring {
+            *v = (*v - skin).abs();
+        }
+        let ring_mad = *ring.select_nth_unstable_by(middle, f64::total_cmp).1;
+        Some(RadialProfile {
+            sums,
+            rhos,
+            counts,
+            ring_mad,
+        })
     }
 
     /// The squared error of the best contrast for an edge at radius `edge` (px) smoothed by σ =
@@ -269,7 +342,14 @@ impl RadialProfile {
     /// radii 0.5–1.5 r (steps of r/10), then [`REFINEMENTS`] searches of the 3 × 3 around the
     /// best, each with half the steps (σ to within 0.01%, not the coarse steps of 5.7% a
     /// threshold can flip on); `None` unless the best fit is finite and darker than the skin.
+    #[cfg(test)]
     fn edge_sigma(&self, r: f64) -> Option<f64> {
+        self.edge_fit(r).map(|f| f.sigma)
+    }
+
+    /// [`Self::edge_sigma`]'s fit, with how loosely the profile holds its σ and the ring's
+    /// noise.
+    fn edge_fit(&self, r: f64) -> Option<EdgeFit> {
         // (misfit, edge, σ, contrast) of the best fit so far.
         let mut best = (f64::INFINITY, 0.0, 0.0, 0.0);
         let try_fit = |best: &mut (f64, f64, f64, f64), edge: f64, sigma: f64| {
@@ -302,7 +382,31 @@ impl RadialProfile {
                 }
             }
         }
-        (best.3 > 0.0).then_some(best.2)
+        let (_, edge, sigma, contrast) = best;
+        if contrast <= 0.0 {
+            return None;
+        }
+        // The squared error's Hessian in (edge, log σ), by central differences of steps a
+        // twentieth of the radius and a tenth in log σ; the contrast is fitted at each.
+        let (de, ds) = (HESSIAN_EDGE_STEP * r, HESSIAN_LOG_SIGMA_STEP);
+        let err = |i: f64, j: f64| self.misfit(edge + i * de, sigma * (j * ds).exp()).0;
+        let centre = err(0.0, 0.0);
+        let hee = (err(1.0, 0.0) - 2.0 * centre + err(-1.0, 0.0)) / (de * de);
+        let hss = (err(0.0, 1.0) - 2.0 * centre + err(0.0, -1.0)) / (ds * ds);
+        let hes =
+            (err(1.0, 1.0) - err(1.0, -1.0) - err(-1.0, 1.0) + err(-1.0, -1.0)) / (4.0 * de * ds);
+        let determinant = hee * hss - hes * hes;
+        // (Not a minimum to the differences' precision: σ is not held at all.)
+        let log_sigma_curvature_inverse = if hee > 0.0 && determinant > 0.0 {
+            hee / determinant
+        } else {
+            f64::INFINITY
+        };
+        Some(EdgeFit {
+            sigma,
+            log_sigma_curvature_inverse,
+            ring_mad: self.ring_mad,
+        })
     }
 }
 
@@ -312,6 +416,11 @@ const MIN_RING_PIXELS: usize = 8;
 
 /// How many times [`RadialProfile::edge_sigma`] halves its steps around the best fit.
 const REFINEMENTS: i32 = 12;
+
+/// Steps of the central differences for the squared error's Hessian at the fit: of the edge
+/// radius, as a fraction of the dot's radius, and of log σ.
+const HESSIAN_EDGE_STEP: f64 = 0.05;
+const HESSIAN_LOG_SIGMA_STEP: f64 = 0.1;
 
 #[cfg(test)]
 mod tests;
