@@ -97,8 +97,14 @@ fn batch(args: &BatchArgs) -> i32 {
                 if s.sessions == 1 { "" } else { "s" }
             ),
             Ok(_) => {}
+            // Numbered with the progress lines (a failed client is one of the clients done).
             Err(e) => eprintln!(
-                "smptrack: client '{}' skipped: {}",
+                "smptrack: {}client '{}' skipped: {}",
+                if args.quiet {
+                    String::new()
+                } else {
+                    format!("[{i}/{clients}] ")
+                },
                 printable(&outcome.folder.display().to_string()),
                 printable(&one_line(&e.to_string()))
             ),

@@ -118,6 +118,20 @@ fn a_broken_client_is_skipped_and_the_others_complete() {
     assert_eq!(rows[3], ["C-003", "-", "-", "-", "failed"]);
     assert_eq!(rows[4], ["C-004", "-", "-", "-", "failed"]);
     assert_eq!(rows[5].join(" "), "4 clients: 2 ok, 2 failed");
+
+    // Without --quiet the failures are numbered with the progress lines: each of 1..4 once.
+    let out = fx.cmd().args(["batch", "archive"]).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let mut numbers: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, ["[1/4]", "[2/4]", "[3/4]", "[4/4]"], "{stderr}");
+    for client in ["archive/C-003", "archive/C-004"] {
+        let skipped = format!("] client '{client}' skipped: ");
+        assert_eq!(stderr.matches(&skipped).count(), 1, "{stderr}");
+    }
 }
 
 #[test]
