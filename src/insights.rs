@@ -17,9 +17,10 @@ use crate::uniformity::{uniformity, Cell, Uniformity};
 /// The upper dot size reported next to the mean: the 90th percentile, so that one dot in ten
 /// being blown out shows even while the mean is still ordinary.
 pub const DIAMETER_QUANTILE: f64 = 0.9;
-/// "Few dots were added" between two sessions when the density grew by at most this fraction. Only then is a drop in darkness read as
-/// fading: new dark dots would otherwise raise the median and hide it. 10% is above the ±5%
-/// a density drifts between two photos of the same dots, and below any real session's additions.
+/// "Few dots were added" between two sessions when the density grew by at most this fraction.
+/// Only then is a drop in darkness read as fading: new dark dots would otherwise raise the
+/// median and hide it. 10% is above the ±5% a density drifts between two photos of the same
+/// dots, and below any real session's additions.
 pub const FEW_ADDED_FRACTION: f64 = 0.10;
 /// Skin with less chroma than this (CIELAB units) has no colour to judge a pigment's tint by:
 /// the photo is greyscale or desaturated. Skin of every type photographs at a chroma of about
@@ -100,7 +101,8 @@ pub struct ChangeInsights {
     /// null unless both sessions have dots and a scale (a diameter in px grows and shrinks
     /// with the framing: a photo taken 1.2× closer reads dots 20% larger).
     pub spread_pct: Option<f64>,
-    /// Change of the pigment's tint relative to the skin; null unless both sessions have dots.
+    /// Change of the pigment's tint relative to the skin ([`pigment_tint`]); null unless both
+    /// sessions have dots with skin around them, and skin with colour ([`MIN_SKIN_CHROMA`]).
     pub hue_shift: Option<HueShift>,
     /// Darkness lost per 30 days (darkness units 0..1; negative when it darkened); null unless
     /// both dates are known and at least [`MIN_FADE_DAYS`] apart, both sessions have dots, and

@@ -61,7 +61,17 @@ pub fn session_metrics(m: &Measurement, px_per_mm: Option<f64>) -> SessionMetric
     let region_area_cm2 = px_per_mm.map(|s| area_cm2(m.region.width, m.region.height, s));
     let mean_px = (!m.dots.is_empty())
         .then(|| m.dots.iter().map(|d| d.diameter_px).sum::<f64>() / m.dots.len() as f64);
-    let skin_from_dots = median(m.dots.iter().map(|d| f64::from(d.skin_lab[0])));
+    // The skin beside the dots, as `skin_lab` reads it (dots with a ring of skin), else the
+    // skin field's at the dots (their stand-ins), else the region's.
+    let skin_l = |ringed_only: bool| {
+        median(
+            m.dots
+                .iter()
+                .filter(|d| d.skin_from_ring || !ringed_only)
+                .map(|d| f64::from(d.skin_lab[0])),
+        )
+    };
+    let skin_from_dots = skin_l(true).or_else(|| skin_l(false));
     SessionMetrics {
         dot_count,
         region_area_cm2,

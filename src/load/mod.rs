@@ -90,7 +90,7 @@ pub(crate) struct Decoding {
 
 /// [`load_photo`] (`rows` `None`) or [`load_photo_top`], running `while_decoding` once, with
 /// the photo's [`Decoding`], alongside the decoding of its pixels on a thread of its own (see
-/// [`beside`]): for work that needs only the size (readying the measurement's buffers, see
+/// [`mod@beside`]): for work that needs only the size (readying the measurement's buffers, see
 /// [`crate::measure::ready_buffers`]), done on a core the single-threaded decoder leaves idle
 /// (with one thread, on this one before the decoding).
 /// Not run for a photo refused before its pixels are decoded (missing, over the limits, not an

@@ -11,7 +11,7 @@ use super::csv::{flat_table, header};
 use super::svg::{line_chart, Chart};
 use super::SessionImages;
 use crate::report::{Report, SessionReport};
-use crate::summary::Summary;
+use crate::summary::{Summary, GAIN_SESSIONS};
 
 /// `text` safe inside HTML or SVG text and attribute values (`&`, `<`, `>`, `"`, `'`).
 pub fn escape(text: &str) -> String {
@@ -119,11 +119,14 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
         sessions.len(),
         if sessions.len() == 1 { "" } else { "s" },
     );
+    let densities: Vec<Option<f64>> = (report.sessions.iter())
+        .map(|s| s.metrics.density_per_cm2)
+        .collect();
     outlook(
         &mut h,
         &report.summary,
         report.target_density_per_cm2,
-        report.sessions.len(),
+        &densities,
     );
     if let (Some(first), Some(latest)) = (sessions.first(), sessions.last()) {
         compare(&mut h, report, images, first, latest);
@@ -187,9 +190,12 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
 }
 
 /// Progress towards the `target` density (dots/cm²), the sessions-remaining estimate and the
-/// flags (the report's `summary` of its `sessions`); messages are escaped like every other
-/// string.
-fn outlook(h: &mut String, summary: &Summary, target: Option<f64>, sessions: usize) {
+/// flags (the report's `summary` of sessions of these `densities`, dots/cm²); messages are
+/// escaped like every other string.
+fn outlook(h: &mut String, summary: &Summary, target: Option<f64>, densities: &[Option<f64>]) {
+    let sessions = densities.len();
+    // The sessions whose gains the estimate takes (see `summary::sessions_remaining`).
+    let recent = &densities[sessions.saturating_sub(GAIN_SESSIONS + 1)..];
     h.push_str(r#"<section id="outlook"><h2>Outlook</h2><p>"#);
     let target = target.filter(|t| t.is_finite() && *t > 0.0);
     match (summary.progress_pct, target) {
@@ -217,6 +223,11 @@ fn outlook(h: &mut String, summary: &Summary, target: Option<f64>, sessions: usi
         None if summary.progress_pct.is_some() && sessions < 2 => h.push_str(
             "; sessions remaining are estimated from the gain between sessions, once there are two.",
         ),
+        None if summary.progress_pct.is_some() && recent.iter().any(Option::is_none) => h
+            .push_str(
+                "; sessions remaining are estimated from the recent sessions' densities, and an \
+                 earlier photo among them has no scale.",
+            ),
         None if summary.progress_pct.is_some() => {
             h.push_str("; sessions remaining cannot be estimated from the recent gains.")
         }
@@ -437,9 +448,9 @@ mod tests {
             sessions_remaining_estimate,
             flags: Vec::new(),
         };
-        let first_sentence = |s: &Summary, target, sessions| {
+        let first_sentence = |s: &Summary, target, sessions: usize| {
             let mut h = String::new();
-            outlook(&mut h, s, target, sessions);
+            outlook(&mut h, s, target, &vec![Some(50.0); sessions]);
             let start = h.find("<p>").expect("a paragraph") + 3;
             h[start..h.find("</p>").expect("its end")].to_string()
         };
@@ -461,6 +472,14 @@ mod tests {
             first_sentence(&summary(Some(52.5), None), Some(110.0), 3),
             "Density is at <strong>52.5%</strong> of the target; sessions remaining cannot be \
              estimated from the recent gains."
+        );
+        // An earlier session without a scale: its gain is unknown.
+        let mut h = String::new();
+        let densities = [Some(30.0), None, Some(52.5)];
+        outlook(&mut h, &summary(Some(52.5), None), Some(110.0), &densities);
+        assert!(
+            h.contains("estimated from the recent sessions' densities, and an earlier photo among them has no scale."),
+            "{h}"
         );
         assert_eq!(
             first_sentence(&summary(Some(90.0), Some(2)), Some(110.0), 3),

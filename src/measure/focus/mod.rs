@@ -15,7 +15,10 @@
 //! dots' own edges (an empirical-Bayes shrinkage): its variance is the least-squares fit's,
 //! 2 σ²_noise (H⁻¹)_σσ, from the curvature of the squared error at the fit and the skin
 //! rings' noise; the dots' own spread is what is left of the readings' once that is taken
-//! out. Sharp readings of clear dots stay as they are.
+//! out. Readings of clear dots move little. The variance is approximate: it takes the noise
+//! as independent from pixel to pixel and the skin (a ring's median) as known, and a review's
+//! Monte Carlo runs found the true scatter 1.2–2 times larger (twice on the faintest dots), so
+//! readings are drawn in less than they could be, erring towards the plain lower quartile.
 //!
 //! It is no strict bound: a phone's sharpening lowers every edge's σ (by a quarter at three
 //! times the generator's sharpening). Out of focus, the half-maximum outlines spread past the
@@ -189,7 +192,19 @@ fn softness_of(
     let spread = (quantile(logs.clone(), 0.75) - quantile(logs.clone(), 0.25)) / IQR_TO_SIGMA;
     // The spread of the dots' own edges: what is left of the readings' once their noise is
     // taken out.
-    let own = (spread * spread - quantile(variances.clone(), 0.5)).max(MIN_OWN_VARIANCE);
+    // (Of the readings whose σ the data hold: were most not held, an infinite median would
+    // leave the edges no spread of their own and draw every reading to the middle.)
+    let held: Vec<f64> = variances
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let noise_variance = if held.is_empty() {
+        0.0
+    } else {
+        quantile(held, 0.5)
+    };
+    let own = (spread * spread - noise_variance).max(MIN_OWN_VARIANCE);
     // Each reading drawn towards the middle as far as its noise exceeds the edges' own spread
     // (the best estimate of its own edge given both), so that noise does not widen the spread
     // and drag the lower quartile down.
@@ -337,18 +352,17 @@ impl RadialProfile {
         (data_data - contrast * model_data, contrast)
     }
 
-    /// The edge σ (px) of the blurred disc that fits the profile best, the dot's radius `r` (px)
-    /// as a guide: a coarse search over σ from 0.2 px to r + 4 px (steps of ×1.25) and edge
-    /// radii 0.5–1.5 r (steps of r/10), then [`REFINEMENTS`] searches of the 3 × 3 around the
-    /// best, each with half the steps (σ to within 0.01%, not the coarse steps of 5.7% a
-    /// threshold can flip on); `None` unless the best fit is finite and darker than the skin.
+    /// The σ (px) of [`Self::edge_fit`].
     #[cfg(test)]
     fn edge_sigma(&self, r: f64) -> Option<f64> {
         self.edge_fit(r).map(|f| f.sigma)
     }
 
-    /// [`Self::edge_sigma`]'s fit, with how loosely the profile holds its σ and the ring's
-    /// noise.
+    /// The edge of the blurred disc that fits the profile best, the dot's radius `r` (px) as a
+    /// guide, with how loosely the profile holds its σ (px) and the ring's noise: a coarse
+    /// search over σ from 0.2 px to r + 4 px (steps of ×1.25) and edge radii 0.5–1.5 r (steps
+    /// of r/10), then [`REFINEMENTS`] searches of the 3 × 3 around the best, each with half the
+    /// steps (σ to within 0.01%, not the coarse steps of 5.7% a threshold can flip on); `None` unless the best fit is finite and darker than the skin.
     fn edge_fit(&self, r: f64) -> Option<EdgeFit> {
         // (misfit, edge, σ, contrast) of the best fit so far.
         let mut best = (f64::INFINITY, 0.0, 0.0, 0.0);
@@ -414,7 +428,7 @@ impl RadialProfile {
 /// [`RadialProfile::around`]).
 const MIN_RING_PIXELS: usize = 8;
 
-/// How many times [`RadialProfile::edge_sigma`] halves its steps around the best fit.
+/// How many times [`RadialProfile::edge_fit`] halves its steps around the best fit.
 const REFINEMENTS: i32 = 12;
 
 /// Steps of the central differences for the squared error's Hessian at the fit: of the edge

@@ -140,7 +140,7 @@ pub(in crate::plane::blur) fn horizontal_span(
 
 /// Columns per tile of a blur's vertical pass: its source rows (up to 49 for the widest blob
 /// scale at 25 px/mm, 4 KB each) fit a core's private cache. A strip's blur (see
-/// [`StripBuffers::blur_in_tiles`]) makes its horizontal pass a tile at a time too.
+/// [`super::StripBuffers::blur_in_tiles`]) makes its horizontal pass a tile at a time too.
 pub(super) const VERTICAL_TILE: usize = 1024;
 /// Output rows per band of a blur's vertical pass: the band's blurred rows are buffered per
 /// thread (1.5 MB for a 6000 px wide photo).
