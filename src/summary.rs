@@ -102,6 +102,12 @@ pub fn summarize(target: Option<f64>, sessions: &[SessionReport]) -> Summary {
     }
 }
 
+/// The latest sessions whose gains make the recent gain: the last [`GAIN_SESSIONS`] + 1 of
+/// `sessions` (all of them when there are fewer).
+pub fn recent_sessions<T>(sessions: &[T]) -> &[T] {
+    &sessions[sessions.len().saturating_sub(GAIN_SESSIONS + 1)..]
+}
+
 /// Sessions still needed to reach `target` (dots/cm²) given each session's density, oldest
 /// first. The model is linear: each further session adds the recent gain, the mean density
 /// gain of the last [`GAIN_SESSIONS`] sessions (the last one's alone when there are only two
@@ -115,11 +121,11 @@ pub fn sessions_remaining(target: Option<f64>, densities: &[Option<f64>]) -> Opt
     if latest >= target {
         return Some(0);
     }
-    let steps = densities.len().checked_sub(1)?.min(GAIN_SESSIONS);
+    let recent = recent_sessions(densities);
+    let steps = recent.len().checked_sub(1)?;
     if steps == 0 {
         return None;
     }
-    let recent = &densities[densities.len() - 1 - steps..];
     let mut total = 0.0;
     for pair in recent.windows(2) {
         total += pair[1]? - pair[0]?;

@@ -11,7 +11,7 @@ use super::csv::{flat_table, header};
 use super::svg::{line_chart, Chart};
 use super::SessionImages;
 use crate::report::{Report, SessionReport};
-use crate::summary::{Summary, GAIN_SESSIONS};
+use crate::summary::{recent_sessions, Summary};
 
 /// `text` safe inside HTML or SVG text and attribute values (`&`, `<`, `>`, `"`, `'`).
 pub fn escape(text: &str) -> String {
@@ -194,8 +194,8 @@ pub fn render_html(report: &Report, images: &[SessionImages]) -> String {
 /// escaped like every other string.
 fn outlook(h: &mut String, summary: &Summary, target: Option<f64>, densities: &[Option<f64>]) {
     let sessions = densities.len();
-    // The sessions whose gains the estimate takes (see `summary::sessions_remaining`).
-    let recent = &densities[sessions.saturating_sub(GAIN_SESSIONS + 1)..];
+    // The sessions whose gains the estimate takes.
+    let recent = recent_sessions(densities);
     h.push_str(r#"<section id="outlook"><h2>Outlook</h2><p>"#);
     let target = target.filter(|t| t.is_finite() && *t > 0.0);
     match (summary.progress_pct, target) {

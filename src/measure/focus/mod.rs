@@ -188,8 +188,11 @@ fn softness_of(
         .iter()
         .map(|(f, _)| 2.0 * noise * noise * f.log_sigma_curvature_inverse)
         .collect();
-    let middle = quantile(logs.clone(), 0.5);
-    let spread = (quantile(logs.clone(), 0.75) - quantile(logs.clone(), 0.25)) / IQR_TO_SIGMA;
+    let mut sorted_logs = logs.clone();
+    sorted_logs.sort_by(f64::total_cmp);
+    let log_at = |share: f64| sorted_logs[((sorted_logs.len() - 1) as f64 * share) as usize];
+    let middle = log_at(0.5);
+    let spread = (log_at(0.75) - log_at(0.25)) / IQR_TO_SIGMA;
     // The spread of the dots' own edges: what is left of the readings' once their noise is
     // taken out.
     // (Of the readings whose σ the data hold: were most not held, an infinite median would
