@@ -94,6 +94,9 @@ fn main() {
     // Every scene is photographed in focus: the softest edges fitted, and how many scenes were
     // nonetheless warned of being out of focus (a false alarm each).
     let (mut softest, mut false_alarms): ((f64, String), usize) = ((0.0, String::new()), 0);
+    // Nor is any scene's pigment solid (no dots grown together): the largest share of a scene's
+    // dots in solid squares, and how many scenes were warned of solid pigment.
+    let (mut most_in_solid, mut solid_alarms): ((f64, String), usize) = ((0.0, String::new()), 0);
     for case in cases(quick, first_seed) {
         if only
             .as_ref()
@@ -119,6 +122,12 @@ fn main() {
             }
             false_alarms += usize::from(soft.out_of_focus());
         }
+        let in_solid = m.dots.iter().filter(|d| m.solid.contains(d.x, d.y)).count() as f64
+            / m.dots.len().max(1) as f64;
+        if in_solid > most_in_solid.0 {
+            most_in_solid = (in_solid, case.name.clone());
+        }
+        solid_alarms += usize::from(m.warnings.iter().any(|w| w.contains("solid pigment")));
         let count_err = 100.0 * (metrics.dot_count as f64 - truth.dot_count as f64)
             / truth.dot_count.max(1) as f64;
         let cov_err = metrics.coverage_pct - truth.coverage_pct;
@@ -169,6 +178,18 @@ fn main() {
         softest.1,
         rows.len(),
         smptrack::measure::focus::MAX_EDGE_SOFTNESS
+    );
+    println!(
+        "solid pigment: at most {:.0}% of a scene's dots in solid squares ({}); {solid_alarms} \
+         of {} scenes warned (from {:.0}% of the dots)",
+        100.0 * most_in_solid.0,
+        if most_in_solid.1.is_empty() {
+            "none"
+        } else {
+            &most_in_solid.1
+        },
+        rows.len(),
+        100.0 * smptrack::measure::solid::SOLID_WARN_SHARE
     );
     grouped_table(&rows);
 }

@@ -8,6 +8,7 @@ pub mod focus;
 mod light;
 mod sampling;
 mod sizing;
+pub mod solid;
 
 use image::DynamicImage;
 use rayon::prelude::*;
@@ -69,6 +70,11 @@ pub const SIZING_NOISE_SIGMAS: f32 = 5.0;
 /// many times its area: a disc gives 1.27, an ellipse of aspect 1.5 ≈ 1.9, two touching dots
 /// ≈ 2.5, a hair or stubble far more.
 pub const SIZING_MAX_EXTENT_RATIO: f64 = 3.0;
+/// Least share of the compact pigment that blobs no wider than the largest dot sought
+/// ([`MAX_DOT_MM`]) must hold to size the dots without the wider ones (see `sizing`): healed
+/// dots beside two 5 mm patches held 40–60% of it, the skin and hair pieces beside a tattoo's
+/// 4 mm bars 1%.
+pub const SIZING_MIN_DOT_SHARE: f64 = 0.2;
 /// Skin-field block side in estimated dot diameters: enough skin in every block for a robust
 /// median (outlier blocks are replaced by their neighbours'), small enough to follow lighting
 /// gradients, mottling and the steep fall-off of vignetting in a photo's corners.
@@ -169,6 +175,9 @@ pub struct Measurement {
     /// How soft the dots' edges are for their size (see [`focus`]), when enough dots were
     /// fitted.
     pub edge_softness: Option<focus::EdgeSoftness>,
+    /// Which squares of the region are solid pigment (see [`solid`]): a tattoo, a filled scar
+    /// or dots grown together, where dots cannot be told apart.
+    pub solid: solid::SolidPigment,
     /// Human-readable cautions about this measurement.
     pub warnings: Vec<String>,
 }
@@ -308,7 +317,8 @@ pub fn measure_reusing(
     // sizing darkness is never stored (see `sizing`): the peak of memory is the photo, the copy
     // and a 1 B/px mask.
     let calm = SkinField::calm_into(&y, buffers.take(crop_px));
-    let measured_dot = estimate_dot_diameter(&y, &calm, sizing_block);
+    let measured_dot =
+        estimate_dot_diameter(&y, &calm, sizing_block, px_per_mm.map(|s| MAX_DOT_MM * s));
     let dot_scale = measured_dot
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
@@ -401,20 +411,40 @@ pub fn measure_reusing(
     let clipped_fraction = clipped_all as f64 / crop.area_px() as f64;
     stage_done("region counts");
 
-    let mut warnings = Vec::new();
-    if dots.is_empty() {
-        warnings.push("no pigment dots found in the region".to_string());
-    } else {
-        // The smaller of the filter scale and the measured median diameter: blur makes tiny
-        // dots look larger to both, so either being small is reason enough.
+    // The smaller of the filter scale and the measured median diameter (px): blur makes tiny
+    // dots look larger to both, and a tattooed bar sizes the filters at their largest.
+    let seen_diameter = (!dots.is_empty()).then(|| {
         let mut diameters: Vec<f32> = dots.iter().map(|d| d.diameter_px as f32).collect();
-        let seen = f64::from(quantile(&mut diameters, 0.5)).min(dot_scale);
+        f64::from(quantile(&mut diameters, 0.5)).min(dot_scale)
+    });
+    // Squares wider than one impression can fill, covered all the same: the count there is the
+    // finder splitting solid pigment at its texture.
+    let solid_block = match px_per_mm {
+        Some(s) => solid::SOLID_BLOCK_MM * s,
+        None => solid::SOLID_BLOCK_DIAMETERS * seen_diameter.unwrap_or(dot_scale),
+    };
+    let solid = solid::solid_pigment(
+        &map.cover,
+        crop.width as usize,
+        (rx0, ry0, region.width as usize, region.height as usize),
+        solid_block,
+    );
+    let in_solid = dots
+        .iter()
+        .filter(|d| solid.contains(d.x - f64::from(region.x), d.y - f64::from(region.y)))
+        .count();
+    stage_done("solid pigment");
+
+    let mut warnings = Vec::new();
+    if let Some(seen) = seen_diameter {
         if seen < MIN_RELIABLE_DOT_PX {
             warnings.push(format!(
                 "dots are only about {seen:.1} px across (under {MIN_RELIABLE_DOT_PX} px): \
                  counts and sizes are unreliable; photograph closer or at a higher resolution"
             ));
         }
+    } else {
+        warnings.push("no pigment dots found in the region".to_string());
     }
     if let Some(soft) = edge_softness.filter(focus::EdgeSoftness::out_of_focus) {
         warnings.push(format!(
@@ -422,6 +452,19 @@ pub fn measure_reusing(
              in radius): the photo may be out of focus, which reads coverage high and darkness \
              low; retake it in focus (and closer, if the dots are only a few pixels across)",
             soft.edge_sigma_px, soft.radius_px
+        ));
+    }
+    if !dots.is_empty() && in_solid as f64 >= solid::SOLID_WARN_SHARE * dots.len() as f64 {
+        let width = match px_per_mm {
+            Some(s) => format!("{:.1} mm", solid.block_px as f64 / s),
+            None => format!("{} px", solid.block_px),
+        };
+        warnings.push(format!(
+            "{:.0}% of the dots counted lie in solid pigment (squares {width} wide covered \
+             without gaps, wider than one impression fills: a tattoo, a filled scar or dots \
+             grown together), where separate dots cannot be told apart: the count and density \
+             are unreliable; measure a region of separate dots",
+            100.0 * in_solid as f64 / dots.len() as f64
         ));
     }
     let skin_luminance = f64::from(skin.median());
@@ -462,6 +505,7 @@ pub fn measure_reusing(
         skin_luminance,
         clipped_fraction,
         edge_softness,
+        solid,
         warnings,
     })
 }

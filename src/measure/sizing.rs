@@ -4,7 +4,10 @@
 
 use std::sync::Mutex;
 
-use super::{SIZING_BLUR_PX, SIZING_DARKNESS, SIZING_MAX_EXTENT_RATIO, SIZING_NOISE_SIGMAS};
+use super::{
+    SIZING_BLUR_PX, SIZING_DARKNESS, SIZING_MAX_EXTENT_RATIO, SIZING_MIN_DOT_SHARE,
+    SIZING_NOISE_SIGMAS,
+};
 use crate::dots::{self, NoiseHistogram};
 use crate::flatten::SkinField;
 use crate::plane::{Plane, Rows};
@@ -13,19 +16,36 @@ use crate::plane::{Plane, Rows};
 /// random pigment pixel belongs to (area-weighted median), from a coarse skin field with `block` px
 /// blocks, after a 1 px denoising blur. Weighting by area keeps specks of sensor noise (common on
 /// dark skin, where 8-bit shadows are coarse) from passing for dots. `calm` is
-/// [`SkinField::calm`] of `y`. `None` when there is no pigment.
+/// [`SkinField::calm`] of `y`. Blobs wider than `largest` px (the largest dot sought, when the
+/// scale makes it known) are no dots (a mole, a scar, a tattooed patch) and are left out:
+/// weighted by area, two 5 mm patches among healed dots at 15 px/mm held half the pigment and
+/// sized the filters for 1.5 mm dots, which lost three dots in five. Unless the blobs left hold
+/// under [`SIZING_MIN_DOT_SHARE`] of the compact pigment: then the region is solid pigment with
+/// no dots to size (the session is warned of it), and the filters sized for its width count
+/// no crossing hairs beside it as dots. `None` when there is no pigment.
 ///
 /// Pigment is the blurred darkness at or above [`SIZING_DARKNESS`], or [`SIZING_NOISE_SIGMAS`]
 /// times the skin's noise (the robust σ of the blurred darkness on skin) where that is higher.
 /// The darkness is blurred as it is computed, row by row, and never stored: its pixels at
 /// [`SIZING_DARKNESS`] are marked as the rows pass, with the noise's histogram; only where
 /// the noise sets a higher threshold is it blurred a second time, for that threshold's mask.
-pub(super) fn estimate_dot_diameter(y: &impl Rows, calm: &Plane, block: usize) -> Option<f64> {
-    dot_diameter_over(y, calm, block, SIZING_DARKNESS)
+pub(super) fn estimate_dot_diameter(
+    y: &impl Rows,
+    calm: &Plane,
+    block: usize,
+    largest: Option<f64>,
+) -> Option<f64> {
+    dot_diameter_over(y, calm, block, SIZING_DARKNESS, largest)
 }
 
 /// [`estimate_dot_diameter`] with `floor` (darkness) in place of [`SIZING_DARKNESS`].
-fn dot_diameter_over(y: &impl Rows, calm: &Plane, block: usize, floor: f32) -> Option<f64> {
+fn dot_diameter_over(
+    y: &impl Rows,
+    calm: &Plane,
+    block: usize,
+    floor: f32,
+    largest: Option<f64>,
+) -> Option<f64> {
     let field = SkinField::estimate_with_calm(y, calm, block);
     let (width, height) = y.size();
     let rows = field.darkness_rows(y);
@@ -78,6 +98,21 @@ fn dot_diameter_over(y: &impl Rows, calm: &Plane, block: usize, floor: f32) -> O
         })
         .map(|(area, _, _)| area)
         .collect();
+    // And no wider than the largest dot (an equivalent disc's area), unless those hold too
+    // little of the pigment to be the dots.
+    if let Some(largest) = largest {
+        let largest_area = std::f64::consts::FRAC_PI_4 * largest * largest;
+        let total: u64 = areas.iter().map(|&a| u64::from(a)).sum();
+        let dots: Vec<u32> = areas
+            .iter()
+            .copied()
+            .filter(|&a| f64::from(a) <= largest_area)
+            .collect();
+        let in_dots: u64 = dots.iter().map(|&a| u64::from(a)).sum();
+        if in_dots as f64 >= SIZING_MIN_DOT_SHARE * total as f64 {
+            areas = dots;
+        }
+    }
     if areas.is_empty() {
         return None;
     }
@@ -127,20 +162,28 @@ mod tests {
         (diameter, threshold)
     }
 
-    /// Luminance of skin at 0.6 with dark discs 9 px across, and noise of amplitude `noise`.
-    fn scene(noise: f32) -> Plane {
-        let (w, h) = (160, 120);
-        let mut rng = crate::synth::SplitMix64::new(3);
+    /// Skin at 0.6 over `w` × `h` px, pigment at 0.2 where `dark(x, y, centre)` holds, `centre`
+    /// being that of the pixel's cell of a 20 px grid.
+    fn drawn(w: usize, h: usize, dark: impl Fn(f32, f32, (f32, f32)) -> bool) -> Plane {
         let mut y = Plane::filled(w, h, 0.6);
         for (i, v) in y.data.iter_mut().enumerate() {
             let (x, row) = ((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
-            let (cx, cy) = (
+            let centre = (
                 (x / 20.0).floor() * 20.0 + 10.0,
                 (row / 20.0).floor() * 20.0 + 10.0,
             );
-            if (x - cx).powi(2) + (row - cy).powi(2) <= 4.5f32.powi(2) {
+            if dark(x, row, centre) {
                 *v = 0.2;
             }
+        }
+        y
+    }
+
+    /// Luminance of skin at 0.6 with dark discs 9 px across, and noise of amplitude `noise`.
+    fn scene(noise: f32) -> Plane {
+        let mut y = drawn(160, 120, |x, y, (cx, cy)| (x - cx).hypot(y - cy) <= 4.5);
+        let mut rng = crate::synth::SplitMix64::new(3);
+        for v in &mut y.data {
             *v += rng.uniform(-f64::from(noise), f64::from(noise)) as f32;
         }
         y
@@ -160,7 +203,7 @@ mod tests {
                 let (expected, threshold) = sized_from_the_stored_plane(&y, 48, floor);
                 let context = format!("noise {noise}, floor {floor}: threshold {threshold}");
                 assert_eq!(threshold > floor, noise_sets_the_threshold, "{context}");
-                let found = dot_diameter_over(&y, &calm, 48, floor);
+                let found = dot_diameter_over(&y, &calm, 48, floor, None);
                 assert_eq!(found, expected, "{context}");
                 let d = found.expect("dots found");
                 if !noise_sets_the_threshold {
@@ -168,5 +211,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Skin at 0.6 over 320 × 240 px with a solid disc of `patch_radius` px at (90, 120) and,
+    /// where it is not, discs 9 px across on a 20 px grid within `spread` px of the top-left.
+    fn patched(patch_radius: f32, spread: f32) -> Plane {
+        drawn(320, 240, |x, y, (cx, cy)| {
+            let in_dot = (x - cx).hypot(y - cy) <= 4.5 && cx < spread && cy < spread;
+            in_dot || (x - 90.0).hypot(y - 120.0) <= patch_radius
+        })
+    }
+
+    /// Blobs wider than the largest dot are left out while the dots hold
+    /// [`SIZING_MIN_DOT_SHARE`] of the pigment, and only then.
+    #[test]
+    fn a_patch_wider_than_any_dot_sizes_the_dots_only_beside_enough_of_them() {
+        assert_eq!(SIZING_MIN_DOT_SHARE, 0.2);
+        let size = |y: &Plane, largest| {
+            let calm = SkinField::calm(y);
+            dot_diameter_over(y, &calm, 48, SIZING_DARKNESS, largest).expect("pigment")
+        };
+        // A patch 140 px across holds 60% of the pigment: by area it is the typical "dot".
+        let among_dots = patched(70.0, 320.0);
+        assert!(size(&among_dots, None) > 120.0);
+        let d = size(&among_dots, Some(20.0));
+        assert!((8.0..11.0).contains(&d), "{d} px");
+        // Nine dots beside it hold 4%: the region is solid, sized as before.
+        let beside_few = patched(70.0, 60.0);
+        let d = size(&beside_few, Some(20.0));
+        assert!(d > 120.0, "{d} px");
     }
 }

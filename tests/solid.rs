@@ -1,0 +1,97 @@
+//! Solid pigment in the region — a tattooed patch, a filled scar, dots grown together — among
+//! SMP dots: the session is warned that its count is unreliable, plain dots are not, and the
+//! patches do not size the filters for dots as wide as themselves.
+
+use image::DynamicImage;
+use smptrack::measure::{measure, Measurement};
+use smptrack::synth::{self, Camera, Dot, DotParams, Scene};
+use smptrack::Region;
+
+/// Diameter of the solid patches (mm): over three times the largest impression.
+const PATCH_MM: f64 = 5.0;
+
+/// Healed dots over 20 × 15 mm of type `skin` at `px_per_mm`, with two solid discs
+/// [`PATCH_MM`] across when `patches`; their centres (image px).
+fn scene(px_per_mm: f64, skin: u8, seed: u64, patches: bool) -> (Scene, Camera, Vec<(f64, f64)>) {
+    let w = (20.0 * px_per_mm) as u32;
+    let camera = Camera::new(w, w * 3 / 4, px_per_mm);
+    let mut scene = Scene::typical(&camera, skin, &DotParams::healed(), seed);
+    let (x0, y0, x1, y1) = camera.visible_area_mm();
+    let mut centres = Vec::new();
+    if patches {
+        for (fx, fy) in [(0.3, 0.35), (0.7, 0.65)] {
+            let mut patch = Dot::round(x0 + fx * (x1 - x0), y0 + fy * (y1 - y0), PATCH_MM, 0.85);
+            patch.softness = 0.05;
+            centres.push(camera.to_px((patch.x_mm, patch.y_mm)));
+            scene.dots.push(patch);
+        }
+    }
+    (scene, camera, centres)
+}
+
+fn measured(scene: &Scene, camera: &Camera) -> Measurement {
+    let image = DynamicImage::ImageRgb8(synth::render(scene, camera));
+    measure(
+        &image,
+        Region::whole(camera.width, camera.height),
+        Some(camera.px_per_mm),
+    )
+    .expect("region fits")
+}
+
+fn solid_warned(m: &Measurement) -> bool {
+    m.warnings.iter().any(|w| w.contains("solid pigment"))
+}
+
+/// Healed dots at 25 px/mm have no solid square anywhere; with two 5 mm patches, which the
+/// finder splits at their texture, the session is warned.
+#[test]
+fn solid_patches_among_dots_are_warned_and_plain_dots_are_not() {
+    for skin in [2, 5] {
+        let (plain, camera, _) = scene(25.0, skin, 41, false);
+        let m = measured(&plain, &camera);
+        assert_eq!(m.solid.solid_px(), 0, "skin {skin}, no patches");
+        assert!(!solid_warned(&m), "skin {skin}: {:?}", m.warnings);
+
+        let (patched, camera, centres) = scene(25.0, skin, 41, true);
+        let m = measured(&patched, &camera);
+        assert!(solid_warned(&m), "skin {skin}: {:?}", m.warnings);
+        for (x, y) in centres {
+            assert!(
+                m.solid.contains(x, y),
+                "skin {skin}: patch at {x:.0},{y:.0}"
+            );
+        }
+    }
+}
+
+/// Two 5 mm patches hold about as much pigment as 350 healed dots. Weighted by area, they
+/// sized the filters for 1.5 mm dots at 15 px/mm (22.5 px against the dots' 7), which lost
+/// three dots in five; the dots away from the patches are still found.
+#[test]
+fn solid_patches_do_not_size_the_filters() {
+    let ppm = 15.0;
+    let (plain, camera, _) = scene(ppm, 3, 43, false);
+    let plain_scale = measured(&plain, &camera).dot_scale_px;
+    let (patched, camera, centres) = scene(ppm, 3, 43, true);
+    let m = measured(&patched, &camera);
+    assert!(
+        (m.dot_scale_px / plain_scale - 1.0).abs() < 0.2,
+        "dot scale {:.1} px with patches, {plain_scale:.1} without",
+        m.dot_scale_px
+    );
+    // Dots farther than 1 mm from a patch's edge.
+    let away = |(x, y): (f64, f64)| {
+        let reach = (PATCH_MM / 2.0 + 1.0) * ppm;
+        centres
+            .iter()
+            .all(|&(cx, cy)| (x - cx).hypot(y - cy) > reach)
+    };
+    let truth = synth::truth(&patched, &camera, (0, 0, camera.width, camera.height));
+    let expected = truth.dot_centres_px.iter().filter(|&&c| away(c)).count() as f64;
+    let found = m.dots.iter().filter(|d| away((d.x, d.y))).count() as f64;
+    assert!(
+        (found / expected - 1.0).abs() < 0.1,
+        "{found} dots found away from the patches, {expected} there"
+    );
+}
