@@ -95,3 +95,37 @@ fn solid_patches_do_not_size_the_filters() {
         "{found} dots found away from the patches, {expected} there"
     );
 }
+
+/// The overlay hatches the solid squares (over the patches) and nothing of a plain scene.
+#[test]
+fn the_overlay_hatches_solid_pigment_only() {
+    use smptrack::render::overlay::{render_overlay, SOLID};
+    let hatched = |patches: bool| {
+        let (scene, camera, _) = scene(25.0, 3, 41, patches);
+        let photo = smptrack::Photo::new(DynamicImage::ImageRgb8(synth::render(&scene, &camera)));
+        let session = smptrack::SessionInput {
+            photo: "patches.png".into(),
+            path: "patches.png".into(),
+            label: None,
+            date: None,
+            region: None,
+            region_source: "region".into(),
+            px_per_mm: Some(camera.px_per_mm),
+        };
+        let analysis = smptrack::analyze_photo(&photo, &session).expect("measured");
+        let overlay = render_overlay(&photo.image, &analysis);
+        let solid_px = analysis.measurement.solid.solid_px() as f64;
+        let hatch = overlay.pixels().filter(|&&p| p == SOLID).count() as f64;
+        (hatch, solid_px)
+    };
+    assert_eq!(hatched(false), (0.0, 0.0));
+    // Two pixels in six over the solid squares, less where the dots' centres mark them, in a
+    // picture twice the photo's size (540 px of region and context fit 1200 px twice).
+    let (hatch, solid_px) = hatched(true);
+    assert!(solid_px > 0.0);
+    let share = hatch / (4.0 * solid_px);
+    assert!(
+        (0.25..=1.0 / 3.0).contains(&share),
+        "{hatch} px hatched over {solid_px} photo px"
+    );
+}

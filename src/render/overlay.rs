@@ -1,7 +1,8 @@
 //! The overlay: one session's region, as a technician checks a count. The region (with a little
 //! context around it, shrunk when large and enlarged when small) is outlined; every counted dot
 //! is ringed at its measured size with its centre marked; what was set aside as hair or stubble
-//! is tinted; a legend below gives the session's numbers and the colours' meaning.
+//! is tinted; solid pigment (where the count is unreliable) is hatched; a legend below gives the
+//! session's numbers and the colours' meaning.
 
 use image::{DynamicImage, Rgb, RgbImage};
 use imageproc::drawing::{draw_filled_rect_mut, draw_hollow_circle_mut};
@@ -31,6 +32,11 @@ pub const DOT_CENTRE: Rgb<u8> = Rgb([0, 255, 0]);
 pub const HAIR: Rgb<u8> = Rgb([255, 0, 255]);
 /// Opacity of the hair tint (0..1): the hair stays visible under it.
 pub const HAIR_OPACITY: f32 = 0.6;
+/// Hatching over the squares of solid pigment (see [`crate::measure::solid`]), where dots
+/// cannot be told apart: a red no skin has, visible on black pigment.
+pub const SOLID: Rgb<u8> = Rgb([230, 20, 20]);
+/// Period of the solid pigment's diagonal hatching (overlay px): lines 2 px wide, this far apart.
+pub const SOLID_HATCH_PERIOD: u32 = 6;
 /// The region's outline, just outside it.
 pub const REGION_OUTLINE: Rgb<u8> = Rgb([255, 176, 0]);
 const LEGEND_BACKGROUND: Rgb<u8> = Rgb([248, 248, 246]);
@@ -68,6 +74,8 @@ pub fn render_overlay(photo: &DynamicImage, analysis: &PhotoAnalysis) -> RgbImag
             DOT_RING,
         );
     }
+    // Over the rings, which crowd solid pigment; under the centres.
+    hatch_solid(&mut pic, &view, analysis);
     // Centres last, so no ring hides one.
     for &(x, y, r) in &marks {
         let (px, py) = (x.floor() as i64, y.floor() as i64);
@@ -100,6 +108,26 @@ fn tint_hair(pic: &mut RgbImage, view: &View, analysis: &PhotoAnalysis) {
                         + HAIR_OPACITY * f32::from(HAIR.0[c]);
                     p.0[c] = mixed.round() as u8;
                 }
+            }
+        }
+    }
+}
+
+/// Draws diagonal lines of [`SOLID`] (2 px wide, [`SOLID_HATCH_PERIOD`] px apart) over the picture pixels whose centre lies in a square of
+/// solid pigment.
+fn hatch_solid(pic: &mut RgbImage, view: &View, analysis: &PhotoAnalysis) {
+    let m = &analysis.measurement;
+    if m.solid.solid_px() == 0 {
+        return;
+    }
+    let (sx, sy) = view.scale;
+    let (rx, ry) = (f64::from(m.region.x), f64::from(m.region.y));
+    for v in 0..pic.height() {
+        let y = view.origin.1 + (f64::from(v) + 0.5) / sy - ry;
+        for u in (0..pic.width()).filter(|u| (u + v) % SOLID_HATCH_PERIOD < 2) {
+            let x = view.origin.0 + (f64::from(u) + 0.5) / sx - rx;
+            if m.solid.contains(x, y) {
+                pic.put_pixel(u, v, SOLID);
             }
         }
     }
@@ -234,11 +262,15 @@ fn with_legend(pic: RgbImage, analysis: &PhotoAnalysis) -> RgbImage {
     // The key: a ring, a tint, a frame, each with its meaning, wrapped to the width.
     let mut key: Vec<(i64, i64, Key, &str)> = Vec::new();
     let (mut x, mut row) = (pad, 0i64);
-    for (swatch, label) in [
+    let solid = analysis.measurement.solid.solid_px() > 0;
+    let items = [
         (Key::Ring, "counted dot"),
         (Key::Fill(HAIR), "hair/stubble set aside"),
         (Key::Fill(REGION_OUTLINE), "region measured"),
-    ] {
+        (Key::Hatch(SOLID), "solid pigment"),
+    ];
+    // The solid pigment's key only where there is some.
+    for (swatch, label) in items.into_iter().take(if solid { 4 } else { 3 }) {
         let item_w = glyph + 4 * i64::from(ts) + i64::from(text_width(label, ts));
         if x > pad && x + item_w > i64::from(width) - pad {
             (x, row) = (pad, row + 1);
@@ -272,6 +304,13 @@ fn with_legend(pic: RgbImage, analysis: &PhotoAnalysis) -> RgbImage {
                 let rect = Rect::at(x as i32, top as i32).of_size(side, side);
                 draw_filled_rect_mut(&mut canvas, rect, colour);
             }
+            Key::Hatch(colour) => {
+                for dy in 0..glyph {
+                    for dx in (0..glyph).filter(|dx| (dx + dy) % 4 == 0) {
+                        put(&mut canvas, x + dx, top + dy, colour);
+                    }
+                }
+            }
         }
         let text_x = x + glyph + 4 * i64::from(ts);
         draw_text(&mut canvas, text_x, top, label, LEGEND_TEXT, ts);
@@ -284,6 +323,7 @@ fn with_legend(pic: RgbImage, analysis: &PhotoAnalysis) -> RgbImage {
 enum Key {
     Ring,
     Fill(Rgb<u8>),
+    Hatch(Rgb<u8>),
 }
 
 #[cfg(test)]
