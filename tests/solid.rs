@@ -129,3 +129,36 @@ fn the_overlay_hatches_solid_pigment_only() {
         "{hatch} px hatched over {solid_px} photo px"
     );
 }
+
+/// A region is tested on its own pixels, in its own coordinates: the patch inside an offset
+/// region is found at its centre less the region's corner, and a strip between the patches,
+/// whose context margin reaches into both, has no solid square.
+#[test]
+fn an_offset_region_tests_its_own_squares() {
+    let (patched, camera, centres) = scene(25.0, 3, 41, true);
+    let image = DynamicImage::ImageRgb8(synth::render(&patched, &camera));
+    let (x, y) = centres[1];
+    // The second patch, 5 mm (125 px) across, well inside the region's right-hand part.
+    let region = Region {
+        x: 250,
+        y: 150,
+        width: 250,
+        height: camera.height - 150,
+    };
+    let m = measure(&image, region, Some(camera.px_per_mm)).expect("region fits");
+    assert!(
+        m.solid.contains(x - 250.0, y - 150.0),
+        "patch at {x:.0},{y:.0}"
+    );
+    assert!(!m.solid.contains(5.0, 5.0));
+    // Between the patches: the first ends at x ≈ 213 px, the second starts at ≈ 287 px.
+    let (first, second) = (centres[0].0 + 62.5, centres[1].0 - 62.5);
+    let gap = Region {
+        x: first.ceil() as u32 + 4,
+        y: 0,
+        width: (second - first) as u32 - 8,
+        height: camera.height,
+    };
+    let m = measure(&image, gap, Some(camera.px_per_mm)).expect("region fits");
+    assert_eq!(m.solid.solid_px(), 0, "{gap:?}");
+}

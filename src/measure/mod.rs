@@ -460,10 +460,9 @@ pub fn measure_reusing(
             None => format!("{} px", solid.block_px),
         };
         warnings.push(format!(
-            "{:.0}% of the dots counted lie in solid pigment (squares {width} wide covered \
-             without gaps, wider than one impression fills: a tattoo, a filled scar or dots \
-             grown together), where separate dots cannot be told apart: the count and density \
-             are unreliable; measure a region of separate dots",
+            "{:.0}% of the dots counted lie in solid pigment (areas {width} across almost fully \
+             covered: a tattoo, a filled scar or dots grown together), where dots cannot be told \
+             apart: the count and density are unreliable; measure a region of separate dots",
             100.0 * in_solid as f64 / dots.len() as f64
         ));
     }

@@ -11,6 +11,10 @@ use crate::dots::Cover;
 /// fills one alone; a few percent of the square is left for skin creases, glare and hairs' gaps.
 pub const SOLID_BLOCK_COVER: f64 = 0.9;
 
+/// Fraction of a square's pixels that must be dot pixels for it to count as solid: hair lying
+/// over pigment is still pigment beneath, but a square mostly hair is a tangle of hair.
+pub const SOLID_BLOCK_DOT: f64 = 0.5;
+
 /// Side of the squares tested for solid pigment with a scale (mm): the largest dot sought
 /// ([`super::MAX_DOT_MM`], a blown-out impression with its halo), which covers at most π/4 of it.
 pub const SOLID_BLOCK_MM: f64 = super::MAX_DOT_MM;
@@ -33,8 +37,9 @@ pub struct SolidPigment {
     pub block_px: usize,
     /// Side of the cells (px).
     cell_px: usize,
-    /// Cells across the region.
+    /// Cells across and down the region.
     across: usize,
+    down: usize,
     /// Whether each cell lies in a solid square, row by row from the region's top-left corner.
     solid: Vec<bool>,
 }
@@ -46,7 +51,7 @@ impl SolidPigment {
             return false;
         }
         let (cx, cy) = (x as usize / self.cell_px, y as usize / self.cell_px);
-        cx < self.across && self.solid.get(cy * self.across + cx) == Some(&true)
+        cx < self.across && cy < self.down && self.solid[cy * self.across + cx]
     }
 
     /// The area of the solid squares (px²).
@@ -56,44 +61,53 @@ impl SolidPigment {
     }
 }
 
-/// The squares of side `block_px` (rounded to an even number of px, at least 2) tiling the
-/// rectangle `(x, y, width, height)` (px) of the `cover` plane (`stride` px per row) in steps of
-/// half their side from its top-left corner, that are at least [`SOLID_BLOCK_COVER`] dot or
-/// hair; squares cut by the rectangle's right or bottom edge are not tested (never solid).
-/// Integer sums: the same at any thread count.
+/// The squares of side `block_px` (rounded to an even number of px, at least 2, at most the
+/// rectangle's longer side) tiling the rectangle `(x, y, width, height)` (px) of the `cover`
+/// plane (`stride` px per row) in steps of half their side from its top-left corner, that are
+/// at least [`SOLID_BLOCK_COVER`] dot or hair and [`SOLID_BLOCK_DOT`] dot; squares cut by the
+/// rectangle's right or bottom edge are not tested (never solid). Integer sums: the same at any
+/// thread count.
 pub fn solid_pigment(
     cover: &[Cover],
     stride: usize,
     (x, y, width, height): (usize, usize, usize, usize),
     block_px: f64,
 ) -> SolidPigment {
-    let cell_px = ((block_px / 2.0).round() as usize).max(1);
+    let longest = width.max(height).max(2);
+    let cell_px = ((block_px / 2.0).round() as usize).clamp(1, longest / 2);
     let block_px = 2 * cell_px;
     let (across, down) = (width / cell_px, height / cell_px);
-    // Pigment pixels per cell, a row of cells at a time.
-    let covered: Vec<u32> = (0..down)
+    // Pigment and dot pixels per cell, a row of cells at a time.
+    let counts: Vec<(u32, u32)> = (0..down)
         .into_par_iter()
         .flat_map_iter(|cy| {
-            let mut counts = vec![0u32; across];
+            let mut counts = vec![(0u32, 0u32); across];
             for row in y + cy * cell_px..y + (cy + 1) * cell_px {
                 let start = row * stride + x;
                 let cells = &cover[start..start + across * cell_px];
                 for (count, cell) in counts.iter_mut().zip(cells.chunks_exact(cell_px)) {
-                    *count += cell.iter().filter(|&&c| c != Cover::Bare).count() as u32;
+                    count.0 += cell.iter().filter(|&&c| c != Cover::Bare).count() as u32;
+                    count.1 += cell.iter().filter(|&&c| c == Cover::Dot).count() as u32;
                 }
             }
             counts
         })
         .collect();
-    let need = (SOLID_BLOCK_COVER * (block_px * block_px) as f64).ceil() as u32;
+    let square_px = (block_px * block_px) as f64;
+    let (need_cover, need_dot) = (
+        (SOLID_BLOCK_COVER * square_px).ceil() as u64,
+        (SOLID_BLOCK_DOT * square_px).ceil() as u64,
+    );
     let mut solid = vec![false; across * down];
     for cy in 1..down {
         for cx in 1..across {
             let at = cy * across + cx;
-            let square =
-                covered[at] + covered[at - 1] + covered[at - across] + covered[at - across - 1];
-            if square >= need {
-                for cell in [at, at - 1, at - across, at - across - 1] {
+            let cells = [at, at - 1, at - across, at - across - 1];
+            let (covered, dots) = cells.iter().fold((0u64, 0u64), |(c, d), &i| {
+                (c + u64::from(counts[i].0), d + u64::from(counts[i].1))
+            });
+            if covered >= need_cover && dots >= need_dot {
+                for cell in cells {
                     solid[cell] = true;
                 }
             }
@@ -103,6 +117,7 @@ pub fn solid_pigment(
         block_px,
         cell_px,
         across,
+        down,
         solid,
     }
 }
@@ -146,23 +161,24 @@ mod tests {
         assert_eq!(solid_pigment(&disc, 40, (0, 0, 40, 40), 20.0).solid_px(), 0);
     }
 
-    /// [`SOLID_BLOCK_COVER`] at its edge: 360 of a square's 400 px (hair counts as pigment)
-    /// make it solid, 359 do not.
+    /// [`SOLID_BLOCK_COVER`] and [`SOLID_BLOCK_DOT`] at their edges: 360 of a square's 400 px
+    /// pigment make it solid, 359 do not; of them, 200 dot pixels (the rest hair) do, 199 do
+    /// not: a tangle of hair is no solid pigment.
     #[test]
-    fn a_square_is_solid_from_nine_tenths_pigment() {
-        assert_eq!(SOLID_BLOCK_COVER, 0.9);
-        for (bare, solid) in [(40, true), (41, false)] {
-            let cover = plane(20, |x, y| {
-                if y * 20 + x < bare {
-                    Cover::Bare
-                } else if x < 10 {
-                    Cover::Hair
-                } else {
-                    Cover::Dot
-                }
+    fn a_square_is_solid_from_nine_tenths_pigment_half_of_it_dots() {
+        assert_eq!((SOLID_BLOCK_COVER, SOLID_BLOCK_DOT), (0.9, 0.5));
+        for (bare, hair, solid) in [(40, 160, true), (41, 160, false), (40, 161, false)] {
+            let cover = plane(20, |x, y| match y * 20 + x {
+                i if i < bare => Cover::Bare,
+                i if i < bare + hair => Cover::Hair,
+                _ => Cover::Dot,
             });
             let found = solid_pigment(&cover, 20, (0, 0, 20, 20), 20.0);
-            assert_eq!(found.solid_px() == 400, solid, "{bare} px bare");
+            assert_eq!(
+                found.solid_px() == 400,
+                solid,
+                "{bare} px bare, {hair} hair"
+            );
         }
     }
 
@@ -177,5 +193,13 @@ mod tests {
         assert!(solid.contains(29.9, 0.0) && !solid.contains(30.0, 0.0));
         // A rectangle smaller than one square tests none.
         assert_eq!(solid_pigment(&full, 40, (0, 0, 19, 40), 20.0).solid_px(), 0);
+        // Squares no wider than the rectangle, whatever is asked; points far off are outside.
+        let huge = solid_pigment(&full, 40, (0, 0, 40, 40), f64::INFINITY);
+        assert_eq!((huge.block_px, huge.solid_px()), (40, 1600));
+        assert!(!huge.contains(1e300, 1.0) && !huge.contains(1.0, f64::INFINITY));
+        assert_eq!(
+            solid_pigment(&full, 40, (0, 0, 40, 40), f64::NAN).block_px,
+            2
+        );
     }
 }

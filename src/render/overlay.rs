@@ -113,8 +113,8 @@ fn tint_hair(pic: &mut RgbImage, view: &View, analysis: &PhotoAnalysis) {
     }
 }
 
-/// Draws diagonal lines of [`SOLID`] (2 px wide, [`SOLID_HATCH_PERIOD`] px apart) over the picture pixels whose centre lies in a square of
-/// solid pigment.
+/// Draws diagonal lines of [`SOLID`] (2 px wide, [`SOLID_HATCH_PERIOD`] px apart) over the
+/// picture pixels whose centre lies in a square of solid pigment.
 fn hatch_solid(pic: &mut RgbImage, view: &View, analysis: &PhotoAnalysis) {
     let m = &analysis.measurement;
     if m.solid.solid_px() == 0 {
@@ -306,7 +306,8 @@ fn with_legend(pic: RgbImage, analysis: &PhotoAnalysis) -> RgbImage {
             }
             Key::Hatch(colour) => {
                 for dy in 0..glyph {
-                    for dx in (0..glyph).filter(|dx| (dx + dy) % 4 == 0) {
+                    let period = i64::from(SOLID_HATCH_PERIOD);
+                    for dx in (0..glyph).filter(|dx| (dx + dy) % period < 2) {
                         put(&mut canvas, x + dx, top + dy, colour);
                     }
                 }
