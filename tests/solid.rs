@@ -162,3 +162,35 @@ fn an_offset_region_tests_its_own_squares() {
     let m = measure(&image, gap, Some(camera.px_per_mm)).expect("region fits");
     assert_eq!(m.solid.solid_px(), 0, "{gap:?}");
 }
+
+/// Dense dots are no solid pigment: 0.3 mm dots 0.5 mm apart (400/cm², 28% covered) at
+/// 15 px/mm leave 3 px of skin between them, which the skin field's denoised copy darkened
+/// until it filled the field white: the whole region read as pigment (coverage 99.7%), 367 of
+/// the 1200 dots were counted, and the session was warned of solid pigment.
+#[test]
+fn dense_dots_at_a_coarse_scale_are_dots_on_skin() {
+    let (ppm, spacing, radius) = (15.0, 7.5, 2.25);
+    let (w, h) = (300u32, 225u32);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (px, py) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let (cx, cy) = (
+            (px / spacing).floor() * spacing + spacing / 2.0,
+            (py / spacing).floor() * spacing + spacing / 2.0,
+        );
+        if (px - cx).hypot(py - cy) <= radius {
+            image::Rgb([40, 32, 30])
+        } else {
+            image::Rgb([200, 160, 140])
+        }
+    });
+    let m = measure(
+        &DynamicImage::ImageRgb8(img),
+        Region::whole(w, h),
+        Some(ppm),
+    )
+    .expect("region fits");
+    assert_eq!(m.dots.len(), 40 * 30, "{:?}", m.warnings);
+    let coverage = m.covered_px as f64 / m.region_px as f64;
+    assert!((0.25..0.40).contains(&coverage), "coverage {coverage}");
+    assert!(!solid_warned(&m), "{:?}", m.warnings);
+}

@@ -11,6 +11,8 @@
 use std::iter::StepBy;
 use std::ops::Range;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rayon::prelude::*;
 
 use crate::grid::{fill_missing, light_envelope, sampled_rows, AxisWeights, BlockAxis};
@@ -150,6 +152,7 @@ impl SkinField {
         // noise exceeds the exclusion, and deciding on raw pixels would cut the skin's own
         // lower tail and bias S upwards. The median is still taken over the raw values.
         let (columns, rows) = (AxisWeights::new(&first.columns), first.row_table());
+        let any_skin = AtomicBool::new(false);
         let (refined, tails) = field.per_block(|(x0, x1), block_rows, kept| {
             let mut skin = vec![0f32; x1 - x0];
             let mut computed = Vec::new();
@@ -169,9 +172,19 @@ impl SkinField {
             if (kept.len() as f32) < MIN_SKIN_FRACTION * all as f32 {
                 None
             } else {
+                any_skin.store(true, Ordering::Relaxed);
                 Some(quantile_pair(kept, 0.5, BRIGHT_TAIL_QUANTILE))
             }
         });
+        if !any_skin.load(Ordering::Relaxed) {
+            // No block kept a fifth of its pixels as skin: not a photo of pigment alone (its
+            // pigment would be its skin, at or above itself), but gaps between the dots too
+            // narrow for the denoised copy, which darkens them with the dots on either side
+            // (dots 0.3 mm wide 0.5 mm apart at 15 px/mm: 3 px of skin against a 1.5 px blur).
+            // Every block left empty once filled the field white (L* 100, the whole region
+            // pigment); the first pass, on skin unless pigment covers 30% of a block, stands.
+            return first;
+        }
         field.values = refined;
         field.smooth(&tails);
         field

@@ -295,3 +295,28 @@ fn a_field_read_from_a_sample_of_rows_matches_the_field_of_every_row() {
         "the block is read from a sample"
     );
 }
+
+/// Dark discs 4.5 px across every 7.5 px (0.3 mm dots 0.5 mm apart at 15 px/mm) leave 3 px of
+/// skin between them, which the denoised copy darkens with the dots on either side: no block
+/// kept a fifth of its pixels as skin, and the field was filled white (1.0, every pixel then
+/// pigment). The first pass stands: the field is the skin's 0.3, not the dots'.
+#[test]
+fn dots_closer_than_the_denoising_blur_leave_the_field_on_skin() {
+    let (w, h, skin) = (150, 120, 0.3);
+    let mut y = Plane::filled(w, h, skin);
+    for (i, v) in y.data.iter_mut().enumerate() {
+        let (x, yy) = ((i % w) as f32 + 0.5, (i / w) as f32 + 0.5);
+        let (cx, cy) = (
+            (x / 7.5).floor() * 7.5 + 3.75,
+            (yy / 7.5).floor() * 7.5 + 3.75,
+        );
+        if (x - cx).hypot(yy - cy) <= 2.25 {
+            *v = 0.01;
+        }
+    }
+    let field = SkinField::estimate(&y, 18);
+    for (x, yy) in [(0, 0), (75, 60), (149, 119)] {
+        let s = field.at(x, yy);
+        assert!((s - skin).abs() < 0.02, "({x}, {yy}): {s}");
+    }
+}
