@@ -92,6 +92,12 @@ pub const MAX_CLIPPED_FRACTION: f64 = 0.01;
 /// (type VI, sRGB ≈ 70,48,38) properly lit is Y ≈ 0.035; below Y = 0.02 (sRGB ≈ 38) 8-bit
 /// shadows and sensor noise swamp faint pigment.
 pub const UNDEREXPOSED_SKIN_LUMINANCE: f64 = 0.02;
+/// Fewest dots per cm² that a region of SMP work holds, with a wide margin: a first session
+/// lays its impressions 1–2 mm apart (25–100 per cm²; the samples' layout, 43). A region with
+/// some dots but fewer per cm² (and a scale to tell) misses the work, or its photo is so blurred
+/// that the dots are lost (fine dots at 15 px/mm blurred by σ 4 px: 2 of about 450 found, too
+/// few to judge the focus by): the session gets a warning.
+pub const MIN_WORK_DENSITY_PER_CM2: f64 = 5.0;
 /// A region fewer dot diameters across than this gets a warning that density is uncertain.
 pub const MIN_REGION_DIAMETERS: f64 = 10.0;
 
@@ -442,6 +448,17 @@ pub fn measure_reusing(
                 "dots are only about {seen:.1} px across (under {MIN_RELIABLE_DOT_PX} px): \
                  counts and sizes are unreliable; photograph closer or at a higher resolution"
             ));
+        }
+        let area_cm2 = px_per_mm.map(|s| region.area_px() as f64 / (s * s) / 100.0);
+        if let Some(density) = area_cm2.map(|a| dots.len() as f64 / a) {
+            if density < MIN_WORK_DENSITY_PER_CM2 {
+                warnings.push(format!(
+                    "only {} dots found ({density:.1} per cm², under \
+                     {MIN_WORK_DENSITY_PER_CM2}): fewer than any SMP session lays down; check \
+                     that the region covers the work and that the photo is in focus",
+                    dots.len()
+                ));
+            }
         }
     } else {
         warnings.push("no pigment dots found in the region".to_string());
