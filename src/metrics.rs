@@ -43,11 +43,6 @@ pub struct SessionMetrics {
     pub insights: SessionInsights,
 }
 
-/// Region area in cm² of `width_px` × `height_px` at `px_per_mm`.
-pub fn area_cm2(width_px: u32, height_px: u32, px_per_mm: f64) -> f64 {
-    f64::from(width_px) * f64::from(height_px) / (px_per_mm * px_per_mm) / 100.0
-}
-
 /// Median of `values` (f64, taken in f32 by [`quantile`] at 0.5: for an even count the upper
 /// middle); `None` when empty.
 pub(crate) fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -58,7 +53,7 @@ pub(crate) fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
 /// Computes the session's numbers from its measurement and scale (px/mm).
 pub fn session_metrics(m: &Measurement, px_per_mm: Option<f64>) -> SessionMetrics {
     let dot_count = m.dots.len() as u64;
-    let region_area_cm2 = px_per_mm.map(|s| area_cm2(m.region.width, m.region.height, s));
+    let region_area_cm2 = px_per_mm.map(|s| m.region.area_cm2(s));
     let mean_px = (!m.dots.is_empty())
         .then(|| m.dots.iter().map(|d| d.diameter_px).sum::<f64>() / m.dots.len() as f64);
     // The skin beside the dots, as `skin_lab` reads it (dots with a ring of skin), else the

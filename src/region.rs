@@ -95,6 +95,11 @@ impl Region {
         u64::from(self.width) * u64::from(self.height)
     }
 
+    /// Area in cm² at `px_per_mm`.
+    pub fn area_cm2(&self, px_per_mm: f64) -> f64 {
+        self.area_px() as f64 / (px_per_mm * px_per_mm) / 100.0
+    }
+
     /// One past the right edge (px), without overflow.
     pub fn right(&self) -> u64 {
         u64::from(self.x) + u64::from(self.width)

@@ -10,7 +10,6 @@
 
 use std::iter::StepBy;
 use std::ops::Range;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;

@@ -4,6 +4,7 @@
 //! dot diameters) → darkness D = 1 − Y/S → dots → per-dot core and skin-ring samples (in
 //! `sampling`).
 
+mod cautions;
 pub mod focus;
 mod light;
 mod sampling;
@@ -435,76 +436,9 @@ pub fn measure_reusing(
         (rx0, ry0, region.width as usize, region.height as usize),
         solid_block,
     );
-    let in_solid = dots
-        .iter()
-        .filter(|d| solid.contains(d.x - f64::from(region.x), d.y - f64::from(region.y)))
-        .count();
     stage_done("solid pigment");
 
-    let mut warnings = Vec::new();
-    if let Some(seen) = seen_diameter {
-        if seen < MIN_RELIABLE_DOT_PX {
-            warnings.push(format!(
-                "dots are only about {seen:.1} px across (under {MIN_RELIABLE_DOT_PX} px): \
-                 counts and sizes are unreliable; photograph closer or at a higher resolution"
-            ));
-        }
-        let area_cm2 = px_per_mm.map(|s| region.area_px() as f64 / (s * s) / 100.0);
-        if let Some(density) = area_cm2.map(|a| dots.len() as f64 / a) {
-            if density < MIN_WORK_DENSITY_PER_CM2 {
-                warnings.push(format!(
-                    "only {} dots found ({density:.1} per cm², under \
-                     {MIN_WORK_DENSITY_PER_CM2}): fewer than any SMP session lays down; check \
-                     that the region covers the work and that the photo is in focus",
-                    dots.len()
-                ));
-            }
-        }
-    } else {
-        warnings.push("no pigment dots found in the region".to_string());
-    }
-    if let Some(soft) = edge_softness.filter(focus::EdgeSoftness::out_of_focus) {
-        warnings.push(format!(
-            "the dots' edges are soft for their size (a blur of about {:.1} px on dots {:.1} px \
-             in radius): the photo may be out of focus, which reads coverage high and darkness \
-             low; retake it in focus (and closer, if the dots are only a few pixels across)",
-            soft.edge_sigma_px, soft.radius_px
-        ));
-    }
-    if !dots.is_empty() && in_solid as f64 >= solid::SOLID_WARN_SHARE * dots.len() as f64 {
-        let width = match px_per_mm {
-            Some(s) => format!("{:.1} mm", solid.block_px as f64 / s),
-            None => format!("{} px", solid.block_px),
-        };
-        warnings.push(format!(
-            "{:.0}% of the dots counted lie in solid pigment (areas {width} across almost fully \
-             covered: a tattoo, a filled scar or dots grown together), where dots cannot be told \
-             apart: the count and density are unreliable; measure a region of separate dots",
-            100.0 * in_solid as f64 / dots.len() as f64
-        ));
-    }
     let skin_luminance = f64::from(skin.median());
-    if skin_luminance < UNDEREXPOSED_SKIN_LUMINANCE {
-        warnings.push(format!(
-            "the photo is underexposed (skin at L* {:.0}): counts, coverage and darkness are \
-             unreliable; photograph with more light",
-            crate::color::lightness_from_luminance(skin_luminance as f32)
-        ));
-    }
-    if clipped_fraction > MAX_CLIPPED_FRACTION {
-        warnings.push(format!(
-            "{:.1}% of the region is overexposed (clipped): darkness and lightness there cannot \
-             be measured",
-            100.0 * clipped_fraction
-        ));
-    }
-    let across = f64::from(region.width.min(region.height)) / dot_scale;
-    if !dots.is_empty() && across < MIN_REGION_DIAMETERS {
-        warnings.push(format!(
-            "the region is only {across:.0} dot diameters across: density is uncertain; choose \
-             a larger region"
-        ));
-    }
 
     // The plane left goes to the next photo (the labels' allocation reinterpreted as f32s: the
     // same size and alignment, nothing copied).
@@ -522,8 +456,9 @@ pub fn measure_reusing(
         clipped_fraction,
         edge_softness,
         solid,
-        warnings,
-    })
+        warnings: Vec::new(),
+    }
+    .with_cautions(px_per_mm, seen_diameter))
 }
 
 #[cfg(test)]

@@ -18,14 +18,14 @@ use crate::plane::{Plane, Rows};
 /// dark skin, where 8-bit shadows are coarse) from passing for dots. `calm` is
 /// [`SkinField::calm`] of `y`. Blobs larger than a disc `largest` px across (the largest dot
 /// sought, when the scale makes it known) are no dots (a mole, a scar, a tattooed patch) and
-/// are left out:
-/// weighted by area, two 5 mm patches among healed dots at 15 px/mm held half the pigment and
-/// sized the filters for 1.5 mm dots, which lost three dots in five. Unless the blobs left hold
-/// under [`SIZING_MIN_DOT_SHARE`] of the compact pigment: then the region is mostly pigment of
-/// another kind (a tattoo's bars, or its lines), with few dots or none to size, and it is sized
-/// from all the compact blobs as before: filters sized for its width count no crossing hairs
-/// beside it as dots. (Where squares of it are covered, the session is warned of solid pigment;
-/// lines narrower than those squares are not.) `None` when there is no pigment.
+/// are left out: weighted by area, two 5 mm patches among healed dots at 15 px/mm held half
+/// the pigment and sized the filters for 1.5 mm dots, which lost three dots in five. Unless
+/// the blobs left hold under [`SIZING_MIN_DOT_SHARE`] of the compact pigment: then the region
+/// is mostly pigment of another kind (a tattoo's bars, or its lines), with few dots or none to
+/// size, and it is sized from all the compact blobs as before: filters sized for its width
+/// count no crossing hairs beside it as dots. (Where squares of it are covered, the session is
+/// warned of solid pigment; lines narrower than those squares are not.) `None` when there is
+/// no pigment.
 ///
 /// Pigment is the blurred darkness at or above [`SIZING_DARKNESS`], or [`SIZING_NOISE_SIGMAS`]
 /// times the skin's noise (the robust σ of the blurred darkness on skin) where that is higher.
