@@ -122,9 +122,7 @@ fn main() {
             }
             false_alarms += usize::from(soft.out_of_focus());
         }
-        // The region is the whole frame: its px are the image's.
-        let in_solid = m.dots.iter().filter(|d| m.solid.contains(d.x, d.y)).count() as f64
-            / m.dots.len().max(1) as f64;
+        let in_solid = m.dots_in_solid() as f64 / m.dots.len().max(1) as f64;
         if in_solid > most_in_solid.0 {
             most_in_solid = (in_solid, case.name.clone());
         }

@@ -19,10 +19,7 @@ impl Measurement {
         let (region, dots, solid) = (self.region, &self.dots, &self.solid);
         let (dot_scale, skin_luminance) = (self.dot_scale_px, self.skin_luminance);
         let (clipped_fraction, edge_softness) = (self.clipped_fraction, self.edge_softness);
-        let in_solid = dots
-            .iter()
-            .filter(|d| solid.contains(d.x - f64::from(region.x), d.y - f64::from(region.y)))
-            .count();
+        let in_solid = self.dots_in_solid();
         let mut warnings = Vec::new();
         if let Some(seen) = seen_diameter {
             if seen < MIN_RELIABLE_DOT_PX {

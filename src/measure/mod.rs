@@ -196,6 +196,14 @@ impl Measurement {
     pub fn covered_area_px(&self) -> f64 {
         (self.covered_px as f64 + self.outline_pull_px).min(self.region_px as f64)
     }
+
+    /// How many of the counted dots have their centre in a square of solid pigment
+    /// ([`Measurement::solid`]).
+    pub fn dots_in_solid(&self) -> usize {
+        let (x0, y0) = (f64::from(self.region.x), f64::from(self.region.y));
+        let in_solid = |d: &&DotSample| self.solid.contains(d.x - x0, d.y - y0);
+        self.dots.iter().filter(in_solid).count()
+    }
 }
 
 /// Smallest and largest dot diameter sought in `region` (px): the physical bounds
