@@ -94,8 +94,8 @@ fn main() {
     // Every scene is photographed in focus: the softest edges fitted, and how many scenes were
     // nonetheless warned of being out of focus (a false alarm each).
     let (mut softest, mut false_alarms): ((f64, String), usize) = ((0.0, String::new()), 0);
-    // Nor is any scene's pigment solid (no dots grown together): the largest share of a scene's
-    // dots in solid squares, and how many scenes were warned of solid pigment.
+    // Nor is any scene's pigment solid or in lines (no dots grown together): the largest share
+    // of a scene's dots in solid squares or on lines, and how many scenes were warned of either.
     let (mut most_in_solid, mut solid_alarms): ((f64, String), usize) = ((0.0, String::new()), 0);
     for case in cases(quick, first_seed) {
         if only
@@ -122,7 +122,7 @@ fn main() {
             }
             false_alarms += usize::from(soft.out_of_focus());
         }
-        let in_solid = m.dots_in_solid() as f64 / m.dots.len().max(1) as f64;
+        let in_solid = m.dots_in_solid_or_lines() as f64 / m.dots.len().max(1) as f64;
         if in_solid > most_in_solid.0 {
             most_in_solid = (in_solid, case.name.clone());
         }
@@ -179,7 +179,8 @@ fn main() {
         smptrack::measure::focus::MAX_EDGE_SOFTNESS
     );
     println!(
-        "solid pigment: at most {:.0}% of a scene's dots in solid squares ({}); {solid_alarms} \
+        "solid pigment or lines: at most {:.0}% of a scene's dots in solid squares or on lines \
+         ({}); {solid_alarms} \
          of {} scenes warned (from {:.0}% of the dots)",
         100.0 * most_in_solid.0,
         if most_in_solid.1.is_empty() {

@@ -168,7 +168,8 @@ pub struct AnalyzeArgs {
     /// Also write one overlay PNG per session into DIR (created if missing), named after the
     /// photo (`s1.overlay.png`): the region outlined, every counted dot ringed with its centre
     /// marked, hair and stubble set aside tinted magenta, solid pigment (where dots cannot be
-    /// told apart) hatched red, and a legend with the session's numbers.
+    /// told apart) hatched red, pieces of lines of pigment ringed yellow, and a legend with the
+    /// session's numbers.
     #[arg(long, value_name = "DIR")]
     pub overlay: Option<PathBuf>,
 

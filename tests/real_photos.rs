@@ -147,6 +147,56 @@ fn black_bars_read_plausibly_and_the_faded_photos_read_lighter() {
     );
 }
 
+/// The healed photo's narrow bars (1.5 and 1.0 mm wide, 15 px/mm) and its "2.0" numerals:
+/// lines of pigment too narrow for the solid test's squares.
+const NARROW: [Shot; 3] = [
+    Shot {
+        file: "2021-12-10_healed_after_touchups.jpg",
+        region: "1085,1205,95,115",
+        px_per_mm: 15.0,
+        displayed: (1740, 2016),
+        orientation: 1,
+    },
+    Shot {
+        file: "2021-12-10_healed_after_touchups.jpg",
+        region: "1028,1355,152,66",
+        px_per_mm: 15.0,
+        displayed: (1740, 2016),
+        orientation: 1,
+    },
+    Shot {
+        file: "2021-12-10_healed_after_touchups.jpg",
+        region: "665,1068,162,92",
+        px_per_mm: 15.0,
+        displayed: (1740, 2016),
+        orientation: 1,
+    },
+];
+
+/// Bars and numerals 1–2 mm wide are lines of pigment, which the finder splits at their
+/// texture as it does the wide bars: each region's count is warned of. Their pieces have no
+/// edge along the line, and read as blurred dots, the photo was warned out of focus (a blur of
+/// 4 px on the 1 mm bars); they are no longer fitted for focus.
+#[test]
+fn narrow_bars_and_numerals_are_lines_of_pigment_and_no_blur() {
+    let Some(dir) = folder() else { return };
+    for shot in &NARROW {
+        let (_, warnings) = measure_shot_warned(&dir, shot);
+        assert!(
+            warnings.iter().any(|w| w.contains("unbroken lines")),
+            "{} {}: {warnings:?}",
+            shot.file,
+            shot.region
+        );
+        assert!(
+            !warnings.iter().any(|w| w.contains("out of focus")),
+            "{} {}: {warnings:?}",
+            shot.file,
+            shot.region
+        );
+    }
+}
+
 /// The bars are solid pigment 4 mm and more wide: the finder splits them at the skin's texture
 /// into "dots" that change with every re-save, so each region's count is warned of.
 #[test]

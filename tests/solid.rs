@@ -1,6 +1,7 @@
-//! Solid pigment in the region — a tattooed patch, a filled scar, dots grown together — among
-//! SMP dots: the session is warned that its count is unreliable, plain dots are not, and the
-//! patches do not size the filters for dots as wide as themselves.
+//! Solid pigment in the region — a tattooed patch, a filled scar, dots grown together — and
+//! lines of it too narrow for the solid squares (linework, a scar's line), among SMP dots: the
+//! session is warned that its count is unreliable, plain dots are not, and the patches do not
+//! size the filters for dots as wide as themselves.
 
 use image::DynamicImage;
 use smptrack::measure::{measure, Measurement};
@@ -96,24 +97,31 @@ fn solid_patches_do_not_size_the_filters() {
     );
 }
 
+/// The overlay of `scene` photographed by `camera`, measured whole with its scale, and the
+/// analysis it draws.
+fn overlay_of(scene: &Scene, camera: &Camera) -> (image::RgbImage, smptrack::PhotoAnalysis) {
+    let photo = smptrack::Photo::new(DynamicImage::ImageRgb8(synth::render(scene, camera)));
+    let session = smptrack::SessionInput {
+        photo: "scene.png".into(),
+        path: "scene.png".into(),
+        label: None,
+        date: None,
+        region: None,
+        region_source: "region".into(),
+        px_per_mm: Some(camera.px_per_mm),
+    };
+    let analysis = smptrack::analyze_photo(&photo, &session).expect("measured");
+    let overlay = smptrack::render::overlay::render_overlay(&photo.image, &analysis);
+    (overlay, analysis)
+}
+
 /// The overlay hatches the solid squares (over the patches) and nothing of a plain scene.
 #[test]
 fn the_overlay_hatches_solid_pigment_only() {
-    use smptrack::render::overlay::{render_overlay, SOLID};
+    use smptrack::render::overlay::SOLID;
     let hatched = |patches: bool| {
         let (scene, camera, _) = scene(25.0, 3, 41, patches);
-        let photo = smptrack::Photo::new(DynamicImage::ImageRgb8(synth::render(&scene, &camera)));
-        let session = smptrack::SessionInput {
-            photo: "patches.png".into(),
-            path: "patches.png".into(),
-            label: None,
-            date: None,
-            region: None,
-            region_source: "region".into(),
-            px_per_mm: Some(camera.px_per_mm),
-        };
-        let analysis = smptrack::analyze_photo(&photo, &session).expect("measured");
-        let overlay = render_overlay(&photo.image, &analysis);
+        let (overlay, analysis) = overlay_of(&scene, &camera);
         let solid_px = analysis.measurement.solid.solid_px() as f64;
         let hatch = overlay.pixels().filter(|&&p| p == SOLID).count() as f64;
         (hatch, solid_px)
@@ -193,4 +201,93 @@ fn dense_dots_at_a_coarse_scale_are_dots_on_skin() {
     let coverage = m.covered_px as f64 / m.region_px as f64;
     assert!((0.25..0.40).contains(&coverage), "coverage {coverage}");
     assert!(!solid_warned(&m), "{:?}", m.warnings);
+}
+
+/// Length of each line (mm): twice the shortest run that makes one.
+const LINE_MM: f64 = 6.0;
+
+/// Healed dots over 20 × 15 mm of type `skin` at `px_per_mm`, with four straight lines
+/// `width_mm` wide and [`LINE_MM`] long at unlike angles (drawn as round dots every 0.05 mm)
+/// unless `width_mm` is 0; the lines' middles (image px).
+fn lined_scene(px_per_mm: f64, skin: u8, width_mm: f64) -> (Scene, Camera, Vec<(f64, f64)>) {
+    let w = (20.0 * px_per_mm) as u32;
+    let camera = Camera::new(w, w * 3 / 4, px_per_mm);
+    let mut scene = Scene::typical(&camera, skin, &DotParams::healed(), 60 + u64::from(skin));
+    let (x0, y0, x1, y1) = camera.visible_area_mm();
+    let mut middles = Vec::new();
+    if width_mm > 0.0 {
+        let places = [(0.25, 0.3), (0.7, 0.3), (0.3, 0.7), (0.72, 0.68)];
+        for (k, (fx, fy)) in places.into_iter().enumerate() {
+            let (cx, cy) = (x0 + fx * (x1 - x0), y0 + fy * (y1 - y0));
+            let angle = 0.37 + 0.9 * k as f64;
+            middles.push(camera.to_px((cx, cy)));
+            for i in 0..=120 {
+                let along = (i as f64 / 120.0 - 0.5) * LINE_MM;
+                let (x, y) = (cx + along * angle.cos(), cy + along * angle.sin());
+                scene.dots.push(Dot::round(x, y, width_mm, 0.8));
+            }
+        }
+    }
+    (scene, camera, middles)
+}
+
+fn lines_warned(m: &Measurement) -> bool {
+    m.warnings.iter().any(|w| w.contains("unbroken lines"))
+}
+
+/// The dots found within `reach` px of `at` (image px): whether each lies on a line.
+fn near(m: &Measurement, at: (f64, f64), reach: f64) -> Vec<bool> {
+    m.dots
+        .iter()
+        .zip(&m.on_lines)
+        .filter(|(d, _)| (d.x - at.0).hypot(d.y - at.1) <= reach)
+        .map(|(_, &on)| on)
+        .collect()
+}
+
+/// Lines 0.6 and 1.2 mm wide among healed dots, at 15 and 25 px/mm on light and dark skin:
+/// the pieces found at each line's middle lie on it, and the session is warned; the same dots
+/// without the lines have none on a line (of 300–400), and no warning.
+#[test]
+fn lines_among_dots_are_warned_and_plain_dots_are_not() {
+    for (ppm, skin) in [(15.0, 2), (25.0, 5)] {
+        let (plain, camera, _) = lined_scene(ppm, skin, 0.0);
+        let m = measured(&plain, &camera);
+        assert!(m.dots.len() > 300, "{ppm} px/mm: {} dots", m.dots.len());
+        assert_eq!(m.on_lines, vec![false; m.dots.len()], "{ppm} px/mm");
+        assert!(!lines_warned(&m), "{ppm} px/mm: {:?}", m.warnings);
+        for width in [0.6, 1.2] {
+            let (lined, camera, middles) = lined_scene(ppm, skin, width);
+            let m = measured(&lined, &camera);
+            assert!(
+                lines_warned(&m),
+                "{ppm} px/mm, {width} mm: {:?}",
+                m.warnings
+            );
+            for at in middles {
+                let pieces = near(&m, at, 0.5 * ppm);
+                assert!(
+                    !pieces.is_empty() && pieces.iter().all(|&on| on),
+                    "{ppm} px/mm, {width} mm: line at {at:?}: {pieces:?}"
+                );
+            }
+        }
+    }
+}
+
+/// The overlay rings the pieces of lines in [`LINE_RING`], and no dot of the plain scene.
+#[test]
+fn the_overlay_rings_pieces_of_lines_apart() {
+    use smptrack::render::overlay::{DOT_RING, LINE_RING};
+    let rings = |width_mm: f64| {
+        let (scene, camera, _) = lined_scene(15.0, 2, width_mm);
+        let (overlay, _) = overlay_of(&scene, &camera);
+        let count = |colour| overlay.pixels().filter(|&&p| p == colour).count();
+        (count(LINE_RING), count(DOT_RING))
+    };
+    let (line_rings, dot_rings) = rings(0.0);
+    assert_eq!(line_rings, 0);
+    assert!(dot_rings > 0);
+    let (line_rings, dot_rings) = rings(1.2);
+    assert!(line_rings > 0 && dot_rings > 0, "{line_rings} {dot_rings}");
 }

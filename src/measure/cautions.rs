@@ -3,8 +3,8 @@
 //! exposure, a region too small).
 
 use super::{
-    focus, solid, Measurement, MAX_CLIPPED_FRACTION, MIN_REGION_DIAMETERS, MIN_RELIABLE_DOT_PX,
-    MIN_WORK_DENSITY_PER_CM2, UNDEREXPOSED_SKIN_LUMINANCE,
+    focus, lines, solid, Measurement, MAX_CLIPPED_FRACTION, MIN_REGION_DIAMETERS,
+    MIN_RELIABLE_DOT_PX, MIN_WORK_DENSITY_PER_CM2, UNDEREXPOSED_SKIN_LUMINANCE,
 };
 
 impl Measurement {
@@ -19,7 +19,7 @@ impl Measurement {
         let (region, dots, solid) = (self.region, &self.dots, &self.solid);
         let (dot_scale, skin_luminance) = (self.dot_scale_px, self.skin_luminance);
         let (clipped_fraction, edge_softness) = (self.clipped_fraction, self.edge_softness);
-        let in_solid = self.dots_in_solid();
+        let (in_solid, unresolved) = (self.dots_in_solid(), self.dots_in_solid_or_lines());
         let mut warnings = Vec::new();
         if let Some(seen) = seen_diameter {
             if seen < MIN_RELIABLE_DOT_PX {
@@ -50,16 +50,37 @@ impl Measurement {
                 soft.edge_sigma_px, soft.radius_px
             ));
         }
-        if !dots.is_empty() && in_solid as f64 >= solid::SOLID_WARN_SHARE * dots.len() as f64 {
-            let width = match px_per_mm {
-                Some(s) => format!("{:.1} mm", solid.block_px as f64 / s),
-                None => format!("{} px", solid.block_px),
+        let share = |n: usize| n as f64 / dots.len() as f64;
+        let mm_or_px = |px: f64| match px_per_mm {
+            Some(s) => format!("{:.1} mm", px / s),
+            None => format!("{px:.0} px"),
+        };
+        if !dots.is_empty() && share(unresolved) >= solid::SOLID_WARN_SHARE {
+            let line = lines::LineShape::new(px_per_mm, seen_diameter.unwrap_or(dot_scale));
+            let areas = format!(
+                "areas {} across almost fully covered",
+                mm_or_px(solid.block_px as f64)
+            );
+            let runs = format!(
+                "unbroken lines at least {} long and {} wide",
+                mm_or_px(line.min_length_px),
+                mm_or_px(line.min_width_px)
+            );
+            // Each kind's share only when both hold some of the dots.
+            let kinds = match (in_solid > 0, unresolved > in_solid) {
+                (true, true) => format!(
+                    "{:.0}% in {areas}, {:.0}% on {runs}",
+                    100.0 * share(in_solid),
+                    100.0 * share(unresolved - in_solid)
+                ),
+                (true, false) => areas,
+                _ => runs,
             };
             warnings.push(format!(
-                "{:.0}% of the dots counted lie in solid pigment (areas {width} across almost fully \
-                 covered: a tattoo, a filled scar or dots grown together), where dots cannot be told \
-                 apart: the count and density are unreliable; measure a region of separate dots",
-                100.0 * in_solid as f64 / dots.len() as f64
+                "{:.0}% of the dots counted lie in solid pigment ({kinds}: a tattoo, its linework, a \
+                 filled scar or dots grown together), where dots cannot be told apart: the count \
+                 and density are unreliable; measure a region of separate dots",
+                100.0 * share(unresolved),
             ));
         }
         if skin_luminance < UNDEREXPOSED_SKIN_LUMINANCE {

@@ -7,6 +7,7 @@
 mod cautions;
 pub mod focus;
 mod light;
+pub mod lines;
 mod sampling;
 mod sizing;
 pub mod solid;
@@ -185,6 +186,9 @@ pub struct Measurement {
     /// Which squares of the region are solid pigment (see [`solid`]): a tattoo, a filled scar
     /// or dots grown together, where dots cannot be told apart.
     pub solid: solid::SolidPigment,
+    /// Whether each counted dot (in the order of `dots`) lies on a line of pigment (see
+    /// [`lines`]): tattoo linework, a scar's line filled in, or dots grown into a row.
+    pub on_lines: Vec<bool>,
     /// Human-readable cautions about this measurement.
     pub warnings: Vec<String>,
 }
@@ -200,10 +204,26 @@ impl Measurement {
     /// How many of the counted dots have their centre in a square of solid pigment
     /// ([`Measurement::solid`]).
     pub fn dots_in_solid(&self) -> usize {
-        let (x0, y0) = (f64::from(self.region.x), f64::from(self.region.y));
-        let in_solid = |d: &&DotSample| self.solid.contains(d.x - x0, d.y - y0);
+        let in_solid = |d: &&DotSample| unresolved(d, false, &self.solid, self.region);
         self.dots.iter().filter(in_solid).count()
     }
+
+    /// How many of the counted dots lie on a line of pigment ([`Measurement::on_lines`]) or
+    /// in a square of solid pigment: the dots that cannot be told apart.
+    pub fn dots_in_solid_or_lines(&self) -> usize {
+        let lines = self.on_lines.iter().chain(std::iter::repeat(&false));
+        self.dots
+            .iter()
+            .zip(lines)
+            .filter(|&(d, &on_line)| unresolved(d, on_line, &self.solid, self.region))
+            .count()
+    }
+}
+
+/// Whether dot `d` (image px) cannot be told apart from its neighbours: it lies on a line of
+/// pigment (`on_line`) or in a square of the `solid` pigment of `region`.
+fn unresolved(d: &DotSample, on_line: bool, solid: &solid::SolidPigment, region: Region) -> bool {
+    on_line || solid.contains(d.x - f64::from(region.x), d.y - f64::from(region.y))
 }
 
 /// Smallest and largest dot diameter sought in `region` (px): the physical bounds
@@ -385,13 +405,6 @@ pub fn measure_reusing(
         .sum();
     let dots = sample_dots(crop, &y, &light, &skin.lookup(), &map, &counted, dot_scale);
     stage_done("per-dot samples");
-    let crop_width = crop.width as usize;
-    let edge_softness = focus::edge_softness(&y, crop, &dots, |i, x, y_| {
-        let label = map.labels[y_ * crop_width + x] as usize;
-        label != 0 && label != counted[i] + 1
-    });
-    stage_done("focus");
-
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
     // Dot and hair pixels in the region, in one pass over its rows (integer sums: the same at
     // any thread count). Each cover has a bit of its own: eight pixels' dot and hair bits are
@@ -445,6 +458,27 @@ pub fn measure_reusing(
         solid_block,
     );
     stage_done("solid pigment");
+    // Runs of pigment longer than two impressions and wider than hair: lines the finder splits.
+    let centres: Vec<(f64, f64)> = dots.iter().map(|d| (d.x - ox, d.y - oy)).collect();
+    let on_lines = lines::on_lines(
+        &map.cover,
+        (crop.width as usize, crop.height as usize),
+        &centres,
+        lines::LineShape::new(px_per_mm, seen_diameter.unwrap_or(dot_scale)),
+    );
+    stage_done("lines of pigment");
+    // The focus from the dots that can be told apart: a piece of a line or of solid pigment
+    // has no edge of its own along it, and read 1 mm tattoo lines as blurred dots.
+    let resolved: Vec<usize> = (0..dots.len())
+        .filter(|&i| !unresolved(&dots[i], on_lines[i], &solid, region))
+        .collect();
+    let fitted: Vec<DotSample> = resolved.iter().map(|&i| dots[i].clone()).collect();
+    let crop_width = crop.width as usize;
+    let edge_softness = focus::edge_softness(&y, crop, &fitted, |j, x, y_| {
+        let label = map.labels[y_ * crop_width + x] as usize;
+        label != 0 && label != counted[resolved[j]] + 1
+    });
+    stage_done("focus");
 
     let skin_luminance = f64::from(skin.median());
 
@@ -464,6 +498,7 @@ pub fn measure_reusing(
         clipped_fraction,
         edge_softness,
         solid,
+        on_lines,
         warnings: Vec::new(),
     }
     .with_cautions(px_per_mm, seen_diameter))

@@ -1,8 +1,9 @@
 //! The overlay: one session's region, as a technician checks a count. The region (with a little
 //! context around it, shrunk when large and enlarged when small) is outlined; every counted dot
 //! is ringed at its measured size with its centre marked; what was set aside as hair or stubble
-//! is tinted; solid pigment (where the count is unreliable) is hatched; a legend below gives the
-//! session's numbers and the colours' meaning.
+//! is tinted; solid pigment (where the count is unreliable) is hatched, and the pieces counted on
+//! lines of pigment are ringed in a colour of their own; a legend below gives the session's
+//! numbers and the colours' meaning.
 
 use image::{DynamicImage, Rgb, RgbImage};
 use imageproc::drawing::{draw_filled_rect_mut, draw_hollow_circle_mut};
@@ -25,6 +26,9 @@ pub const CONTEXT_FRACTION: f64 = 0.04;
 pub const MIN_WIDTH: u32 = 560;
 /// Ring around each counted dot, 1.5 px outside its half-maximum outline.
 pub const DOT_RING: Rgb<u8> = Rgb([0, 255, 255]);
+/// Ring around each counted dot that lies on a line of pigment (see
+/// [`crate::measure::lines`]): a piece of linework, not a dot told apart.
+pub const LINE_RING: Rgb<u8> = Rgb([255, 255, 0]);
 /// Mark at each counted dot's centre (a pixel, or a small cross when the dot is large enough):
 /// a colour no skin or pigment has, so a program can find the marks too.
 pub const DOT_CENTRE: Rgb<u8> = Rgb([0, 255, 0]);
@@ -66,12 +70,13 @@ pub fn render_overlay(photo: &DynamicImage, analysis: &PhotoAnalysis) -> RgbImag
             (x, y, (0.5 * d.diameter_px * scale + 1.5).max(2.5))
         })
         .collect();
-    for &(x, y, r) in &marks {
+    let on_lines = m.on_lines.iter().chain(std::iter::repeat(&false));
+    for (&(x, y, r), &on_line) in marks.iter().zip(on_lines) {
         draw_hollow_circle_mut(
             &mut pic,
             (x.floor() as i32, y.floor() as i32),
             r.round() as i32,
-            DOT_RING,
+            if on_line { LINE_RING } else { DOT_RING },
         );
     }
     // Over the rings, which crowd solid pigment; under the centres.
@@ -262,15 +267,18 @@ fn with_legend(pic: RgbImage, analysis: &PhotoAnalysis) -> RgbImage {
     // The key: a ring, a tint, a frame, each with its meaning, wrapped to the width.
     let mut key: Vec<(i64, i64, Key, &str)> = Vec::new();
     let (mut x, mut row) = (pad, 0i64);
-    let solid = analysis.measurement.solid.solid_px() > 0;
+    let m = &analysis.measurement;
+    let (solid, on_lines) = (m.solid.solid_px() > 0, m.on_lines.contains(&true));
+    // The solid pigment's key and the lines' only where there are some.
     let items = [
-        (Key::Ring, "counted dot"),
-        (Key::Fill(HAIR), "hair/stubble set aside"),
-        (Key::Fill(REGION_OUTLINE), "region measured"),
-        (Key::Hatch(SOLID), "solid pigment"),
+        (Key::Ring(DOT_RING), "counted dot", true),
+        (Key::Fill(HAIR), "hair/stubble set aside", true),
+        (Key::Fill(REGION_OUTLINE), "region measured", true),
+        (Key::Hatch(SOLID), "solid pigment", solid),
+        (Key::Ring(LINE_RING), "piece of a line", on_lines),
     ];
-    // The solid pigment's key only where there is some.
-    for (swatch, label) in items.into_iter().take(if solid { 4 } else { 3 }) {
+    let shown = items.into_iter().filter(|&(_, _, shown)| shown);
+    for (swatch, label, _) in shown {
         let item_w = glyph + 4 * i64::from(ts) + i64::from(text_width(label, ts));
         if x > pad && x + item_w > i64::from(width) - pad {
             (x, row) = (pad, row + 1);
@@ -294,10 +302,10 @@ fn with_legend(pic: RgbImage, analysis: &PhotoAnalysis) -> RgbImage {
     for (x, row, swatch, label) in key {
         let top = y + row * line_h;
         match swatch {
-            Key::Ring => {
+            Key::Ring(colour) => {
                 let r = (glyph / 2) as i32;
                 let centre = (x as i32 + r, (top + glyph / 2) as i32);
-                draw_hollow_circle_mut(&mut canvas, centre, r, DOT_RING);
+                draw_hollow_circle_mut(&mut canvas, centre, r, colour);
             }
             Key::Fill(colour) => {
                 let side = glyph as u32;
@@ -322,7 +330,7 @@ fn with_legend(pic: RgbImage, analysis: &PhotoAnalysis) -> RgbImage {
 /// A swatch of the legend's key.
 #[derive(Clone, Copy)]
 enum Key {
-    Ring,
+    Ring(Rgb<u8>),
     Fill(Rgb<u8>),
     Hatch(Rgb<u8>),
 }
