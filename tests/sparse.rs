@@ -1,5 +1,5 @@
 //! A region with some dots but far fewer than any SMP session lays down is warned: it misses
-//! the work, or its photo is so blurred that the dots are lost.
+//! the work, its scale is far too small, or its photo is so blurred that the dots are lost.
 
 use image::DynamicImage;
 use smptrack::measure::{measure, Measurement, MIN_WORK_DENSITY_PER_CM2};
@@ -49,6 +49,27 @@ fn a_few_dots_in_a_large_region_are_warned_and_a_sparse_layout_is_not() {
     let layout = Scene::typical(&camera, 3, &DotParams::first_session(), 8);
     let m = measured(&layout, &camera);
     assert!(!sparse_warned(&m), "{:?}", m.warnings);
+}
+
+/// The same layout measured with a scale five times too small (5 px/mm for 25: a digit
+/// mistyped) reads 25 times too few dots per cm², under 5: warned, and the warning names the
+/// scale among what to check.
+#[test]
+fn a_scale_far_too_small_is_among_what_the_warning_names() {
+    let camera = Camera::new(500, 375, 25.0);
+    let layout = Scene::typical(&camera, 3, &DotParams::first_session(), 8);
+    let image = DynamicImage::ImageRgb8(synth::render(&layout, &camera));
+    let region = Region::whole(camera.width, camera.height);
+    let m = measure(&image, region, Some(5.0)).expect("region fits");
+    let warning = m
+        .warnings
+        .iter()
+        .find(|w| w.contains("fewer than any SMP session"));
+    assert!(
+        warning.is_some_and(|w| w.contains("the scale (px/mm) is right")),
+        "{:?}",
+        m.warnings
+    );
 }
 
 /// Fine dots on type II skin at 15 px/mm (the scene of `examples/defocus`) blurred by σ 4 px

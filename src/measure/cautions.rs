@@ -34,7 +34,8 @@ impl Measurement {
                     warnings.push(format!(
                         "only {} dots found ({density:.1} per cm², under \
                          {MIN_WORK_DENSITY_PER_CM2}): fewer than any SMP session lays down; check \
-                         that the region covers the work and that the photo is in focus",
+                         that the region covers the work, that the scale (px/mm) is right and \
+                         that the photo is in focus",
                         dots.len()
                     ));
                 }

@@ -96,7 +96,8 @@ pub const MAX_CLIPPED_FRACTION: f64 = 0.01;
 pub const UNDEREXPOSED_SKIN_LUMINANCE: f64 = 0.02;
 /// Fewest dots per cm² that a region of SMP work holds, with a wide margin: a first session
 /// lays its impressions 1–2 mm apart (25–100 per cm²; the samples' layout, 43). A region with
-/// some dots but fewer per cm² (and a scale to tell) misses the work, or its photo is so blurred
+/// some dots but fewer per cm² (and a scale to tell) misses the work, its scale is far too small
+/// (a first session's layout at 25 px/mm given 5 reads 1.8 per cm²), or its photo is so blurred
 /// that the dots are lost (fine dots at 15 px/mm blurred by σ 4 px: 2 of about 450 found, too
 /// few to judge the focus by): the session gets a warning.
 pub const MIN_WORK_DENSITY_PER_CM2: f64 = 5.0;
