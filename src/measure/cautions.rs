@@ -67,7 +67,8 @@ impl Measurement {
                 mm_or_px(line.min_length_px),
                 mm_or_px(line.min_width_px)
             );
-            // Each kind's share only when both hold some of the dots.
+            // Each kind's share only when both hold some of the dots (a dot in a solid square
+            // and on a line is counted in the squares: the two shares add up to the whole).
             let kinds = match (in_solid > 0, unresolved > in_solid) {
                 (true, true) => format!(
                     "{:.0}% in {areas}, {:.0}% on {runs}",
@@ -79,8 +80,9 @@ impl Measurement {
             };
             warnings.push(format!(
                 "{:.0}% of the dots counted lie in solid pigment ({kinds}: a tattoo, its linework, a \
-                 filled scar or dots grown together), where dots cannot be told apart: the count \
-                 and density are unreliable; measure a region of separate dots",
+                 filled scar, dots grown together, or dense hair or stubble over them), where dots \
+                 cannot be told apart: the count and density are unreliable; measure a region of \
+                 separate dots",
                 100.0 * share(unresolved),
             ));
         }

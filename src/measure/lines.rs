@@ -34,9 +34,10 @@ pub const LINE_MIN_LENGTH_DIAMETERS: f64 = 2.0 * super::solid::SOLID_BLOCK_DIAME
 pub const LINE_MIN_WIDTH_DIAMETERS: f64 = 0.75;
 
 /// Axes tested through each dot, evenly over half a turn (11.25° apart): a line runs within
-/// 5.6° of one of them, so over a run of [`LINE_MIN_LENGTH_MM`] the axis strays at most
-/// 0.15 mm from the line's middle, and lines from 0.6 mm wide hold it from any dot on their
-/// middle third.
+/// 5.6° of one of them, so over a run of [`LINE_MIN_LENGTH_MM`] centred on a dot the axis
+/// strays at most 0.15 mm from where it starts (0.29 mm over a run that starts at the dot, at
+/// a line's end): lines from 0.6 mm wide hold it from any dot on their middle third, at least
+/// half a run from their ends.
 pub const LINE_DIRECTIONS: usize = 16;
 
 /// The shape of the lines sought (px): the run's length and the width kept all along it.
@@ -68,10 +69,12 @@ impl LineShape {
 
 /// Whether each of `centres` (px in the `cover` plane, `stride` × `height` px) lies on a line
 /// of pigment of `shape`: on some axis of [`LINE_DIRECTIONS`] through it, a run of at least
-/// `shape.min_length_px` whose every point is pigment (dot or hair), with at least
-/// `shape.min_width_px` of pigment across the axis, and more than half of whose points are dot.
-/// Points are read every quarter of the width (at least every pixel) along the axis and
-/// across it. In the order of `centres`; the same at any thread count.
+/// `shape.min_length_px` of pigment (dot or hair), read every pixel, more than half of its
+/// points dot; at every dot point of it, dot spans at least `shape.min_width_px` across the
+/// axis (read every pixel; hair over a line counts as neither dot nor gap). A hair point of the run needs no width: a hair crossing a line leaves it
+/// unbroken, and a shaft that bridges two dots ends at their narrow tips. `false` for every
+/// centre when the shape is not positive and finite, or longer than the plane's diagonal. In
+/// the order of `centres`; the same at any thread count.
 pub fn on_lines(
     cover: &[Cover],
     (stride, height): (usize, usize),
@@ -83,7 +86,11 @@ pub fn on_lines(
         width: stride,
         height,
     };
-    let valid = shape.min_length_px.is_finite() && shape.min_width_px.is_finite();
+    let diagonal = (stride as f64).hypot(height as f64);
+    let valid = shape.min_length_px > 0.0
+        && shape.min_length_px <= diagonal
+        && shape.min_width_px > 0.0
+        && shape.min_width_px <= diagonal;
     // The axes' unit vectors.
     let axes: Vec<(f64, f64)> = (0..LINE_DIRECTIONS)
         .map(|k| {
@@ -122,42 +129,36 @@ impl CoverPlane<'_> {
         self.cover[row * self.width + col]
     }
 
-    /// Whether the axis through `centre` along the unit vector `along` holds a run of `shape` (see
-    /// [`on_lines`]): first its length on the axis alone, then, only where that is long
-    /// enough, with the width across it at each point.
+    /// Whether the axis through `centre` along the unit vector `along` holds a run of `shape`
+    /// (see [`on_lines`]; its length finite and positive): first its length on the axis alone,
+    /// then, only where that is long enough, with the width at each dot point.
     fn holds_run(&self, centre: (f64, f64), along: (f64, f64), shape: LineShape) -> bool {
-        let step = (shape.min_width_px / 4.0).max(1.0);
         let across = (-along.1, along.0);
-        // Points of the run sought, and the run's points on one side of the centre (`sign`;
-        // the centre's own counted ahead) up to as many, with how many of them are dot: all
-        // pigment, and as wide as sought if `wide`.
-        let needed = (shape.min_length_px / step).ceil() as usize + 1;
+        let point = |t: f64| (centre.0 + along.0 * t, centre.1 + along.1 * t);
+        // Points of the run sought, a pixel apart, and the run's points on one side of the
+        // centre (`sign`; the centre's own counted ahead) up to as many, with how many of them
+        // are dot: all pigment, and, if `wide`, every dot point as wide as sought.
+        let needed = shape.min_length_px.ceil() as usize + 1;
         let walk = |sign: f64, first: usize, wide: bool| {
             let mut dots = 0;
             let run = (first..needed)
-                .map(|i| {
-                    let t = sign * step * i as f64;
-                    (centre.0 + along.0 * t, centre.1 + along.1 * t)
-                })
-                .take_while(|&p| {
-                    let cover = self.at(p);
-                    let holds = cover != Cover::Bare
-                        && (!wide
-                            || self.width_at(p, across, step, shape.min_width_px)
-                                >= shape.min_width_px);
-                    dots += usize::from(holds && cover == Cover::Dot);
-                    holds
+                .map(|i| point(sign * i as f64))
+                .take_while(|&p| match self.at(p) {
+                    Cover::Bare => false,
+                    Cover::Hair => true,
+                    Cover::Dot => {
+                        dots += 1;
+                        !wide || self.dot_width_at(p, across, shape.min_width_px)
+                    }
                 })
                 .count();
             (run, dots)
         };
-        // A run of `needed` points through the centre holds the point `half` steps from it on
+        // A run of `needed` points through the centre holds the point `half` pixels from it on
         // one side at least: where both are bare, no run (most dots end there, at two reads of
         // the plane instead of a walk each way; a 24 MP photo's dots took 28 ms walking).
         let half = (needed - 1).div_ceil(2) as f64;
-        let bare_at =
-            |t: f64| self.at((centre.0 + along.0 * t, centre.1 + along.1 * t)) == Cover::Bare;
-        if bare_at(step * half) && bare_at(-step * half) {
+        if self.at(point(half)) == Cover::Bare && self.at(point(-half)) == Cover::Bare {
             return false;
         }
         if walk(1.0, 0, false).0 + walk(-1.0, 1, false).0 < needed {
@@ -168,25 +169,29 @@ impl CoverPlane<'_> {
         ahead + behind >= needed && 2 * (ahead_dots + behind_dots) > ahead + behind
     }
 
-    /// The pigment across point `p` (a pigment point) along `across` (px): its points every
-    /// `step` px from `p` both ways while pigment, each standing for `step` px, up to `enough`.
-    fn width_at(&self, p: (f64, f64), across: (f64, f64), step: f64, enough: f64) -> f64 {
-        let most = (enough / step).ceil() as usize;
-        let side = |sign: f64| {
-            (1..most)
-                .take_while(|&i| {
-                    let t = sign * step * i as f64;
-                    self.at((p.0 + across.0 * t, p.1 + across.1 * t)) != Cover::Bare
-                })
-                .count()
+    /// Whether dot spans at least `width` px across dot point `p` along `across`: its points
+    /// a pixel apart, up to `width` px from `p` both ways while pigment, the dot points among
+    /// them at least `width` (each standing for its pixel).
+    fn dot_width_at(&self, p: (f64, f64), across: (f64, f64), width: f64) -> bool {
+        // Dot points needed, `p` among them, and the farthest read on each side.
+        let needed = width.ceil() as usize;
+        let side = |sign: f64, enough: usize| {
+            let mut dots = 0;
+            for i in 1..needed {
+                if dots >= enough {
+                    break;
+                }
+                let t = sign * i as f64;
+                match self.at((p.0 + across.0 * t, p.1 + across.1 * t)) {
+                    Cover::Bare => break,
+                    Cover::Hair => {}
+                    Cover::Dot => dots += 1,
+                }
+            }
+            dots
         };
-        let right = side(1.0);
-        let points = if right + 1 >= most {
-            right + 1
-        } else {
-            right + 1 + side(-1.0)
-        };
-        points as f64 * step
+        let right = 1 + side(1.0, needed.saturating_sub(1));
+        right >= needed || right + side(-1.0, needed - right) >= needed
     }
 }
 
@@ -260,8 +265,10 @@ mod tests {
     }
 
     /// [`LineShape`] at its edges (0.3 × 3 mm at 15 px/mm): a line 50 px long holds a run of
-    /// 45 px and one 44 px long does not; one 6 px wide holds a width of 4.5 and one 4 px wide
-    /// does not. Dots in a row that merely touch hold none, nor does a line mostly hair.
+    /// 45 px and one 44 px long does not; one 5 px wide holds a width of 4.5 and one 4 px wide
+    /// does not, read from anywhere across it. A one-pixel gap breaks a run, a hair across it
+    /// does not, and hair beside it adds no width. Dots in a row that merely touch hold none,
+    /// nor does a line mostly hair.
     #[test]
     fn a_run_must_be_as_long_and_as_wide_as_sought() {
         let bar = |length: f64, width: f64| {
@@ -269,17 +276,51 @@ mod tests {
                 dot_if((x - 40.0).abs() <= length / 2.0 && (y - 20.0).abs() <= width / 2.0)
             })
         };
-        let holds = |cover: &[Cover], length: f64, width: f64| {
+        let holds_from = |cover: &[Cover], centre: (f64, f64), length: f64, width: f64| {
             let shape = LineShape {
                 min_length_px: length,
                 min_width_px: width,
             };
-            on_lines(cover, (80, 40), &[(40.0, 20.0)], shape)[0]
+            on_lines(cover, (80, 40), &[centre], shape)[0]
+        };
+        let holds = |cover: &[Cover], length: f64, width: f64| {
+            holds_from(cover, (40.0, 20.0), length, width)
         };
         assert!(holds(&bar(50.0, 10.0), 45.0, 4.5));
         assert!(!holds(&bar(44.0, 10.0), 45.0, 4.5));
-        assert!(holds(&bar(60.0, 6.0), 45.0, 4.5));
-        assert!(!holds(&bar(60.0, 4.0), 45.0, 4.5));
+        // Bars of 5 and 4 rows of pixels (from row 18), read from anywhere across them.
+        let rows = |count: f64| {
+            plane(80, 40, move |x, y| {
+                dot_if((10.0..70.0).contains(&x) && (18.0..18.0 + count).contains(&y))
+            })
+        };
+        for y in [18.0, 18.6, 19.3, 20.0, 20.7, 21.4, 21.9] {
+            assert!(holds_from(&rows(5.0), (40.0, y), 45.0, 4.5), "{y}");
+            assert!(!holds_from(&rows(4.0), (40.0, y), 45.0, 4.5), "{y}");
+        }
+        // Two bars 30 px long, end to end: a gap of one pixel between them breaks the run.
+        let pair = |gap: f64| {
+            plane(80, 40, move |x, y| {
+                let within = (10.0..40.0).contains(&x) || (40.0 + gap..70.0 + gap).contains(&x);
+                dot_if(within && (y - 20.0).abs() <= 5.0)
+            })
+        };
+        assert!(holds(&pair(0.0), 45.0, 4.5));
+        assert!(!holds(&pair(1.0), 45.0, 4.5));
+        // A hair 2 px wide across a line leaves it unbroken; hair beside a line too narrow
+        // widens it not.
+        let crossed = plane(80, 40, |x, y| match ((x - 50.0).abs(), (y - 20.0).abs()) {
+            (dx, _) if dx <= 1.0 => Cover::Hair,
+            (_, dy) if dy <= 5.0 && (10.0..70.0).contains(&x) => Cover::Dot,
+            _ => Cover::Bare,
+        });
+        assert!(holds(&crossed, 45.0, 4.5));
+        let beside = plane(80, 40, |x, y| match (y - 20.0).abs() {
+            dy if dy <= 2.0 && (10.0..70.0).contains(&x) => Cover::Dot,
+            dy if dy <= 5.0 && (10.0..70.0).contains(&x) => Cover::Hair,
+            _ => Cover::Bare,
+        });
+        assert!(!holds(&beside, 45.0, 4.5));
         // Five dots 12 px across, 12 px apart, touching.
         let row = plane(80, 40, |x, y| {
             dot_if((0..5).any(|i| (x - 16.0 - 12.0 * i as f64).hypot(y - 20.0) <= 6.0))
@@ -292,7 +333,8 @@ mod tests {
             _ => Cover::Bare,
         });
         assert!(!holds(&hair, 45.0, 4.5));
-        // A centre off the plane, and no run sought at all, hold none.
+        // A centre off the plane, and a run not positive and finite, or longer than the
+        // plane's diagonal, hold none.
         let long = bar(70.0, 10.0);
         let shape = LineShape {
             min_length_px: 45.0,
@@ -302,10 +344,17 @@ mod tests {
             on_lines(&long, (80, 40), &[(-5.0, 20.0)], shape),
             vec![false]
         );
-        let nan = LineShape {
-            min_length_px: f64::NAN,
-            ..shape
-        };
-        assert_eq!(on_lines(&long, (80, 40), &[(40.0, 20.0)], nan), vec![false]);
+        for length in [f64::NAN, f64::INFINITY, -1.0, 0.0, 90.0, 1e30] {
+            let odd = LineShape {
+                min_length_px: length,
+                ..shape
+            };
+            assert_eq!(on_lines(&long, (80, 40), &[(40.0, 20.0)], odd), vec![false]);
+        }
+        let everywhere = plane(80, 40, |_, _| Cover::Dot);
+        assert_eq!(
+            on_lines(&everywhere, (80, 40), &[(40.0, 20.0)], shape),
+            vec![true]
+        );
     }
 }

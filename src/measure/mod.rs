@@ -182,7 +182,7 @@ pub struct Measurement {
     /// Fraction of region pixels with a clipped channel (0..1).
     pub clipped_fraction: f64,
     /// How soft the dots' edges are for their size (see [`focus`]), when enough dots were
-    /// fitted.
+    /// fitted: dots in solid squares or on lines of pigment are not (see [`Self::on_lines`]).
     pub edge_softness: Option<focus::EdgeSoftness>,
     /// Which squares of the region are solid pigment (see [`solid`]): a tattoo, a filled scar
     /// or dots grown together, where dots cannot be told apart.
@@ -467,6 +467,7 @@ pub fn measure_reusing(
         &centres,
         lines::LineShape::new(px_per_mm, seen_diameter.unwrap_or(dot_scale)),
     );
+    debug_assert_eq!(on_lines.len(), dots.len());
     stage_done("lines of pigment");
     // The focus from the dots that can be told apart: a piece of a line or of solid pigment
     // has no edge of its own along it, and read 1 mm tattoo lines as blurred dots.
