@@ -4,10 +4,10 @@
 //! are too narrow to fill the solid test's squares.
 //!
 //! Each counted dot is tested from its centre along [`LINE_DIRECTIONS`] axes: walking both ways
-//! along an axis, the run goes on while the point on the axis is pigment and the pigment across
-//! the axis there is at least the line's width. A dot whose run reaches the line's length on any
-//! axis lies on a line. An impression's run ends at its edge; a row of dots that merely touch
-//! ends at their necks.
+//! along an axis, the run goes on while the point on the axis is pigment and, where it is dot,
+//! the dot across the axis there is at least the line's width. A dot whose run reaches the
+//! line's length on any axis lies on a line. An impression's run ends at its edge; a row of dots
+//! that merely touch ends at their necks.
 
 use rayon::prelude::*;
 
@@ -17,9 +17,9 @@ use crate::dots::Cover;
 /// ([`super::MAX_DOT_MM`]), so no single dot nor two grown together reach it.
 pub const LINE_MIN_LENGTH_MM: f64 = 2.0 * super::MAX_DOT_MM;
 
-/// Narrowest pigment (mm) a line's run keeps all along it, with a scale: the finest common
-/// impressions (0.3 mm), three times a thick hair, so that no hair, nor a row of dots joined
-/// by thin necks, makes one.
+/// Narrowest dot (mm) across a line's run at each of its dot points, with a scale: the finest
+/// common impressions (0.3 mm), three times a thick hair, so that no hair, nor a row of dots
+/// joined by thin necks, makes one.
 pub const LINE_MIN_WIDTH_MM: f64 = 0.3;
 
 /// Shortest run that makes a line without a scale, in typical dot diameters (the dot size
@@ -27,7 +27,7 @@ pub const LINE_MIN_WIDTH_MM: f64 = 0.3;
 /// blown-out impressions reach three times the fine ones.
 pub const LINE_MIN_LENGTH_DIAMETERS: f64 = 2.0 * super::solid::SOLID_BLOCK_DIAMETERS;
 
-/// Narrowest pigment a line's run keeps without a scale, in typical dot diameters: the width
+/// Narrowest dot across a line's run without a scale, in typical dot diameters: the width
 /// sought with a scale ([`LINE_MIN_WIDTH_MM`]) where the typical dot is 0.4 mm
 /// ([`super::ASSUMED_DOT_MM`]), so that fine dots and hair, whose sizes the scale would tell,
 /// make no line.
@@ -71,10 +71,11 @@ impl LineShape {
 /// of pigment of `shape`: on some axis of [`LINE_DIRECTIONS`] through it, a run of at least
 /// `shape.min_length_px` of pigment (dot or hair), read every pixel, more than half of its
 /// points dot; at every dot point of it, dot spans at least `shape.min_width_px` across the
-/// axis (read every pixel; hair over a line counts as neither dot nor gap). A hair point of the run needs no width: a hair crossing a line leaves it
-/// unbroken, and a shaft that bridges two dots ends at their narrow tips. `false` for every
-/// centre when the shape is not positive and finite, or longer than the plane's diagonal. In
-/// the order of `centres`; the same at any thread count.
+/// axis (read every pixel; hair over a line counts as neither dot nor gap). A hair point of
+/// the run needs no width: a hair crossing a line leaves it unbroken, and a shaft that bridges
+/// two dots ends at their narrow tips. `false` for every centre when the shape is not positive
+/// and finite, or longer than the plane's diagonal. In the order of `centres`; the same at any
+/// thread count.
 pub fn on_lines(
     cover: &[Cover],
     (stride, height): (usize, usize),
