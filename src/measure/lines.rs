@@ -33,6 +33,13 @@ pub const LINE_MIN_LENGTH_DIAMETERS: f64 = 2.0 * super::solid::SOLID_BLOCK_DIAME
 /// make no line.
 pub const LINE_MIN_WIDTH_DIAMETERS: f64 = 0.75;
 
+/// Share of a line's run that must be dot rather than hair (more than this): hairs crossing a
+/// tattoo line take a few percent of it, while stubble shafts lying between dots, bridging them
+/// into runs, take a third or more (first-session dots among 450 shafts per cm² at 15 px/mm:
+/// at most 9.4% of the dots on runs at half, 7.2% at three quarters; the lines tested read the
+/// same).
+pub const LINE_MIN_DOT_SHARE: f64 = 0.75;
+
 /// Axes tested through each dot, evenly over half a turn (11.25° apart): a line runs within
 /// 5.6° of one of them, so over a run of [`LINE_MIN_LENGTH_MM`] centred on a dot the axis
 /// strays at most 0.15 mm from where it starts (0.29 mm over a run that starts at the dot, at
@@ -69,8 +76,8 @@ impl LineShape {
 
 /// Whether each of `centres` (px in the `cover` plane, `stride` × `height` px) lies on a line
 /// of pigment of `shape`: on some axis of [`LINE_DIRECTIONS`] through it, a run of at least
-/// `shape.min_length_px` of pigment (dot or hair), read every pixel, more than half of its
-/// points dot; at every dot point of it, dot spans at least `shape.min_width_px` across the
+/// `shape.min_length_px` of pigment (dot or hair), read every pixel, more than
+/// [`LINE_MIN_DOT_SHARE`] of its points dot; at every dot point of it, dot spans at least `shape.min_width_px` across the
 /// axis (read every pixel; hair over a line counts as neither dot nor gap). A hair point of
 /// the run needs no width: a hair crossing a line leaves it unbroken, and a shaft that bridges
 /// two dots ends at their narrow tips. `false` for every centre when the shape is not positive
@@ -167,7 +174,8 @@ impl CoverPlane<'_> {
         }
         let ((ahead, ahead_dots), (behind, behind_dots)) =
             (walk(1.0, 0, true), walk(-1.0, 1, true));
-        ahead + behind >= needed && 2 * (ahead_dots + behind_dots) > ahead + behind
+        let dots = (ahead_dots + behind_dots) as f64;
+        ahead + behind >= needed && dots > LINE_MIN_DOT_SHARE * (ahead + behind) as f64
     }
 
     /// Whether dot spans at least `width` px across dot point `p` along `across`: its points
@@ -334,6 +342,18 @@ mod tests {
             _ => Cover::Bare,
         });
         assert!(!holds(&hair, 45.0, 4.5));
+        // [`LINE_MIN_DOT_SHARE`] at its edge: a 60 px line whose first 14 px are hair holds a
+        // run (46 of 60 points dot), one whose first 15 are does not (45 of 60).
+        assert_eq!(LINE_MIN_DOT_SHARE, 0.75);
+        let haired = |hair: f64| {
+            plane(80, 40, move |x, y| match (x, (y - 20.0).abs()) {
+                (x, dy) if dy <= 5.0 && (10.0..10.0 + hair).contains(&x) => Cover::Hair,
+                (x, dy) if dy <= 5.0 && (10.0..70.0).contains(&x) => Cover::Dot,
+                _ => Cover::Bare,
+            })
+        };
+        assert!(holds(&haired(14.0), 45.0, 4.5));
+        assert!(!holds(&haired(15.0), 45.0, 4.5));
         // A centre off the plane, and a run not positive and finite, or longer than the
         // plane's diagonal, hold none.
         let long = bar(70.0, 10.0);
