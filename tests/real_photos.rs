@@ -150,28 +150,21 @@ fn black_bars_read_plausibly_and_the_faded_photos_read_lighter() {
 /// The healed photo's narrow bars (1.5 and 1.0 mm wide, 15 px/mm) and its "2.0" numerals:
 /// lines of pigment too narrow for the solid test's squares.
 const NARROW: [Shot; 3] = [
-    Shot {
-        file: "2021-12-10_healed_after_touchups.jpg",
-        region: "1085,1205,95,115",
-        px_per_mm: 15.0,
-        displayed: (1740, 2016),
-        orientation: 1,
-    },
-    Shot {
-        file: "2021-12-10_healed_after_touchups.jpg",
-        region: "1028,1355,152,66",
-        px_per_mm: 15.0,
-        displayed: (1740, 2016),
-        orientation: 1,
-    },
-    Shot {
-        file: "2021-12-10_healed_after_touchups.jpg",
-        region: "665,1068,162,92",
-        px_per_mm: 15.0,
-        displayed: (1740, 2016),
-        orientation: 1,
-    },
+    healed_after_touchups("1085,1205,95,115"),
+    healed_after_touchups("1028,1355,152,66"),
+    healed_after_touchups("665,1068,162,92"),
 ];
+
+/// A region of the healed photo of 2021-12-10 (15 px/mm, stored upright).
+const fn healed_after_touchups(region: &'static str) -> Shot {
+    Shot {
+        file: "2021-12-10_healed_after_touchups.jpg",
+        region,
+        px_per_mm: 15.0,
+        displayed: (1740, 2016),
+        orientation: 1,
+    }
+}
 
 /// Bars and numerals 1–2 mm wide are lines of pigment, which the finder splits at their
 /// texture as it does the wide bars: each region's count is warned of. Their pieces have no

@@ -10,11 +10,13 @@ use super::{
 impl Measurement {
     /// This measurement with its `warnings` (each a sentence) added, for a photo measured at
     /// `px_per_mm` whose dots were `seen_diameter` px across (the smaller of the filters' scale
-    /// and the dots' median diameter; `None` without dots).
+    /// and the dots' median diameter; `None` without dots), and whose lines of pigment were
+    /// sought of `line` shape.
     pub(super) fn with_cautions(
         mut self,
         px_per_mm: Option<f64>,
         seen_diameter: Option<f64>,
+        line: lines::LineShape,
     ) -> Self {
         let (region, dots, solid) = (self.region, &self.dots, &self.solid);
         let (dot_scale, skin_luminance) = (self.dot_scale_px, self.skin_luminance);
@@ -57,7 +59,6 @@ impl Measurement {
             None => format!("{px:.0} px"),
         };
         if !dots.is_empty() && share(unresolved) >= solid::SOLID_WARN_SHARE {
-            let line = lines::LineShape::new(px_per_mm, seen_diameter.unwrap_or(dot_scale));
             let areas = format!(
                 "areas {} across almost fully covered",
                 mm_or_px(solid.block_px as f64)

@@ -461,11 +461,12 @@ pub fn measure_reusing(
     stage_done("solid pigment");
     // Runs of pigment longer than two impressions and wider than hair: lines the finder splits.
     let centres: Vec<(f64, f64)> = dots.iter().map(|d| (d.x - ox, d.y - oy)).collect();
+    let line = lines::LineShape::new(px_per_mm, seen_diameter.unwrap_or(dot_scale));
     let on_lines = lines::on_lines(
         &map.cover,
         (crop.width as usize, crop.height as usize),
         &centres,
-        lines::LineShape::new(px_per_mm, seen_diameter.unwrap_or(dot_scale)),
+        line,
     );
     debug_assert_eq!(on_lines.len(), dots.len());
     stage_done("lines of pigment");
@@ -503,7 +504,7 @@ pub fn measure_reusing(
         on_lines,
         warnings: Vec::new(),
     }
-    .with_cautions(px_per_mm, seen_diameter))
+    .with_cautions(px_per_mm, seen_diameter, line))
 }
 
 #[cfg(test)]

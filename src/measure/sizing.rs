@@ -23,9 +23,9 @@ use crate::plane::{Plane, Rows};
 /// the blobs left hold under [`SIZING_MIN_DOT_SHARE`] of the compact pigment: then the region
 /// is mostly pigment of another kind (a tattoo's bars, or its lines), with few dots or none to
 /// size, and it is sized from all the compact blobs as before: filters sized for its width
-/// count no crossing hairs beside it as dots. (Where squares of it are covered, the session is
-/// warned of solid pigment; lines narrower than those squares are not.) `None` when there is
-/// no pigment.
+/// count no crossing hairs beside it as dots. (The session is warned of solid pigment where
+/// squares of it are covered or dots lie on its lines: see `solid` and `lines`.) `None` when
+/// there is no pigment.
 ///
 /// Pigment is the blurred darkness at or above [`SIZING_DARKNESS`], or [`SIZING_NOISE_SIGMAS`]
 /// times the skin's noise (the robust σ of the blurred darkness on skin) where that is higher.
