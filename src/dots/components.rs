@@ -199,20 +199,7 @@ impl RunComponents {
     /// the lists are filled components in parallel (one thread listing a 24 MP photo's outline
     /// pixels took 20 ms).
     pub(crate) fn member_lists(&self) -> Vec<Vec<u32>> {
-        // Runs grouped by component (a counting sort: each group stays in raster order).
-        let mut start = vec![0usize; self.count + 1];
-        for &c in &self.number {
-            start[c as usize + 1] += 1;
-        }
-        for c in 0..self.count {
-            start[c + 1] += start[c];
-        }
-        let mut grouped = vec![0u32; self.runs.len()];
-        let mut next = start.clone();
-        for (r, &c) in self.number.iter().enumerate() {
-            grouped[next[c as usize]] = r as u32;
-            next[c as usize] += 1;
-        }
+        let (start, grouped) = self.runs_by_component();
         (0..self.count)
             .into_par_iter()
             .map(|c| {
@@ -228,6 +215,31 @@ impl RunComponents {
                 members
             })
             .collect()
+    }
+
+    /// Run `r` (in raster order of all runs): its row and columns `x0..x1` (half-open).
+    pub(crate) fn run(&self, r: usize) -> (usize, std::ops::Range<usize>) {
+        let run = self.runs[r];
+        (run.y as usize, run.x0 as usize..run.x1 as usize)
+    }
+
+    /// The runs' indices grouped by component, each group in raster order (a counting sort),
+    /// and where each component's group starts (one more entry than components).
+    pub(crate) fn runs_by_component(&self) -> (Vec<usize>, Vec<u32>) {
+        let mut start = vec![0usize; self.count + 1];
+        for &c in &self.number {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..self.count {
+            start[c + 1] += start[c];
+        }
+        let mut grouped = vec![0u32; self.runs.len()];
+        let mut next = start.clone();
+        for (r, &c) in self.number.iter().enumerate() {
+            grouped[next[c as usize]] = r as u32;
+            next[c as usize] += 1;
+        }
+        (start, grouped)
     }
 }
 

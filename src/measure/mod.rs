@@ -72,6 +72,22 @@ pub const SIZING_NOISE_SIGMAS: f32 = 5.0;
 /// many times its area: a disc gives 1.27, an ellipse of aspect 1.5 ≈ 1.9, two touching dots
 /// ≈ 2.5, a hair or stubble far more.
 pub const SIZING_MAX_EXTENT_RATIO: f64 = 3.0;
+/// A compact blob of pigment holding at least this many discs as wide as the widest disc
+/// inside it is dots grown together (by the photo's blur, or deposited touching), and sizes
+/// the dots by that width rather than by its area (see `sizing`): a dot holds one such disc,
+/// an ellipse of aspect 1.5 holds 1.5, three dots in a row three.
+pub const SIZING_CLUSTER_DISCS: f64 = 2.5;
+/// The fewest dots a blob of pigment must part into (see [`SIZING_LEVELS`]) to be a group of
+/// dots grown together, sized as those dots when the blob that sizes the dots by area is such
+/// a group (see `sizing`; jammed dots at 500–800 per cm² at 15 px/mm lost 80% of their count
+/// sized as groups): two touching dots are one blob, as in sparse work, where the finder's
+/// scales were tuned.
+pub const SIZING_GROUP_MIN_DOTS: u32 = 3;
+/// The levels of darkness, in multiples of the sizing's threshold, at which a blob of dots grown
+/// together is looked at again for the dots it parts into where the skin between them shows
+/// (see `sizing`): the threshold itself, then up to three times it (0.6 above
+/// [`SIZING_DARKNESS`]; healed dots are 0.5–0.8 dark at their centre).
+pub const SIZING_LEVELS: [f32; 5] = [1.0, 1.5, 2.0, 2.5, 3.0];
 /// Least share of the compact pigment that blobs no wider than the largest dot sought
 /// ([`MAX_DOT_MM`]) must hold to size the dots without the wider ones (see `sizing`): healed
 /// dots beside two 5 mm patches held 40–60% of it, the skin and hair pieces beside a tattoo's

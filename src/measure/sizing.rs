@@ -1,12 +1,15 @@
 //! The typical dot size, measured before anything else: the compact blobs of pigment in a
-//! lightly blurred darkness, their area-weighted median. The blurred darkness is never stored:
-//! only the mask of its pigment (1 B/px) is, beside the noise of its skin.
+//! lightly blurred darkness, their area-weighted median, where dense work's dots grown together
+//! count as the dots they part into. The blurred darkness is never stored: only the mask of
+//! its pigment's levels (1 B/px) is, beside the noise of its skin.
 
 use std::sync::Mutex;
 
+use rayon::prelude::*;
+
 use super::{
-    SIZING_BLUR_PX, SIZING_DARKNESS, SIZING_MAX_EXTENT_RATIO, SIZING_MIN_DOT_SHARE,
-    SIZING_NOISE_SIGMAS,
+    SIZING_BLUR_PX, SIZING_CLUSTER_DISCS, SIZING_DARKNESS, SIZING_GROUP_MIN_DOTS, SIZING_LEVELS,
+    SIZING_MAX_EXTENT_RATIO, SIZING_MIN_DOT_SHARE, SIZING_NOISE_SIGMAS,
 };
 use crate::dots::{self, NoiseHistogram};
 use crate::flatten::SkinField;
@@ -27,11 +30,19 @@ use crate::plane::{Plane, Rows};
 /// squares of it are covered or dots lie on its lines: see `solid` and `lines`.) `None` when
 /// there is no pigment.
 ///
+/// Dense work (500–800 dots per cm²) grows its dots together in the photo's blur: groups of
+/// many dots, one blob each at the threshold, would size the filters for dots several times too
+/// large. When the blob that sizes the dots by area is a group (see [`group_dot_diameter`]:
+/// it parts into [`SIZING_GROUP_MIN_DOTS`] or more at the darker [`SIZING_LEVELS`], where the
+/// skin between its dots shows), every group counts as its dots, and the dots are sized again;
+/// otherwise each blob counts as one, as in sparser work.
+///
 /// Pigment is the blurred darkness at or above [`SIZING_DARKNESS`], or [`SIZING_NOISE_SIGMAS`]
 /// times the skin's noise (the robust σ of the blurred darkness on skin) where that is higher.
-/// The darkness is blurred as it is computed, row by row, and never stored: its pixels at
-/// [`SIZING_DARKNESS`] are marked as the rows pass, with the noise's histogram; only where
-/// the noise sets a higher threshold is it blurred a second time, for that threshold's mask.
+/// The darkness is blurred as it is computed, row by row, and never stored: its pixels'
+/// levels (how many of [`SIZING_LEVELS`] × [`SIZING_DARKNESS`] they reach) are marked as the
+/// rows pass, with the noise's histogram; only where the noise sets a higher threshold is it
+/// blurred a second time, for that threshold's levels.
 pub(super) fn estimate_dot_diameter(
     y: &impl Rows,
     calm: &Plane,
@@ -52,14 +63,14 @@ fn dot_diameter_over(
     let field = SkinField::estimate_with_calm(y, calm, block);
     let (width, height) = y.size();
     let rows = field.darkness_rows(y);
-    // A 1 B/px mask of the pixels at the floor (a byte per pixel: its rows are read a word at
-    // a time, below).
+    // A 1 B/px mask of the pixels' levels, 0 below the floor (a byte per pixel: its rows are
+    // read a word at a time, below).
     let mut pigment = vec![0u8; width * height];
     // The noise's histograms, one per row being blurred at once, taken from a pool and put
     // back (their counts are whole numbers: merged in any order, the same noise).
     let pool: Mutex<Vec<NoiseHistogram>> = Mutex::new(Vec::new());
-    // The pixels at `threshold` marked in `pigment` as the rows are blurred, each row also
-    // handed to `count`.
+    // The pixels' levels over `threshold` marked in `pigment` as the rows are blurred, each
+    // row also handed to `count`.
     let mark = |threshold: f32, pigment: &mut [u8], count: &(dyn Fn(&[f32]) + Sync)| {
         crate::plane::gaussian_blur_rows_of(
             (width, height),
@@ -69,7 +80,10 @@ fn dot_diameter_over(
             |_, row, out| {
                 count(row);
                 for (o, &v) in out.iter_mut().zip(row) {
-                    *o = u8::from(v >= threshold);
+                    *o = SIZING_LEVELS
+                        .iter()
+                        .map(|&level| u8::from(v >= level * threshold))
+                        .sum();
                 }
             },
         )
@@ -93,44 +107,80 @@ fn dot_diameter_over(
         mark(threshold, &mut pigment, &|_| {});
     }
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
-    let mut areas: Vec<u32> = dots::component_shapes_in_mask(&pigment, width)
-        .into_iter()
-        .filter(|&(area, w, h)| {
-            let extent = f64::from(w.max(h));
-            area >= 2 && extent * extent <= SIZING_MAX_EXTENT_RATIO * f64::from(area)
-        })
-        .map(|(area, _, _)| area)
+    let compact = |area: u32, w: u32, h: u32| {
+        let extent = f64::from(w.max(h));
+        area >= 2 && extent * extent <= SIZING_MAX_EXTENT_RATIO * f64::from(area)
+    };
+    let found = dots::Blobs::in_mask(&pigment, width);
+    let compact: Vec<usize> = (found.shapes().iter().enumerate())
+        .filter(|(_, &(area, w, h))| compact(area, w, h))
+        .map(|(i, _)| i)
         .collect();
-    // And no wider than the largest dot (an equivalent disc's area), unless those hold too
-    // little of the pigment to be the dots.
-    if let Some(largest) = largest {
-        let largest_area = std::f64::consts::FRAC_PI_4 * largest * largest;
-        let total: u64 = areas.iter().map(|&a| u64::from(a)).sum();
-        let dots: Vec<u32> = areas
-            .iter()
-            .copied()
-            .filter(|&a| f64::from(a) <= largest_area)
-            .collect();
-        let in_dots: u64 = dots.iter().map(|&a| u64::from(a)).sum();
-        if in_dots as f64 >= SIZING_MIN_DOT_SHARE * total as f64 {
-            areas = dots;
-        }
+    let area = |i: usize| found.shapes()[i].0;
+    let equivalent = |i: usize| 2.0 * (f64::from(area(i)) / std::f64::consts::PI).sqrt();
+    // Each compact blob sized by its area: its equivalent diameter (px).
+    let by_area: Vec<(u32, f64, usize)> = compact
+        .iter()
+        .map(|&i| (area(i), equivalent(i), i))
+        .collect();
+    let (median, diameter) = median_blob(by_area, largest)?;
+    // When the blob that sizes the dots by area is itself a group of dots grown together
+    // (dense work, or a photo too coarse for the skin between its dots), every group sizes
+    // them as the dots it parts into. Otherwise the sizing by area stands, a group of a few
+    // touching dots as one blob: the finder's scales are tuned to that measure (in sparser
+    // work such groups are few, and sizing them apart moved blown-out counts by up to 6%).
+    let group = |i: usize| group_dot_diameter(&found, i);
+    if group(median).is_none() {
+        return Some(diameter);
     }
-    if areas.is_empty() {
+    let by_dots: Vec<(u32, f64, usize)> = compact
+        .par_iter()
+        .map(|&i| (area(i), group(i).unwrap_or_else(|| equivalent(i)), i))
+        .collect();
+    median_blob(by_dots, largest).map(|(_, diameter)| diameter)
+}
+
+/// The diameter (px) of the dots that blob `i` of `blobs` is a group of, if it is one: a blob
+/// at least [`SIZING_CLUSTER_DISCS`] discs as wide as it is thick that parts into
+/// [`SIZING_GROUP_MIN_DOTS`] or more pieces at one of the darker [`SIZING_LEVELS`], where the
+/// skin between its dots shows. Its dots share its area, none wider than it is thick.
+fn group_dot_diameter(blobs: &dots::Blobs, i: usize) -> Option<f64> {
+    let area = f64::from(blobs.shapes()[i].0);
+    let inscribed = f64::from(blobs.inscribed_px(i));
+    let disc = std::f64::consts::FRAC_PI_4 * inscribed * inscribed;
+    if area < SIZING_CLUSTER_DISCS * disc {
         return None;
     }
-    areas.sort_unstable();
-    let total: u64 = areas.iter().map(|a| u64::from(*a)).sum();
+    let n = blobs.most_pieces(i);
+    let equivalent = 2.0 * (area / std::f64::consts::PI).sqrt();
+    (n >= SIZING_GROUP_MIN_DOTS).then(|| inscribed.min(equivalent / f64::from(n).sqrt()))
+}
+
+/// The blob a random pigment pixel belongs to, among `blobs` (pixels, diameter in px, an
+/// index carried along), weighted by area: its index and diameter. Blobs wider than `largest`
+/// px are left out unless those left hold under [`SIZING_MIN_DOT_SHARE`] of the pixels. None
+/// without blobs.
+fn median_blob(mut blobs: Vec<(u32, f64, usize)>, largest: Option<f64>) -> Option<(usize, f64)> {
+    // No wider than the largest dot, unless those hold too little of the pigment to be the
+    // dots.
+    if let Some(largest) = largest {
+        let total: u64 = blobs.iter().map(|&(a, _, _)| u64::from(a)).sum();
+        let in_dots: u64 = (blobs.iter())
+            .filter(|&&(_, d, _)| d <= largest)
+            .map(|&(a, _, _)| u64::from(a))
+            .sum();
+        if in_dots as f64 >= SIZING_MIN_DOT_SHARE * total as f64 {
+            blobs.retain(|&(_, d, _)| d <= largest);
+        }
+    }
+    blobs.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)).then(a.2.cmp(&b.2)));
+    let total: u64 = blobs.iter().map(|&(a, _, _)| u64::from(a)).sum();
     let mut running = 0u64;
-    let median_area = areas
-        .iter()
-        .find(|a| {
-            running += u64::from(**a);
-            2 * running >= total
-        })
-        .copied()
-        .unwrap_or(areas[areas.len() - 1]);
-    Some(2.0 * (f64::from(median_area) / std::f64::consts::PI).sqrt())
+    let median = blobs.iter().find(|(a, _, _)| {
+        running += u64::from(*a);
+        2 * running >= total
+    });
+    median.or(blobs.last()).map(|&(_, d, i)| (i, d))
 }
 
 #[cfg(test)]
@@ -243,5 +293,100 @@ mod tests {
         let beside_few = patched(70.0, 60.0);
         let d = size(&beside_few, Some(20.0));
         assert!(d > 120.0, "{d} px");
+    }
+
+    /// What a cell of [`grouped`] holds: a lone disc (its diameter, px), or `n` discs 7 px
+    /// across (2 in a row, or 4 in a square) grown together.
+    #[derive(Clone, Copy)]
+    enum Cell {
+        Lone(f32),
+        Group(usize),
+    }
+
+    /// Skin at 0.6 over 480 × 360 px, cut into 30 px cells holding `cells` in raster order
+    /// (empty after them): discs at luminance 0.2 (darkness ≈ 0.67), those of a group 11 px
+    /// apart, each joined to the next by a bridge 5 px wide of darkness 0.22 over the 4 px of
+    /// skin between them: one blob at the sizing's threshold (0.2), apart at 1.5 times it,
+    /// where the 1 px blur leaves the bridge ≈ 0.24.
+    fn grouped(cells: &[Cell]) -> Plane {
+        let (w, h) = (480usize, 360usize);
+        let mut y = Plane::filled(w, h, 0.6);
+        for (k, cell) in cells.iter().enumerate() {
+            let (cx, cy) = ((k % 16) as f32 * 30.0 + 15.0, (k / 16) as f32 * 30.0 + 15.0);
+            let (radius, centres): (f32, Vec<(f32, f32)>) = match *cell {
+                Cell::Lone(d) => (d / 2.0, vec![(cx, cy)]),
+                Cell::Group(2) => (3.5, vec![(cx - 5.5, cy), (cx + 5.5, cy)]),
+                Cell::Group(_) => {
+                    let corners = [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)];
+                    let at = |(sx, sy): (f32, f32)| (cx + 5.5 * sx, cy + 5.5 * sy);
+                    (3.5, corners.into_iter().map(at).collect())
+                }
+            };
+            for py in (cy as usize - 15)..(cy as usize + 15) {
+                for px in (cx as usize - 15)..(cx as usize + 15) {
+                    let (fx, fy) = (px as f32 + 0.5, py as f32 + 0.5);
+                    let in_disc = centres
+                        .iter()
+                        .any(|&(x, y)| (fx - x).hypot(fy - y) <= radius);
+                    // A bridge between each disc and the next (round the square).
+                    let bridged = (0..centres.len())
+                        .filter(|&i| centres.len() > 2 || i == 0)
+                        .any(|i| {
+                            let (a, b) = (centres[i], centres[(i + 1) % centres.len()]);
+                            let (lo_x, hi_x) = (a.0.min(b.0), a.0.max(b.0));
+                            let (lo_y, hi_y) = (a.1.min(b.1), a.1.max(b.1));
+                            (lo_x - 2.5..=hi_x + 2.5).contains(&fx)
+                                && (lo_y - 2.5..=hi_y + 2.5).contains(&fy)
+                        });
+                    if in_disc {
+                        y.data[py * w + px] = 0.2;
+                    } else if bridged && centres.len() > 1 {
+                        y.data[py * w + px] = 0.6 * (1.0 - 0.22);
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    /// Groups of [`SIZING_GROUP_MIN_DOTS`] or more discs grown together, when the blob that
+    /// sizes the dots by area is one of them (they hold half the pigment here), size the dots
+    /// as the discs they part into (7 px), not as one blob (≈ 17 px); pairs, or groups holding
+    /// too little of the pigment to be that blob, leave the sizing by area as it was (bit for
+    /// bit).
+    #[test]
+    fn dots_grown_together_size_the_dots_they_part_into() {
+        assert_eq!(SIZING_GROUP_MIN_DOTS, 3);
+        let sizes = |cells: &[Cell]| {
+            let y = grouped(cells);
+            let calm = SkinField::calm(&y);
+            let found = dot_diameter_over(&y, &calm, 48, SIZING_DARKNESS, None);
+            let (by_area, _) = sized_from_the_stored_plane(&y, 48, SIZING_DARKNESS);
+            (found.expect("pigment"), by_area.expect("pigment"))
+        };
+        // Only groups of four: the dots are sized as the discs.
+        let (d, by_area) = sizes(&[Cell::Group(4); 60]);
+        assert!((6.0..9.0).contains(&d), "{d} px");
+        assert!(by_area > 15.0, "{by_area} px");
+        // Only pairs: too few to part into, sized by area.
+        let (d, by_area) = sizes(&[Cell::Group(2); 60]);
+        assert_eq!(d, by_area);
+        assert!(by_area > 10.0, "{by_area} px");
+        // Groups of four beside lone discs 5 and 12 px across (a fifth of the pigment in the
+        // small ones): holding about 54% of it, the groups' discs are the median; holding
+        // about 44%, the large lone discs are, by area, and would be a group's discs if they
+        // were sized as the dots they part into.
+        let mix = |groups: usize, small: usize, large: usize| {
+            let mut cells = vec![Cell::Group(4); groups];
+            cells.extend(vec![Cell::Lone(5.0); small]);
+            cells.extend(vec![Cell::Lone(12.0); large]);
+            sizes(&cells)
+        };
+        let (d, by_area) = mix(19, 76, 19);
+        assert!((6.0..9.0).contains(&d), "{d} px");
+        assert!(by_area > 15.0, "{by_area} px");
+        let (d, by_area) = mix(15, 76, 25);
+        assert_eq!(d, by_area);
+        assert!((11.0..13.5).contains(&d), "{d} px");
     }
 }
