@@ -40,7 +40,7 @@ mod watershed;
 pub use blobs::count_blob_candidates;
 pub use finder::{find_dots, find_dots_releasing, find_dots_reusing};
 pub use noise::{skin_noise, NoiseHistogram, NOISE_HISTOGRAM_BINS, NOISE_HISTOGRAM_STEP};
-pub use thickness::Blobs;
+pub(crate) use thickness::Blobs;
 
 pub(crate) use components::component_members;
 

@@ -66,8 +66,32 @@ pub(crate) fn most_pieces(
 pub(crate) const MIN_PIECE_PX: usize = 2;
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// The runs (row, columns `x0..x1`) of the pixels where `inside(x, y)` holds in a `w` × `h`
+    /// box, in raster order.
+    pub(in crate::dots) fn runs_where(
+        w: usize,
+        h: usize,
+        inside: impl Fn(usize, usize) -> bool,
+    ) -> Vec<(usize, std::ops::Range<usize>)> {
+        let mut runs = Vec::new();
+        for y in 0..h {
+            let mut x = 0;
+            while x < w {
+                if inside(x, y) {
+                    let start = x;
+                    while x < w && inside(x, y) {
+                        x += 1;
+                    }
+                    runs.push((y, start..x));
+                }
+                x += 1;
+            }
+        }
+        runs
+    }
 
     /// The mask of levels `level(x, y)` over a `w` × `h` box and the runs of its pixels above 0.
     fn blob(
@@ -76,20 +100,7 @@ mod tests {
         level: impl Fn(usize, usize) -> u8,
     ) -> (Vec<u8>, Vec<(usize, std::ops::Range<usize>)>) {
         let mask: Vec<u8> = (0..w * h).map(|i| level(i % w, i / w)).collect();
-        let mut runs = Vec::new();
-        for y in 0..h {
-            let mut x = 0;
-            while x < w {
-                if mask[y * w + x] > 0 {
-                    let start = x;
-                    while x < w && mask[y * w + x] > 0 {
-                        x += 1;
-                    }
-                    runs.push((y, start..x));
-                }
-                x += 1;
-            }
-        }
+        let runs = runs_where(w, h, |x, y| mask[y * w + x] > 0);
         (mask, runs)
     }
 

@@ -164,28 +164,7 @@ fn column_envelope_max(f: &[f32], hull: &mut Vec<usize>, bounds: &mut Vec<f32>) 
 mod tests {
     use super::*;
 
-    /// The runs of the pixels where `inside(x, y)` holds in a `w` × `h` box.
-    fn runs_of(
-        w: usize,
-        h: usize,
-        inside: impl Fn(usize, usize) -> bool,
-    ) -> Vec<(usize, std::ops::Range<usize>)> {
-        let mut runs = Vec::new();
-        for y in 0..h {
-            let mut x = 0;
-            while x < w {
-                if inside(x, y) {
-                    let start = x;
-                    while x < w && inside(x, y) {
-                        x += 1;
-                    }
-                    runs.push((y, start..x));
-                }
-                x += 1;
-            }
-        }
-        runs
-    }
+    use super::super::pieces::tests::runs_where as runs_of;
 
     /// The largest distance to an outside pixel, by brute force.
     fn brute(w: usize, h: usize, inside: &impl Fn(usize, usize) -> bool) -> f32 {

@@ -107,13 +107,13 @@ fn dot_diameter_over(
         mark(threshold, &mut pigment, &|_| {});
     }
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
-    let compact = |area: u32, w: u32, h: u32| {
+    let is_compact = |area: u32, w: u32, h: u32| {
         let extent = f64::from(w.max(h));
         area >= 2 && extent * extent <= SIZING_MAX_EXTENT_RATIO * f64::from(area)
     };
     let found = dots::Blobs::in_mask(&pigment, width);
     let compact: Vec<usize> = (found.shapes().iter().enumerate())
-        .filter(|(_, &(area, w, h))| compact(area, w, h))
+        .filter(|(_, &(area, w, h))| is_compact(area, w, h))
         .map(|(i, _)| i)
         .collect();
     let area = |i: usize| found.shapes()[i].0;
