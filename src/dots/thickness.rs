@@ -56,8 +56,9 @@ impl<'a> Blobs<'a> {
     }
 
     /// The diameter (px) of the widest disc inside blob `i`: 2 d − 1, d the largest Euclidean
-    /// distance (px) from one of its pixels to the nearest pixel outside it (a disc 5 px
-    /// across, a bar 3 px wide, a line 1 px wide measure 5, 3 and 1).
+    /// distance (px) from one of its pixels to the nearest pixel outside it (a bar 3 px wide
+    /// and a line 1 px wide measure 3 and 1; a digital disc 5 px across 4.66, its
+    /// stair-stepped edge nearer its centre than its width says).
     pub fn inscribed_px(&self, i: usize) -> f32 {
         inscribed_diameter(&self.runs(i), &mut Vec::new())
     }
@@ -71,7 +72,7 @@ impl<'a> Blobs<'a> {
 }
 
 /// The diameter (px) of the widest disc inside the blob made of `runs` (row, columns
-/// `x0..x1`, half-open), as [`BlobShape::inscribed_px`]; 0 for no runs. `scratch` is a
+/// `x0..x1`, half-open), as [`Blobs::inscribed_px`]; 0 for no runs. `scratch` is a
 /// buffer (its contents do not matter).
 ///
 /// The squared distance to the nearest pixel outside, row by row (to the ends of the pixel's

@@ -145,7 +145,11 @@ fn dot_diameter_over(
 /// [`SIZING_GROUP_MIN_DOTS`] or more pieces at one of the darker [`SIZING_LEVELS`], where the
 /// skin between its dots shows. Its dots share its area, none wider than it is thick.
 fn group_dot_diameter(blobs: &dots::Blobs, i: usize) -> Option<f64> {
-    let area = f64::from(blobs.shapes()[i].0);
+    let (area, w, h) = blobs.shapes()[i];
+    if !may_be_group(w, h) {
+        return None;
+    }
+    let area = f64::from(area);
     let inscribed = f64::from(blobs.inscribed_px(i));
     let disc = std::f64::consts::FRAC_PI_4 * inscribed * inscribed;
     if area < SIZING_CLUSTER_DISCS * disc {
@@ -154,6 +158,17 @@ fn group_dot_diameter(blobs: &dots::Blobs, i: usize) -> Option<f64> {
     let n = blobs.most_pieces(i);
     let equivalent = 2.0 * (area / std::f64::consts::PI).sqrt();
     (n >= SIZING_GROUP_MIN_DOTS).then(|| inscribed.min(equivalent / f64::from(n).sqrt()))
+}
+
+/// The largest bounding box (px) a group of dots grown together is looked for in: 4 MP, a
+/// hundred of the largest dots sought at 100 px/mm. Looking inside a blob takes 6 B per pixel
+/// of its box; a whole photo of solid pigment would have taken 144 MB more at 24 MP.
+const MAX_GROUP_BOX_PX: u64 = 1 << 22;
+
+/// Whether a blob whose bounding box is `w` × `h` px may be a group of dots (see
+/// [`MAX_GROUP_BOX_PX`]).
+fn may_be_group(w: u32, h: u32) -> bool {
+    u64::from(w) * u64::from(h) <= MAX_GROUP_BOX_PX
 }
 
 /// The blob a random pigment pixel belongs to, among `blobs` (pixels, diameter in px, an
@@ -293,6 +308,15 @@ mod tests {
         let beside_few = patched(70.0, 60.0);
         let d = size(&beside_few, Some(20.0));
         assert!(d > 120.0, "{d} px");
+    }
+
+    /// A blob's box of 4 MP may hold a group of dots, one a pixel larger may not.
+    #[test]
+    fn groups_are_looked_for_in_boxes_up_to_4_mp() {
+        assert!(may_be_group(2048, 2048));
+        assert!(may_be_group(4_194_304, 1));
+        assert!(!may_be_group(2048, 2049));
+        assert!(!may_be_group(u32::MAX, u32::MAX));
     }
 
     /// What a cell of [`grouped`] holds: a lone disc (its diameter, px), or `n` discs 7 px
