@@ -5,24 +5,22 @@
 /// The most pieces (8-connected, of at least [`MIN_PIECE_PX`] each) that the blob made of
 /// `runs` (row, columns `x0..x1`, half-open) splits into at any one level of `mask` (`width` px
 /// per row; a pixel of the blob is at level k and above when its byte is ≥ k), over the levels
-/// above 1: at least 1. `scratch` is a buffer (its contents do not matter).
+/// above 1: at least 1.
 pub(crate) fn most_pieces(
     runs: &[(usize, std::ops::Range<usize>)],
     mask: &[u8],
     width: usize,
-    scratch: &mut Vec<u8>,
 ) -> u32 {
     let Some((x0, y0, w, h)) = super::thickness::box_of(runs) else {
         return 1;
     };
     // The blob's levels in its bounding box, 0 off the blob.
-    scratch.clear();
-    scratch.resize(w * h, 0);
+    let mut levels = vec![0u8; w * h];
     let mut top = 0u8;
     for (y, xs) in runs {
         let row = &mask[y * width + xs.start..y * width + xs.end];
         let local = (y - y0) * w + (xs.start - x0);
-        scratch[local..local + row.len()].copy_from_slice(row);
+        levels[local..local + row.len()].copy_from_slice(row);
         top = top.max(row.iter().copied().max().unwrap_or(0));
     }
     let mut most = 1;
@@ -32,7 +30,7 @@ pub(crate) fn most_pieces(
         seen.iter_mut().for_each(|s| *s = false);
         let mut pieces = 0;
         for start in 0..w * h {
-            if seen[start] || scratch[start] < level {
+            if seen[start] || levels[start] < level {
                 continue;
             }
             // Flood the piece from `start`, counting its pixels.
@@ -45,7 +43,7 @@ pub(crate) fn most_pieces(
                 for ny in y.saturating_sub(1)..(y + 2).min(h) {
                     for nx in x.saturating_sub(1)..(x + 2).min(w) {
                         let n = ny * w + nx;
-                        if !seen[n] && scratch[n] >= level {
+                        if !seen[n] && levels[n] >= level {
                             seen[n] = true;
                             stack.push(n);
                         }
@@ -63,7 +61,7 @@ pub(crate) fn most_pieces(
 
 /// The fewest pixels a piece of a blob at a higher level must hold to count as a dot of its
 /// own (a single pixel at a higher level is noise on the blob, not a dot).
-pub(crate) const MIN_PIECE_PX: usize = 2;
+const MIN_PIECE_PX: usize = 2;
 
 #[cfg(test)]
 pub(super) mod tests {
@@ -106,7 +104,6 @@ pub(super) mod tests {
 
     #[test]
     fn dots_grown_together_part_at_a_higher_level() {
-        let mut scratch = Vec::new();
         // Three dots 5 px across in a row, centres 5 px apart, joined at level 1 by the skin
         // between them (level 1), each dot at level 3 within 2 px of its centre.
         let (mask, runs) = blob(17, 7, |x, y| {
@@ -121,7 +118,7 @@ pub(super) mod tests {
                 0
             }
         });
-        assert_eq!(most_pieces(&runs, &mask, 17, &mut scratch), 3);
+        assert_eq!(most_pieces(&runs, &mask, 17), 3);
         // One evenly dark blob is one piece at every level; lone pixels above it are none.
         let (mask, runs) = blob(9, 9, |x, y| {
             if (x, y) == (2, 2) || (x, y) == (6, 6) {
@@ -130,7 +127,7 @@ pub(super) mod tests {
                 2
             }
         });
-        assert_eq!(most_pieces(&runs, &mask, 9, &mut scratch), 1);
-        assert_eq!(most_pieces(&[], &mask, 9, &mut scratch), 1);
+        assert_eq!(most_pieces(&runs, &mask, 9), 1);
+        assert_eq!(most_pieces(&[], &mask, 9), 1);
     }
 }

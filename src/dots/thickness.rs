@@ -60,45 +60,40 @@ impl<'a> Blobs<'a> {
     /// and a line 1 px wide measure 3 and 1; a digital disc 5 px across 4.66, its
     /// stair-stepped edge nearer its centre than its width says).
     pub fn inscribed_px(&self, i: usize) -> f32 {
-        inscribed_diameter(&self.runs(i), &mut Vec::new())
+        inscribed_diameter(&self.runs(i))
     }
 
     /// The most pieces (8-connected, of at least `pieces::MIN_PIECE_PX` each) that blob `i`
     /// parts into at any one level of the mask above 1 (a pixel is at level k and above when
     /// its byte is ≥ k): at least 1.
     pub fn most_pieces(&self, i: usize) -> u32 {
-        most_pieces(&self.runs(i), self.mask, self.width, &mut Vec::new())
+        most_pieces(&self.runs(i), self.mask, self.width)
     }
 }
 
 /// The diameter (px) of the widest disc inside the blob made of `runs` (row, columns
-/// `x0..x1`, half-open), as [`Blobs::inscribed_px`]; 0 for no runs. `scratch` is a
-/// buffer (its contents do not matter).
+/// `x0..x1`, half-open), as [`Blobs::inscribed_px`]; 0 for no runs.
 ///
 /// The squared distance to the nearest pixel outside, row by row (to the ends of the pixel's
 /// run) and then column by column (the lower envelope of parabolas of Felzenszwalb and
 /// Huttenlocher, "Distance transforms of sampled functions", 2012): exact, in time linear in
 /// the bounding box's pixels.
-pub(crate) fn inscribed_diameter(
-    runs: &[(usize, std::ops::Range<usize>)],
-    scratch: &mut Vec<f32>,
-) -> f32 {
+pub(crate) fn inscribed_diameter(runs: &[(usize, std::ops::Range<usize>)]) -> f32 {
     let Some((x0, y0, w, h)) = box_of(runs) else {
         return 0.0;
     };
     // Squared horizontal distance to the nearest pixel outside the blob, column-major (each
     // column's values together for the second pass); 0 outside.
-    scratch.clear();
-    scratch.resize(w * h, 0.0);
+    let mut squared = vec![0f32; w * h];
     for (y, xs) in runs {
         for x in xs.clone() {
             let d = (x + 1 - xs.start).min(xs.end - x) as f32;
-            scratch[(x - x0) * h + (y - y0)] = d * d;
+            squared[(x - x0) * h + (y - y0)] = d * d;
         }
     }
     let mut deepest = 0f32;
     let (mut column, mut hull, mut bounds) = (Vec::new(), Vec::new(), Vec::new());
-    for values in scratch.chunks_exact(h) {
+    for values in squared.chunks_exact(h) {
         // Pixels outside the box (0 at rows −1 and h) bound every column from both ends.
         column.clear();
         column.push(0.0);
@@ -199,34 +194,31 @@ mod tests {
     /// disc 5 px across: 2 · 2.83 − 1 = 4.66).
     #[test]
     fn discs_bars_and_lines_measure_their_width() {
-        let mut scratch = Vec::new();
         let disc = |x: usize, y: usize| (x as f32 - 7.0).hypot(y as f32 - 7.0) <= 2.5;
-        let d = inscribed_diameter(&runs_of(15, 15, disc), &mut scratch);
+        let d = inscribed_diameter(&runs_of(15, 15, disc));
         assert_eq!(d, 2.0 * 8f32.sqrt() - 1.0);
         let bar = |_x: usize, y: usize| (4..7).contains(&y);
-        assert_eq!(inscribed_diameter(&runs_of(20, 12, bar), &mut scratch), 3.0);
+        assert_eq!(inscribed_diameter(&runs_of(20, 12, bar)), 3.0);
         let line = |x: usize, y: usize| x == y;
-        assert_eq!(inscribed_diameter(&runs_of(9, 9, line), &mut scratch), 1.0);
-        assert_eq!(inscribed_diameter(&[], &mut scratch), 0.0);
+        assert_eq!(inscribed_diameter(&runs_of(9, 9, line)), 1.0);
+        assert_eq!(inscribed_diameter(&[]), 0.0);
     }
 
     /// Five discs 7 px across in a row, touching (centres 7 px apart): the row, 35 px long,
     /// is as thick as one of them.
     #[test]
     fn a_row_of_touching_dots_is_as_thick_as_one() {
-        let mut scratch = Vec::new();
         let disc_at = |cx: f32, x: usize, y: usize| (x as f32 - cx).hypot(y as f32 - 4.0) <= 3.5;
         let row = |x: usize, y: usize| (0..5).any(|k| disc_at(4.0 + 7.0 * k as f32, x, y));
         let one = |x: usize, y: usize| disc_at(4.0, x, y);
-        let d = inscribed_diameter(&runs_of(40, 9, row), &mut scratch);
-        assert_eq!(d, inscribed_diameter(&runs_of(9, 9, one), &mut scratch));
+        let d = inscribed_diameter(&runs_of(40, 9, row));
+        assert_eq!(d, inscribed_diameter(&runs_of(9, 9, one)));
         assert!((6.0..7.0).contains(&d), "{d} px");
     }
 
     #[test]
     fn the_envelope_is_the_brute_force_distance() {
         let mut rng = crate::synth::SplitMix64::new(11);
-        let mut scratch = Vec::new();
         for _ in 0..200 {
             let (w, h) = (
                 1 + (rng.uniform(0.0, 14.0) as usize),
@@ -239,7 +231,7 @@ mod tests {
                 continue;
             }
             assert_eq!(
-                inscribed_diameter(&runs, &mut scratch),
+                inscribed_diameter(&runs),
                 brute(w, h, &inside),
                 "{w}×{h}: {bits:?}"
             );

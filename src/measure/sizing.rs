@@ -117,7 +117,7 @@ fn dot_diameter_over(
         .map(|(i, _)| i)
         .collect();
     let area = |i: usize| found.shapes()[i].0;
-    let equivalent = |i: usize| 2.0 * (f64::from(area(i)) / std::f64::consts::PI).sqrt();
+    let equivalent = |i: usize| equivalent_diameter(f64::from(area(i)));
     // Each compact blob sized by its area: its equivalent diameter (px).
     let by_area: Vec<(u32, f64, usize)> = compact
         .iter()
@@ -156,8 +156,13 @@ fn group_dot_diameter(blobs: &dots::Blobs, i: usize) -> Option<f64> {
         return None;
     }
     let n = blobs.most_pieces(i);
-    let equivalent = 2.0 * (area / std::f64::consts::PI).sqrt();
+    let equivalent = equivalent_diameter(area);
     (n >= SIZING_GROUP_MIN_DOTS).then(|| inscribed.min(equivalent / f64::from(n).sqrt()))
+}
+
+/// The diameter (px) of the disc of `area` px².
+fn equivalent_diameter(area: f64) -> f64 {
+    2.0 * (area / std::f64::consts::PI).sqrt()
 }
 
 /// The largest bounding box (px) a group of dots grown together is looked for in: 4 MP, a
@@ -226,7 +231,7 @@ mod tests {
         }
         weighted.sort_unstable();
         let median = weighted.get((weighted.len().max(1) - 1) / 2).copied();
-        let diameter = median.map(|a| 2.0 * (f64::from(a) / std::f64::consts::PI).sqrt());
+        let diameter = median.map(|a| equivalent_diameter(f64::from(a)));
         (diameter, threshold)
     }
 
