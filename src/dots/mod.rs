@@ -267,7 +267,10 @@ pub const RING_INNER_RADII: f32 = 1.5;
 pub const RING_OUTER_RADII: f32 = 2.5;
 /// Fewer skin pixels than this in the ring and the ring is widened, then the skin field is used.
 pub const MIN_RING_PIXELS: usize = 8;
-/// Skin ring pixels darker than this (darkness vs. the skin field) are hair or pores: left out.
+/// Skin ring pixels darker than this (darkness vs. the skin field, of the photo denoised at
+/// σ = [`crate::flatten::EXCLUDE_DENOISE_PX`]) are hair, pores or a dot's blurred edge: left
+/// out. Judged on the denoised photo, so that sensor noise does not decide (see
+/// `crate::measure`'s sampling).
 pub const RING_EXCLUDE_DARKNESS: f32 = 0.08;
 
 /// A found dot, in the coordinates of the plane it was found in (px, pixel centres at i + 0.5).

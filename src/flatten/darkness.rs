@@ -73,6 +73,37 @@ impl SkinField {
     }
 }
 
+impl SkinField {
+    /// Row by row, the darkness of the luminance `y` written over its denoised copy
+    /// ([`SkinField::calm`] of `y`), for a stage that needs both once: `over_calm(row, values,
+    /// calm_darkness)` takes row `row` of the copy in `values`, writes the darkness of that
+    /// copy into `calm_darkness` and then row `row` of D (the values of
+    /// [`SkinField::darkness_rows`], bit for bit) over it in `values`. The skin field is read
+    /// once for both.
+    pub fn darkness_rows_over_calm<'a>(
+        &'a self,
+        y: &'a impl Rows,
+    ) -> impl Fn(usize, &mut [f32], &mut [f32]) + Sync + 'a {
+        let lookup = self.lookup();
+        move |row, values, calm_darkness| {
+            debug_assert_eq!(values.len(), calm_darkness.len());
+            lookup.span_into(row, 0, calm_darkness);
+            LUMINANCE_ROW.with_borrow_mut(|buffer| {
+                let luminance = span_of(y, row, (0, values.len()), buffer);
+                for ((v, c), l) in values
+                    .iter_mut()
+                    .zip(calm_darkness.iter_mut())
+                    .zip(luminance)
+                {
+                    let skin = *c;
+                    *c = darkness_at(*v, skin);
+                    *v = darkness_at(*l, skin);
+                }
+            })
+        }
+    }
+}
+
 thread_local! {
     /// A row of a luminance that is not stored, for [`SkinField::darkness_rows`]: one per
     /// thread, so that no row allocates.

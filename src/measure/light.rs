@@ -1,7 +1,7 @@
 //! One bit per pixel of the darkness plane: whether the pixel is light enough to be skin in a
-//! dot's ring ([`crate::dots::RING_EXCLUDE_DARKNESS`]). Per-dot sampling reads it after the
-//! darkness plane's buffer has gone to the labels: 1 bit per pixel (3 MB for 24 MP) instead of
-//! the 4 B/px plane, and fewer misses to memory than the plane's values cost.
+//! dot's ring ([`crate::dots::RING_EXCLUDE_DARKNESS`], judged on the denoised photo). Per-dot
+//! sampling reads it after the darkness plane's buffer has gone to the labels: 1 bit per pixel
+//! (3 MB for 24 MP) instead of a 4 B/px plane, and fewer misses to memory than its values cost.
 
 use rayon::prelude::*;
 
@@ -20,40 +20,34 @@ impl LightBits {
     /// The pixels of `d` whose value is below `bound` (NaN never is).
     #[cfg(test)]
     pub(super) fn below(d: &Plane, bound: f32) -> Self {
-        let mut copy = Plane::default();
-        Self::writing_rows(
-            d.width,
-            d.height,
-            |y, row| row.copy_from_slice(d.row(y)),
-            &mut copy,
-            bound,
-        )
+        let mut copy = d.clone();
+        Self::rewriting_rows(&mut copy, bound, |y, _, judged| {
+            judged.copy_from_slice(d.row(y));
+        })
     }
 
-    /// Fills `plane` (its buffer reused) with the `width` × `height` plane whose row `y`
-    /// `row_of(y, row)` writes, rows in parallel, and returns its pixels below `bound`, each
-    /// row's bits taken while the row is in cache (a pass of its own over a 24 MP plane
-    /// cost 6 ms).
-    pub(super) fn writing_rows(
-        width: usize,
-        height: usize,
-        row_of: impl Fn(usize, &mut [f32]) + Sync,
+    /// Rewrites `plane` row by row, rows in parallel: `rewrite(y, row, judged)` takes row `y`
+    /// in `row`, writes its new values over it and the values to be judged into `judged` (one
+    /// per pixel, a scratch row of its thread). Returns the pixels whose judged value is below
+    /// `bound` (NaN never is), each row's bits taken while the row is in cache (a pass of its
+    /// own over a 24 MP plane cost 6 ms).
+    pub(super) fn rewriting_rows(
         plane: &mut Plane,
         bound: f32,
+        rewrite: impl Fn(usize, &mut [f32], &mut [f32]) + Sync,
     ) -> Self {
-        (plane.width, plane.height) = (width, height);
-        // Every value is overwritten below: only grow, never clear, a reused buffer.
-        plane.data.resize(width * height, 0.0);
+        let width = plane.width;
         let words_per_row = width.div_ceil(WORD_BITS);
-        let mut words = vec![0u64; words_per_row * height];
+        let mut words = vec![0u64; words_per_row * plane.height];
         if words_per_row > 0 {
             words
                 .par_chunks_mut(words_per_row)
                 .zip(plane.data.par_chunks_mut(width))
                 .enumerate()
-                .for_each(|(y, (bits, row))| {
-                    row_of(y, row);
-                    bits_below(row, bound, bits);
+                .for_each_init(Vec::new, |judged, (y, (bits, row))| {
+                    judged.resize(width, 0.0);
+                    rewrite(y, row, judged);
+                    bits_below(judged, bound, bits);
                 });
         }
         LightBits {

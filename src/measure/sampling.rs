@@ -1,12 +1,19 @@
-//! Per-dot samples: each counted dot's core (mean colour over a small disc at its peak) and the
-//! skin ring around it (median colour of the unlabelled, light pixels between
-//! [`dots::RING_INNER_RADII`] and [`dots::RING_OUTER_RADII`] of its radius), read from the photo.
+//! Per-dot samples: each counted dot's core (mean colour over a small disc at its centre) and
+//! the skin ring around it (median colour of the pixels between [`dots::RING_INNER_RADII`] and
+//! [`dots::RING_OUTER_RADII`] of its radius that no dot's outline nor hair covers and that are
+//! light), read from the photo.
+//!
+//! Which pixels are skin is told from the dots' outlines and the denoised photo, never from a
+//! pixel's own value alone: on dark skin, where a phone's sensor noise is large against the
+//! skin's luminance, a ring that left out the pixels that the noise darkened (into the bound on
+//! darkness, or into a dot's territory, which floods to a low floor) read the skin light, and
+//! every dot too dark by 0.02–0.06.
 
 use rayon::prelude::*;
 
 use super::light::LightBits;
 use crate::color::{lab_from_linear, LuminanceSource};
-use crate::dots::{self, DotMap};
+use crate::dots::{self, Cover, DotMap};
 use crate::flatten::{darkness_at, SkinLookup};
 use crate::measure::DotSample;
 use crate::plane::for_each_run_in_ring;
@@ -17,13 +24,14 @@ use crate::quantile::quantile;
 use crate::region::Region;
 
 /// The samples of the dots `counted` (indices into `map.dots`) of the window `crop` of the
-/// photo read by `y`, with `light` the pixels lighter than [`dots::RING_EXCLUDE_DARKNESS`],
+/// photo read by `y`, with `light` the pixels lighter than [`dots::RING_EXCLUDE_DARKNESS`]
+/// (judged on the denoised photo),
 /// the skin field `skin` and the dot scale `dot_scale` (px), in the order of `counted`,
 /// positions in image px.
 ///
 /// Sampled in raster order of the dots' peaks, then put back in the dots' order (strongest
 /// first, which is scattered over the photo): neighbouring dots read overlapping rows of the
-/// photo, D and the labels, which then are still in cache (in the dots' order nearly every
+/// photo, D and the cover, which then are still in cache (in the dots' order nearly every
 /// ring row was a miss to memory).
 pub(super) fn sample_dots(
     crop: Region,
@@ -60,7 +68,7 @@ pub(super) fn sample_dots(
 const PREFETCH_DOTS_AHEAD: usize = 2;
 
 /// Hints the cache lines that sampling dot `k` of `map` will read: the square around its
-/// first ring (see [`sample_dot`]), in the photo (through `y`), the labels and `light`.
+/// first ring (see [`sample_dot`]), in the photo (through `y`), the cover and `light`.
 /// Sampling is bound by misses on those rows: each ring row is a short run in a different place
 /// of each, which the CPU's own prefetchers do not guess.
 fn prefetch_ring(y: &LuminanceSource, light: &LightBits, map: &DotMap, k: usize) {
@@ -68,7 +76,7 @@ fn prefetch_ring(y: &LuminanceSource, light: &LightBits, map: &DotMap, k: usize)
     let radius = (f64::from(dot.area_px) / std::f64::consts::PI).sqrt();
     let reach = (dots::RING_OUTER_RADII as f64 * radius + 1.0).ceil() as usize;
     let (cx, cy) = (dot.x as usize, dot.y as usize);
-    prefetch_square(&map.labels, y.width, (cx, cy), reach);
+    prefetch_square(&map.cover, y.width, (cx, cy), reach);
     let columns = cx.saturating_sub(reach)..(cx + reach + 1).min(y.width);
     for row in cy.saturating_sub(reach)..(cy + reach + 1).min(y.height) {
         light.prefetch_run(row, columns.clone());
@@ -140,11 +148,24 @@ fn sample_dot(
         .sqrt()
         .max(0.5);
     let core_radius = (dots::CORE_RADIUS_DIAMETERS as f64 * dot_scale).max(0.5);
-    let (px, py) = dot.peak;
+    let (cx, cy) = (dot.x.floor() as usize, dot.y.floor() as usize);
+    // The core lies at the dot's centre (its darkness-weighted centroid), where that pixel is
+    // the dot's; else (a crescent, a dot whose pieces a hair cut apart) at the pixel it was
+    // detected at. The detection's pixel is the darkest of the dot's smoothed plane, so its
+    // own noise helped choose it: on dark skin at 15 px/mm, read there the cores of faint dots
+    // were 0.01–0.03 too dark.
+    let centre_is_the_dots =
+        cx < y.width && cy < y.height && map.labels[cy * y.width + cx] == k as u32 + 1;
+    let (px, py) = if centre_is_the_dots && !dot.beside_hair {
+        (cx, cy)
+    } else {
+        dot.peak
+    };
 
-    // Core: mean linear RGB and luminance over a small disc at the peak. A faint dot whose peak
-    // lies on a darker hair crossing it (`beside_hair`) is sampled over its hair-line disc, at
-    // the pixels whose darkness is the dot's (see `beside_hair_band`), not the hair's.
+    // Core: mean linear RGB and luminance over a small disc at the centre. A faint dot whose
+    // peak lies on a darker hair crossing it (`beside_hair`) is sampled over its hair-line disc
+    // around its peak, at the pixels whose darkness is the dot's (see `beside_hair_band`), not
+    // the hair's.
     let (radius_read, band) = if dot.beside_hair {
         let radius = dots::hair_line_disc_radius(dot.scale_px);
         (f64::from(radius), Some(beside_hair_band(dot.core_darkness)))
@@ -181,12 +202,12 @@ fn sample_dot(
     let core_rgb = core_rgb.map(|v| (v / n) as f32);
     let core_y = core_y / n;
 
-    // Skin ring: unlabelled, not dark pixels between RING_INNER and RING_OUTER radii.
-    let (cx, cy) = (dot.x.floor() as usize, dot.y.floor() as usize);
+    // Skin ring: bare (no dot's outline, no hair), light pixels between RING_INNER and
+    // RING_OUTER radii.
     ring_samples(
         y,
         light,
-        &map.labels,
+        &map.cover,
         (cx, cy),
         dots::RING_INNER_RADII as f64 * radius,
         dots::RING_OUTER_RADII as f64 * radius + 1.0,
@@ -196,7 +217,7 @@ fn sample_dot(
         ring_samples(
             y,
             light,
-            &map.labels,
+            &map.cover,
             (cx, cy),
             dots::RING_OUTER_RADII as f64 * radius,
             2.0 * dots::RING_OUTER_RADII as f64 * radius + 2.0,
@@ -244,14 +265,14 @@ fn beside_hair_band(beside: f32) -> (f32, f32) {
     )
 }
 
-/// The skin pixels (unlabelled in `labels`, set in `light`: lighter than
-/// [`dots::RING_EXCLUDE_DARKNESS`]) in the annulus `inner..outer` px around `centre`, in raster order, into `out` (both
-/// lists cleared first): (luminance, sRGB codes) into `out.coded` for a photo with 8-bit
-/// channels, else (luminance, linear RGB) into `out.ring`.
+/// The skin pixels ([`Cover::Bare`] in `cover`, set in `light`: lighter than
+/// [`dots::RING_EXCLUDE_DARKNESS`]) in the annulus `inner..outer` px around `centre`, in
+/// raster order, into `out` (both lists cleared first): (luminance, sRGB codes) into
+/// `out.coded` for a photo with 8-bit channels, else (luminance, linear RGB) into `out.ring`.
 fn ring_samples(
     y: &LuminanceSource,
     light: &LightBits,
-    labels: &[u32],
+    cover: &[Cover],
     centre: (usize, usize),
     inner: f64,
     outer: f64,
@@ -261,8 +282,8 @@ fn ring_samples(
     out.coded.clear();
     for_each_run_in_ring(centre, inner, outer, (y.width, y.height), |yy, xs| {
         let row = yy * y.width;
-        let labels = &labels[row..row + y.width];
-        let skin = |x: usize| labels[x] == 0 && light.get(x, yy);
+        let cover = &cover[row..row + y.width];
+        let skin = |x: usize| cover[x] == Cover::Bare && light.get(x, yy);
         let coded = y.for_each_code_and_y_in_run(yy, xs.clone(), |x, codes, lum| {
             if skin(x) {
                 out.coded.push((lum, codes));
@@ -284,7 +305,7 @@ mod tests {
     use image::DynamicImage;
 
     /// The ring's samples, read a run at a time, are the per-pixel walk's: the same pixels (the
-    /// labels and darkness of each pixel's own row and column, never a neighbour's), the same
+    /// cover and darkness of each pixel's own row and column, never a neighbour's), the same
     /// values bit for bit, in the same order, rings clipped at the window's edges included. For
     /// every kind of photo: 8-bit colour, colour with alpha, grey and grey with alpha (their
     /// samples coded: a grey code three times), 16-bit colour and float colour (decoded, the
@@ -345,7 +366,13 @@ mod tests {
         let (w, h) = (rect.width as usize, rect.height as usize);
         let (plane, _) = crate::color::luminance(image, rect);
         let y = LuminanceSource::new(image, rect, plane);
-        let labels: Vec<u32> = (0..w * h).map(|i| u32::from(i % 7 == 0) * 3).collect();
+        let cover: Vec<Cover> = (0..w * h)
+            .map(|i| match i % 7 {
+                0 => Cover::Dot,
+                3 => Cover::Hair,
+                _ => Cover::Bare,
+            })
+            .collect();
         let d = Plane {
             width: w,
             height: h,
@@ -363,11 +390,11 @@ mod tests {
             ((29, 21), 0.0, 4.0),
         ] {
             let light = LightBits::below(&d, dots::RING_EXCLUDE_DARKNESS);
-            ring_samples(&y, &light, &labels, centre, inner, outer, &mut ring);
+            ring_samples(&y, &light, &cover, centre, inner, outer, &mut ring);
             let mut expected = Vec::new();
             crate::plane::for_each_in_ring(centre, inner, outer, (w, h), |x, yy| {
                 let i = yy * w + x;
-                if labels[i] == 0 && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
+                if cover[i] == Cover::Bare && d.data[i] < dots::RING_EXCLUDE_DARKNESS {
                     let (rgb, lum) = y.rgb_and_y(x, yy);
                     expected.push((lum, rgb));
                 }
