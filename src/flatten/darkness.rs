@@ -71,9 +71,7 @@ impl SkinField {
             })
         }
     }
-}
 
-impl SkinField {
     /// Row by row, the darkness of the luminance `y` written over its denoised copy
     /// ([`SkinField::calm`] of `y`), for a stage that needs both once: `over_calm(row, values,
     /// calm_darkness)` takes row `row` of the copy in `values`, writes the darkness of that
