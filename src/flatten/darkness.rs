@@ -62,10 +62,8 @@ impl SkinField {
     pub fn darkness_rows<'a>(&'a self, y: &'a impl Rows) -> impl Fn(usize, &mut [f32]) + Sync + 'a {
         let lookup = self.lookup();
         move |row, out| {
-            lookup.span_into(row, 0, out);
-            LUMINANCE_ROW.with_borrow_mut(|buffer| {
-                let values = span_of(y, row, (0, out.len()), buffer);
-                for (o, v) in out.iter_mut().zip(values) {
+            lookup.with_row_and_luminance(y, row, out, |out, luminance| {
+                for (o, v) in out.iter_mut().zip(luminance) {
                     *o = darkness_at(*v, *o);
                 }
             })
@@ -85,14 +83,8 @@ impl SkinField {
         let lookup = self.lookup();
         move |row, values, calm_darkness| {
             debug_assert_eq!(values.len(), calm_darkness.len());
-            lookup.span_into(row, 0, calm_darkness);
-            LUMINANCE_ROW.with_borrow_mut(|buffer| {
-                let luminance = span_of(y, row, (0, values.len()), buffer);
-                for ((v, c), l) in values
-                    .iter_mut()
-                    .zip(calm_darkness.iter_mut())
-                    .zip(luminance)
-                {
+            lookup.with_row_and_luminance(y, row, calm_darkness, |skin, luminance| {
+                for ((v, c), l) in values.iter_mut().zip(skin.iter_mut()).zip(luminance) {
                     let skin = *c;
                     *c = darkness_at(*v, skin);
                     *v = darkness_at(*l, skin);
@@ -111,6 +103,23 @@ thread_local! {
 }
 
 impl SkinLookup<'_> {
+    /// Writes row `row` of the skin field into `skin` (all its columns from 0), then calls
+    /// `each(skin, luminance)` with row `row` of the luminance `y` (stored, or computed into a
+    /// row of the thread's own): the one way the darkness's rows read both.
+    fn with_row_and_luminance(
+        &self,
+        y: &impl Rows,
+        row: usize,
+        skin: &mut [f32],
+        each: impl FnOnce(&mut [f32], &[f32]),
+    ) {
+        self.span_into(row, 0, skin);
+        LUMINANCE_ROW.with_borrow_mut(|buffer| {
+            let luminance = span_of(y, row, (0, skin.len()), buffer);
+            each(skin, luminance);
+        })
+    }
+
     /// The skin field along row `row` at columns `from..from + out.len()` (px), into `out`
     /// (linear, 0..1): the values of [`SkinField::at`], bit for bit.
     pub fn span_into(&self, row: usize, from: usize, out: &mut [f32]) {

@@ -383,10 +383,8 @@ pub fn measure_reusing(
     stage_done("skin field");
     // D takes over the denoised copy's buffer, row by row. Each row of the copy first tells
     // the pixels light enough for a dot's skin ring (for sampling, once D is gone): judged on
-    // the photo denoised, a pixel's own sensor noise barely decides whether it is skin. Judged
-    // pixel by pixel, on the darkest skin (Y ≈ 0.03, where a phone's noise is σ ≈ 0.1 in D)
-    // the bound left out the darker part of the skin's noise and the ring read the skin 4–6%
-    // light: every dot 0.02–0.06 too dark.
+    // the photo denoised, so that a pixel's own sensor noise barely decides whether it is skin
+    // (why: see `sampling`).
     let mut d = calm;
     let light = LightBits::rewriting_rows(
         &mut d,
