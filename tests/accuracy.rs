@@ -318,7 +318,9 @@ fn hairs_and_stubble_are_not_counted_in_a_close_up() {
 /// their half-maximum edges ragged, and the opening that cuts hair arms off the dots shaved the
 /// ragged bits off without filling the matching dents, so coverage read low: −5.4, −2.9 and
 /// −6.2 pp on these three 10 × 7.5 mm frames (≈ 24% covered; about 20 dots each, so a dot more
-/// or less covered moves a frame by a point or two), now −1.8, +1.9 and −2.8 pp.
+/// or less covered moves a frame by a point or two), then −1.2, −2.0 and −0.9 pp with the
+/// fringe kept; the outline plane's denoising blur, 0.7 px whatever the dots' size, left the
+/// edges frayed. Grown with the dots (2 px here, `OUTLINE_SIGMA_DIAMETERS`): −0.4, −1.2, −0.5.
 #[test]
 fn blown_out_dots_on_dark_skin_keep_their_ragged_edges_in_coverage() {
     let camera = Camera::new(1000, 750, 100.0);
@@ -332,7 +334,7 @@ fn blown_out_dots_on_dark_skin_keep_their_ragged_edges_in_coverage() {
         .collect();
     let mean = errors.iter().sum::<f64>() / errors.len() as f64;
     assert!(
-        mean.abs() <= 1.5 && errors.iter().all(|e| e.abs() <= 3.0),
+        mean.abs() <= 1.0 && errors.iter().all(|e| e.abs() <= 2.0),
         "coverage errors {errors:?} pp"
     );
 }

@@ -10,9 +10,10 @@ use super::bits::PixelBits;
 use super::flood::{flood_levels, values_under};
 use super::watershed::FloodLevels;
 use super::{
-    blobs, crossed, judge, outline, ridges, shapes, watershed, Cover, DotMap, FoundDot,
-    SpareBuffers, CORE_RADIUS_DIAMETERS, FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_HALF_WIDTH_MM,
-    HALF_MAX, MAX_HAIR_LINE_FRACTION, MIN_FAT_HALF_WIDTH_PX, OUTLINE_PULL_PX, OUTLINE_SIGMA_PX,
+    blobs, crossed, judge, outline, outline_pull_px, outline_sigma_px, ridges, shapes, watershed,
+    Cover, DotMap, FoundDot, SpareBuffers, CORE_RADIUS_DIAMETERS, FLOOD_FLOOR,
+    FLOOD_SIGMA_DIAMETERS, HAIR_HALF_WIDTH_MM, HALF_MAX, MAX_HAIR_LINE_FRACTION,
+    MIN_FAT_HALF_WIDTH_PX,
 };
 use crate::plane::{Plane, RowSource};
 use crate::prefetch::prefetch_square;
@@ -154,7 +155,7 @@ fn find_seeds(
     // ≈ σ²/2r px).
     // The outline plane is never kept whole (a 4 B/px plane less at the peak of memory): the
     // cores read it pixel by pixel, the outlines row by row as it is blurred.
-    let fine = d.point_blur(OUTLINE_SIGMA_PX);
+    let fine = d.point_blur(outline_sigma_px(diameter_px));
     let core_radius = |c: &blobs::Candidate| (CORE_RADIUS_DIAMETERS * c.diameter).max(0.5);
     // Where a hair is narrower than the optics spread it to, its pieces are as wide as faint
     // dots, and the pixels at the edge of one are no dot beside it (see `crossed`).
@@ -221,7 +222,8 @@ fn territories(
     drop(flood);
     stage_done("dots: watershed");
     let mut outlined: Vec<bool> = crate::pages::zeroed_populated(labels.len());
-    d.gaussian_blur_rows(OUTLINE_SIGMA_PX, &mut outlined, |y, fine_row, out| {
+    let outline_sigma = outline_sigma_px(diameter_px);
+    d.gaussian_blur_rows(outline_sigma, &mut outlined, |y, fine_row, out| {
         let label_row = &labels[y * width..(y + 1) * width];
         for ((o, &l), &v) in out.iter_mut().zip(label_row).zip(fine_row) {
             *o = l != 0 && v >= HALF_MAX * cores[l as usize - 1];
@@ -321,7 +323,12 @@ fn territories(
         .collect();
     // Only dots left with pixels are counted (see `measure`), and only they share the pull.
     let with_pixels: Vec<bool> = (0..n).map(|k| keep[k] && area_px[k] > 0).collect();
-    let outline_pull = outline_pull_shares(&networks.id, &with_pixels, networks.size.len());
+    let outline_pull = outline_pull_shares(
+        &networks.id,
+        &with_pixels,
+        networks.size.len(),
+        outline_pull_px(outline_sigma),
+    );
     stage_done("dots: shapes, coverage, hair");
     let mut new_index = vec![0u32; n];
     let mut dots = Vec::new();
@@ -364,11 +371,11 @@ fn territories(
     }
 }
 
-/// Per peak, its share of [`OUTLINE_PULL_PX`] (px²): a kept dot (`keep`: kept, with pixels)
+/// Per peak, its share of the outline `pull` (px², see [`OUTLINE_PULL_PX`]): a kept dot (`keep`: kept, with pixels)
 /// gets it divided by the number of kept dots in its outline network (`network_of`, per peak: 0 outside every outline,
 /// else 1 + the network's index among `networks`), or whole when its peak lies outside every
 /// outline; any other peak 0.
-fn outline_pull_shares(network_of: &[u32], keep: &[bool], networks: usize) -> Vec<f32> {
+fn outline_pull_shares(network_of: &[u32], keep: &[bool], networks: usize, pull: f32) -> Vec<f32> {
     let mut kept_in = vec![0u32; networks + 1];
     for (&id, _) in network_of.iter().zip(keep).filter(|(_, &kept)| kept) {
         kept_in[id as usize] += 1;
@@ -378,8 +385,8 @@ fn outline_pull_shares(network_of: &[u32], keep: &[bool], networks: usize) -> Ve
         .zip(keep)
         .map(|(&id, &kept)| match (kept, id) {
             (false, _) => 0.0,
-            (true, 0) => OUTLINE_PULL_PX,
-            (true, id) => OUTLINE_PULL_PX / kept_in[id as usize] as f32,
+            (true, 0) => pull,
+            (true, id) => pull / kept_in[id as usize] as f32,
         })
         .collect()
 }
@@ -387,6 +394,7 @@ fn outline_pull_shares(network_of: &[u32], keep: &[bool], networks: usize) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dots::OUTLINE_PULL_PX;
 
     /// Three kept dots and one set aside in network 1 share it in thirds; a kept dot alone in
     /// network 2, or with its peak outside every outline, has it whole; a peak set aside has none.
@@ -396,7 +404,7 @@ mod tests {
         let keep = [true, true, true, false, true, true, false];
         let third = OUTLINE_PULL_PX / 3.0;
         assert_eq!(
-            outline_pull_shares(&network_of, &keep, 2),
+            outline_pull_shares(&network_of, &keep, 2, OUTLINE_PULL_PX),
             [
                 third,
                 third,
