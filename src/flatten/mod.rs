@@ -152,28 +152,21 @@ impl SkinField {
         // lower tail and bias S upwards. The median is still taken over the raw values.
         let (columns, rows) = (AxisWeights::new(&first.columns), first.row_table());
         let any_skin = AtomicBool::new(false);
-        let (refined, tails) = field.per_block(|(x0, x1), block_rows, kept| {
+        let (refined, tails) = field.per_block(|(x0, x1), block_rows, pixels| {
             let mut skin = vec![0f32; x1 - x0];
             let mut computed = Vec::new();
-            let all = (x1 - x0) * block_rows.len();
+            // Each pixel's raw value, the first pass's skin there and its denoised value.
             for row in block_rows {
                 first.row_into(&columns, rows[row], x0, &mut skin);
                 let values = span_of(y, row, (x0, x1), &mut computed);
                 let calm_row = &calm.row(row)[x0..x1];
                 for ((v, c), s) in values.iter().zip(calm_row).zip(&skin) {
-                    // At or above: on black (0 ≥ 0) every pixel is skin; strictly above, none
-                    // was, every block had no value, and the field was filled white (L* 100).
-                    if *c >= s * (1.0 - SKIN_EXCLUDE_DARKNESS) {
-                        kept.push(*v);
-                    }
+                    pixels.extend_from_slice(&[*v, *s, *c]);
                 }
             }
-            if (kept.len() as f32) < MIN_SKIN_FRACTION * all as f32 {
-                None
-            } else {
-                any_skin.store(true, Ordering::Relaxed);
-                Some(quantile_pair(kept, 0.5, BRIGHT_TAIL_QUANTILE))
-            }
+            let kept = skin_of_block(pixels)?;
+            any_skin.store(true, Ordering::Relaxed);
+            Some(quantile_pair(kept, 0.5, BRIGHT_TAIL_QUANTILE))
         });
         if !any_skin.load(Ordering::Relaxed) {
             // No block kept a fifth of its pixels as skin: not a photo of pigment alone (its
@@ -383,7 +376,13 @@ fn corner_floor([a, b, c, d]: [f32; 4]) -> f32 {
 }
 
 mod darkness;
+mod level;
 pub use darkness::{darkness_at, SkinLookup};
+use level::skin_of_block;
+pub use level::{
+    FIRST_PASS_NOISE_SIGMAS, MAX_SKIN_LEVEL_DROP, MIN_SKIN_NOISE_SAMPLES, NOISY_SKIN_NOISE,
+    SKIN_LEVEL_SAMPLES,
+};
 
 #[cfg(test)]
 mod tests;
