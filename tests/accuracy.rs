@@ -62,6 +62,15 @@ fn measure_image(
     (session_metrics(&m, Some(px_per_mm)), m)
 }
 
+/// A camera framing 20 × 15 mm of scalp at `px_per_mm`.
+fn frame_20_by_15_mm(px_per_mm: f64) -> Camera {
+    Camera::new(
+        (20.0 * px_per_mm) as u32,
+        (15.0 * px_per_mm) as u32,
+        px_per_mm,
+    )
+}
+
 fn render(scene: &Scene, camera: &Camera) -> DynamicImage {
     DynamicImage::ImageRgb8(synth::render(scene, camera))
 }
@@ -245,11 +254,7 @@ fn sensor_noise_does_not_darken_the_dots_on_dark_skin() {
     let mut report = String::new();
     let mut worst: f64 = 0.0;
     for (px_per_mm, seed) in [(15.0, 2), (25.0, 1001), (50.0, 5)] {
-        let camera = Camera::new(
-            (20.0 * px_per_mm) as u32,
-            (15.0 * px_per_mm) as u32,
-            px_per_mm,
-        );
+        let camera = frame_20_by_15_mm(px_per_mm);
         let scene = Scene::typical(&camera, 6, &DotParams::first_session(), seed);
         let region = Region::whole(camera.width, camera.height);
         let darkness = |noise: f64| {
@@ -279,11 +284,7 @@ fn a_dim_noisy_photo_of_dark_skin_counts_no_noise_as_dots() {
     let mut report = String::new();
     let mut worst: f64 = 0.0;
     for (px_per_mm, dots_per_cm2) in [(15.0, 0.0), (15.0, 60.0), (25.0, 60.0)] {
-        let camera = Camera::new(
-            (20.0 * px_per_mm) as u32,
-            (15.0 * px_per_mm) as u32,
-            px_per_mm,
-        );
+        let camera = frame_20_by_15_mm(px_per_mm);
         let params = DotParams {
             density_per_cm2: dots_per_cm2,
             ..DotParams::first_session()

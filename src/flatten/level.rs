@@ -118,16 +118,8 @@ fn skin_level(pixels: &[f32]) -> f32 {
     if sigma.partial_cmp(&NOISY_SKIN_NOISE) != Some(std::cmp::Ordering::Greater) {
         return 1.0;
     }
-    let mut ratios = [0f32; SKIN_LEVEL_SAMPLES];
-    let mut n = 0;
-    for (r, p) in ratios
-        .iter_mut()
-        .zip(sampled().map(|p| p[2] / p[1]).filter(|r| r.is_finite()))
-    {
-        *r = p;
-        n += 1;
-    }
-    let ratios = &mut ratios[..n];
+    // The same ratios as `calm` (which the median above only reordered), sorted for the mode.
+    let ratios = &mut calm[..n];
     ratios.sort_unstable_by(f32::total_cmp);
     let drop = (FIRST_PASS_NOISE_SIGMAS * sigma).min(MAX_SKIN_LEVEL_DROP);
     half_sample_mode(ratios).clamp(1.0 - drop, 1.0)
