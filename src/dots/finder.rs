@@ -150,9 +150,9 @@ fn find_seeds(
     // The lines, a bit per pixel, for the opening to tell a dot's fringe from hair arms.
     let hair_lines = lines.map(|lines| PixelBits::packed(&lines));
 
-    // Territories on the lightly smoothed plane; half-maximum outlines on D with only a sub-pixel
-    // denoise, because blur pulls the half-maximum contour of a curved outline inwards (by
-    // ≈ σ²/2r px).
+    // Territories on the lightly smoothed plane; half-maximum outlines on D with only a light
+    // denoise (sub-pixel for dots under 23 px, 3% of larger ones: `outline_sigma_px`), because
+    // blur pulls the half-maximum contour of a curved outline inwards (by ≈ σ²/2r px).
     // The outline plane is never kept whole (a 4 B/px plane less at the peak of memory): the
     // cores read it pixel by pixel, the outlines row by row as it is blurred.
     let fine = d.point_blur(outline_sigma_px(diameter_px));
@@ -371,8 +371,8 @@ fn territories(
     }
 }
 
-/// Per peak, its share of the outline `pull` (px², see [`OUTLINE_PULL_PX`]): a kept dot (`keep`: kept, with pixels)
-/// gets it divided by the number of kept dots in its outline network (`network_of`, per peak: 0 outside every outline,
+/// Per peak, its share of the outline `pull` (px², see [`OUTLINE_PULL_PX`]): a kept dot
+/// (`keep`: kept, with pixels) gets it divided by the number of kept dots in its outline network (`network_of`, per peak: 0 outside every outline,
 /// else 1 + the network's index among `networks`), or whole when its peak lies outside every
 /// outline; any other peak 0.
 fn outline_pull_shares(network_of: &[u32], keep: &[bool], networks: usize, pull: f32) -> Vec<f32> {
