@@ -236,6 +236,33 @@ fn components_are_8_connected_with_their_extent() {
     );
 }
 
+/// A mask of bytes has the components of the pixels whose byte is not 0, whatever the set
+/// bytes hold, on rows of every length from 1 to 40 px (the rows are read a word at a time
+/// where no byte is set: whole words, their remainders, and runs across them).
+#[test]
+fn components_of_a_byte_mask_are_those_of_its_set_bytes() {
+    let mut rng = crate::synth::SplitMix64::new(17);
+    for width in 1..=40 {
+        let bytes: Vec<u8> = (0..width * 13)
+            .map(|_| match rng.next_u64() % 8 {
+                0 => 1,
+                1 => 2,
+                2 => 255,
+                _ => 0,
+            })
+            .collect();
+        let mask: Vec<bool> = bytes.iter().map(|&b| b != 0).collect();
+        assert_eq!(
+            component_shapes_in_mask(&bytes, width),
+            component_shapes(&mask, width),
+            "width {width}"
+        );
+    }
+    // All set, none set.
+    assert_eq!(component_shapes_in_mask(&[7; 24], 8), vec![(24, 8, 3)]);
+    assert!(component_shapes_in_mask(&[0; 24], 8).is_empty());
+}
+
 /// Each value's noise bin is the textbook one, ⌊−v / step⌋ at most the last bin for a negative
 /// value, a spare bin by column otherwise: at and beside every 1000th bin edge (the quotient's
 /// rounding decides there), for tiny, huge and infinite negatives, and for zeros, positives and
