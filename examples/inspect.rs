@@ -8,7 +8,8 @@
 //!
 //! Optional: DENSITY, DIAMETERS, GRADIENT, EXPOSURE (below); WIDTH_PX, HEIGHT_PX; HAIRS and
 //! STUBBLE (per cm², in place of the scene's own hairs); CLUSTERS (the fraction of the dots placed
-//! in touching clusters, in place of the scene's own dots); SAVE_SCENE=PATH writes the whole
+//! in touching clusters, in place of the scene's own dots); NOISE (a multiple of the phone's
+//! sensor noise: 2 for a dim, high-ISO photo); SAVE_SCENE=PATH writes the whole
 //! rendered scene, TRUTH_DUMP=PATH every true dot's centre and diameter (px); X0, Y0 place the
 //! crop.
 
@@ -58,6 +59,12 @@ fn main() {
     if let Ok(g) = std::env::var("GRADIENT") {
         let v: Vec<f64> = g.split(',').filter_map(|s| s.parse().ok()).collect();
         scene.lighting.gradient = (v[0], v[1]);
+    }
+    if let Some(k) = std::env::var("NOISE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
+        scene.optics.noise *= k;
     }
     if let Some(e) = std::env::var("EXPOSURE")
         .ok()
@@ -127,9 +134,21 @@ fn main() {
             .iter()
             .any(|&(x, y)| (x - d.x).hypot(y - d.y) < 0.5 * m.dot_scale_px);
         if !near {
+            // How far the nearest hair or stubble shaft's centre line passes (px): most stray
+            // dots are pieces of hair.
+            let to_hair = scene
+                .hairs
+                .iter()
+                .flat_map(|hair| (0..=100).map(move |t| hair.point_at(f64::from(t) / 100.0)))
+                .map(|p| {
+                    let (x, y) = camera.to_px(p);
+                    (x - d.x).hypot(y - d.y)
+                })
+                .fold(f64::INFINITY, f64::min);
             println!(
-                "unmatched found dot at {:.0},{:.0} diameter {:.1}",
-                d.x, d.y, d.diameter_px
+                "unmatched found dot at {:.0},{:.0} diameter {:.1} darkness {:.2}, \
+                 {to_hair:.1} px from the nearest hair",
+                d.x, d.y, d.diameter_px, d.darkness
             );
         }
     }
