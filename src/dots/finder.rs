@@ -372,9 +372,9 @@ fn territories(
 }
 
 /// Per peak, its share of the outline `pull` (px², see [`OUTLINE_PULL_PX`]): a kept dot
-/// (`keep`: kept, with pixels) gets it divided by the number of kept dots in its outline network (`network_of`, per peak: 0 outside every outline,
-/// else 1 + the network's index among `networks`), or whole when its peak lies outside every
-/// outline; any other peak 0.
+/// (`keep`: kept, with pixels) gets it divided by the number of kept dots in its outline
+/// network (`network_of`, per peak: 0 outside every outline, else 1 + the network's index among
+/// `networks`), or whole when its peak lies outside every outline; any other peak 0.
 fn outline_pull_shares(network_of: &[u32], keep: &[bool], networks: usize, pull: f32) -> Vec<f32> {
     let mut kept_in = vec![0u32; networks + 1];
     for (&id, _) in network_of.iter().zip(keep).filter(|(_, &kept)| kept) {

@@ -236,11 +236,11 @@ pub fn outline_sigma_px(diameter_px: f32) -> f32 {
 pub fn outline_pull_px(sigma: f32) -> f32 {
     std::f32::consts::PI * sigma * sigma
 }
-/// Area (px²) that the outline plane's least denoising blur ([`OUTLINE_SIGMA_PX`], σ) pulls inside
-/// the half-maximum outline of each separate piece of pigment: π σ² (1.54 px² at σ = 0.7 px).
-/// A Gaussian blur moves a curved outline inwards by σ²/2 times its curvature (1/r on a disc
-/// of radius r) where the edge's profile is symmetric about its half-maximum (a blurred step,
-/// or a dot whose pigment thins out evenly), and the curvature along a closed outline around a
+/// Area (px²) that the outline plane's least denoising blur ([`OUTLINE_SIGMA_PX`], σ) pulls
+/// inside the half-maximum outline of each separate piece of pigment: π σ² (1.54 px² at
+/// σ = 0.7 px). A Gaussian blur moves a curved outline inwards by σ²/2 times its curvature
+/// (1/r on a disc of radius r) where the edge's profile is symmetric about its half-maximum
+/// (a blurred step, or a dot whose pigment thins out evenly), and the curvature along a closed outline around a
 /// piece without holes totals 2π, whatever its shape (its tangent turns once): the area lost is
 /// π σ² for a small disc or a large one, an ellipse or the outline of a touching cluster. (A
 /// piece with a hole, a ring of dots around skin, gets π σ² back on the hole's outline; a piece

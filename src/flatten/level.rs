@@ -7,9 +7,9 @@ use crate::quantile::quantile;
 
 /// A block whose pixel noise is over this fraction of its skin's luminance is noisy, and its
 /// second pass excludes pigment below the skin's level (where its denoised pixels crowd)
-/// instead of below the first pass: where the first pass stands more than the exclusion's margin above the skin
-/// ([`FIRST_PASS_NOISE_SIGMAS`] × the noise over [`SKIN_EXCLUDE_DARKNESS`]; 0.145), and the
-/// exclusion would cut into the skin itself. The noise is read on the brighter half of the
+/// instead of below the first pass: where the first pass stands more than the exclusion's
+/// margin above the skin ([`FIRST_PASS_NOISE_SIGMAS`] × the noise over
+/// [`SKIN_EXCLUDE_DARKNESS`]; 0.145), and the exclusion would cut into the skin itself. The noise is read on the brighter half of the
 /// block's denoised copy, 1.4826 × the median of |raw − denoised| / first pass on the quieter
 /// side (≈ 0.95 σ of white noise): ≈ 0.03–0.05 under a phone's noise on well-lit skin of
 /// types I–IV, ≈ 0.13 on type VI skin in a phone close-up (Y ≈ 0.03), 0.19–0.26 at 1.5–2× that.
