@@ -61,9 +61,11 @@ fn main() {
         }
     }
     println!(
-        "{} dots, scale {:.1} px, warnings {:?}",
+        "{} dots, scale {:.1} px, skin noise {:.4}, dot signal-to-noise {:.0}, warnings {:?}",
         m.dots.len(),
         m.dot_scale_px,
+        m.skin_noise,
+        m.dot_snr().unwrap_or(f64::NAN),
         m.warnings
     );
     out.save(&args[3]).expect("saves");

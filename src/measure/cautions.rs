@@ -3,7 +3,7 @@
 //! exposure, a region too small).
 
 use super::{
-    focus, lines, solid, Measurement, MAX_CLIPPED_FRACTION, MIN_REGION_DIAMETERS,
+    focus, lines, solid, Measurement, MAX_CLIPPED_FRACTION, MIN_DOT_SNR, MIN_REGION_DIAMETERS,
     MIN_RELIABLE_DOT_PX, MIN_WORK_DENSITY_PER_CM2, UNDEREXPOSED_SKIN_LUMINANCE,
 };
 
@@ -87,6 +87,24 @@ impl Measurement {
                 100.0 * share(unresolved),
             ));
         }
+        if let Some(snr) = self.dot_snr().filter(|&snr| snr < MIN_DOT_SNR) {
+            let median = |value: fn(&super::DotSample) -> f64| {
+                let mut values: Vec<f64> = dots.iter().map(value).collect();
+                values.sort_unstable_by(f64::total_cmp);
+                values[values.len() / 2]
+            };
+            warnings.push(format!(
+                "the photo is noisy for its dots (a signal-to-noise of {:.0}, under {MIN_DOT_SNR}: \
+                 the skin's noise after a 1 px blur {:.1}% of its brightness, against dots {:.2} \
+                 dark and {:.1} px across): faint and small dots may be missed or split, and counts may be \
+                 off by 10% or more; photograph with more light (a lower ISO) or closer",
+                // Rounded down: a photo warned never reads as at the threshold.
+                snr.floor(),
+                100.0 * self.skin_noise,
+                median(|d| d.darkness),
+                median(|d| d.diameter_px),
+            ));
+        }
         if skin_luminance < UNDEREXPOSED_SKIN_LUMINANCE {
             warnings.push(format!(
                 "the photo is underexposed (skin at L* {:.0}): counts, coverage and darkness are \
@@ -111,5 +129,57 @@ impl Measurement {
 
         self.warnings.extend(warnings);
         self
+    }
+
+    /// The dots' signal-to-noise (see [`MIN_DOT_SNR`]): the median over the dots of darkness
+    /// (0..1) × diameter (px) / [`Measurement::skin_noise`]; `None` without dots or without
+    /// noise to compare with (a noiseless, generated photo).
+    pub fn dot_snr(&self) -> Option<f64> {
+        if self.dots.is_empty() || self.skin_noise.is_nan() || self.skin_noise <= 0.0 {
+            return None;
+        }
+        let mut snr: Vec<f64> = (self.dots.iter())
+            .map(|d| d.darkness * d.diameter_px / self.skin_noise)
+            .collect();
+        snr.sort_unstable_by(f64::total_cmp);
+        Some(snr[snr.len() / 2])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{render, Camera, DotParams, Scene};
+    use crate::Region;
+
+    /// The noise warning fires below [`MIN_DOT_SNR`] and not at or above it, and never without
+    /// a noise to judge by.
+    #[test]
+    fn the_noise_warning_fires_just_below_its_threshold() {
+        let camera = Camera::new(400, 300, 20.0);
+        let scene = Scene::typical(&camera, 2, &DotParams::healed(), 3);
+        let image = image::DynamicImage::ImageRgb8(render(&scene, &camera));
+        let mut m = super::super::measure(&image, Region::whole(400, 300), Some(20.0)).unwrap();
+        assert!(m.dots.len() > 50, "{} dots", m.dots.len());
+        m.skin_noise = 1.0;
+        let product = m.dot_snr().expect("dots and noise");
+        let line = lines::LineShape::new(Some(20.0), m.dot_scale_px);
+        let warned = |m: &Measurement, skin_noise: f64| {
+            let mut m = m.clone();
+            m.warnings.clear();
+            m.skin_noise = skin_noise;
+            let seen = Some(m.dot_scale_px);
+            let m = m.with_cautions(Some(20.0), seen, line);
+            m.warnings.iter().any(|w| w.contains("noisy for its dots"))
+        };
+        assert!(warned(&m, product / MIN_DOT_SNR * 1.001));
+        assert!(!warned(&m, product / MIN_DOT_SNR));
+        assert!(!warned(&m, product / MIN_DOT_SNR * 0.999));
+        // No noise (a noiseless photo), or a NaN: nothing to judge by.
+        assert!(!warned(&m, 0.0));
+        assert!(!warned(&m, f64::NAN));
+        // No dots: no signal-to-noise.
+        m.dots.clear();
+        assert_eq!(m.dot_snr(), None);
     }
 }

@@ -117,6 +117,18 @@ pub const UNDEREXPOSED_SKIN_LUMINANCE: f64 = 0.02;
 /// that the dots are lost (fine dots at 15 px/mm blurred by σ 4 px: 2 of about 450 found, too
 /// few to judge the focus by): the session gets a warning.
 pub const MIN_WORK_DENSITY_PER_CM2: f64 = 5.0;
+/// The least signal-to-noise of a photo's dots: the median over its dots of darkness (0..1) ×
+/// diameter (px) / the skin's noise ([`Measurement::skin_noise`]), under which the session gets a
+/// warning that noise may have hidden or split dots. A dot averages the noise over its area, so
+/// its contrast against the noise grows with its darkness and its width (√area); the skin's
+/// noise after the 1 px blur is ≈ a quarter of a pixel's white noise, and correlated noise (and
+/// texture) keeps more of itself through the blur, as it does through a dot's area.
+/// `examples/noise_sweep` (first-session, healed and fine dots on skin types I–VI at 15–50 px/mm
+/// with 0–3× a phone's sensor noise, 180 scenes a seed): below 70, 24–26 scenes a seed warned,
+/// 18–20 of them counted 8–85% off (dots split, then lost), the rest 4–7%; above it, 0–2 off by
+/// 8% or more. At 80 twice as many scenes within 6% were warned, at 60 split dots at +23% were
+/// not. Blown-out dots' halos split above it (see the README's soft spots).
+pub const MIN_DOT_SNR: f64 = 70.0;
 /// A region fewer dot diameters across than this gets a warning that density is uncertain.
 pub const MIN_REGION_DIAMETERS: f64 = 10.0;
 
@@ -197,6 +209,11 @@ pub struct Measurement {
     pub skin_luminance: f64,
     /// Fraction of region pixels with a clipped channel (0..1).
     pub clipped_fraction: f64,
+    /// The skin's noise (0..1, a fraction of the skin's luminance): the robust σ of the
+    /// darkness on skin after a [`SIZING_BLUR_PX`] denoising blur, over the region and its
+    /// margin. Sensor noise (and skin texture finer than a few mm) that faint or small dots
+    /// must stand out from.
+    pub skin_noise: f64,
     /// How soft the dots' edges are for their size (see [`focus`]), when enough dots were
     /// fitted: dots in solid squares or on lines of pigment are not (see [`Self::on_lines`]).
     pub edge_softness: Option<focus::EdgeSoftness>,
@@ -369,8 +386,8 @@ pub fn measure_reusing(
     // sizing darkness is never stored (see `sizing`): the peak of memory is the photo, the copy
     // and a 1 B/px mask.
     let calm = SkinField::calm_into(&y, buffers.take(crop_px));
-    let measured_dot =
-        estimate_dot_diameter(&y, &calm, sizing_block, px_per_mm.map(|s| MAX_DOT_MM * s));
+    let sizing = estimate_dot_diameter(&y, &calm, sizing_block, px_per_mm.map(|s| MAX_DOT_MM * s));
+    let measured_dot = sizing.diameter_px;
     let dot_scale = measured_dot
         .unwrap_or(match px_per_mm {
             Some(s) => NOMINAL_DOT_MM * s,
@@ -515,6 +532,7 @@ pub fn measure_reusing(
         dot_scale_px: dot_scale,
         skin_luminance,
         clipped_fraction,
+        skin_noise: f64::from(sizing.skin_noise),
         edge_softness,
         solid,
         on_lines,

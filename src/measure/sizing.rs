@@ -48,8 +48,18 @@ pub(super) fn estimate_dot_diameter(
     calm: &Plane,
     block: usize,
     largest: Option<f64>,
-) -> Option<f64> {
+) -> Sizing {
     dot_diameter_over(y, calm, block, SIZING_DARKNESS, largest)
+}
+
+/// What the sizing measured: the typical dot and the noise of the skin it was told from.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Sizing {
+    /// The typical dot diameter (px), `None` when there is no pigment.
+    pub diameter_px: Option<f64>,
+    /// The skin's noise: the robust σ of the darkness (fraction of the skin's luminance) on
+    /// skin after the [`SIZING_BLUR_PX`] denoising blur (see [`dots::skin_noise`]).
+    pub skin_noise: f32,
 }
 
 /// [`estimate_dot_diameter`] with `floor` (darkness) in place of [`SIZING_DARKNESS`].
@@ -59,7 +69,7 @@ fn dot_diameter_over(
     block: usize,
     floor: f32,
     largest: Option<f64>,
-) -> Option<f64> {
+) -> Sizing {
     let field = SkinField::estimate_with_calm(y, calm, block);
     let (width, height) = y.size();
     let rows = field.darkness_rows(y);
@@ -106,12 +116,21 @@ fn dot_diameter_over(
     if threshold > floor {
         mark(threshold, &mut pigment, &|_| {});
     }
+    Sizing {
+        diameter_px: typical_diameter(&pigment, width, largest),
+        skin_noise: noise,
+    }
+}
+
+/// The typical dot diameter (px) from the `pigment` levels' mask (`width` px wide; see
+/// [`estimate_dot_diameter`]); `None` without compact pigment.
+fn typical_diameter(pigment: &[u8], width: usize, largest: Option<f64>) -> Option<f64> {
     // Compact blobs only: hairs and stubble can hold much of the dark area of a sparse scene.
     let is_compact = |area: u32, w: u32, h: u32| {
         let extent = f64::from(w.max(h));
         area >= 2 && extent * extent <= SIZING_MAX_EXTENT_RATIO * f64::from(area)
     };
-    let found = dots::Blobs::in_mask(&pigment, width);
+    let found = dots::Blobs::in_mask(pigment, width);
     let compact: Vec<usize> = (found.shapes().iter().enumerate())
         .filter(|(_, &(area, w, h))| is_compact(area, w, h))
         .map(|(i, _)| i)
@@ -278,8 +297,12 @@ mod tests {
                 let (expected, threshold) = sized_from_the_stored_plane(&y, 48, floor);
                 let context = format!("noise {noise}, floor {floor}: threshold {threshold}");
                 assert_eq!(threshold > floor, noise_sets_the_threshold, "{context}");
-                let found = dot_diameter_over(&y, &calm, 48, floor, None);
+                let sizing = dot_diameter_over(&y, &calm, 48, floor, None);
+                let found = sizing.diameter_px;
                 assert_eq!(found, expected, "{context}");
+                // The noise reported is the noise that set the threshold.
+                let expected_threshold = floor.max(SIZING_NOISE_SIGMAS * sizing.skin_noise);
+                assert_eq!(threshold, expected_threshold, "{context}");
                 let d = found.expect("dots found");
                 if !noise_sets_the_threshold {
                     assert!((8.0..11.0).contains(&d), "{d} px, {context}");
@@ -304,7 +327,9 @@ mod tests {
         assert_eq!(SIZING_MIN_DOT_SHARE, 0.2);
         let size = |y: &Plane, largest| {
             let calm = SkinField::calm(y);
-            dot_diameter_over(y, &calm, 48, SIZING_DARKNESS, largest).expect("pigment")
+            dot_diameter_over(y, &calm, 48, SIZING_DARKNESS, largest)
+                .diameter_px
+                .expect("pigment")
         };
         // A patch 140 px across holds 60% of the pigment: by area it is the typical "dot".
         let among_dots = patched(70.0, 320.0);
@@ -391,7 +416,7 @@ mod tests {
         let sizes = |cells: &[Cell]| {
             let y = grouped(cells);
             let calm = SkinField::calm(&y);
-            let found = dot_diameter_over(&y, &calm, 48, SIZING_DARKNESS, None);
+            let found = dot_diameter_over(&y, &calm, 48, SIZING_DARKNESS, None).diameter_px;
             let (by_area, _) = sized_from_the_stored_plane(&y, 48, SIZING_DARKNESS);
             (found.expect("pigment"), by_area.expect("pigment"))
         };
