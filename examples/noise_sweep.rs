@@ -32,7 +32,7 @@ fn main() {
         ("blown", DotParams::blown_out),
     ];
     println!(
-        "{:<7} {:>4} {:>5} {:>5} | {:>5} {:>5} {:>7} | {:>10} {:>10} {:>6} {:>6}",
+        "{:<7} {:>4} {:>5} {:>5} | {:>5} {:>5} {:>7} {:>6} | {:>10} {:>10} {:>6} {:>6}",
         "dots",
         "skin",
         "px/mm",
@@ -40,6 +40,7 @@ fn main() {
         "true",
         "found",
         "error%",
+        "scale",
         "pixel σ",
         "skin noise",
         "SNR",
@@ -74,10 +75,11 @@ fn main() {
                         tally[usize::from(warned)][usize::from(error.abs() >= STRAYED)] += 1;
                     }
                     println!(
-                        "{name:<7} {skin:>4} {px_per_mm:>5} {noise:>5} | {:>5} {:>5} {error:>+7.1} \
+                        "{name:<7} {skin:>4} {px_per_mm:>5} {noise:>5} | {:>5} {:>5} {error:>+7.1} {:>6.1} \
                          | {pixel_sigma:>10.3} {:>10.4} {:>6.0} {:>6}",
                         truth.dot_count,
                         m.dots.len(),
+                        m.dot_scale_px,
                         m.skin_noise,
                         m.dot_snr().unwrap_or(f64::NAN),
                         if warned { "yes" } else { "-" }

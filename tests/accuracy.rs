@@ -277,8 +277,10 @@ fn sensor_noise_does_not_darken_the_dots_on_dark_skin() {
 /// peaks counted as dots: 318 on bare skin at 15 px/mm, first-session counts +107…+269% at
 /// 15–25 px/mm. With the skin's level read where the denoised pixels crowd in noisy blocks
 /// (`flatten::NOISY_SKIN_NOISE`): 17 on bare skin, the counts −23…+28% (the faintest dots at
-/// 15 px/mm sink under the noise; at 25 px/mm it shrinks the dots' typical size, and some
-/// split).
+/// 15 px/mm sink under the noise; at 25 px/mm it shrank the dots' typical size, and some
+/// split). Since the sizing blurs wider rather than cut higher on such skin
+/// (`measure::SIZING_MAX_NOISE_RISE`): −9…+24% (at 25 px/mm dots still split; both scenes are
+/// warned of noise, at a signal-to-noise of 33 and 43).
 #[test]
 fn a_dim_noisy_photo_of_dark_skin_counts_no_noise_as_dots() {
     let mut report = String::new();
@@ -300,7 +302,7 @@ fn a_dim_noisy_photo_of_dark_skin_counts_no_noise_as_dots() {
             worst = worst.max((found / truth - 1.0).abs());
         }
     }
-    assert!(worst <= 0.35, "counts off:\n{report}");
+    assert!(worst <= 0.3, "counts off:\n{report}");
 }
 
 #[test]

@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::{
-    SIZING_BLUR_PX, SIZING_CLUSTER_DISCS, SIZING_DARKNESS, SIZING_GROUP_MIN_DOTS, SIZING_LEVELS,
-    SIZING_MAX_EXTENT_RATIO, SIZING_MIN_DOT_SHARE, SIZING_NOISE_SIGMAS,
+    MAX_SIZING_BLUR_PX, SIZING_BLUR_PX, SIZING_CLUSTER_DISCS, SIZING_DARKNESS,
+    SIZING_GROUP_MIN_DOTS, SIZING_LEVELS, SIZING_MAX_EXTENT_RATIO, SIZING_MAX_NOISE_RISE,
+    SIZING_MIN_DOT_SHARE, SIZING_NOISE_SIGMAS,
 };
 use crate::dots::{self, NoiseHistogram};
 use crate::flatten::SkinField;
@@ -37,12 +38,15 @@ use crate::plane::{Plane, Rows};
 /// skin between its dots shows), every group counts as its dots, and the dots are sized again;
 /// otherwise each blob counts as one, as in sparser work.
 ///
-/// Pigment is the blurred darkness at or above [`SIZING_DARKNESS`], or [`SIZING_NOISE_SIGMAS`]
-/// times the skin's noise (the robust σ of the blurred darkness on skin) where that is higher.
-/// The darkness is blurred as it is computed, row by row, and never stored: its pixels'
-/// levels (how many of [`SIZING_LEVELS`] × [`SIZING_DARKNESS`] they reach) are marked as the
-/// rows pass, with the noise's histogram; only where the noise sets a higher threshold is it
-/// blurred a second time, for that threshold's levels.
+/// Pigment is the darkness blurred by [`SIZING_BLUR_PX`] at or above [`SIZING_DARKNESS`], or
+/// [`SIZING_NOISE_SIGMAS`] times the skin's noise there (the robust σ of the blurred darkness
+/// on skin) where that is higher, up to [`SIZING_MAX_NOISE_RISE`] × [`SIZING_DARKNESS`]. On
+/// skin noisier still, the darkness is blurred wider until white noise would fall to that
+/// reach (at most [`MAX_SIZING_BLUR_PX`]), and pigment is what reaches it, or
+/// [`SIZING_NOISE_SIGMAS`] times the noise measured at that blur where that is higher. The darkness is blurred as it is computed, row by row, and never stored:
+/// its pixels' levels (how many of [`SIZING_LEVELS`] × the threshold they reach) are marked as
+/// the rows pass, with the noise's histogram; only on noisy skin is it blurred a second time
+/// (and a third where the noise at the wider blur is more than white noise's).
 pub(super) fn estimate_dot_diameter(
     y: &impl Rows,
     calm: &Plane,
@@ -76,19 +80,26 @@ fn dot_diameter_over(
     // A 1 B/px mask of the pixels' levels, 0 below the floor (a byte per pixel: its rows are
     // read a word at a time, below).
     let mut pigment = vec![0u8; width * height];
-    // The noise's histograms, one per row being blurred at once, taken from a pool and put
-    // back (their counts are whole numbers: merged in any order, the same noise).
-    let pool: Mutex<Vec<NoiseHistogram>> = Mutex::new(Vec::new());
-    // The pixels' levels over `threshold` marked in `pigment` as the rows are blurred, each
-    // row also handed to `count`.
-    let mark = |threshold: f32, pigment: &mut [u8], count: &(dyn Fn(&[f32]) + Sync)| {
+    // The pixels' levels over `threshold` in the darkness blurred at `sigma` (px), marked in
+    // `pigment` as the rows are blurred; the skin's noise there when `measure_noise` (from
+    // histograms, one per row being blurred at once, taken from a pool and put back: their
+    // counts are whole numbers, merged in any order, the same noise), else 0.
+    let mark = |sigma: f32, threshold: f32, pigment: &mut [u8], measure_noise: bool| {
+        let pool: Mutex<Vec<NoiseHistogram>> = Mutex::new(Vec::new());
         crate::plane::gaussian_blur_rows_of(
             (width, height),
             &rows,
-            SIZING_BLUR_PX,
+            sigma,
             pigment,
             |_, row, out| {
-                count(row);
+                if measure_noise {
+                    let taken = pool.lock().map(|mut pool| pool.pop()).ok().flatten();
+                    let mut histogram = taken.unwrap_or_default();
+                    histogram.add_row(row);
+                    if let Ok(mut pool) = pool.lock() {
+                        pool.push(histogram);
+                    }
+                }
                 for (o, &v) in out.iter_mut().zip(row) {
                     *o = SIZING_LEVELS
                         .iter()
@@ -96,30 +107,45 @@ fn dot_diameter_over(
                         .sum();
                 }
             },
-        )
+        );
+        (pool.into_inner().unwrap_or_default().into_iter())
+            .fold(NoiseHistogram::new(), NoiseHistogram::merged)
+            .robust_sigma()
     };
-    mark(floor, &mut pigment, &|row| {
-        let taken = pool.lock().map(|mut pool| pool.pop()).ok().flatten();
-        let mut histogram = taken.unwrap_or_default();
-        histogram.add_row(row);
-        if let Ok(mut pool) = pool.lock() {
-            pool.push(histogram);
+    let noise = mark(SIZING_BLUR_PX, floor, &mut pigment, true);
+    if SIZING_NOISE_SIGMAS * noise > floor {
+        // The noise sets the threshold above the floor, and cuts a soft dot's edge higher up:
+        // up to SIZING_MAX_NOISE_RISE × the floor, as it always did; beyond, the noisiest
+        // photos sized blown-out and healed dots a quarter to a third small (and the finder,
+        // tuned to them, split them). There the darkness is blurred wider instead, by as much as
+        // white noise needs to fall to that reach (as 1/σ): the dots lose far less of their size. The
+        // noise is measured again at that blur, and only where texture or correlated noise fell
+        // less than white noise does the threshold rise further.
+        let sigma = wider_sizing_blur_px(noise, floor);
+        let expected = floor.max(SIZING_NOISE_SIGMAS * noise * SIZING_BLUR_PX / sigma);
+        let wider_noise = mark(sigma, expected, &mut pigment, true);
+        let threshold = floor.max(SIZING_NOISE_SIGMAS * wider_noise);
+        if threshold > expected {
+            mark(sigma, threshold, &mut pigment, false);
         }
-    });
-    let noise = pool
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .fold(NoiseHistogram::new(), NoiseHistogram::merged)
-        .robust_sigma();
-    let threshold = floor.max(SIZING_NOISE_SIGMAS * noise);
-    if threshold > floor {
-        mark(threshold, &mut pigment, &|_| {});
     }
     Sizing {
         diameter_px: typical_diameter(&pigment, width, largest),
         skin_noise: noise,
     }
+}
+
+/// The sizing's blur (px) on skin whose noise after the [`SIZING_BLUR_PX`] blur is `noise`
+/// (darkness), so that [`SIZING_NOISE_SIGMAS`] × the noise of white noise at that blur is at
+/// most [`SIZING_MAX_NOISE_RISE`] × `floor`: [`SIZING_BLUR_PX`] on quiet skin, at most
+/// [`MAX_SIZING_BLUR_PX`].
+fn wider_sizing_blur_px(noise: f32, floor: f32) -> f32 {
+    let needed = SIZING_BLUR_PX * SIZING_NOISE_SIGMAS * noise / (SIZING_MAX_NOISE_RISE * floor);
+    // Not greater (NaN too): the blur as it is.
+    if needed.partial_cmp(&SIZING_BLUR_PX) != Some(std::cmp::Ordering::Greater) {
+        return SIZING_BLUR_PX;
+    }
+    needed.min(MAX_SIZING_BLUR_PX)
 }
 
 /// The typical dot diameter (px) from the `pigment` levels' mask (`width` px wide; see
@@ -226,19 +252,29 @@ fn median_blob(mut blobs: Vec<(u32, f64, usize)>, largest: Option<f64>) -> Optio
 mod tests {
     use super::*;
 
-    /// The sizing as it was when it stored the blurred darkness: the stored plane's noise, its
-    /// pixels at the threshold, their compact blobs' area-weighted median.
-    fn sized_from_the_stored_plane(y: &Plane, block: usize, floor: f32) -> (Option<f64>, f32) {
+    /// The sizing as it was when it stored the blurred darkness: the stored plane's noise (and,
+    /// where that is over the floor's reach, the noise of the plane blurred wider), its pixels
+    /// at the threshold, their compact blobs' area-weighted median; with the threshold and the
+    /// noise after the first blur.
+    fn sized_from_the_stored_plane(y: &Plane, block: usize, floor: f32) -> (Option<f64>, f32, f32) {
         let calm = SkinField::calm(y);
         let field = SkinField::estimate_with_calm(y, &calm, block);
-        let mut d = Plane::default();
-        crate::plane::gaussian_blur_of_into(
-            y.size(),
-            field.darkness_rows(y),
-            SIZING_BLUR_PX,
-            &mut d,
-        );
-        let threshold = floor.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&d));
+        let blurred = |sigma: f32| {
+            let mut d = Plane::default();
+            crate::plane::gaussian_blur_of_into(y.size(), field.darkness_rows(y), sigma, &mut d);
+            d
+        };
+        let d = blurred(SIZING_BLUR_PX);
+        let noise = dots::skin_noise(&d);
+        let (d, threshold) = if SIZING_NOISE_SIGMAS * noise > floor {
+            let sigma = wider_sizing_blur_px(noise, floor);
+            let wider = blurred(sigma);
+            let expected = floor.max(SIZING_NOISE_SIGMAS * noise * SIZING_BLUR_PX / sigma);
+            let threshold = expected.max(SIZING_NOISE_SIGMAS * dots::skin_noise(&wider));
+            (wider, threshold)
+        } else {
+            (d, floor)
+        };
         let mask: Vec<bool> = d.data.iter().map(|&v| v >= threshold).collect();
         let mut weighted: Vec<u32> = Vec::new();
         for (area, w, h) in dots::component_shapes(&mask, d.width) {
@@ -251,7 +287,7 @@ mod tests {
         weighted.sort_unstable();
         let median = weighted.get((weighted.len().max(1) - 1) / 2).copied();
         let diameter = median.map(|a| equivalent_diameter(f64::from(a)));
-        (diameter, threshold)
+        (diameter, threshold, noise)
     }
 
     /// Skin at 0.6 over `w` × `h` px, pigment at 0.2 where `dark(x, y, centre)` holds, `centre`
@@ -281,34 +317,68 @@ mod tests {
         y
     }
 
-    /// Marked as the rows pass (the floor is the threshold) or blurred again at the noise's
-    /// threshold (a floor below 5 σ of the skin's noise: 0 here, as no photo's
-    /// [`SIZING_DARKNESS`] would be under any but the noisiest skin), the sizing finds what it
-    /// found from the stored plane, on quiet and noisy skin; at [`SIZING_DARKNESS`] the discs
-    /// measure about 9 px across, as drawn. (Noise of ±0.15 on skin at 0.6, σ 14% of it, stays
-    /// under [`SIZING_DARKNESS`]'s reach; at ±0.2 it once did too, but only because the skin
-    /// field stood high on noisy skin and the noise read low: see `flatten::NOISY_SKIN_NOISE`.)
+    /// Marked as the rows pass, and on noisy skin blurred wider (at a floor below 5 σ of the
+    /// skin's noise: 0 here, or skin noisy enough for [`SIZING_DARKNESS`]'s reach), the sizing
+    /// finds what it finds from the stored planes, and reports the noise after the first blur.
+    /// At [`SIZING_DARKNESS`] the discs measure about 9 px across, as drawn, on quiet and on
+    /// noisy skin: noise of ±0.25 on skin at 0.6 (σ 24% of it) reads 0.07 after the 1 px blur,
+    /// whose 5 σ would have cut the discs at 0.35 instead of 0.2. (Noise of ±0.15, σ 14%, stays
+    /// under [`SIZING_DARKNESS`]'s reach.)
     #[test]
     fn the_sizing_without_a_stored_plane_is_the_stored_planes() {
-        for noise in [0.01, 0.15] {
+        for noise in [0.01, 0.15, 0.25] {
             let y = scene(noise);
             let calm = SkinField::calm(&y);
-            for (floor, noise_sets_the_threshold) in [(SIZING_DARKNESS, false), (0.0, true)] {
-                let (expected, threshold) = sized_from_the_stored_plane(&y, 48, floor);
+            for floor in [SIZING_DARKNESS, 0.0] {
+                let (expected, threshold, first_noise) = sized_from_the_stored_plane(&y, 48, floor);
+                let noisy = SIZING_NOISE_SIGMAS * first_noise > floor;
                 let context = format!("noise {noise}, floor {floor}: threshold {threshold}");
-                assert_eq!(threshold > floor, noise_sets_the_threshold, "{context}");
                 let sizing = dot_diameter_over(&y, &calm, 48, floor, None);
-                let found = sizing.diameter_px;
-                assert_eq!(found, expected, "{context}");
-                // The noise reported is the noise that set the threshold.
-                let expected_threshold = floor.max(SIZING_NOISE_SIGMAS * sizing.skin_noise);
-                assert_eq!(threshold, expected_threshold, "{context}");
-                let d = found.expect("dots found");
-                if !noise_sets_the_threshold {
+                assert_eq!(sizing.diameter_px, expected, "{context}");
+                assert_eq!(sizing.skin_noise, first_noise, "{context}");
+                if floor == SIZING_DARKNESS {
+                    assert_eq!(noisy, noise > 0.2, "{context}: noise {first_noise}");
+                    let d = expected.expect("dots found");
                     assert!((8.0..11.0).contains(&d), "{d} px, {context}");
                 }
             }
         }
+    }
+
+    /// The wider blur: as wide as white noise needs to fall to [`SIZING_MAX_NOISE_RISE`] × the
+    /// floor's reach, from [`SIZING_BLUR_PX`] (quiet skin, or a noise of NaN) to
+    /// [`MAX_SIZING_BLUR_PX`].
+    #[test]
+    fn the_sizing_blurs_wider_only_as_far_as_the_noise_needs() {
+        assert_eq!(SIZING_MAX_NOISE_RISE, 1.3);
+        // The noise whose 5 σ is the highest threshold taken.
+        let reach = SIZING_MAX_NOISE_RISE * SIZING_DARKNESS / SIZING_NOISE_SIGMAS;
+        assert_eq!(wider_sizing_blur_px(0.0, SIZING_DARKNESS), SIZING_BLUR_PX);
+        // The threshold rises with the noise up to the reach: no wider blur.
+        for rise in [1.0, 1.2, 1.3] {
+            let noise = rise * SIZING_DARKNESS / SIZING_NOISE_SIGMAS;
+            assert_eq!(wider_sizing_blur_px(noise, SIZING_DARKNESS), SIZING_BLUR_PX);
+        }
+        assert!(wider_sizing_blur_px(1.01 * reach, SIZING_DARKNESS) > SIZING_BLUR_PX);
+        let between = wider_sizing_blur_px(1.5 * reach, SIZING_DARKNESS);
+        assert!((between - 1.5 * SIZING_BLUR_PX).abs() < 1e-5, "{between}");
+        // Just short of the widest blur, and just past it.
+        let widest = MAX_SIZING_BLUR_PX / SIZING_BLUR_PX;
+        let short = wider_sizing_blur_px(0.99 * widest * reach, SIZING_DARKNESS);
+        assert!((short - 0.99 * MAX_SIZING_BLUR_PX).abs() < 1e-5, "{short}");
+        assert_eq!(
+            wider_sizing_blur_px(1.01 * widest * reach, SIZING_DARKNESS),
+            MAX_SIZING_BLUR_PX
+        );
+        assert_eq!(
+            wider_sizing_blur_px(10.0 * reach, SIZING_DARKNESS),
+            MAX_SIZING_BLUR_PX
+        );
+        assert_eq!(
+            wider_sizing_blur_px(f32::NAN, SIZING_DARKNESS),
+            SIZING_BLUR_PX
+        );
+        assert_eq!(wider_sizing_blur_px(0.01, 0.0), MAX_SIZING_BLUR_PX);
     }
 
     /// Skin at 0.6 over 320 × 240 px with a solid disc of `patch_radius` px at (90, 120) and,
@@ -417,7 +487,7 @@ mod tests {
             let y = grouped(cells);
             let calm = SkinField::calm(&y);
             let found = dot_diameter_over(&y, &calm, 48, SIZING_DARKNESS, None).diameter_px;
-            let (by_area, _) = sized_from_the_stored_plane(&y, 48, SIZING_DARKNESS);
+            let (by_area, _, _) = sized_from_the_stored_plane(&y, 48, SIZING_DARKNESS);
             (found.expect("pigment"), by_area.expect("pigment"))
         };
         // Only groups of four: the dots are sized as the discs.
