@@ -138,11 +138,13 @@ pub const MIN_WORK_DENSITY_PER_CM2: f64 = 5.0;
 /// its contrast against the noise grows with its darkness and its width (√area); the skin's
 /// noise after the 1 px blur is ≈ a quarter of a pixel's white noise, and correlated noise (and
 /// texture) keeps more of itself through the blur, as it does through a dot's area.
-/// `examples/noise_sweep` (first-session, healed and fine dots on skin types I–VI at 15–50 px/mm
-/// with 0–3× a phone's sensor noise, 180 scenes a seed): below 70, 24–26 scenes a seed warned,
-/// 18–20 of them counted 8–85% off (dots split, then lost), the rest 4–7%; above it, 0–2 off by
-/// 8% or more. At 80 twice as many scenes within 6% were warned, at 60 split dots at +23% were
-/// not. Blown-out dots' halos split above it (see the README's soft spots).
+/// `examples/noise_sweep` (first-session, healed and fine dots on skin types I–VI at 15–50
+/// px/mm with 0–3× a phone's sensor noise, 180 scenes a seed, seeds 2 and 1001 and a JPEG
+/// round trip): below 70, 24–25 scenes a seed warned, 14–15 of them counted 8–86% off (dots
+/// split, then lost), the rest 0–8%; above it, 1–3 a seed off by 8% or more (fine dots at 15
+/// px/mm, as without noise; a first session on type VI at 50 px/mm and 3× the noise, −31% at
+/// 75). At 80 twice as many scenes within 6% were warned, at 60 split dots at +23% were not.
+/// Blown-out dots' halos split above it (see the README's soft spots).
 pub const MIN_DOT_SNR: f64 = 70.0;
 /// A region fewer dot diameters across than this gets a warning that density is uncertain.
 pub const MIN_REGION_DIAMETERS: f64 = 10.0;

@@ -43,10 +43,11 @@ use crate::plane::{Plane, Rows};
 /// on skin) where that is higher, up to [`SIZING_MAX_NOISE_RISE`] × [`SIZING_DARKNESS`]. On
 /// skin noisier still, the darkness is blurred wider until white noise would fall to that
 /// reach (at most [`MAX_SIZING_BLUR_PX`]), and pigment is what reaches it, or
-/// [`SIZING_NOISE_SIGMAS`] times the noise measured at that blur where that is higher. The darkness is blurred as it is computed, row by row, and never stored:
-/// its pixels' levels (how many of [`SIZING_LEVELS`] × the threshold they reach) are marked as
-/// the rows pass, with the noise's histogram; only on noisy skin is it blurred a second time
-/// (and a third where the noise at the wider blur is more than white noise's).
+/// [`SIZING_NOISE_SIGMAS`] times the noise measured at that blur where that is higher. The
+/// darkness is blurred as it is computed, row by row, and never stored: its pixels' levels
+/// (how many of [`SIZING_LEVELS`] × the threshold they reach) are marked as the rows pass,
+/// with the noise's histogram; only on noisy skin is it blurred a second time (and a third
+/// where the noise at the wider blur is more than white noise's).
 pub(super) fn estimate_dot_diameter(
     y: &impl Rows,
     calm: &Plane,
@@ -117,10 +118,10 @@ fn dot_diameter_over(
         // The noise sets the threshold above the floor, and cuts a soft dot's edge higher up:
         // up to SIZING_MAX_NOISE_RISE × the floor, as it always did; beyond, the noisiest
         // photos sized blown-out and healed dots a quarter to a third small (and the finder,
-        // tuned to them, split them). There the darkness is blurred wider instead, by as much as
-        // white noise needs to fall to that reach (as 1/σ): the dots lose far less of their size. The
-        // noise is measured again at that blur, and only where texture or correlated noise fell
-        // less than white noise does the threshold rise further.
+        // tuned to them, split them). There the darkness is blurred wider instead, by as much
+        // as white noise needs to fall to that reach (as 1/σ): the dots lose far less of their
+        // size. The noise is measured again at that blur, and only where texture or correlated
+        // noise fell less than white noise does the threshold rise further.
         let sigma = wider_sizing_blur_px(noise, floor);
         let expected = floor.max(SIZING_NOISE_SIGMAS * noise * SIZING_BLUR_PX / sigma);
         let wider_noise = mark(sigma, expected, &mut pigment, true);
