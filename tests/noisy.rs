@@ -1,6 +1,7 @@
 //! Photos noisy for their dots: the session is warned where the skin's noise (sensor noise,
 //! and texture) is strong against its dots' darkness and width (`measure::MIN_DOT_SNR`), which
-//! is where the counts stray, and not where they hold.
+//! is where the counts stray, and not where they hold; and the noise does not shrink the
+//! typical dot the finder is tuned to (`measure::SIZING_MAX_NOISE_RISE`).
 
 use image::DynamicImage;
 use smptrack::measure::{measure, MIN_DOT_SNR};
@@ -11,7 +12,7 @@ use smptrack::Region;
 /// sensor noise: faint first-session dots on type VI skin at 25 px/mm read +18…+23% at 1.5–2×
 /// (dots split) and −36% at 3× and 50 px/mm (dots lost), each warned; at a phone's noise, on
 /// well-lit type III skin at 3× and on healed dots on type VI at 2×, the counts hold within 6%
-/// and nothing is said. (Measured when the warning was added: first-session type VI at 25 px/mm
+/// and nothing is said. (Measured at cb4c4b0: first-session type VI at 25 px/mm
 /// signal-to-noise 95 at 1×, 63 at 1.5×, 46 at 2×; healed type VI at 50 px/mm 170 at 2×.)
 #[test]
 fn noise_that_moves_the_counts_is_warned_and_noise_that_does_not_is_not() {

@@ -73,7 +73,7 @@ pub const SIZING_NOISE_SIGMAS: f32 = 5.0;
 /// (see [`MAX_SIZING_BLUR_PX`]). Cut at 5 σ of the noise, soft dots were sized by their cores
 /// (blown-out and healed dots 26–36% small at 3× a phone's noise on type VI skin, and then
 /// split: +17…+23%); blurring wider from the first rise on moved the sizing of jammed dots
-/// (0.3 mm, 600 per cm², whose skin field the jam biases, 1.25× the floor) and of a real
+/// (0.25–0.45 mm, 600 per cm², whose skin field the jam biases, 1.25× the floor) and of a real
 /// tattoo's bars (texture, 1.08×): counted −17% and taken for a scale. At 1.3 neither moves,
 /// nor any scene at a phone's noise (`examples/accuracy`, byte for byte).
 pub const SIZING_MAX_NOISE_RISE: f32 = 1.3;
@@ -81,7 +81,7 @@ pub const SIZING_MAX_NOISE_RISE: f32 = 1.3;
 /// [`SIZING_NOISE_SIGMAS`] × the skin's noise after the [`SIZING_BLUR_PX`] blur is above
 /// [`SIZING_MAX_NOISE_RISE`] × [`SIZING_DARKNESS`], the darkness is blurred wider, by that
 /// ratio, rather than cut higher. Three times the noise of a phone close-up on type VI skin
-/// needs ≈ 1.7 px; a 3 px blur leaves a 0.3 mm dot at 25 px/mm (7.5 px) ≈ 60% of its darkness.
+/// needs ≈ 1.7 px; a 3 px blur leaves a 0.3 mm dot at 25 px/mm (7.5 px) ≈ 55% of its darkness.
 pub const MAX_SIZING_BLUR_PX: f32 = 3.0;
 /// A blob counts towards the dot size only if (its longest bounding-box side)² is at most this
 /// many times its area: a disc gives 1.27, an ellipse of aspect 1.5 ≈ 1.9, two touching dots
