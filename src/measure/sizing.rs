@@ -124,9 +124,11 @@ fn dot_diameter_over(
         // noise fell less than white noise does the threshold rise further.
         let sigma = wider_sizing_blur_px(noise, floor);
         let expected = floor.max(SIZING_NOISE_SIGMAS * noise * SIZING_BLUR_PX / sigma);
-        let wider_noise = mark(sigma, expected, &mut pigment, true);
+        // At the same blur the noise is the one just measured: only a wider one is measured.
+        let wider = sigma > SIZING_BLUR_PX;
+        let wider_noise = mark(sigma, expected, &mut pigment, wider);
         let threshold = floor.max(SIZING_NOISE_SIGMAS * wider_noise);
-        if threshold > expected {
+        if wider && threshold > expected {
             mark(sigma, threshold, &mut pigment, false);
         }
     }
