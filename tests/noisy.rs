@@ -51,11 +51,7 @@ fn noise_that_moves_the_counts_is_warned_and_noise_that_does_not_is_not() {
     let mut report = String::new();
     let mut failed = false;
     for (name, params, skin, px_per_mm, noise, warned) in cases {
-        let camera = Camera::new(
-            (20.0 * px_per_mm) as u32,
-            (15.0 * px_per_mm) as u32,
-            px_per_mm,
-        );
+        let camera = frame_20_by_15_mm(px_per_mm);
         let mut scene = Scene::typical(&camera, skin, params, 2);
         scene.optics.noise *= noise;
         let image = DynamicImage::ImageRgb8(synth::render(&scene, &camera));
@@ -102,11 +98,7 @@ fn noise_does_not_shrink_the_dots_much_or_split_them() {
     let mut report = String::new();
     let mut failed = false;
     for (name, params, px_per_mm, noise) in cases {
-        let camera = Camera::new(
-            (20.0 * px_per_mm) as u32,
-            (15.0 * px_per_mm) as u32,
-            px_per_mm,
-        );
+        let camera = frame_20_by_15_mm(px_per_mm);
         let region = Region::whole(camera.width, camera.height);
         let scene = Scene::typical(&camera, 6, params, 2);
         let measured = |noise: f64| {
@@ -131,4 +123,13 @@ fn noise_does_not_shrink_the_dots_much_or_split_them() {
         failed |= shrunk.abs() > 0.12 || error.abs() > 0.05;
     }
     assert!(!failed, "{report}");
+}
+
+/// A camera framing 20 × 15 mm of scalp at `px_per_mm`.
+fn frame_20_by_15_mm(px_per_mm: f64) -> Camera {
+    Camera::new(
+        (20.0 * px_per_mm) as u32,
+        (15.0 * px_per_mm) as u32,
+        px_per_mm,
+    )
 }

@@ -88,11 +88,6 @@ impl Measurement {
             ));
         }
         if let Some(snr) = self.dot_snr().filter(|&snr| snr < MIN_DOT_SNR) {
-            let median = |value: fn(&super::DotSample) -> f64| {
-                let mut values: Vec<f64> = dots.iter().map(value).collect();
-                values.sort_unstable_by(f64::total_cmp);
-                values[values.len() / 2]
-            };
             warnings.push(format!(
                 "the photo is noisy for its dots (a signal-to-noise of {:.0}, under {MIN_DOT_SNR}: \
                  the skin's noise after a 1 px blur {:.1}% of its brightness, against dots {:.2} \
@@ -101,8 +96,8 @@ impl Measurement {
                 // Rounded down: a photo warned never reads as at the threshold.
                 snr.floor(),
                 100.0 * self.skin_noise,
-                median(|d| d.darkness),
-                median(|d| d.diameter_px),
+                median_over(dots, |d| d.darkness),
+                median_over(dots, |d| d.diameter_px),
             ));
         }
         if skin_luminance < UNDEREXPOSED_SKIN_LUMINANCE {
@@ -138,12 +133,18 @@ impl Measurement {
         if self.dots.is_empty() || self.skin_noise.is_nan() || self.skin_noise <= 0.0 {
             return None;
         }
-        let mut snr: Vec<f64> = (self.dots.iter())
-            .map(|d| d.darkness * d.diameter_px / self.skin_noise)
-            .collect();
-        snr.sort_unstable_by(f64::total_cmp);
-        Some(snr[snr.len() / 2])
+        let noise = self.skin_noise;
+        Some(median_over(&self.dots, |d| {
+            d.darkness * d.diameter_px / noise
+        }))
     }
+}
+
+/// The median (the upper of the middle two) of `value` over `dots`, which must not be empty.
+fn median_over(dots: &[super::DotSample], value: impl Fn(&super::DotSample) -> f64) -> f64 {
+    let mut values: Vec<f64> = dots.iter().map(value).collect();
+    values.sort_unstable_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 #[cfg(test)]
