@@ -10,9 +10,9 @@ use super::bits::PixelBits;
 use super::flood::{flood_levels, values_under};
 use super::watershed::FloodLevels;
 use super::{
-    blobs, crossed, judge, outline, outline_pull_px, outline_sigma_px, ridges, shapes, watershed,
-    Cover, DotMap, FoundDot, SpareBuffers, CORE_RADIUS_DIAMETERS, FLOOD_FLOOR,
-    FLOOD_SIGMA_DIAMETERS, HAIR_HALF_WIDTH_MM, HALF_MAX, MAX_HAIR_LINE_FRACTION,
+    blobs, crossed, judge, outline, outline_pull_px, outline_sigma_px, ridges, shapes, split,
+    watershed, Cover, DotMap, FoundDot, SpareBuffers, BLOB_SCALES, CORE_RADIUS_DIAMETERS,
+    FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_HALF_WIDTH_MM, HALF_MAX, MAX_HAIR_LINE_FRACTION,
     MIN_FAT_HALF_WIDTH_PX,
 };
 use crate::plane::{Plane, RowSource};
@@ -269,10 +269,19 @@ fn territories(
     let shapes = shapes::shapes(&labels, &mask, &flood_on_opened, width, n);
     drop(flood_on_opened);
     judge.drop_misshapen(&mut keep, &shapes);
-    // A piece that a hair cut off a counted dot is part of that dot: its cover, area, centre
-    // and label.
+    // A dot that noise split in two, and a piece that a hair cut off a counted dot, are parts
+    // of that dot: their cover, area, centre and label. (A split dot's strongest piece may
+    // itself be a piece a hair cut off another: its pieces join that one.)
+    let largest_radius = 0.5 * BLOB_SCALES[BLOB_SCALES.len() - 1] * diameter_px;
+    let split_of =
+        split::pieces_of_split_dots(&mut keep, &networks, judge.own_widths(), largest_radius);
     let height = labels.len() / width.max(1);
-    let part_of = crossed::pieces_of_counted_dots(&mut keep, &crossed, &shapes, (width, height));
+    let cut_of = crossed::pieces_of_counted_dots(&mut keep, &crossed, &shapes, (width, height));
+    let part_of: Vec<Option<usize>> = split_of
+        .iter()
+        .zip(&cut_of)
+        .map(|(split, &cut)| split.map(|j| cut_of[j].unwrap_or(j)).or(cut))
+        .collect();
     // Per territory, the kept dot (index) its pixels are the cover of, or `NO_DOT`.
     const NO_DOT: u32 = u32::MAX;
     let dot_of: Vec<u32> = (0..n)

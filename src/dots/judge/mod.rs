@@ -221,6 +221,11 @@ impl Judge {
             .collect()
     }
 
+    /// Per territory: its own half-width (px, see [`own_half_widths`]).
+    pub(super) fn own_widths(&self) -> &[f32] {
+        &self.own_width
+    }
+
     /// Per territory: the radius (px) of the disc its outline is opened by,
     /// [`OPENING_RADIUS_FRACTION`] of its own half-width. On a hair line (`on_hair_line`), a
     /// piece wider than any hair is opened by at least a hair's half-width: a fine dot is
