@@ -11,8 +11,8 @@ use super::flood::{flood_levels, values_under};
 use super::watershed::FloodLevels;
 use super::{
     blobs, crossed, judge, outline, outline_pull_px, outline_sigma_px, ridges, shapes, split,
-    watershed, Cover, DotMap, FoundDot, SpareBuffers, BLOB_SCALES, CORE_RADIUS_DIAMETERS,
-    FLOOD_FLOOR, FLOOD_SIGMA_DIAMETERS, HAIR_HALF_WIDTH_MM, HALF_MAX, MAX_HAIR_LINE_FRACTION,
+    watershed, Cover, DotMap, FoundDot, SpareBuffers, CORE_RADIUS_DIAMETERS, FLOOD_FLOOR,
+    FLOOD_SIGMA_DIAMETERS, HAIR_HALF_WIDTH_MM, HALF_MAX, MAX_HAIR_LINE_FRACTION,
     MIN_FAT_HALF_WIDTH_PX,
 };
 use crate::plane::{Plane, RowSource};
@@ -272,7 +272,7 @@ fn territories(
     // A dot that noise split in two, and a piece that a hair cut off a counted dot, are parts
     // of that dot: their cover, area, centre and label. (A split dot's strongest piece may
     // itself be a piece a hair cut off another: its pieces join that one.)
-    let largest_radius = 0.5 * BLOB_SCALES[BLOB_SCALES.len() - 1] * diameter_px;
+    let largest_radius = 0.5 * super::largest_dot_px(diameter_px);
     let split_of =
         split::pieces_of_split_dots(&mut keep, &networks, judge.own_widths(), largest_radius);
     let height = labels.len() / width.max(1);

@@ -54,6 +54,11 @@ pub const BLOB_SIGMA_DIAMETERS: f32 = 0.353_553_4;
 /// Scales searched, as multiples of the estimated dot diameter: dots in one photo range from
 /// about half to twice the typical size (fresh touch-ups next to blown-out dots).
 pub const BLOB_SCALES: [f32; 5] = [0.55, 0.75, 1.0, 1.4, 2.0];
+/// The diameter (px) of the largest dots sought in a photo whose typical dot is `diameter_px`
+/// across: the last of [`BLOB_SCALES`] times it.
+pub(crate) fn largest_dot_px(diameter_px: f32) -> f32 {
+    diameter_px * BLOB_SCALES[BLOB_SCALES.len() - 1]
+}
 /// The blob scales up to this one (in [`BLOB_SCALES`]) are searched finely: at every pixel, or
 /// on a grid of at least [`FINE_GRID_STEPS_PER_SIGMA`] steps per σ where dots are large in
 /// pixels. They tell touching dots apart, and at those scales the maxima of two dots'

@@ -299,7 +299,7 @@ pub(super) fn suppress(
             .then(a.y.cmp(&b.y))
             .then(a.x.cmp(&b.x))
     });
-    let largest = diameter_px * BLOB_SCALES[BLOB_SCALES.len() - 1];
+    let largest = super::largest_dot_px(diameter_px);
     let cell = (NMS_RADIUS_DIAMETERS * largest).ceil().max(1.0) as usize;
     let gw = width / cell + 1;
     let gh = height / cell + 1;
