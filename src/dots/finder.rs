@@ -275,6 +275,12 @@ fn territories(
     let largest_radius = 0.5 * super::largest_dot_px(diameter_px);
     let split_of =
         split::pieces_of_split_dots(&mut keep, &networks, judge.own_widths(), largest_radius);
+    let flank_of = split::pieces_on_flanks(&mut keep, &networks, judge.own_widths(), &peaks);
+    let split_of: Vec<Option<usize>> = split_of
+        .iter()
+        .zip(&flank_of)
+        .map(|(&split, &flank)| split.or(flank))
+        .collect();
     let height = labels.len() / width.max(1);
     let cut_of = crossed::pieces_of_counted_dots(&mut keep, &crossed, &shapes, (width, height));
     let part_of: Vec<Option<usize>> = split_of

@@ -23,6 +23,9 @@
 //! 6. A dot that noise gave two summits, cut in two by the watershed, still has one
 //!    disc-shaped outline whose middle none of its pieces reaches: it is counted once
 //!    ([`MAX_SPLIT_AREA_PER_DISC`], [`MAX_SPLIT_OWN_FRACTION`], `split`).
+//!    A bump on a soft dot's flank, a maximum of its own under noise whose territory is a
+//!    sliver of the dot's rim, is part of that dot too ([`MAX_FLANK_OWN_FRACTION`],
+//!    [`MAX_FLANK_REACH`]).
 
 mod atomic_view;
 mod bits;
@@ -284,6 +287,21 @@ pub const MAX_SPLIT_OWN_FRACTION: f32 = 0.75;
 /// outlines the chamfer distances, whole and half pixels, cannot tell a half disc from a whole
 /// one (at 15 px/mm a fine dot's whole network reads 1.5 px, its pieces 1.5 too).
 pub const MIN_SPLIT_RADIUS_PX: f32 = 3.0;
+/// A kept territory whose own half-width is at most this fraction of the radius its blob scale
+/// answered at (half its candidate's diameter) may be a bump on a neighbouring dot's flank
+/// (see `split::pieces_on_flanks`): a dot holds most of its own disc, while the halo bumps of
+/// soft, blown-out dots under noise, maxima whose blob answer the neighbour's mass makes, hold
+/// a sliver of its rim (0.03–0.33 on type V–VI skin at 15–50 px/mm under 1.5–3× a phone's
+/// noise). So does a small crisp dot overlapping a larger one, whose territory the larger
+/// one's flood takes most of (0.33–0.42 on the OpenCV peer's clusters): the reach below tells
+/// them apart.
+pub const MAX_FLANK_OWN_FRACTION: f32 = 0.45;
+/// … and only if its peak lies within this many of the neighbour's own half-widths of the
+/// neighbour's peak, on its rim. Halo bumps lie 0.92–1.36 of it away (most under 1.2); a
+/// small dot overlapping a larger one, whose centre lies outside the larger one's disc, 1.1–1.5
+/// (most over 1.3: on the peer's 24 MP photo a reach of 1.2 takes 20 of its 20 000 dots for
+/// bumps, 1.5 took 253).
+pub const MAX_FLANK_REACH: f32 = 1.2;
 /// With a known scale, a candidate whose core (a disc of [`HAIR_CORE_DIAMETERS`] of its own
 /// diameter) lies at least this much on a hair line (see `dots/ridges/`) is a hair crossing or a
 /// clump on a hair, not a dot. A dot at least about as dark as the hair crossing it keeps most

@@ -3,9 +3,12 @@
 //! cuts the dot between them. Its outline, drawn at each piece's half maximum, is still one
 //! disc: a network of outlined pixels that fits in its inscribed disc
 //! ([`MAX_SPLIT_AREA_PER_DISC`]) and whose deepest point no kept territory holds
-//! ([`MAX_SPLIT_OWN_FRACTION`]) is one dot, counted once.
+//! ([`MAX_SPLIT_OWN_FRACTION`]) is one dot, counted once. So is a soft dot with a bump on its
+//! flank that noise made a maximum of its own ([`MAX_FLANK_OWN_FRACTION`]).
 
+use super::blobs::Candidate;
 use super::outline::Networks;
+use super::{MAX_FLANK_OWN_FRACTION, MAX_FLANK_REACH};
 use super::{MAX_SPLIT_AREA_PER_DISC, MAX_SPLIT_OWN_FRACTION, MIN_SPLIT_RADIUS_PX};
 
 /// Clears `keep` for every kept territory but the strongest (the lowest index: territories come
@@ -51,6 +54,61 @@ pub(super) fn pieces_of_split_dots(
         if count >= 2 && first != k && one_dot(networks.size[id - 1], widest) {
             keep[k] = false;
             part_of[k] = Some(first);
+        }
+    }
+    part_of
+}
+
+/// Per territory, the kept dot it is a bump on the flank of (none for any other), clearing
+/// `keep` for those bumps. A kept territory is such a bump when its own half-width
+/// (`own_width`, px) is at most [`MAX_FLANK_OWN_FRACTION`] of the radius its blob scale
+/// answered at (half its `peaks` diameter, px) and its peak lies within [`MAX_FLANK_REACH`]
+/// of a neighbour's own half-width from that neighbour's peak, the neighbour a kept territory
+/// of the same outline network that is no bump itself: it joins the nearest such one (the
+/// lower index on a tie). `networks` are queried at the territories' peaks (one each).
+pub(super) fn pieces_on_flanks(
+    keep: &mut [bool],
+    networks: &Networks,
+    own_width: &[f32],
+    peaks: &[Candidate],
+) -> Vec<Option<usize>> {
+    let n = keep.len();
+    let flank = |k: usize| own_width[k] <= MAX_FLANK_OWN_FRACTION * 0.5 * peaks[k].diameter;
+    // The kept territories of each network, as one list sorted by network (a counting sort).
+    let mut start = vec![0usize; networks.size.len() + 1];
+    let kept = |k: usize| keep[k] && networks.id[k] != 0;
+    for k in (0..n).filter(|&k| kept(k)) {
+        start[networks.id[k] as usize] += 1;
+    }
+    for i in 0..networks.size.len() {
+        start[i + 1] += start[i];
+    }
+    let mut members = vec![0usize; start[networks.size.len()]];
+    let mut next = start.clone();
+    for k in (0..n).filter(|&k| kept(k)) {
+        let id = networks.id[k] as usize - 1;
+        members[next[id]] = k;
+        next[id] += 1;
+    }
+    let part_of: Vec<Option<usize>> = (0..n)
+        .map(|k| {
+            if !kept(k) || !flank(k) {
+                return None;
+            }
+            let id = networks.id[k] as usize - 1;
+            let (px, py) = (peaks[k].x as f32, peaks[k].y as f32);
+            members[start[id]..start[id + 1]]
+                .iter()
+                .filter(|&&j| j != k && !flank(j))
+                .map(|&j| (j, (peaks[j].x as f32 - px).hypot(peaks[j].y as f32 - py)))
+                .filter(|&(j, dist)| dist <= MAX_FLANK_REACH * own_width[j])
+                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+                .map(|(j, _)| j)
+        })
+        .collect();
+    for (k, part) in part_of.iter().enumerate() {
+        if part.is_some() {
+            keep[k] = false;
         }
     }
     part_of
@@ -126,6 +184,62 @@ mod tests {
             [None, None]
         );
         assert_eq!(keep, [true, false]);
+    }
+
+    /// A candidate at (`x`, 0) px answering at a scale `diameter` px across.
+    fn peak_at(x: usize, diameter: f32) -> Candidate {
+        Candidate {
+            x,
+            y: 0,
+            response: 1.0,
+            diameter,
+            ridge: false,
+        }
+    }
+
+    #[test]
+    fn a_bump_on_a_dots_flank_joins_it_within_the_limits_and_only_then() {
+        // Territory 0: a dot of own half-width 20 px at x = 100; territory 1: a bump found at a
+        // scale 30 px across (radius 15), its peak `apart` px away, its own half-width `own`.
+        let joins = |own: f32, apart: usize, network_of_bump: u32| {
+            let nets = networks(vec![(2000, 20.0), (100, 3.0)], vec![1, network_of_bump]);
+            let peaks = [peak_at(100, 40.0), peak_at(100 + apart, 30.0)];
+            let mut keep = vec![true, true];
+            let part_of = pieces_on_flanks(&mut keep, &nets, &[20.0, own], &peaks);
+            assert_eq!(keep[1], part_of[1].is_none());
+            assert_eq!(part_of[0], None);
+            part_of[1] == Some(0)
+        };
+        let own_limit = MAX_FLANK_OWN_FRACTION * 15.0;
+        let reach = (MAX_FLANK_REACH * 20.0).floor() as usize;
+        assert!(joins(own_limit, reach, 1));
+        // A territory holding more of its disc, or a peak past the reach, is a dot of its own.
+        assert!(!joins(own_limit + 0.01, reach, 1));
+        assert!(!joins(own_limit, reach + 1, 1));
+        // Not in the dot's outline network: no flank of it.
+        assert!(!joins(1.0, 20, 2));
+    }
+
+    #[test]
+    fn a_bump_joins_the_nearest_dot_that_is_no_bump_itself() {
+        // Dots at x = 0 and 60 (own half-width 20), bumps at 16, 40 and 44 (own 2, scale 30
+        // px): each joins the nearer dot, never the bump beside it; a bump alone in its
+        // network beside a dropped territory stays.
+        let nets = networks(vec![(4000, 20.0), (100, 3.0)], vec![1, 1, 1, 1, 1, 2, 2]);
+        let peaks = [
+            peak_at(0, 40.0),
+            peak_at(60, 40.0),
+            peak_at(16, 30.0),
+            peak_at(40, 30.0),
+            peak_at(44, 30.0),
+            peak_at(200, 40.0),
+            peak_at(210, 30.0),
+        ];
+        let own = [20.0, 20.0, 2.0, 2.0, 2.0, 20.0, 2.0];
+        let mut keep = vec![true, true, true, true, true, false, true];
+        let part_of = pieces_on_flanks(&mut keep, &nets, &own, &peaks);
+        assert_eq!(part_of, [None, None, Some(0), Some(1), Some(1), None, None]);
+        assert_eq!(keep, [true, true, false, false, false, false, true]);
     }
 }
 
