@@ -8,6 +8,8 @@
 
 use rayon::prelude::*;
 
+use super::groups::Groups;
+
 /// A horizontal run of mask pixels: row `y`, columns `x0..x1` (half-open, px).
 #[derive(Clone, Copy, Debug)]
 struct Run {
@@ -199,13 +201,11 @@ impl RunComponents {
     /// the lists are filled components in parallel (one thread listing a 24 MP photo's outline
     /// pixels took 20 ms).
     pub(crate) fn member_lists(&self) -> Vec<Vec<u32>> {
-        let (start, grouped) = self.runs_by_component();
+        let grouped = self.runs_by_component();
         (0..self.count)
             .into_par_iter()
             .map(|c| {
-                let runs = grouped[start[c]..start[c + 1]]
-                    .iter()
-                    .map(|&r| self.runs[r as usize]);
+                let runs = grouped.of(c).iter().map(|&r| self.runs[r as usize]);
                 let len = runs.clone().map(|run| (run.x1 - run.x0) as usize).sum();
                 let mut members = Vec::with_capacity(len);
                 for run in runs {
@@ -223,23 +223,11 @@ impl RunComponents {
         (run.y as usize, run.x0 as usize..run.x1 as usize)
     }
 
-    /// The runs' indices grouped by component, each group in raster order (a counting sort),
-    /// and where each component's group starts (one more entry than components).
-    pub(crate) fn runs_by_component(&self) -> (Vec<usize>, Vec<u32>) {
-        let mut start = vec![0usize; self.count + 1];
-        for &c in &self.number {
-            start[c as usize + 1] += 1;
-        }
-        for c in 0..self.count {
-            start[c + 1] += start[c];
-        }
-        let mut grouped = vec![0u32; self.runs.len()];
-        let mut next = start.clone();
-        for (r, &c) in self.number.iter().enumerate() {
-            grouped[next[c as usize]] = r as u32;
-            next[c as usize] += 1;
-        }
-        (start, grouped)
+    /// The runs' indices grouped by component, each group in raster order.
+    pub(crate) fn runs_by_component(&self) -> Groups {
+        Groups::by_key(self.runs.len(), self.count, |r| {
+            Some(self.number[r] as usize)
+        })
     }
 }
 

@@ -34,6 +34,7 @@ mod components;
 mod crossed;
 mod finder;
 mod flood;
+mod groups;
 mod judge;
 mod noise;
 mod outline;

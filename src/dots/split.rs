@@ -7,6 +7,7 @@
 //! flank that noise made a maximum of its own ([`MAX_FLANK_OWN_FRACTION`]).
 
 use super::blobs::Candidate;
+use super::groups::Groups;
 use super::outline::Networks;
 use super::{MAX_FLANK_OWN_FRACTION, MAX_FLANK_REACH};
 use super::{MAX_SPLIT_AREA_PER_DISC, MAX_SPLIT_OWN_FRACTION, MIN_SPLIT_RADIUS_PX};
@@ -74,22 +75,10 @@ pub(super) fn pieces_on_flanks(
 ) -> Vec<Option<usize>> {
     let n = keep.len();
     let flank = |k: usize| own_width[k] <= MAX_FLANK_OWN_FRACTION * 0.5 * peaks[k].diameter;
-    // The kept territories of each network, as one list sorted by network (a counting sort).
-    let mut start = vec![0usize; networks.size.len() + 1];
     let kept = |k: usize| keep[k] && networks.id[k] != 0;
-    for k in (0..n).filter(|&k| kept(k)) {
-        start[networks.id[k] as usize] += 1;
-    }
-    for i in 0..networks.size.len() {
-        start[i + 1] += start[i];
-    }
-    let mut members = vec![0usize; start[networks.size.len()]];
-    let mut next = start.clone();
-    for k in (0..n).filter(|&k| kept(k)) {
-        let id = networks.id[k] as usize - 1;
-        members[next[id]] = k;
-        next[id] += 1;
-    }
+    let kept_by_network = Groups::by_key(n, networks.size.len(), |k| {
+        kept(k).then(|| networks.id[k] as usize - 1)
+    });
     let part_of: Vec<Option<usize>> = (0..n)
         .map(|k| {
             if !kept(k) || !flank(k) {
@@ -97,10 +86,12 @@ pub(super) fn pieces_on_flanks(
             }
             let id = networks.id[k] as usize - 1;
             let (px, py) = (peaks[k].x as f32, peaks[k].y as f32);
-            members[start[id]..start[id + 1]]
+            kept_by_network
+                .of(id)
                 .iter()
-                .filter(|&&j| j != k && !flank(j))
-                .map(|&j| (j, (peaks[j].x as f32 - px).hypot(peaks[j].y as f32 - py)))
+                .map(|&j| j as usize)
+                .filter(|&j| j != k && !flank(j))
+                .map(|j| (j, (peaks[j].x as f32 - px).hypot(peaks[j].y as f32 - py)))
                 .filter(|&(j, dist)| dist <= MAX_FLANK_REACH * own_width[j])
                 .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
                 .map(|(j, _)| j)

@@ -9,6 +9,7 @@
 use std::sync::OnceLock;
 
 use super::components::RunComponents;
+use super::groups::Groups;
 use super::pieces::most_pieces;
 
 /// The blobs (8-connected components) of a mask of bytes (a pixel is in it when its byte is
@@ -20,9 +21,9 @@ pub struct Blobs<'a> {
     width: usize,
     components: RunComponents,
     shapes: Vec<(u32, u32, u32)>,
-    /// The runs' indices grouped by blob, and where each blob's group starts (see
-    /// [`RunComponents::runs_by_component`]): made when a blob's runs are first asked for.
-    grouped: OnceLock<(Vec<usize>, Vec<u32>)>,
+    /// The runs' indices grouped by blob (see [`RunComponents::runs_by_component`]): made when
+    /// a blob's runs are first asked for.
+    grouped: OnceLock<Groups>,
 }
 
 impl<'a> Blobs<'a> {
@@ -46,10 +47,11 @@ impl<'a> Blobs<'a> {
 
     /// Blob `i`'s runs (row, columns `x0..x1`, half-open), in raster order.
     fn runs(&self, i: usize) -> Vec<(usize, std::ops::Range<usize>)> {
-        let (start, grouped) = self
+        let grouped = self
             .grouped
             .get_or_init(|| self.components.runs_by_component());
-        grouped[start[i]..start[i + 1]]
+        grouped
+            .of(i)
             .iter()
             .map(|&r| self.components.run(r as usize))
             .collect()

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::Candidate;
+use crate::dots::groups::Groups;
 use crate::dots::{CLUSTER_PART_RESPONSE, CLUSTER_PART_SEPARATION, NMS_RADIUS_DIAMETERS};
 use crate::plane::for_each_in_ring;
 
@@ -21,22 +22,9 @@ pub(super) fn clusters(
 ) -> Vec<bool> {
     debug_assert!(cell >= 1 && lines.len() == width * height);
     let (gw, gh) = (width / cell + 1, height / cell + 1);
-    // The candidates by cell, as one list (a counting sort; a list per cell was tens of
-    // thousands of small allocations for a 24 MP photo).
+    // The candidates by cell.
     let cell_of = |c: &Candidate| (c.y / cell) * gw + c.x / cell;
-    let mut start = vec![0usize; gw * gh + 1];
-    for c in candidates {
-        start[cell_of(c) + 1] += 1;
-    }
-    for i in 0..gw * gh {
-        start[i + 1] += start[i];
-    }
-    let mut by_cell = vec![0usize; candidates.len()];
-    let mut next = start.clone();
-    for (i, c) in candidates.iter().enumerate() {
-        by_cell[next[cell_of(c)]] = i;
-        next[cell_of(c)] += 1;
-    }
+    let by_cell = Groups::by_key(candidates.len(), gw * gh, |i| Some(cell_of(&candidates[i])));
     // A candidate at the finest scale has no finer parts.
     let finest = candidates
         .iter()
@@ -52,8 +40,8 @@ pub(super) fn clusters(
             let cells = (cy.saturating_sub(1)..=(cy + 1).min(gh - 1)).flat_map(|gy| {
                 (cx.saturating_sub(1)..=(cx + 1).min(gw - 1)).map(move |gx| gy * gw + gx)
             });
-            let near = cells.flat_map(|i| by_cell[start[i]..start[i + 1]].iter());
-            is_cluster(c, near.map(|&k| &candidates[k]), parts) && {
+            let near = cells.flat_map(|i| by_cell.of(i).iter());
+            is_cluster(c, near.map(|&k| &candidates[k as usize]), parts) && {
                 let mut crossed = false;
                 let radius = f64::from(NMS_RADIUS_DIAMETERS * c.diameter);
                 for_each_in_ring((c.x, c.y), 0.0, radius, (width, height), |x, y| {
