@@ -269,24 +269,21 @@ fn territories(
     let shapes = shapes::shapes(&labels, &mask, &flood_on_opened, width, n);
     drop(flood_on_opened);
     judge.drop_misshapen(&mut keep, &shapes);
-    // A dot that noise split in two, and a piece that a hair cut off a counted dot, are parts
-    // of that dot: their cover, area, centre and label. (A split dot's strongest piece may
-    // itself be a piece a hair cut off another: its pieces join that one.)
+    // A dot that noise split in two, a bump on a dot's flank, and a piece that a hair cut off
+    // a counted dot, are parts of that dot: their cover, area, centre and label. (The dot a
+    // split piece or a bump joins may itself be a piece a hair cut off another: they join
+    // that one.)
     let largest_radius = 0.5 * super::largest_dot_px(diameter_px);
     let split_of =
         split::pieces_of_split_dots(&mut keep, &networks, judge.own_widths(), largest_radius);
     let flank_of = split::pieces_on_flanks(&mut keep, &networks, judge.own_widths(), &peaks);
-    let split_of: Vec<Option<usize>> = split_of
-        .iter()
-        .zip(&flank_of)
-        .map(|(&split, &flank)| split.or(flank))
-        .collect();
     let height = labels.len() / width.max(1);
     let cut_of = crossed::pieces_of_counted_dots(&mut keep, &crossed, &shapes, (width, height));
-    let part_of: Vec<Option<usize>> = split_of
-        .iter()
-        .zip(&cut_of)
-        .map(|(split, &cut)| split.map(|j| cut_of[j].unwrap_or(j)).or(cut))
+    let part_of: Vec<Option<usize>> = (0..n)
+        .map(|k| {
+            let piece_of = split_of[k].or(flank_of[k]);
+            piece_of.map(|j| cut_of[j].unwrap_or(j)).or(cut_of[k])
+        })
         .collect();
     // Per territory, the kept dot (index) its pixels are the cover of, or `NO_DOT`.
     const NO_DOT: u32 = u32::MAX;
