@@ -233,6 +233,7 @@ fn blue_shift_fires_on_tint_drift_and_not_on_fading_or_a_bluish_white_balance() 
             white_balance: [0.95, 1.0, 1.08],
             gradient: (0.2, -0.3),
             vignette: 0.2,
+            sheen: None,
         },
         ..base.clone()
     };

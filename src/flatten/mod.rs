@@ -67,6 +67,31 @@ pub const PIGMENT_TAIL_RATIO: f32 = 1.3;
 /// that allows, given any other block, is pigment (see [`crate::grid::light_envelope`]).
 pub const MAX_LIGHT_STEP: f32 = 0.35;
 
+/// A block brighter than this many times the median block counts only as this bright in the
+/// [`light_envelope`]. A specular highlight (an oily scalp's shine under a flash or ring light:
+/// light reflected by the surface, above the pigment) is several times as bright as dark skin
+/// around it, and falls off faster than the light itself ([`MAX_LIGHT_STEP`] per block): from
+/// its own level it condemned the skin around it as pigment, block after block, and the field
+/// filled in at the highlight's level (type VI skin under a highlight reflecting a tenth of the
+/// light read 85% covered, true 12%). At 1.3, a block beside a capped one condemns only what is
+/// below 0.85 of the median (1.3 × 0.65): skin lit at the median is never condemned by a
+/// highlight. Where no block is brighter than 1.3× the median it changes nothing (the generated
+/// scenes under uneven light, the samples and the peer photo read the same, byte for byte);
+/// lighting's own spread (a strong side light, vignetting: ≈ 1.5× to 0.5× the median) only
+/// condemns a little less a block away from its brightest.
+pub const MAX_LIGHT_OVER_MEDIAN: f32 = 1.3;
+
+/// `values` (per block, `None`: no value) each at most `ratio` times their median: what the
+/// [`light_envelope`] is taken from (see [`MAX_LIGHT_OVER_MEDIAN`]). All `None` stays so.
+fn below_sheen(values: &[Option<f32>], ratio: f32) -> Vec<Option<f32>> {
+    let mut known: Vec<f32> = values.iter().flatten().copied().collect();
+    if known.is_empty() {
+        return values.to_vec();
+    }
+    let cap = ratio * quantile(&mut known, 0.5);
+    values.iter().map(|v| v.map(|v| v.min(cap))).collect()
+}
+
 /// The estimated skin luminance over an image, stored as a coarse grid of blocks and
 /// interpolated bilinearly between block centres.
 #[derive(Clone, Debug)]
@@ -132,7 +157,7 @@ impl SkinField {
             rows,
             values: vec![0.0; columns.cells() * rows.cells()],
         };
-        let (values, tails) = field.per_block(|(x0, x1), rows, pixels| {
+        let (values, tails) = field.per_block(|_, (x0, x1), rows, pixels| {
             let mut computed = Vec::new();
             for row in rows {
                 pixels.extend_from_slice(span_of(y, row, (x0, x1), &mut computed));
@@ -152,7 +177,10 @@ impl SkinField {
         // lower tail and bias S upwards. The median is still taken over the raw values.
         let (columns, rows) = (AxisWeights::new(&first.columns), first.row_table());
         let any_skin = AtomicBool::new(false);
-        let (refined, tails) = field.per_block(|(x0, x1), block_rows, pixels| {
+        let short_of_skin: Vec<AtomicBool> = (0..first.values.len())
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        let (mut refined, mut tails) = field.per_block(|i, (x0, x1), block_rows, pixels| {
             let mut skin = vec![0f32; x1 - x0];
             let mut computed = Vec::new();
             // Each pixel's raw value, the first pass's skin there and its denoised value.
@@ -164,7 +192,10 @@ impl SkinField {
                     pixels.extend_from_slice(&[*v, *s, *c]);
                 }
             }
-            let kept = skin_of_block(pixels)?;
+            let Some(kept) = skin_of_block(pixels) else {
+                short_of_skin[i].store(true, Ordering::Relaxed);
+                return None;
+            };
             any_skin.store(true, Ordering::Relaxed);
             Some(quantile_pair(kept, 0.5, BRIGHT_TAIL_QUANTILE))
         });
@@ -177,13 +208,25 @@ impl SkinField {
             // pigment); the first pass, on skin unless pigment covers 30% of a block, stands.
             return first;
         }
+        // A block that kept too little skin under the first field was filled from its
+        // neighbours: pigment fills it, or light curves more steeply within it than the first
+        // field's straight lines between block centres (on a highlight's flank they overshoot
+        // the skin by more than the exclusion's margin), and its neighbours' mean (of the
+        // highlight and the skin) is brighter still. Either way the field stands too high
+        // there: it takes the lower of that and its own first pass.
+        for (i, short) in short_of_skin.iter().enumerate() {
+            if short.load(Ordering::Relaxed) && first.values[i] < refined[i] {
+                refined[i] = first.values[i];
+                tails[i] = refined[i];
+            }
+        }
         field.values = refined;
         field.smooth(&tails);
         field
     }
 
-    /// Runs `stat` on each block's columns `(x0, x1)` (half-open, px) and the rows it reads
-    /// (see [`block_rows`]) with an empty scratch buffer to gather pixels in; `stat` gives the
+    /// Runs `stat` on each block's index (row-major), its columns `(x0, x1)` (half-open, px) and
+    /// the rows it reads (see [`block_rows`]) with an empty scratch buffer to gather pixels in; `stat` gives the
     /// block's value and its bright tail. `None`
     /// blocks, non-finite ones, and blocks below the [`light_envelope`] are filled from their
     /// neighbours afterwards (and get their filled value as their tail). The buffer is reused across the
@@ -191,7 +234,8 @@ impl SkinField {
     /// and most of this stage's time on a 24 MP photo).
     fn per_block<F>(&self, stat: F) -> (Vec<f32>, Vec<f32>)
     where
-        F: Fn((usize, usize), StepBy<Range<usize>>, &mut Vec<f32>) -> Option<(f32, f32)> + Sync,
+        F: Fn(usize, (usize, usize), StepBy<Range<usize>>, &mut Vec<f32>) -> Option<(f32, f32)>
+            + Sync,
     {
         let (grid_w, grid_h) = self.grid();
         let results: Vec<Option<(f32, f32)>> = (0..grid_w * grid_h)
@@ -202,7 +246,7 @@ impl SkinField {
                     scratch.clear();
                     let (x0, x1) = self.columns.span(i % grid_w);
                     let (y0, y1) = self.rows.span(i / grid_w);
-                    stat((x0, x1), block_rows(y0, y1, x1 - x0), scratch)
+                    stat(i, (x0, x1), block_rows(y0, y1, x1 - x0), scratch)
                 },
             )
             .collect();
@@ -212,7 +256,12 @@ impl SkinField {
             .map(|r| r.filter(|(v, tail)| v.is_finite() && tail.is_finite()))
             .collect();
         let values: Vec<Option<f32>> = results.iter().map(|r| r.map(|(v, _)| v)).collect();
-        let envelope = light_envelope(&values, grid_w, grid_h, MAX_LIGHT_STEP);
+        let envelope = light_envelope(
+            &below_sheen(&values, MAX_LIGHT_OVER_MEDIAN),
+            grid_w,
+            grid_h,
+            MAX_LIGHT_STEP,
+        );
         for (r, floor) in results.iter_mut().zip(&envelope) {
             // Values at or below 1e-9 (black) count as that, as in the envelope itself.
             if r.is_some_and(|(v, _)| v.max(1e-9) < *floor) {

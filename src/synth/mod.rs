@@ -13,6 +13,7 @@
 //!
 //! ```text
 //! I_c(p) = skin_c · wb_c · L(p) · M(q) · Π_dots (1 − d_c·α_dot) · Π_hairs (1 − darkness·coverage)
+//!          + sheen(p) · wb_c · L(p)
 //! ```
 //!
 //! * `skin_c`: the skin's base colour decoded from sRGB; `M(q)` its grey
@@ -27,6 +28,8 @@
 //!   darkness `1 − Y(core)/Y(skin)` (Rec. 709 `Y`) equals [`Dot::darkness`]
 //!   exactly against the lit skin, whatever the pigment's tint.
 //! * Hairs are neutral absorbers drawn with 1-px box-filtered edges.
+//! * `sheen(p)`: an optional specular highlight ([`Sheen`], in [`Lighting`]), light reflected
+//!   by the skin's surface in the light's colour, added over pigment and hair alike.
 //!
 //! Then [`Optics`]: Gaussian defocus, brightness-dependent sensor noise,
 //! clipping, exact sRGB encoding, ISP unsharp masking, 8-bit quantisation.
@@ -61,7 +64,7 @@ pub use hair::{
     STUBBLE_LENGTH_MM, STUBBLE_WIDTH_MM,
 };
 pub use optics::{
-    linear_to_srgb, srgb_to_linear, Lighting, Optics, READ_NOISE_REL, SHARPEN_SIGMA_PX,
+    linear_to_srgb, srgb_to_linear, Lighting, Optics, Sheen, READ_NOISE_REL, SHARPEN_SIGMA_PX,
 };
 pub use placement::{
     dots_separated, fade, place_dots, DotParams, NO_STACK_FACTOR, PLACEMENT_ATTEMPTS_PER_DOT,
@@ -227,6 +230,24 @@ fn render_linear(scene: &Scene, camera: &Camera) -> FloatImage {
                     scratch = vec![0f32; rows * w];
                 }
                 hr.composite(band, by0, rows as u32, camera.width, &mut scratch);
+            }
+            // The surface's sheen, over pigment and hair alike.
+            if let Some(sheen) = &scene.lighting.sheen {
+                for r in 0..rows {
+                    let py = (row0 + r) as f64 + 0.5;
+                    for x in 0..w {
+                        let px = x as f64 + 0.5;
+                        let s = sheen.strength
+                            * sheen.profile(px, py, camera.width, camera.height)
+                            * scene
+                                .lighting
+                                .illumination(px, py, camera.width, camera.height);
+                        let i = (r * w + x) * 3;
+                        for c in 0..3 {
+                            band[i + c] += (s * wb[c]) as f32;
+                        }
+                    }
+                }
             }
         });
     FloatImage {

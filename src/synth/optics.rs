@@ -34,6 +34,47 @@ pub struct Lighting {
     pub gradient: (f64, f64),
     /// Relative fall-off at the image corners (e.g. 0.3 = corners 30 % darker).
     pub vignette: f64,
+    /// A specular highlight on the scalp's surface (an oily scalp under a flash or ring light),
+    /// if any.
+    #[serde(default)]
+    pub sheen: Option<Sheen>,
+}
+
+/// A specular highlight: light reflected by the skin's surface, above the pigment (which lies
+/// in the dermis), so it adds to dots and skin alike, in the light's colour (the white
+/// balance's gains), in proportion to the illumination there.
+///
+/// Added linear light at continuous px `(x, y)` of a `W×H` image, channel `c`:
+/// `strength · L(x, y) · wb_c · exp(−(u²/σ_u² + v²/σ_v²)/2)`, with `(u, v)` the offset from
+/// the centre `(centre.0·W, centre.1·H)` rotated by `angle_deg` and `σ = size · min(W, H)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sheen {
+    /// Centre as fractions of the image's width and height.
+    pub centre: (f64, f64),
+    /// Gaussian σ along and across the highlight, as fractions of the image's shorter side.
+    pub size: (f64, f64),
+    /// Direction of the highlight's long axis, degrees from the image's x axis.
+    pub angle_deg: f64,
+    /// Reflected light at the centre as a fraction of the illumination there (the skin's own
+    /// diffuse reflectance is 0.03–0.5 of it, types VI–I).
+    pub strength: f64,
+}
+
+impl Sheen {
+    /// The highlight's profile, 0..1 (1 at its centre), at continuous px `(x, y)` of a
+    /// `width × height` image.
+    pub fn profile(&self, x: f64, y: f64, width: u32, height: u32) -> f64 {
+        let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
+        let side = w.min(h);
+        let (dx, dy) = (x - self.centre.0 * w, y - self.centre.1 * h);
+        let (sin, cos) = self.angle_deg.to_radians().sin_cos();
+        let (u, v) = (cos * dx + sin * dy, -sin * dx + cos * dy);
+        let (su, sv) = (self.size.0 * side, self.size.1 * side);
+        if su <= 0.0 || sv <= 0.0 {
+            return 0.0;
+        }
+        (-0.5 * ((u / su).powi(2) + (v / sv).powi(2))).exp()
+    }
 }
 
 impl Default for Lighting {
@@ -50,6 +91,7 @@ impl Lighting {
             white_balance: [1.0; 3],
             gradient: (0.0, 0.0),
             vignette: 0.0,
+            sheen: None,
         }
     }
 
@@ -60,6 +102,7 @@ impl Lighting {
             white_balance: [1.06, 1.0, 0.9],
             gradient: (0.4, 0.15),
             vignette: 0.25,
+            sheen: None,
         }
     }
 

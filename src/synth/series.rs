@@ -146,6 +146,7 @@ pub fn four_session_series(spec: &SeriesSpec, seed: u64) -> Vec<SeriesSession> {
                 white_balance: [0.95, 1.0, 1.08],
                 gradient: (0.2, -0.3),
                 vignette: 0.2,
+                sheen: None,
             },
         ),
     ];

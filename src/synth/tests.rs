@@ -116,6 +116,58 @@ fn truth_darkness_matches_rendered_luminance_darkness() {
     }
 }
 
+/// A highlight adds `strength` × the light, in the light's colour, to the dot at its centre
+/// and to the skin alike: the dot's luminance darkness there is d·Y_skin / (Y_skin + strength·Y_light),
+/// and far from the highlight the photo is the one without it.
+#[test]
+fn a_sheen_adds_the_light_s_colour_over_dot_and_skin() {
+    let lighting = Lighting {
+        white_balance: [1.1, 1.0, 0.85],
+        ..Lighting::neutral()
+    };
+    let dot = Dot::round(0.0, 0.0, 0.6, 0.6);
+    let (plain, camera) = isolated(dot, Skin::flat([110, 75, 60]), lighting);
+    let sheen = Sheen {
+        centre: (0.5, 0.5),
+        size: (0.1, 0.05),
+        angle_deg: 0.0,
+        strength: 0.1,
+    };
+    let shiny = Scene {
+        lighting: Lighting {
+            sheen: Some(sheen),
+            ..lighting
+        },
+        ..plain.clone()
+    };
+    let (a, b) = (render(&plain, &camera), render(&shiny, &camera));
+    // 12 px σ along x, 6 across: at (5, 5) the highlight adds e^(−12.6) of itself.
+    assert_eq!(a.get_pixel(5, 5), b.get_pixel(5, 5));
+    let light_y: f64 = (0..3).map(|c| LUMA[c] * lighting.white_balance[c]).sum();
+    let added = 0.1 * light_y * sheen.profile(60.5, 60.5, 120, 120);
+    let (skin, core) = (luminance(a.get_pixel(5, 5)), luminance(a.get_pixel(60, 60)));
+    let shiny_core = luminance(b.get_pixel(60, 60));
+    assert!(
+        (shiny_core - (core + added)).abs() < 0.004,
+        "{shiny_core} vs {core} + {added}"
+    );
+    let darkness = 1.0 - shiny_core / (skin + added);
+    let expected = 0.6 * skin / (skin + added);
+    assert!(
+        (darkness - expected).abs() < 0.02,
+        "{darkness} vs {expected}"
+    );
+    // The profile: 1 at the centre, e^(−1/2) a σ along its axis, nothing without a size.
+    assert!((sheen.profile(60.0, 60.0, 120, 120) - 1.0).abs() < 1e-12);
+    assert!((sheen.profile(72.0, 60.0, 120, 120) - (-0.5f64).exp()).abs() < 1e-12);
+    assert!((sheen.profile(60.0, 66.0, 120, 120) - (-0.5f64).exp()).abs() < 1e-12);
+    let flat = Sheen {
+        size: (0.0, 0.05),
+        ..sheen
+    };
+    assert_eq!(flat.profile(60.0, 60.0, 120, 120), 0.0);
+}
+
 #[test]
 fn coverage_and_diameter_of_isolated_dot() {
     for (dot, ppm) in [
