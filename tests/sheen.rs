@@ -6,7 +6,7 @@
 
 use image::DynamicImage;
 use smptrack::measure::measure;
-use smptrack::synth::{self, Camera, DotParams, Scene, Sheen};
+use smptrack::synth::{self, Camera, DotParams, Lighting, Scene, Sheen};
 use smptrack::Region;
 
 /// Scale of the scenes (px/mm): 30 × 24 mm of scalp in 750 × 600 px.
@@ -91,6 +91,102 @@ fn the_skin_around_a_highlight_is_not_taken_for_pigment() {
             100.0 * error
         );
         failed |= error.abs() > 0.06 || (coverage - true_coverage).abs() > 1.5;
+    }
+    assert!(!failed, "{report}");
+    eprint!("{report}");
+}
+
+/// Whether a scene of `preset` dots on Fitzpatrick `skin` under `lighting` is warned of shine,
+/// and the shine measured.
+fn warned_of_shine(
+    preset: DotParams,
+    skin: u8,
+    lighting: Lighting,
+    seed: u64,
+) -> (bool, Option<smptrack::measure::shine::Shine>) {
+    let (w, h) = ((30.0 * PX_PER_MM) as u32, (24.0 * PX_PER_MM) as u32);
+    let camera = Camera::new(w, h, PX_PER_MM);
+    let mut scene = Scene::typical(&camera, skin, &preset, seed);
+    scene.lighting = lighting;
+    let image = DynamicImage::ImageRgb8(synth::render(&scene, &camera));
+    let m = measure(&image, Region::whole(w, h), Some(PX_PER_MM)).expect("region fits");
+    let warned = m.warnings.iter().any(|w| w.contains("under shine"));
+    (warned, m.shine)
+}
+
+/// Shine is warned of where it pales the skin by a quarter or more of its brightness: a
+/// highlight of a tenth of the light on skin of types V–VI (healed dots of 0.65 read 0.25 under
+/// it on type VI), a fifth on type IV (0.43). Not a tenth on type II (a fifth of that skin's
+/// brightness at the peak; darkness 0.62 for 0.65), nor light falling 3:1 across the frame with
+/// its corners 35% darker, on the palest skin or the darkest.
+#[test]
+fn shine_is_warned_of_where_it_pales_the_skin_and_a_strong_gradient_is_not() {
+    let shiny = |strength| Lighting {
+        sheen: Some(sheen(strength)),
+        ..Lighting::uneven()
+    };
+    let gradient = Lighting {
+        gradient: (1.0, 0.0),
+        vignette: 0.35,
+        ..Lighting::uneven()
+    };
+    let scenes = [
+        (
+            "healed, type VI, 0.1",
+            DotParams::healed(),
+            6,
+            shiny(0.1),
+            true,
+        ),
+        (
+            "first session, type V, 0.1",
+            DotParams::first_session(),
+            5,
+            shiny(0.1),
+            true,
+        ),
+        (
+            "healed, type IV, 0.2",
+            DotParams::healed(),
+            4,
+            shiny(0.2),
+            true,
+        ),
+        (
+            "healed, type II, 0.1",
+            DotParams::healed(),
+            2,
+            shiny(0.1),
+            false,
+        ),
+        (
+            "healed, type I, 3:1 light",
+            DotParams::healed(),
+            1,
+            gradient,
+            false,
+        ),
+        (
+            "first session, type VI, 3:1 light",
+            DotParams::first_session(),
+            6,
+            gradient,
+            false,
+        ),
+        (
+            "blown-out, type VI, 3:1 light",
+            DotParams::blown_out(),
+            6,
+            gradient,
+            false,
+        ),
+    ];
+    let mut report = String::new();
+    let mut failed = false;
+    for (i, (name, preset, skin, lighting, expected)) in scenes.into_iter().enumerate() {
+        let (warned, shine) = warned_of_shine(preset, skin, lighting, 21 + i as u64);
+        report += &format!("{name}: warned {warned} (expected {expected}), {shine:?}\n");
+        failed |= warned != expected;
     }
     assert!(!failed, "{report}");
     eprint!("{report}");

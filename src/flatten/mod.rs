@@ -323,7 +323,7 @@ impl SkinField {
 
     /// Blocks across and down (the cells of the column and row axes).
     #[inline]
-    fn grid(&self) -> (usize, usize) {
+    pub(crate) fn grid(&self) -> (usize, usize) {
         (self.columns.cells(), self.rows.cells())
     }
 
@@ -376,10 +376,25 @@ impl SkinField {
         }
     }
 
+    /// Every block's columns and rows (half-open spans, px) and skin luminance (linear, 0..1),
+    /// row-major.
+    pub fn blocks(&self) -> impl Iterator<Item = ((usize, usize), (usize, usize), f32)> + '_ {
+        let grid_w = self.columns.cells();
+        self.values
+            .iter()
+            .enumerate()
+            .map(move |(i, &v)| (self.columns.span(i % grid_w), self.rows.span(i / grid_w), v))
+    }
+
     /// The median skin luminance over all blocks (linear, 0..1).
     pub fn median(&self) -> f32 {
+        self.quantile(0.5)
+    }
+
+    /// The `q` quantile (0..1) of the blocks' skin luminance (linear, 0..1).
+    pub fn quantile(&self, q: f32) -> f32 {
         let mut v = self.values.clone();
-        quantile(&mut v, 0.5)
+        quantile(&mut v, q)
     }
 }
 

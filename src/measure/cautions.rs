@@ -3,8 +3,9 @@
 //! exposure, a region too small).
 
 use super::{
-    focus, lines, solid, Measurement, MAX_CLIPPED_FRACTION, MIN_DOT_SNR, MIN_REGION_DIAMETERS,
-    MIN_RELIABLE_DOT_PX, MIN_WORK_DENSITY_PER_CM2, UNDEREXPOSED_SKIN_LUMINANCE,
+    focus, lines, shine, solid, Measurement, MAX_CLIPPED_FRACTION, MIN_DOT_SNR,
+    MIN_REGION_DIAMETERS, MIN_RELIABLE_DOT_PX, MIN_WORK_DENSITY_PER_CM2,
+    UNDEREXPOSED_SKIN_LUMINANCE,
 };
 
 impl Measurement {
@@ -107,6 +108,19 @@ impl Measurement {
                 crate::color::lightness_from_luminance(skin_luminance as f32)
             ));
         }
+        if let Some(shine) = self
+            .shine
+            .filter(|s| s.fraction >= shine::MIN_SHINY_FRACTION)
+        {
+            warnings.push(format!(
+                "{:.0}% of the region lies under shine (a specular highlight: light reflected by \
+                 the skin's surface, about {:.0}% of the skin's brightness there): dots under it \
+                 read about that much lighter than they are and faint ones are missed; \
+                 photograph with diffuse or cross-polarised light, or measure a region beside it",
+                100.0 * shine.fraction,
+                100.0 * shine.share
+            ));
+        }
         if clipped_fraction > MAX_CLIPPED_FRACTION {
             warnings.push(format!(
                 "{:.1}% of the region is overexposed (clipped): darkness and lightness there cannot \
@@ -182,5 +196,36 @@ mod tests {
         // No dots: no signal-to-noise.
         m.dots.clear();
         assert_eq!(m.dot_snr(), None);
+    }
+
+    /// The shine warning fires from [`shine::MIN_SHINY_FRACTION`] of the region on, not below
+    /// it, and says how much and how strong.
+    #[test]
+    fn the_shine_warning_fires_from_its_fraction_of_the_region() {
+        let camera = Camera::new(400, 300, 20.0);
+        let scene = Scene::typical(&camera, 5, &DotParams::healed(), 3);
+        let image = image::DynamicImage::ImageRgb8(render(&scene, &camera));
+        let m = super::super::measure(&image, Region::whole(400, 300), Some(20.0)).unwrap();
+        assert_eq!(m.shine, None, "an evenly lit photo");
+        let line = lines::LineShape::new(Some(20.0), m.dot_scale_px);
+        let warning = |fraction: f64| {
+            let mut m = m.clone();
+            m.warnings.clear();
+            m.shine = Some(shine::Shine {
+                fraction,
+                share: 0.42,
+            });
+            let seen = Some(m.dot_scale_px);
+            let m = m.with_cautions(Some(20.0), seen, line);
+            m.warnings.into_iter().find(|w| w.contains("shine"))
+        };
+        let at = warning(shine::MIN_SHINY_FRACTION).expect("warned at the fraction");
+        assert!(
+            at.starts_with("2% of the region lies under shine") && at.contains("about 42%"),
+            "{at}"
+        );
+        assert_eq!(warning(shine::MIN_SHINY_FRACTION * 0.999), None);
+        let some = warning(0.1234).expect("warned");
+        assert!(some.starts_with("12% of the region"), "{some}");
     }
 }

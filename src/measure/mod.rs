@@ -9,6 +9,7 @@ pub mod focus;
 mod light;
 pub mod lines;
 mod sampling;
+pub mod shine;
 mod sizing;
 pub mod solid;
 
@@ -231,6 +232,9 @@ pub struct Measurement {
     /// margin. Sensor noise (and skin texture finer than a few mm) that faint or small dots
     /// must stand out from.
     pub skin_noise: f64,
+    /// Shine over the region (see [`shine`]), when some of it lies under a specular highlight
+    /// that makes up at least [`shine::MIN_SHINE_SHARE`] of the skin's luminance there.
+    pub shine: Option<shine::Shine>,
     /// How soft the dots' edges are for their size (see [`focus`]), when enough dots were
     /// fitted: dots in solid squares or on lines of pigment are not (see [`Self::on_lines`]).
     pub edge_softness: Option<focus::EdgeSoftness>,
@@ -414,6 +418,18 @@ pub fn measure_reusing(
     stage_done("sizing");
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
     let skin = SkinField::estimate_with_calm(&y, &calm, block);
+    // Shine is read from the photo's colour only where some block is brighter than the light's
+    // spread allows: nothing is read on an evenly lit photo.
+    let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
+    let shine = shine::shine(
+        &y,
+        &skin,
+        Region {
+            x: region.x - crop.x,
+            y: region.y - crop.y,
+            ..region
+        },
+    );
     stage_done("skin field");
     // D takes over the denoised copy's buffer, row by row. Each row of the copy first tells
     // the pixels light enough for a dot's skin ring (for sampling, once D is gone): judged on
@@ -456,7 +472,6 @@ pub fn measure_reusing(
         .sum();
     let dots = sample_dots(crop, &y, &light, &skin.lookup(), &map, &counted, dot_scale);
     stage_done("per-dot samples");
-    let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
     // Dot and hair pixels in the region, in one pass over its rows (integer sums: the same at
     // any thread count). Each cover has a bit of its own: eight pixels' dot and hair bits are
     // counted at once (comparing pixel by pixel took 8 ms on two threads, this 1.5).
@@ -550,6 +565,7 @@ pub fn measure_reusing(
         skin_luminance,
         clipped_fraction,
         skin_noise: f64::from(sizing.skin_noise),
+        shine,
         edge_softness,
         solid,
         on_lines,
