@@ -226,12 +226,12 @@ impl SkinField {
     }
 
     /// Runs `stat` on each block's index (row-major), its columns `(x0, x1)` (half-open, px) and
-    /// the rows it reads (see [`block_rows`]) with an empty scratch buffer to gather pixels in; `stat` gives the
-    /// block's value and its bright tail. `None`
-    /// blocks, non-finite ones, and blocks below the [`light_envelope`] are filled from their
-    /// neighbours afterwards (and get their filled value as their tail). The buffer is reused across the
-    /// blocks of a thread: no per-pixel coordinates or per-block allocations (they cost 16 B/px
-    /// and most of this stage's time on a 24 MP photo).
+    /// the rows it reads (see [`block_rows`]) with an empty scratch buffer to gather pixels in;
+    /// `stat` gives the block's value and its bright tail. `None` blocks, non-finite ones, and
+    /// blocks below the [`light_envelope`] are filled from their neighbours afterwards (and get
+    /// their filled value as their tail). The buffer is reused across the blocks of a thread: no
+    /// per-pixel coordinates or per-block allocations (they cost 16 B/px and most of this
+    /// stage's time on a 24 MP photo).
     fn per_block<F>(&self, stat: F) -> (Vec<f32>, Vec<f32>)
     where
         F: Fn(usize, (usize, usize), StepBy<Range<usize>>, &mut Vec<f32>) -> Option<(f32, f32)>

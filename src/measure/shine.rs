@@ -7,7 +7,7 @@
 //! skin both carry the reflected light.
 
 use crate::color::LuminanceSource;
-use crate::flatten::{SkinField, MAX_LIGHT_OVER_MEDIAN, SKIN_EXCLUDE_DARKNESS};
+use crate::flatten::{SkinField, SkinLookup, MAX_LIGHT_OVER_MEDIAN, SKIN_EXCLUDE_DARKNESS};
 use crate::quantile::quantile;
 use crate::region::Region;
 
@@ -55,6 +55,7 @@ pub(super) fn shine(y: &LuminanceSource, skin: &SkinField, region: Region) -> Op
     // below a highlight over less than a quarter of them.
     let level = skin.quantile(SKIN_LEVEL_QUANTILE);
     let blocks: Vec<_> = skin.blocks().collect();
+    let lookup = skin.lookup();
     let bright: Vec<bool> = blocks
         .iter()
         .map(|b| b.2 > MAX_LIGHT_OVER_MEDIAN * level)
@@ -72,7 +73,7 @@ pub(super) fn shine(y: &LuminanceSource, skin: &SkinField, region: Region) -> Op
     let mut reference: Vec<f32> = ordinary
         .iter()
         .step_by(step)
-        .filter_map(|&i| pallor(colour_sums(y, skin, blocks[i].0, blocks[i].1)))
+        .filter_map(|&i| pallor(colour_sums(y, &lookup, blocks[i].0, blocks[i].1)))
         .collect();
     if reference.is_empty() {
         return None;
@@ -93,7 +94,7 @@ pub(super) fn shine(y: &LuminanceSource, skin: &SkinField, region: Region) -> Op
     for patch in patches(&bright, skin.grid().0) {
         let sums = patch
             .iter()
-            .map(|&i| colour_sums(y, skin, blocks[i].0, blocks[i].1))
+            .map(|&i| colour_sums(y, &lookup, blocks[i].0, blocks[i].1))
             .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         let Some(colour) = pallor(sums) else {
             continue;
@@ -154,18 +155,21 @@ fn pallor((excess, luminance): (f64, f64)) -> Option<f32> {
 }
 
 /// Σ (R − B) and Σ Y (linear light) over the skin of the block of columns `xs` and rows `ys`
-/// (crop px): every [`ROW_STEP`]-th row's pixels at most [`SKIN_EXCLUDE_DARKNESS`] darker than
-/// the field (dots and hair left out).
+/// (crop px), the field read along rows through `skin` ([`SkinField::lookup`]): every
+/// [`ROW_STEP`]-th row's pixels at most [`SKIN_EXCLUDE_DARKNESS`] darker than the field (dots
+/// and hair left out).
 fn colour_sums(
     y: &LuminanceSource,
-    skin: &SkinField,
+    skin: &SkinLookup,
     xs: (usize, usize),
     ys: (usize, usize),
 ) -> (f64, f64) {
     let (mut excess, mut luminance) = (0f64, 0f64);
+    let mut field = vec![0f32; xs.1 - xs.0];
     for row in (ys.0..ys.1).step_by(ROW_STEP) {
+        skin.span_into(row, xs.0, &mut field);
         y.for_each_rgb_and_y_in_run(row, xs.0..xs.1, |x, rgb, lum| {
-            if lum >= (1.0 - SKIN_EXCLUDE_DARKNESS) * skin.at(x, row) {
+            if lum >= (1.0 - SKIN_EXCLUDE_DARKNESS) * field[x - xs.0] {
                 excess += f64::from(rgb[0] - rgb[2]);
                 luminance += f64::from(lum);
             }
