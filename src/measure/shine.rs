@@ -45,10 +45,11 @@ pub struct Shine {
 
 /// The shine over `region` (crop px) of the photo `y` (the crop's luminance and colour) whose
 /// skin field is `skin`: `None` when no block is brighter than [`MAX_LIGHT_OVER_MEDIAN`] times
-/// the skin's level (the [`SKIN_LEVEL_QUANTILE`] of the blocks; nothing is read then), or no patch of such blocks (8-connected) is shiny
-/// ([`MIN_SHINE_SHARE`]), or the skin has no colour to pale (grey photos, grey skin). A patch's
-/// colour is pooled over all its blocks: real skin's colour varies from block to block (redness,
-/// hair, texture) by more than a block's share could tell from shine.
+/// the skin's level (the [`SKIN_LEVEL_QUANTILE`] of the blocks; nothing is read then), or no
+/// patch of such blocks (8-connected) is shiny ([`MIN_SHINE_SHARE`]), or the skin has no colour
+/// to pale (grey photos, grey skin). A patch's colour is pooled over all its blocks: real
+/// skin's colour varies from block to block (redness, hair, texture) by more than a block's
+/// share could tell from shine.
 pub(super) fn shine(y: &LuminanceSource, skin: &SkinField, region: Region) -> Option<Shine> {
     // The skin's level: the upper quartile of the blocks, on skin where pigment fills up to
     // three quarters of them (a tattoo's bars, whose blocks can keep their ink's level), and
@@ -82,13 +83,15 @@ pub(super) fn shine(y: &LuminanceSource, skin: &SkinField, region: Region) -> Op
     if own.is_nan() || own <= 0.0 {
         return None;
     }
-    let (rx, ry) = (region.x as usize, region.y as usize);
-    let overlap = |(a0, a1): (usize, usize), (b0, b1): (usize, usize)| {
-        a1.min(b1).saturating_sub(a0.max(b0)) as u64
+    // A block's pixels in the region: the overlap of its spans with the region's.
+    let overlap = |(a0, a1): (usize, usize), (b0, b1): (u32, u64)| {
+        (a1 as u64)
+            .min(b1)
+            .saturating_sub((a0 as u64).max(u64::from(b0)))
     };
     let in_region = |i: usize| {
-        overlap(blocks[i].0, (rx, rx + region.width as usize))
-            * overlap(blocks[i].1, (ry, ry + region.height as usize))
+        overlap(blocks[i].0, (region.x, region.right()))
+            * overlap(blocks[i].1, (region.y, region.bottom()))
     };
     let (mut shiny_px, mut share) = (0u64, 0f32);
     for patch in patches(&bright, skin.grid().0) {
