@@ -99,8 +99,9 @@ fn band_coverage(d: f64, hw: f64) -> f64 {
     ((d + 0.5).min(hw) - (d - 0.5).max(-hw)).clamp(0.0, 1.0)
 }
 
+/// Distance (in the points' units) from `p` to the segment from `a` to `b`.
 #[inline]
-fn dist_to_segment(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+pub(crate) fn dist_to_segment(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
     let (abx, aby) = (b.0 - a.0, b.1 - a.1);
     let (apx, apy) = (p.0 - a.0, p.1 - a.1);
     let len2 = abx * abx + aby * aby;

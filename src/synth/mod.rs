@@ -19,6 +19,10 @@
 //! * `skin_c`: the skin's base colour decoded from sRGB; `M(q)` its grey
 //!   mottling / pores / texture multiplier, a hash-noise function of `q` and
 //!   [`Scene::seed`] ([`Skin`]).
+//! * Where a [`Scar`] lies, `skin_c` blends into the scar tissue's colour and `M(q)`'s
+//!   deviation from 1 is halved at most. The dots' absorptions are solved against the skin's
+//!   base colour: on a scar an untinted dot keeps its darkness exactly, a tinted one within
+//!   the tint's weighting of the channels.
 //! * `wb_c`, `L(p)`: white balance gains and exposure × gradient × vignette
 //!   ([`Lighting`]), functions of the image position.
 //! * `α_dot`: the dot's alpha, 1 in the core, 0.5 exactly on its outline,
@@ -50,6 +54,7 @@ mod hair;
 mod optics;
 mod placement;
 mod rng;
+mod scar;
 mod series;
 mod skin;
 
@@ -70,6 +75,7 @@ pub use placement::{
     dots_separated, fade, place_dots, DotParams, NO_STACK_FACTOR, PLACEMENT_ATTEMPTS_PER_DOT,
 };
 pub use rng::SplitMix64;
+pub use scar::Scar;
 pub use series::{four_session_series, SeriesSession, SeriesSpec};
 pub use skin::{Skin, TEXTURE_SCALE_MM};
 
@@ -94,6 +100,9 @@ pub struct Scene {
     pub dots: Vec<Dot>,
     /// Hairs and stubble (scalp mm); never part of the truth.
     pub hairs: Vec<Hair>,
+    /// Scars (scalp mm): bands of tissue of another colour than the skin's, under the pigment.
+    #[serde(default)]
+    pub scars: Vec<Scar>,
     /// Illumination of this photo.
     pub lighting: Lighting,
     /// Lens, sensor and ISP of this photo.
@@ -110,6 +119,7 @@ impl Scene {
             skin,
             dots: Vec::new(),
             hairs: Vec::new(),
+            scars: Vec::new(),
             lighting: Lighting::neutral(),
             optics: Optics::ideal(),
             seed,
@@ -134,6 +144,7 @@ impl Scene {
             skin: Skin::fitzpatrick(skin_type),
             dots,
             hairs,
+            scars: Vec::new(),
             lighting: Lighting::uneven(),
             optics: Optics::phone(rng.next_u64()),
             seed,
@@ -147,6 +158,7 @@ fn render_linear(scene: &Scene, camera: &Camera) -> FloatImage {
     let skin_lin = scene.skin.base_linear();
     let wb = scene.lighting.white_balance;
     let lit_skin = [0, 1, 2].map(|c| skin_lin[c] * wb[c]);
+    let scars: Vec<(Scar, [f64; 3])> = scene.scars.iter().map(|s| (*s, s.linear())).collect();
     let dots: Vec<(PreparedDot, [f32; 3])> = scene
         .dots
         .iter()
@@ -196,8 +208,16 @@ fn render_linear(scene: &Scene, camera: &Camera) -> FloatImage {
                         .lighting
                         .illumination(px, py, camera.width, camera.height);
                     let i = (r * w + x) * 3;
-                    for c in 0..3 {
-                        band[i + c] = (lit_skin[c] * l * m) as f32;
+                    if scars.is_empty() {
+                        for c in 0..3 {
+                            band[i + c] = (lit_skin[c] * l * m) as f32;
+                        }
+                    } else {
+                        let (base, texture) = scar::base_at(skin_lin, &scars, q);
+                        let m = 1.0 + (m - 1.0) * texture;
+                        for c in 0..3 {
+                            band[i + c] = (base[c] * wb[c] * l * m) as f32;
+                        }
                     }
                 }
             }

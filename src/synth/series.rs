@@ -179,6 +179,7 @@ pub fn four_session_series(spec: &SeriesSpec, seed: u64) -> Vec<SeriesSession> {
                     skin,
                     dots,
                     hairs,
+                    scars: Vec::new(),
                     lighting,
                     optics: Optics::phone(rng.next_u64()),
                     seed: scalp_seed,

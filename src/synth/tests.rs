@@ -368,3 +368,35 @@ fn scene_and_truth_round_trip_through_json() {
     assert_eq!(tj.dot_count, t.dot_count);
     assert!((tj.coverage_pct - t.coverage_pct).abs() < 1e-12);
 }
+
+/// A scar replaces the skin's colour within its band, fades over its edge, and leaves the skin
+/// beyond as it was; an untinted dot on it keeps its darkness against the scar's tissue.
+#[test]
+fn a_scar_takes_the_skin_s_place_and_keeps_a_dot_s_darkness() {
+    let dot = Dot::round(0.0, 0.0, 0.6, 0.6);
+    let (plain, camera) = isolated(dot, Skin::flat([110, 75, 60]), Lighting::neutral());
+    // 2 mm wide (40 px) along y = 0 (the image's middle row), edges 0.5 mm (10 px).
+    let scar = Scar {
+        from_mm: (-10.0, 0.0),
+        to_mm: (10.0, 0.0),
+        width_mm: 2.0,
+        edge_mm: 0.5,
+        srgb: [190, 150, 140],
+    };
+    let scarred = Scene {
+        scars: vec![scar],
+        ..plain.clone()
+    };
+    let (a, b) = (render(&plain, &camera), render(&scarred, &camera));
+    // Beyond the edge (row 60 ± 30 px), the skin as it was; within the band, the scar's tissue.
+    assert_eq!(a.get_pixel(5, 5), b.get_pixel(5, 5));
+    assert_eq!(a.get_pixel(5, 5).0, [110, 75, 60]);
+    assert_eq!(b.get_pixel(5, 50).0, [190, 150, 140]);
+    // Halfway across the edge (25 px from the middle), between the two.
+    let edge = luminance(b.get_pixel(5, 85));
+    let (skin, tissue) = (luminance(a.get_pixel(5, 5)), luminance(b.get_pixel(5, 50)));
+    assert!(skin < edge && edge < tissue, "{skin} < {edge} < {tissue}");
+    // The dot's core against the tissue around it: 0.6 dark.
+    let darkness = 1.0 - luminance(b.get_pixel(60, 60)) / tissue;
+    assert!((darkness - 0.6).abs() < 0.01, "{darkness}");
+}
