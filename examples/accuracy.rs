@@ -8,7 +8,7 @@
 //! same kinds of scene, other dots, hairs and noise, to check a change on scenes it was not
 //! made on.
 
-use smptrack::measure::measure;
+use smptrack::measure::{measure, tone};
 use smptrack::metrics::session_metrics;
 use smptrack::synth::{self, Camera, DotParams, Scene};
 use smptrack::Region;
@@ -97,6 +97,9 @@ fn main() {
     // Nor is any scene's pigment solid or in lines (no dots grown together): the largest share
     // of a scene's dots in solid squares or on lines, and how many scenes were warned of either.
     let (mut most_in_solid, mut solid_alarms): ((f64, String), usize) = ((0.0, String::new()), 0);
+    // Nor has any scene a scar or a highlight: the sharpest bend of the skin's level between
+    // nearby blocks, and how many scenes were warned of a tone edge (a false alarm each).
+    let (mut widest_tone, mut tone_alarms): ((f64, String), usize) = ((1.0, String::new()), 0);
     for case in cases(quick, first_seed) {
         if only
             .as_ref()
@@ -127,6 +130,10 @@ fn main() {
             most_in_solid = (in_solid, case.name.clone());
         }
         solid_alarms += usize::from(m.warnings.iter().any(|w| w.contains("solid pigment")));
+        if m.tone_edge.bend > widest_tone.0 {
+            widest_tone = (m.tone_edge.bend, case.name.clone());
+        }
+        tone_alarms += usize::from(m.tone_edge.fraction >= tone::MIN_EDGE_FRACTION);
         let count_err = 100.0 * (metrics.dot_count as f64 - truth.dot_count as f64)
             / truth.dot_count.max(1) as f64;
         let cov_err = metrics.coverage_pct - truth.coverage_pct;
@@ -177,6 +184,18 @@ fn main() {
         softest.1,
         rows.len(),
         smptrack::measure::focus::MAX_EDGE_SOFTNESS
+    );
+    println!(
+        "tone edges: sharpest bend {:.2} ({}); {tone_alarms} of {} scenes, without scars or \
+         highlights, warned of one (above {})",
+        widest_tone.0,
+        if widest_tone.1.is_empty() {
+            "none"
+        } else {
+            &widest_tone.1
+        },
+        rows.len(),
+        tone::MAX_TONE_BEND
     );
     println!(
         "solid pigment or lines: at most {:.0}% of a scene's dots in solid squares or on lines \

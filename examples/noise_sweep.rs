@@ -10,7 +10,7 @@
 
 use image::DynamicImage;
 use smptrack::color::luminance;
-use smptrack::measure::{measure, MIN_DOT_SNR};
+use smptrack::measure::{measure, tone, MIN_DOT_SNR};
 use smptrack::synth::{self, Camera, DotParams, Scene};
 use smptrack::Region;
 
@@ -48,6 +48,9 @@ fn main() {
     );
     // (warned, strayed) over the scenes of dots other than blown-out.
     let mut tally = [[0usize; 2]; 2];
+    // No scene has a scar or a highlight: the sharpest bend of the skin's level under noise, and
+    // the scenes warned of a tone edge (a false alarm each).
+    let (mut sharpest_bend, mut tone_alarms) = (1f64, 0usize);
     for (name, preset) in presets {
         for skin in [1u8, 3, 5, 6] {
             for px_per_mm in [15.0f64, 25.0, 50.0] {
@@ -71,6 +74,8 @@ fn main() {
                     let m = measure(&image, region, Some(px_per_mm)).expect("region fits");
                     let error = 100.0 * (m.dots.len() as f64 / truth.dot_count as f64 - 1.0);
                     let warned = m.warnings.iter().any(|w| w.contains("noisy for its dots"));
+                    sharpest_bend = sharpest_bend.max(m.tone_edge.bend);
+                    tone_alarms += usize::from(m.tone_edge.fraction >= tone::MIN_EDGE_FRACTION);
                     if name != "blown" {
                         tally[usize::from(warned)][usize::from(error.abs() >= STRAYED)] += 1;
                     }
@@ -95,6 +100,11 @@ fn main() {
         tally[1][1],
         tally[0][0] + tally[0][1],
         tally[0][1]
+    );
+    println!(
+        "tone edges: sharpest bend {sharpest_bend:.2}; {tone_alarms} scenes, without scars or \
+         highlights, warned of one (above {})",
+        tone::MAX_TONE_BEND
     );
 }
 

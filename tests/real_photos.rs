@@ -269,15 +269,20 @@ fn without_its_scale_a_bar_taken_for_a_dot_sets_no_scale() {
 /// No photo of the test target is warned of shine over its bars: their skin is brighter than
 /// the bars' blocks, and paler where the phone's tone curve rolls its highlights off, but not a
 /// specular highlight (before the skin's level was the field's upper quartile, the faded
-/// close-up's skin, brighter than its median block, read 19% of the region under shine).
+/// close-up's skin, brighter than its median block, read 19% of the region under shine). Nor of
+/// a tone edge: the field bends at the bars' edges where it keeps the ink's level over wide
+/// bars, but the ink is not skin's colour (without that test the faded close-up read a tone
+/// edge over 47% of its region, the inflamed photo over 21%).
 #[test]
-fn the_bar_regions_are_not_warned_of_shine() {
+fn the_bar_regions_are_not_warned_of_shine_or_a_tone_edge() {
     let Some(dir) = folder() else { return };
     let shots = HEALED.iter().chain(&FADED).chain(std::iter::once(&FRESH));
     for shot in shots.chain(&NARROW) {
         let (_, warnings) = measure_shot_warned(&dir, shot);
         assert!(
-            !warnings.iter().any(|w| w.contains("under shine")),
+            !warnings
+                .iter()
+                .any(|w| w.contains("under shine") || w.contains("tone changes sharply")),
             "{} {}: {warnings:?}",
             shot.file,
             shot.region

@@ -3,7 +3,7 @@
 //! exposure, a region too small).
 
 use super::{
-    focus, lines, shine, solid, Measurement, MAX_CLIPPED_FRACTION, MIN_DOT_SNR,
+    focus, lines, shine, solid, tone, Measurement, MAX_CLIPPED_FRACTION, MIN_DOT_SNR,
     MIN_REGION_DIAMETERS, MIN_RELIABLE_DOT_PX, MIN_WORK_DENSITY_PER_CM2,
     UNDEREXPOSED_SKIN_LUMINANCE,
 };
@@ -121,6 +121,18 @@ impl Measurement {
                 100.0 * shine.share
             ));
         }
+        let edge = self.tone_edge;
+        if edge.fraction >= tone::MIN_EDGE_FRACTION {
+            warnings.push(format!(
+                "the skin's own tone changes sharply across {:.0}% of the region (up to {:.1}× \
+                 lighter within a few dot diameters: a scar, a birthmark or the rim of a highlight): \
+                 the skin level blurs across that edge, so skin beside it reads as pigment and \
+                 faint dots on its lighter side are missed; measure each side as a region of its \
+                 own",
+                100.0 * edge.fraction,
+                edge.ratio
+            ));
+        }
         if clipped_fraction > MAX_CLIPPED_FRACTION {
             warnings.push(format!(
                 "{:.1}% of the region is overexposed (clipped): darkness and lightness there cannot \
@@ -227,5 +239,37 @@ mod tests {
         assert_eq!(warning(shine::MIN_SHINY_FRACTION * 0.999), None);
         let some = warning(0.1234).expect("warned");
         assert!(some.starts_with("12% of the region"), "{some}");
+    }
+
+    /// The tone-edge warning fires from [`tone::MIN_EDGE_FRACTION`] of the region on, not below
+    /// it, and says how much and how much lighter.
+    #[test]
+    fn the_tone_edge_warning_fires_from_its_fraction_of_the_region() {
+        let camera = Camera::new(400, 300, 20.0);
+        let scene = Scene::typical(&camera, 3, &DotParams::healed(), 3);
+        let image = image::DynamicImage::ImageRgb8(render(&scene, &camera));
+        let m = super::super::measure(&image, Region::whole(400, 300), Some(20.0)).unwrap();
+        assert_eq!(m.tone_edge.fraction, 0.0, "even skin");
+        assert!(m.tone_edge.bend < f64::from(tone::MAX_TONE_BEND));
+        let line = lines::LineShape::new(Some(20.0), m.dot_scale_px);
+        let warning = |fraction: f64| {
+            let mut m = m.clone();
+            m.warnings.clear();
+            m.tone_edge = tone::ToneEdge {
+                fraction,
+                bend: 2.5,
+                ratio: 1.74,
+            };
+            let seen = Some(m.dot_scale_px);
+            let m = m.with_cautions(Some(20.0), seen, line);
+            m.warnings.into_iter().find(|w| w.contains("tone"))
+        };
+        let at = warning(tone::MIN_EDGE_FRACTION).expect("warned at the fraction");
+        assert!(
+            at.contains("across 2% of the region (up to 1.7× lighter"),
+            "{at}"
+        );
+        assert_eq!(warning(tone::MIN_EDGE_FRACTION * 0.999), None);
+        assert!(warning(0.3).expect("warned").contains("across 30%"));
     }
 }

@@ -12,6 +12,7 @@ mod sampling;
 pub mod shine;
 mod sizing;
 pub mod solid;
+pub mod tone;
 
 use image::DynamicImage;
 use rayon::prelude::*;
@@ -235,6 +236,9 @@ pub struct Measurement {
     /// Shine over the region (see [`shine`]), when some of it lies under a specular highlight
     /// that makes up at least [`shine::MIN_SHINE_SHARE`] of the skin's luminance there.
     pub shine: Option<shine::Shine>,
+    /// How sharply the skin's own tone changes within the region (see [`tone`]): a scar, a
+    /// birthmark or a highlight's rim, across which the skin field blurs.
+    pub tone_edge: tone::ToneEdge,
     /// How soft the dots' edges are for their size (see [`focus`]), when enough dots were
     /// fitted: dots in solid squares or on lines of pigment are not (see [`Self::on_lines`]).
     pub edge_softness: Option<focus::EdgeSoftness>,
@@ -421,15 +425,13 @@ pub fn measure_reusing(
     // Shine is read from the photo's colour only where some block is brighter than the light's
     // spread allows: nothing is read on an evenly lit photo.
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
-    let shine = shine::shine(
-        &y,
-        &skin,
-        Region {
-            x: region.x - crop.x,
-            y: region.y - crop.y,
-            ..region
-        },
-    );
+    let in_crop = Region {
+        x: region.x - crop.x,
+        y: region.y - crop.y,
+        ..region
+    };
+    let shine = shine::shine(&y, &skin, in_crop);
+    let tone_edge = tone::tone_edge(&y, &skin, in_crop);
     stage_done("skin field");
     // D takes over the denoised copy's buffer, row by row. Each row of the copy first tells
     // the pixels light enough for a dot's skin ring (for sampling, once D is gone): judged on
@@ -566,6 +568,7 @@ pub fn measure_reusing(
         clipped_fraction,
         skin_noise: f64::from(sizing.skin_noise),
         shine,
+        tone_edge,
         edge_softness,
         solid,
         on_lines,

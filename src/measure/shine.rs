@@ -64,35 +64,8 @@ pub(super) fn shine(y: &LuminanceSource, skin: &SkinField, region: Region) -> Op
     if !bright.contains(&true) {
         return None;
     }
-    let ordinary: Vec<usize> = (0..blocks.len())
-        .filter(|&i| {
-            let v = blocks[i].2;
-            v <= REFERENCE_LIGHT_RATIO * level && v * REFERENCE_LIGHT_RATIO >= level
-        })
-        .collect();
-    let step = ordinary.len().div_ceil(MAX_REFERENCE_BLOCKS).max(1);
-    let mut reference: Vec<f32> = ordinary
-        .iter()
-        .step_by(step)
-        .filter_map(|&i| pallor(colour_sums(y, &lookup, blocks[i].0, blocks[i].1)))
-        .collect();
-    if reference.is_empty() {
-        return None;
-    }
-    let own = quantile(&mut reference, 0.5);
-    if own.is_nan() || own <= 0.0 {
-        return None;
-    }
-    // A block's pixels in the region: the overlap of its spans with the region's.
-    let overlap = |(a0, a1): (usize, usize), (b0, b1): (u32, u64)| {
-        (a1 as u64)
-            .min(b1)
-            .saturating_sub((a0 as u64).max(u64::from(b0)))
-    };
-    let in_region = |i: usize| {
-        overlap(blocks[i].0, (region.x, region.right()))
-            * overlap(blocks[i].1, (region.y, region.bottom()))
-    };
+    let own = own_pallor(y, skin, &lookup, &blocks)?;
+    let in_region = |i: usize| px_in_region(blocks[i].0, blocks[i].1, region);
     let (mut shiny_px, mut share) = (0u64, 0f32);
     for patch in patches(&bright, skin.grid().0) {
         let sums = patch
@@ -112,6 +85,54 @@ pub(super) fn shine(y: &LuminanceSource, skin: &SkinField, region: Region) -> Op
         fraction: shiny_px as f64 / region.area_px() as f64,
         share: f64::from(share),
     })
+}
+
+/// A block of the skin field: its columns and rows (half-open, crop px) and skin level.
+pub(super) type Block = ((usize, usize), (usize, usize), f32);
+
+/// The skin's own [`pallor`] (> 0): the median over up to [`MAX_REFERENCE_BLOCKS`] `blocks` of
+/// `skin` lit within [`REFERENCE_LIGHT_RATIO`] of the skin's level (its
+/// [`SKIN_LEVEL_QUANTILE`]), evenly spread; `None` when the skin has no colour (grey photos,
+/// grey skin) or no block is read.
+pub(super) fn own_pallor(
+    y: &LuminanceSource,
+    skin: &SkinField,
+    lookup: &SkinLookup,
+    blocks: &[Block],
+) -> Option<f32> {
+    let level = skin.quantile(SKIN_LEVEL_QUANTILE);
+    let ordinary: Vec<usize> = (0..blocks.len())
+        .filter(|&i| {
+            let v = blocks[i].2;
+            v <= REFERENCE_LIGHT_RATIO * level && v * REFERENCE_LIGHT_RATIO >= level
+        })
+        .collect();
+    let step = ordinary.len().div_ceil(MAX_REFERENCE_BLOCKS).max(1);
+    let mut reference: Vec<f32> = ordinary
+        .iter()
+        .step_by(step)
+        .filter_map(|&i| block_pallor(y, lookup, blocks[i]))
+        .collect();
+    if reference.is_empty() {
+        return None;
+    }
+    let own = quantile(&mut reference, 0.5);
+    (own > 0.0).then_some(own)
+}
+
+/// The [`pallor`] of one block's skin (see [`colour_sums`]).
+pub(super) fn block_pallor(y: &LuminanceSource, lookup: &SkinLookup, block: Block) -> Option<f32> {
+    pallor(colour_sums(y, lookup, block.0, block.1))
+}
+
+/// Pixels of the block of columns `xs` and rows `ys` (half-open, crop px) inside `region`.
+pub(super) fn px_in_region(xs: (usize, usize), ys: (usize, usize), region: Region) -> u64 {
+    let overlap = |(a0, a1): (usize, usize), (b0, b1): (u32, u64)| {
+        (a1 as u64)
+            .min(b1)
+            .saturating_sub((a0 as u64).max(u64::from(b0)))
+    };
+    overlap(xs, (region.x, region.right())) * overlap(ys, (region.y, region.bottom()))
 }
 
 /// The share (0..1) of a skin's luminance that grey light makes up when the skin's
