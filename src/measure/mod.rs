@@ -423,7 +423,8 @@ pub fn measure_reusing(
     let block = ((FLATTEN_BLOCK_DIAMETERS * dot_scale).round() as usize).max(MIN_FLATTEN_BLOCK_PX);
     let skin = SkinField::estimate_with_calm(&y, &calm, block);
     // Shine is read from the photo's colour only where some block is brighter than the light's
-    // spread allows: nothing is read on an evenly lit photo.
+    // spread allows, a tone edge only where some block's level bends: nothing is read from the
+    // colour of an evenly lit photo of even skin.
     let (rx0, ry0) = ((region.x - crop.x) as usize, (region.y - crop.y) as usize);
     let in_crop = Region {
         x: region.x - crop.x,
