@@ -136,6 +136,16 @@ impl AxisWeights {
     }
 }
 
+/// The blocks within `reach` blocks of block `i` (row-major index) of a grid `gw × gh`, diagonals
+/// included, itself among them, in row-major order: a block's neighbourhood, cut at the grid's
+/// edges.
+pub fn blocks_around(i: usize, gw: usize, gh: usize, reach: usize) -> impl Iterator<Item = usize> {
+    let (x, y) = (i % gw, i / gw);
+    let xs = x.saturating_sub(reach)..(x + reach + 1).min(gw);
+    (y.saturating_sub(reach)..(y + reach + 1).min(gh))
+        .flat_map(move |ny| xs.clone().map(move |nx| ny * gw + nx))
+}
+
 /// Over a `gw` × `gh` grid of block values (`None`: no value), the lowest value each block can
 /// have if light falls by at most the fraction `max_step` per block from every other block: max
 /// over blocks j of value_j × (1 − max_step)^(Chebyshev distance). For the skin field
@@ -241,6 +251,14 @@ pub fn sampled_rows(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn blocks_around_stay_within_the_grid() {
+        let corner: Vec<usize> = super::blocks_around(0, 4, 3, 1).collect();
+        assert_eq!(corner, [0, 1, 4, 5]);
+        assert_eq!(super::blocks_around(5, 4, 3, 2).count(), 12);
+        assert_eq!(super::blocks_around(5, 4, 3, 1).count(), 9);
+    }
+
     #[test]
     fn axis_weights_are_locate_in_runs_that_cover_the_axis() {
         for (size, block) in [(150, 80), (1, 4), (7, 7), (100, 9), (33, 100)] {

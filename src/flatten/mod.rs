@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::grid::{fill_missing, light_envelope, sampled_rows, AxisWeights, BlockAxis};
+use crate::grid::{
+    blocks_around, fill_missing, light_envelope, sampled_rows, AxisWeights, BlockAxis,
+};
 use crate::plane::{Plane, Rows};
 use crate::quantile::{quantile, quantile_pair};
 
@@ -287,25 +289,19 @@ impl SkinField {
     /// vignetted photo is darker than all its neighbours too, but it is skin throughout.
     fn smooth(&mut self, tails: &[f32]) {
         let (gw, gh) = self.grid();
-        let (gw, gh) = (gw as isize, gh as isize);
         let source = self.values.clone();
         for by in 0..gh {
             for bx in 0..gw {
-                let mut neighbours = Vec::with_capacity(8);
-                for dy in -1..=1 {
-                    for dx in -1..=1 {
-                        let (x, y) = (bx + dx, by + dy);
-                        if (dx, dy) != (0, 0) && x >= 0 && y >= 0 && x < gw && y < gh {
-                            neighbours.push(source[(y * gw + x) as usize]);
-                        }
-                    }
-                }
+                let i = by * gw + bx;
+                let mut neighbours: Vec<f32> = blocks_around(i, gw, gh, 1)
+                    .filter(|&j| j != i)
+                    .map(|j| source[j])
+                    .collect();
                 if neighbours.len() < 3 {
                     continue;
                 }
                 let lowest = neighbours.iter().copied().fold(f32::INFINITY, f32::min);
                 let highest = neighbours.iter().copied().fold(0.0, f32::max);
-                let i = (by * gw + bx) as usize;
                 // Inside the photo a block darker than all around it is pigment (light does not
                 // dip into a pit); on its edge, light falling towards that edge does the same,
                 // and only the block's own pixels can tell.

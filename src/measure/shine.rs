@@ -8,6 +8,7 @@
 
 use crate::color::LuminanceSource;
 use crate::flatten::{SkinField, SkinLookup, MAX_LIGHT_OVER_MEDIAN, SKIN_EXCLUDE_DARKNESS};
+use crate::grid::blocks_around;
 use crate::quantile::quantile;
 use crate::region::Region;
 
@@ -144,6 +145,7 @@ fn shine_share(colour: f32, own: f32) -> f32 {
 /// The 8-connected patches of the blocks flagged in `flags` (row-major, `grid_w` across), each
 /// its blocks' indices, in order of their first block.
 fn patches(flags: &[bool], grid_w: usize) -> Vec<Vec<usize>> {
+    let grid_h = flags.len() / grid_w.max(1);
     let mut seen = vec![false; flags.len()];
     let mut out = Vec::new();
     for start in 0..flags.len() {
@@ -154,14 +156,8 @@ fn patches(flags: &[bool], grid_w: usize) -> Vec<Vec<usize>> {
         let (mut patch, mut stack) = (Vec::new(), vec![start]);
         while let Some(i) = stack.pop() {
             patch.push(i);
-            let (x, y) = ((i % grid_w) as isize, (i / grid_w) as isize);
-            for (dx, dy) in (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (dx, dy))) {
-                let (nx, ny) = (x + dx, y + dy);
-                if nx < 0 || ny < 0 || nx as usize >= grid_w {
-                    continue;
-                }
-                let j = ny as usize * grid_w + nx as usize;
-                if j < flags.len() && flags[j] && !seen[j] {
+            for j in blocks_around(i, grid_w, grid_h, 1) {
+                if flags[j] && !seen[j] {
                     seen[j] = true;
                     stack.push(j);
                 }

@@ -10,6 +10,7 @@
 use super::shine::{block_pallor, own_pallor, px_in_region};
 use crate::color::LuminanceSource;
 use crate::flatten::SkinField;
+use crate::grid::blocks_around;
 use crate::quantile::quantile;
 use crate::region::Region;
 
@@ -66,7 +67,7 @@ pub(super) fn tone_edge(y: &LuminanceSource, skin: &SkinField, region: Region) -
     let (grid_w, grid_h) = skin.grid();
     let levels: Vec<f32> = (0..blocks.len())
         .map(|i| {
-            let mut around: Vec<f32> = neighbours(i, grid_w, grid_h, 1)
+            let mut around: Vec<f32> = blocks_around(i, grid_w, grid_h, 1)
                 .map(|j| blocks[j].2)
                 .collect();
             quantile(&mut around, 0.5)
@@ -88,7 +89,7 @@ pub(super) fn tone_edge(y: &LuminanceSource, skin: &SkinField, region: Region) -
             continue;
         }
         // The darker side: the darkest level within reach.
-        let Some(darker) = neighbours(i, grid_w, grid_h, TONE_REACH_BLOCKS)
+        let Some(darker) = blocks_around(i, grid_w, grid_h, TONE_REACH_BLOCKS)
             .filter(|&j| levels[j] > 0.0)
             .min_by(|&a, &b| levels[a].total_cmp(&levels[b]))
         else {
@@ -105,7 +106,7 @@ pub(super) fn tone_edge(y: &LuminanceSource, skin: &SkinField, region: Region) -
         };
         if skin_like {
             edge_px += px;
-            let lighter = neighbours(i, grid_w, grid_h, TONE_REACH_BLOCKS)
+            let lighter = blocks_around(i, grid_w, grid_h, TONE_REACH_BLOCKS)
                 .map(|j| levels[j])
                 .fold(levels[i], f32::max);
             ratio = ratio.max(lighter / levels[darker]);
@@ -140,15 +141,6 @@ fn bend_at(levels: &[f32], i: usize, grid_w: usize, grid_h: usize) -> f32 {
         }
     }
     sharpest.exp()
-}
-
-/// The blocks within `reach` blocks of block `i` (itself included, diagonals too) of a grid
-/// `grid_w × grid_h` (row-major).
-fn neighbours(i: usize, grid_w: usize, grid_h: usize, reach: usize) -> impl Iterator<Item = usize> {
-    let (x, y) = (i % grid_w, i / grid_w);
-    let xs = x.saturating_sub(reach)..(x + reach + 1).min(grid_w);
-    (y.saturating_sub(reach)..(y + reach + 1).min(grid_h))
-        .flat_map(move |ny| xs.clone().map(move |nx| ny * grid_w + nx))
 }
 
 #[cfg(test)]
@@ -196,13 +188,5 @@ mod tests {
             near(bend_at(&holed, 12, 8, 4), 1.6),
             "its wider span still reads the step"
         );
-    }
-
-    #[test]
-    fn neighbours_stay_within_the_grid() {
-        let corner: Vec<usize> = neighbours(0, 4, 3, 1).collect();
-        assert_eq!(corner, [0, 1, 4, 5]);
-        assert_eq!(neighbours(5, 4, 3, 2).count(), 12);
-        assert_eq!(neighbours(5, 4, 3, 1).count(), 9);
     }
 }
