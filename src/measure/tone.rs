@@ -33,9 +33,12 @@ pub const MAX_TONE_BEND: f32 = 1.5;
 /// fraction and its inverse of the skin's own colour ([`super::shine`]'s pallor, (R − B) / Y
 /// in linear light): the skin beside a pale scar, or a birthmark's, is about as red over blue
 /// as skin, while a tattoo's solid bars, whose level the field keeps where they are wide,
-/// carry the ink's grey, blue or green, or the red of inflamed skin. (The test target's
-/// faded close-up bent by up to 2 at its bars across 47% of its region; their blocks read
-/// −0.64…−0.19 of its skin's 0.25; the inflamed photo's bars 0.97 against 0.40.)
+/// carry the ink's grey, blue or green, or the red of inflamed skin; a block with no pixel lit
+/// near its level to read a colour from shows no skin. (The test target's faded close-up bent
+/// by up to 2 at its bars across 47% of its region, their blocks reading −0.64…−0.19 against
+/// its skin's 0.25; the inflamed photo's bars across 21%, mostly blocks without a colour to
+/// read, a few at 0.97 against 0.40. The upper bound is the physics' guard: no region here
+/// reaches it over 2%.)
 pub const MIN_DARKER_SIDE_COLOUR: f32 = 0.5;
 
 /// The region is warned of a tone edge when blocks on one cover at least this fraction of it.
