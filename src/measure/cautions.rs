@@ -179,25 +179,37 @@ mod tests {
     use crate::synth::{render, Camera, DotParams, Scene};
     use crate::Region;
 
+    /// A generated scene of healed dots on Fitzpatrick `skin` (400 × 300 px at 20 px/mm),
+    /// measured.
+    fn measured(skin: u8) -> Measurement {
+        let camera = Camera::new(400, 300, 20.0);
+        let scene = Scene::typical(&camera, skin, &DotParams::healed(), 3);
+        let image = image::DynamicImage::ImageRgb8(render(&scene, &camera));
+        super::super::measure(&image, Region::whole(400, 300), Some(20.0)).unwrap()
+    }
+
+    /// The warnings of `m` changed by `edit`, its cautions taken again from scratch.
+    fn warnings_after(m: &Measurement, edit: impl FnOnce(&mut Measurement)) -> Vec<String> {
+        let mut m = m.clone();
+        m.warnings.clear();
+        edit(&mut m);
+        let line = lines::LineShape::new(Some(20.0), m.dot_scale_px);
+        let seen = Some(m.dot_scale_px);
+        m.with_cautions(Some(20.0), seen, line).warnings
+    }
+
     /// The noise warning fires below [`MIN_DOT_SNR`] and not at or above it, and never without
     /// a noise to judge by.
     #[test]
     fn the_noise_warning_fires_just_below_its_threshold() {
-        let camera = Camera::new(400, 300, 20.0);
-        let scene = Scene::typical(&camera, 2, &DotParams::healed(), 3);
-        let image = image::DynamicImage::ImageRgb8(render(&scene, &camera));
-        let mut m = super::super::measure(&image, Region::whole(400, 300), Some(20.0)).unwrap();
+        let mut m = measured(2);
         assert!(m.dots.len() > 50, "{} dots", m.dots.len());
         m.skin_noise = 1.0;
         let product = m.dot_snr().expect("dots and noise");
-        let line = lines::LineShape::new(Some(20.0), m.dot_scale_px);
         let warned = |m: &Measurement, skin_noise: f64| {
-            let mut m = m.clone();
-            m.warnings.clear();
-            m.skin_noise = skin_noise;
-            let seen = Some(m.dot_scale_px);
-            let m = m.with_cautions(Some(20.0), seen, line);
-            m.warnings.iter().any(|w| w.contains("noisy for its dots"))
+            warnings_after(m, |m| m.skin_noise = skin_noise)
+                .iter()
+                .any(|w| w.contains("noisy for its dots"))
         };
         assert!(warned(&m, product / MIN_DOT_SNR * 1.001));
         assert!(!warned(&m, product / MIN_DOT_SNR));
@@ -214,22 +226,16 @@ mod tests {
     /// it, and says how much and how strong.
     #[test]
     fn the_shine_warning_fires_from_its_fraction_of_the_region() {
-        let camera = Camera::new(400, 300, 20.0);
-        let scene = Scene::typical(&camera, 5, &DotParams::healed(), 3);
-        let image = image::DynamicImage::ImageRgb8(render(&scene, &camera));
-        let m = super::super::measure(&image, Region::whole(400, 300), Some(20.0)).unwrap();
+        let m = measured(5);
         assert_eq!(m.shine, None, "an evenly lit photo");
-        let line = lines::LineShape::new(Some(20.0), m.dot_scale_px);
         let warning = |fraction: f64| {
-            let mut m = m.clone();
-            m.warnings.clear();
-            m.shine = Some(shine::Shine {
+            let shine = Some(shine::Shine {
                 fraction,
                 share: 0.42,
             });
-            let seen = Some(m.dot_scale_px);
-            let m = m.with_cautions(Some(20.0), seen, line);
-            m.warnings.into_iter().find(|w| w.contains("shine"))
+            warnings_after(&m, |m| m.shine = shine)
+                .into_iter()
+                .find(|w| w.contains("shine"))
         };
         let at = warning(shine::MIN_SHINY_FRACTION).expect("warned at the fraction");
         assert!(
@@ -245,24 +251,18 @@ mod tests {
     /// it, and says how much and how much lighter.
     #[test]
     fn the_tone_edge_warning_fires_from_its_fraction_of_the_region() {
-        let camera = Camera::new(400, 300, 20.0);
-        let scene = Scene::typical(&camera, 3, &DotParams::healed(), 3);
-        let image = image::DynamicImage::ImageRgb8(render(&scene, &camera));
-        let m = super::super::measure(&image, Region::whole(400, 300), Some(20.0)).unwrap();
+        let m = measured(3);
         assert_eq!(m.tone_edge.fraction, 0.0, "even skin");
         assert!(m.tone_edge.bend < f64::from(tone::MAX_TONE_BEND));
-        let line = lines::LineShape::new(Some(20.0), m.dot_scale_px);
         let warning = |fraction: f64| {
-            let mut m = m.clone();
-            m.warnings.clear();
-            m.tone_edge = tone::ToneEdge {
+            let edge = tone::ToneEdge {
                 fraction,
                 bend: 2.5,
                 ratio: 1.74,
             };
-            let seen = Some(m.dot_scale_px);
-            let m = m.with_cautions(Some(20.0), seen, line);
-            m.warnings.into_iter().find(|w| w.contains("tone"))
+            warnings_after(&m, |m| m.tone_edge = edge)
+                .into_iter()
+                .find(|w| w.contains("tone"))
         };
         let at = warning(tone::MIN_EDGE_FRACTION).expect("warned at the fraction");
         assert!(
