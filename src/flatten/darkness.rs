@@ -125,6 +125,7 @@ impl SkinLookup<'_> {
     pub fn span_into(&self, row: usize, from: usize, out: &mut [f32]) {
         self.field
             .row_into(&self.columns, self.rows[row], from, out);
+        self.field.detail_into(row, from, out);
     }
 
     /// The skin field at pixel (`x`, `y`) (linear, 0..1): [`SkinField::at`].

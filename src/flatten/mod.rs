@@ -108,6 +108,9 @@ pub struct SkinField {
     rows: BlockAxis,
     /// Skin luminance (linear, 0..1) per block, row-major.
     values: Vec<f32>,
+    /// The skin's level pixel by pixel in blocks on a tone edge, in place of the blocks'
+    /// interpolation there ([`SkinField::following_edges`]); `None`: nowhere.
+    detail: Option<std::sync::Arc<EdgeDetail>>,
 }
 
 impl SkinField {
@@ -158,6 +161,7 @@ impl SkinField {
             columns,
             rows,
             values: vec![0.0; columns.cells() * rows.cells()],
+            detail: None,
         };
         let (values, tails) = field.per_block(|_, (x0, x1), rows, pixels| {
             let mut computed = Vec::new();
@@ -324,9 +328,12 @@ impl SkinField {
     }
 
     /// Skin luminance at pixel (`x`, `y`), bilinear between block centres and extrapolated
-    /// linearly beyond the outermost centres (linear light, 0..1).
+    /// linearly beyond the outermost centres (linear light, 0..1); in a block on a tone edge,
+    /// the level that follows it ([`SkinField::following_edges`]).
     pub fn at(&self, x: usize, y: usize) -> f32 {
-        self.interpolate(self.columns.locate(x), self.rows.locate(y))
+        let mut value = [self.interpolate(self.columns.locate(x), self.rows.locate(y))];
+        self.detail_into(y, x, &mut value);
+        value[0]
     }
 
     /// [`BlockAxis::locate`] of every pixel row (one entry per y).
@@ -436,8 +443,11 @@ fn corner_floor([a, b, c, d]: [f32; 4]) -> f32 {
 }
 
 mod darkness;
+mod edges;
 mod level;
 pub use darkness::{darkness_at, SkinLookup};
+use edges::EdgeDetail;
+pub use edges::EDGE_CLOSING_DIAMETERS;
 use level::skin_of_block;
 pub use level::{
     FIRST_PASS_NOISE_SIGMAS, MAX_SKIN_LEVEL_DROP, MIN_SKIN_NOISE_SAMPLES, NOISY_SKIN_NOISE,

@@ -187,6 +187,7 @@ fn dark_extremes_are_replaced_inside_and_on_the_edge_only_with_pigment() {
         columns: BlockAxis::new(60, 10),
         rows: BlockAxis::new(40, 10),
         values,
+        detail: None,
     };
     let (interior, edge, bright) = (7, 22, 5); // (1, 1), (4, 3), (5, 0)
     let mut values = vec![0.5; 24];

@@ -126,9 +126,10 @@ impl Measurement {
             warnings.push(format!(
                 "the skin's own tone changes sharply across {:.0}% of the region (up to {:.1}× \
                  lighter within a few dot diameters: a scar, a birthmark or the rim of a highlight): \
-                 the skin level blurs across that edge, so skin beside it reads as pigment and \
-                 faint dots on its lighter side are missed; measure each side as a region of its \
-                 own",
+                 the skin level there was followed between the dots pixel by pixel; dots packed \
+                 wider than two dot diameters on the lighter side read lighter than they are, and \
+                 a strip of darker skin narrower than that between lighter skin reads as pigment: \
+                 check the overlay along the edge",
                 100.0 * edge.fraction,
                 edge.ratio
             ));

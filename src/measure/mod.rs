@@ -21,7 +21,7 @@ use crate::buffers::PlaneBuffers;
 use crate::color::LuminanceSource;
 use crate::dots::{self, find_dots_releasing, Cover};
 use crate::error::{Error, Result};
-use crate::flatten::SkinField;
+use crate::flatten::{SkinField, EDGE_CLOSING_DIAMETERS};
 use crate::quantile::quantile;
 use crate::region::Region;
 use crate::timing::{stage_done, stage_start};
@@ -237,7 +237,8 @@ pub struct Measurement {
     /// that makes up at least [`shine::MIN_SHINE_SHARE`] of the skin's luminance there.
     pub shine: Option<shine::Shine>,
     /// How sharply the skin's own tone changes within the region (see [`tone`]): a scar, a
-    /// birthmark or a highlight's rim, across which the skin field blurs.
+    /// birthmark or a highlight's rim, which the skin field follows pixel by pixel (see
+    /// [`SkinField::following_edges`]).
     pub tone_edge: tone::ToneEdge,
     /// How soft the dots' edges are for their size (see [`focus`]), when enough dots were
     /// fitted: dots in solid squares or on lines of pigment are not (see [`Self::on_lines`]).
@@ -432,7 +433,11 @@ pub fn measure_reusing(
         ..region
     };
     let shine = shine::shine(&y, &skin, in_crop);
-    let tone_edge = tone::tone_edge(&y, &skin, in_crop);
+    let (tone_edge, on_edge) = tone::tone_edge(&y, &skin, in_crop);
+    // Where the skin's own tone changes sharply, the field follows it pixel by pixel (a photo
+    // without a tone edge keeps its field as it is, bit for bit).
+    let closing_window = (EDGE_CLOSING_DIAMETERS * dot_scale).round() as usize;
+    let skin = skin.following_edges(&y, &calm, &on_edge, closing_window, tone::TONE_REACH_BLOCKS);
     stage_done("skin field");
     // D takes over the denoised copy's buffer, row by row. Each row of the copy first tells
     // the pixels light enough for a dot's skin ring (for sampling, once D is gone): judged on

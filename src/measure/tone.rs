@@ -5,7 +5,9 @@
 //! the other. The darker side's skin then reads as pigment (its mottling and pores are counted
 //! as dots, its skin as coverage) and the lighter side's faint dots are lost: a linear scar 1.5×
 //! as light as the skin around it read first-session work at +59…+104% (README, soft spots;
-//! `examples/scar_sweep`).
+//! `examples/scar_sweep`). The blocks found here on an edge, and those within
+//! [`TONE_REACH_BLOCKS`] of them, take the skin's level pixel by pixel instead
+//! ([`SkinField::following_edges`]), and the region is told of the edge.
 
 use super::shine::{block_pallor, own_pallor, px_in_region};
 use crate::color::LuminanceSource;
@@ -64,8 +66,13 @@ pub struct ToneEdge {
 /// low by hair, stubble or dense pigment is no edge; a step wider than a block stays a step):
 /// a block lies on a tone edge when it bends by more than [`MAX_TONE_BEND`] and the skin on
 /// the darker side of the bend (the darkest level within [`TONE_REACH_BLOCKS`]) keeps its colour
-/// ([`MIN_DARKER_SIDE_COLOUR`]). `y` is the crop's luminance and colour.
-pub(super) fn tone_edge(y: &LuminanceSource, skin: &SkinField, region: Region) -> ToneEdge {
+/// ([`MIN_DARKER_SIDE_COLOUR`]). `y` is the crop's luminance and colour. With it, whether
+/// each of the field's blocks (row-major, those outside the region too) lies on a tone edge.
+pub(super) fn tone_edge(
+    y: &LuminanceSource,
+    skin: &SkinField,
+    region: Region,
+) -> (ToneEdge, Vec<bool>) {
     let blocks: Vec<_> = skin.blocks().collect();
     let (grid_w, grid_h) = skin.grid();
     let levels: Vec<f32> = (0..blocks.len())
@@ -81,13 +88,13 @@ pub(super) fn tone_edge(y: &LuminanceSource, skin: &SkinField, region: Region) -
     // the skin has none).
     let mut own = None;
     let (mut edge_px, mut bend, mut ratio) = (0u64, 1f32, 1f32);
+    let mut on_edge = vec![false; blocks.len()];
     for (i, &(xs, ys, _)) in blocks.iter().enumerate() {
         let px = px_in_region(xs, ys, region);
-        if px == 0 {
-            continue;
-        }
         let here = bend_at(&levels, i, grid_w, grid_h);
-        bend = bend.max(here);
+        if px > 0 {
+            bend = bend.max(here);
+        }
         if here <= MAX_TONE_BEND {
             continue;
         }
@@ -107,7 +114,8 @@ pub(super) fn tone_edge(y: &LuminanceSource, skin: &SkinField, region: Region) -
             }
             _ => false,
         };
-        if skin_like {
+        on_edge[i] = skin_like;
+        if skin_like && px > 0 {
             edge_px += px;
             let lighter = blocks_around(i, grid_w, grid_h, TONE_REACH_BLOCKS)
                 .map(|j| levels[j])
@@ -115,11 +123,12 @@ pub(super) fn tone_edge(y: &LuminanceSource, skin: &SkinField, region: Region) -
             ratio = ratio.max(lighter / levels[darker]);
         }
     }
-    ToneEdge {
+    let edge = ToneEdge {
         fraction: edge_px as f64 / region.area_px().max(1) as f64,
         bend: f64::from(bend),
         ratio: f64::from(ratio),
-    }
+    };
+    (edge, on_edge)
 }
 
 /// The sharpest bend (≥ 1) of `levels` (per block, row-major, `grid_w × grid_h`) at block `i`:
