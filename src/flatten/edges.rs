@@ -7,14 +7,14 @@
 //! window, then the smallest over the same window) removes every dark feature narrower than the
 //! window, dots and hairs, and keeps a step where it is: a scar's edge stays sharp, its dots
 //! vanish. The closing lies on the skin's bright side (it keeps the upper envelope of its
-//! texture and noise); scaled by the median ratio of the skin's pixels to it, it reads the
+//! texture and noise); scaled by the ratio of the blocks' own values to it, it reads the
 //! skin's median level as the blocks do.
 
 use rayon::prelude::*;
 
-use super::{block_rows, span_of, SkinField, SKIN_EXCLUDE_DARKNESS};
+use super::{block_rows, SkinField};
 use crate::grid::blocks_around;
-use crate::plane::{Plane, Rows};
+use crate::plane::Plane;
 use crate::quantile::quantile;
 
 /// The closing's window (side, px) in typical dot diameters: a little wider than the largest
@@ -35,14 +35,13 @@ impl SkinField {
     /// This field, following the skin's level pixel by pixel in the blocks within `reach`
     /// blocks of one where `on_edge` (per block, row-major) is set: there, the level is the
     /// grey closing of `calm` (the luminance `y` denoised: [`SkinField::calm`]) over a square
-    /// `window` px wide, scaled by the median of y over it on the pixels it calls skin (pooled
-    /// over those blocks), and never below the lowest block value within `reach` blocks (a
+    /// `window` px wide, scaled by the median ratio of those blocks' values to its median
+    /// over each, and never below the lowest block value within `reach` blocks (a
     /// cluster of dots wider than the window is not skin). With no block on an edge, the field
     /// as it was, bit for bit. The levels held cost 4 B per pixel of those blocks (a photo
     /// crossed by a scar: a third to a half of a luminance plane).
     pub fn following_edges(
         mut self,
-        y: &impl Rows,
         calm: &Plane,
         on_edge: &[bool],
         window: usize,
@@ -60,31 +59,34 @@ impl SkinField {
             return self;
         }
         let radius = window / 2;
-        // Each block's closing, and the ratios of y to it over its sampled skin pixels.
-        let closed: Vec<(Vec<f32>, Vec<f32>)> = edges
+        // Each block's closing, and its median over the rows the block's value was read from.
+        let closed: Vec<(Vec<f32>, f32)> = edges
             .par_iter()
             .map(|&i| {
                 let (x0, x1) = self.columns.span(i % grid_w);
                 let (y0, y1) = self.rows.span(i / grid_w);
                 let closing = closing_of(calm, (x0, x1), (y0, y1), radius);
                 let width = x1 - x0;
-                let mut ratios = Vec::new();
-                let mut computed = Vec::new();
-                for row in block_rows(y0, y1, width) {
-                    let values = span_of(y, row, (x0, x1), &mut computed);
-                    let closing_row = &closing[(row - y0) * width..][..width];
-                    let calm_row = &calm.row(row)[x0..x1];
-                    for ((v, c), s) in values.iter().zip(calm_row).zip(closing_row) {
-                        if *c >= (1.0 - SKIN_EXCLUDE_DARKNESS) * s && *s > 0.0 {
-                            ratios.push(v / s);
-                        }
-                    }
-                }
-                (closing, ratios)
+                let mut sampled: Vec<f32> = block_rows(y0, y1, width)
+                    .flat_map(|row| &closing[(row - y0) * width..][..width])
+                    .copied()
+                    .collect();
+                let level = quantile(&mut sampled, 0.5);
+                (closing, level)
             })
             .collect();
-        // In the blocks' order: the same scale at any thread count.
-        let mut ratios: Vec<f32> = closed.iter().flat_map(|(_, r)| r).copied().collect();
+        // The closing keeps the bright side of the skin's texture and noise (its pores, fine
+        // lines and mottling narrower than the window are filled): the blocks' own values, the
+        // median of their skin, are this fraction of it. A ratio taken from the pixels near
+        // the closing instead read textured skin (a real forearm's, at 48 px a dot) at its
+        // bright side, all its skin as pigment. Pooled over the blocks, in their order: the
+        // same scale at any thread count.
+        let mut ratios: Vec<f32> = edges
+            .iter()
+            .zip(&closed)
+            .map(|(&i, (_, level))| self.values[i] / level)
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .collect();
         if ratios.is_empty() {
             return self;
         }
@@ -335,9 +337,7 @@ mod tests {
         // Column 2 of blocks (px 48–71) holds the step.
         let on_edge: Vec<bool> = (0..grid_w * grid_h).map(|i| i % grid_w == 2).collect();
         let calm = SkinField::calm(&plane);
-        let followed = field
-            .clone()
-            .following_edges(&plane, &calm, &on_edge, 12, 1);
+        let followed = field.clone().following_edges(&calm, &on_edge, 12, 1);
         let near = |v: f32, want: f32| (v / want - 1.0).abs() < 0.02;
         for y in [20, 50, 80] {
             // Skin pixels either side of the step, within a block or so of it.
@@ -358,10 +358,9 @@ mod tests {
             }
         }
         // Told of no edge, the field is the same.
-        let none =
-            field
-                .clone()
-                .following_edges(&plane, &calm, &vec![false; grid_w * grid_h], 12, 1);
+        let none = field
+            .clone()
+            .following_edges(&calm, &vec![false; grid_w * grid_h], 12, 1);
         assert!(none.detail.is_none());
     }
 }

@@ -437,7 +437,7 @@ pub fn measure_reusing(
     // Where the skin's own tone changes sharply, the field follows it pixel by pixel (a photo
     // without a tone edge keeps its field as it is, bit for bit).
     let closing_window = (EDGE_CLOSING_DIAMETERS * dot_scale).round() as usize;
-    let skin = skin.following_edges(&y, &calm, &on_edge, closing_window, tone::TONE_REACH_BLOCKS);
+    let skin = skin.following_edges(&calm, &on_edge, closing_window, tone::TONE_REACH_BLOCKS);
     stage_done("skin field");
     // D takes over the denoised copy's buffer, row by row. Each row of the copy first tells
     // the pixels light enough for a dot's skin ring (for sampling, once D is gone): judged on
