@@ -6,6 +6,9 @@
 //! coverage, the skin's lightness, and the warnings.
 //!
 //! `cargo run --release --example scar_sweep -- [SEED]` (7 by default). About ten seconds.
+//! `-- SEED --widths` sweeps scars 1, 2 and 6 mm wide, 1.5 and 2.5× as light, at 15 and 50
+//! px/mm on types II and VI instead: per scene the count's error, the coverage against the
+//! truth and the fraction of the frame on a tone edge (half a minute).
 //! `SAVE_DIR=DIR` also writes each scene's photo into DIR (`first_6_1.5.png`: dots, skin type,
 //! the scar's ratio), to look at with `smptrack analyze --overlay`.
 
@@ -13,13 +16,16 @@ use image::DynamicImage;
 use smptrack::measure::measure;
 use smptrack::measure::shine::MIN_SHINY_FRACTION;
 use smptrack::measure::tone::MIN_EDGE_FRACTION;
-use smptrack::synth::{self, Scar, Scene};
+use smptrack::synth::{self, Camera, Scar, Scene};
 use smptrack::Region;
 
 #[path = "common/sweep.rs"]
 mod sweep;
 
 fn main() {
+    if std::env::args().any(|a| a == "--widths") {
+        return widths(sweep::seed());
+    }
     let (seed, camera, px_per_mm) = (sweep::seed(), sweep::camera(), sweep::PX_PER_MM);
     let (w, h) = (camera.width, camera.height);
     println!(
@@ -90,6 +96,56 @@ fn main() {
                     warnings.join(", "),
                     truth.darkness_median,
                 );
+            }
+        }
+    }
+}
+
+/// Scars of other widths at other scales: a line per scale, kind of dots and skin type, a cell
+/// per scar (none first) with the count's error, the coverage found/true and the fraction of
+/// the frame on a tone edge.
+fn widths(seed: u64) {
+    for px_per_mm in [15.0, 50.0] {
+        let camera = Camera::new(
+            (30.0 * px_per_mm) as u32,
+            (24.0 * px_per_mm) as u32,
+            px_per_mm,
+        );
+        let (w, h) = (camera.width, camera.height);
+        for (name, preset) in sweep::PRESETS {
+            for skin in [2u8, 6] {
+                let mut line = format!("{px_per_mm:>4} {name:<7} {skin}");
+                for (width_mm, ratio) in [
+                    (0.0, 1.0),
+                    (1.0, 1.5),
+                    (1.0, 2.5),
+                    (2.0, 1.5),
+                    (2.0, 2.5),
+                    (6.0, 1.5),
+                    (6.0, 2.5),
+                ] {
+                    let mut scene = Scene::typical(&camera, skin, &preset(), seed);
+                    if ratio != 1.0 {
+                        scene.scars.push(Scar {
+                            from_mm: (-20.0, -1.5),
+                            to_mm: (20.0, 2.5),
+                            width_mm,
+                            edge_mm: (width_mm / 3.0).min(1.0),
+                            srgb: Scar::tissue_srgb(scene.skin.srgb, ratio, 0.6),
+                        });
+                    }
+                    let image = DynamicImage::ImageRgb8(synth::render(&scene, &camera));
+                    let truth = synth::truth(&scene, &camera, (0, 0, w, h));
+                    let m = measure(&image, Region::whole(w, h), Some(px_per_mm)).expect("fits");
+                    line += &format!(
+                        " | {width_mm}mm {ratio}x {:+6.1}% {:4.1}/{:4.1}% edge {:2.0}%",
+                        sweep::error(m.dots.len(), truth.dot_count),
+                        100.0 * m.covered_px as f64 / m.region_px as f64,
+                        truth.coverage_pct,
+                        100.0 * m.tone_edge.fraction
+                    );
+                }
+                println!("{line}");
             }
         }
     }
