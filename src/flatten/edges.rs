@@ -23,19 +23,20 @@ use crate::quantile::quantile;
 /// level, where its dots read lighter than they are).
 pub const EDGE_CLOSING_DIAMETERS: f64 = 2.0;
 
-/// The skin's level per pixel in the blocks on a tone edge (see [`SkinField::following_edges`]).
+/// The skin's level per pixel in the blocks that follow a tone edge (see
+/// [`SkinField::following_edges`]).
 #[derive(Clone, Debug, Default)]
 pub(super) struct EdgeDetail {
     /// Per block (row-major), its pixels' skin level (row-major within the block's span), for
-    /// the blocks on an edge only.
+    /// the blocks followed only.
     pub blocks: Vec<Option<Box<[f32]>>>,
 }
 
 impl SkinField {
     /// This field, following the skin's level pixel by pixel in the blocks within `reach`
     /// blocks of one where `on_edge` (per block, row-major) is set: there, the level is the
-    /// grey closing of `calm` (the luminance `y` denoised: [`SkinField::calm`]) over a square
-    /// `window` px wide, scaled by the median ratio of those blocks' values to its median
+    /// grey closing of `calm` (the luminance denoised: [`SkinField::calm`]) over a square
+    /// 2 × ⌊`window` / 2⌋ + 1 px wide, scaled by the median ratio of those blocks' values to its median
     /// over each, and never below the lowest block value within `reach` blocks (a
     /// cluster of dots wider than the window is not skin). With no block on an edge, the field
     /// as it was, bit for bit. The levels held cost 4 B per pixel of those blocks (a photo
@@ -52,15 +53,15 @@ impl SkinField {
         // The blocks beside an edge too: their values, and so the interpolation across them,
         // hold some of the other side's level (a step bends a block's level less than the
         // tone ratio a block or two from it, and is flagged only where it bends most).
-        let edges: Vec<usize> = (0..on_edge.len())
+        let followed: Vec<usize> = (0..on_edge.len())
             .filter(|&i| blocks_around(i, grid_w, grid_h, reach).any(|j| on_edge[j]))
             .collect();
-        if edges.is_empty() {
+        if followed.is_empty() {
             return self;
         }
         let radius = window / 2;
         // Each block's closing, and its median over the rows the block's value was read from.
-        let closed: Vec<(Vec<f32>, f32)> = edges
+        let closed: Vec<(Vec<f32>, f32)> = followed
             .par_iter()
             .map(|&i| {
                 let (x0, x1) = self.columns.span(i % grid_w);
@@ -81,7 +82,7 @@ impl SkinField {
         // the closing instead read textured skin (a real forearm's, at 48 px a dot) at its
         // bright side, all its skin as pigment. Pooled over the blocks, in their order: the
         // same scale at any thread count.
-        let mut ratios: Vec<f32> = edges
+        let mut ratios: Vec<f32> = followed
             .iter()
             .zip(&closed)
             .map(|(&i, (_, level))| self.values[i] / level)
@@ -94,7 +95,7 @@ impl SkinField {
         let mut detail = EdgeDetail {
             blocks: vec![None; self.values.len()],
         };
-        for (&i, (mut closing, _)) in edges.iter().zip(closed) {
+        for (&i, (mut closing, _)) in followed.iter().zip(closed) {
             let floor = blocks_around(i, grid_w, grid_h, reach)
                 .map(|j| self.values[j])
                 .fold(f32::INFINITY, f32::min);
