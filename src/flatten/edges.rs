@@ -60,14 +60,39 @@ impl SkinField {
             return self;
         }
         let radius = window / 2;
+        // The closing along each row of blocks, from its first followed block to its last (a
+        // closing reads 2 × radius around what it gives: taken block by block, that margin
+        // made four times a block's area; along a row, twice).
+        let block_rows_followed: Vec<usize> = {
+            let mut by: Vec<usize> = followed.iter().map(|&i| i / grid_w).collect();
+            by.dedup();
+            by
+        };
+        let bands: Vec<((usize, usize), Vec<f32>)> = block_rows_followed
+            .par_iter()
+            .map(|&by| {
+                let in_row = followed.iter().filter(|&&i| i / grid_w == by);
+                let first = in_row.clone().min().map_or(0, |&i| i % grid_w);
+                let last = in_row.max().map_or(0, |&i| i % grid_w);
+                let (x0, x1) = (self.columns.span(first).0, self.columns.span(last).1);
+                let band = closing_of(calm, (x0, x1), self.rows.span(by), radius);
+                ((by, x0), band)
+            })
+            .collect();
         // Each block's closing, and its median over the rows the block's value was read from.
         let closed: Vec<(Vec<f32>, f32)> = followed
             .par_iter()
             .map(|&i| {
                 let (x0, x1) = self.columns.span(i % grid_w);
                 let (y0, y1) = self.rows.span(i / grid_w);
-                let closing = closing_of(calm, (x0, x1), (y0, y1), radius);
+                let at = bands.partition_point(|((by, _), _)| *by < i / grid_w);
+                let ((_, band_x0), band) = &bands[at];
+                let band_w = band.len() / (y1 - y0).max(1);
                 let width = x1 - x0;
+                let closing: Vec<f32> = (0..y1 - y0)
+                    .flat_map(|r| &band[r * band_w + (x0 - band_x0)..][..width])
+                    .copied()
+                    .collect();
                 let mut sampled: Vec<f32> = block_rows(y0, y1, width)
                     .flat_map(|row| &closing[(row - y0) * width..][..width])
                     .copied()
@@ -76,6 +101,7 @@ impl SkinField {
                 (closing, level)
             })
             .collect();
+        drop(bands);
         // The closing keeps the bright side of the skin's texture and noise (its pores, fine
         // lines and mottling narrower than the window are filled): the blocks' own values, the
         // median of their skin, are this fraction of it. A ratio taken from the pixels near
@@ -155,26 +181,13 @@ fn closing_of(
         y0.saturating_sub(2 * radius),
         (y1 + 2 * radius).min(plane.height),
     );
-    let (w, h) = (ax1 - ax0, ay1 - ay0);
+    let w = ax1 - ax0;
     let mut area: Vec<f32> = (ay0..ay1)
         .flat_map(|row| plane.row(row)[ax0..ax1].iter().copied())
         .collect();
-    let mut line = Vec::new();
-    let mut out = Vec::new();
-    for pick in [f32::max, f32::min] {
-        for row in area.chunks_mut(w) {
-            running_extreme(row, radius, pick, &mut out);
-            row.copy_from_slice(&out);
-        }
-        for x in 0..w {
-            line.clear();
-            line.extend((0..h).map(|r| area[r * w + x]));
-            running_extreme(&line, radius, pick, &mut out);
-            for (r, v) in out.iter().enumerate() {
-                area[r * w + x] = *v;
-            }
-        }
-    }
+    let mut scratch = Scratch::default();
+    extreme_pass(&mut area, w, radius, f32::max, &mut scratch);
+    extreme_pass(&mut area, w, radius, f32::min, &mut scratch);
     (y0..y1)
         .flat_map(|row| {
             let start = (row - ay0) * w + (x0 - ax0);
@@ -183,37 +196,83 @@ fn closing_of(
         .collect()
 }
 
-/// Into `out`, for each position of `values`, `pick` (max or min) over `values` within
-/// `radius` of it (cut at the ends). Van Herk / Gil-Werman: prefix and suffix extremes over
-/// segments of the window's length, two comparisons per value whatever the radius.
-fn running_extreme(values: &[f32], radius: usize, pick: fn(f32, f32) -> f32, out: &mut Vec<f32>) {
+/// Buffers of the running extremes, reused along a block's rows and columns.
+#[derive(Default)]
+struct Scratch {
+    line: Vec<f32>,
+    out: Vec<f32>,
+    prefix: Vec<f32>,
+    suffix: Vec<f32>,
+}
+
+/// `area` (rows of `w` values) replaced by `pick` (max or min) over the square of side 2 ×
+/// `radius` + 1 around each value (cut at its border): a running extreme along its rows, then
+/// along its columns. Generic in `pick` so that it is inlined.
+fn extreme_pass<F: Fn(f32, f32) -> f32 + Copy>(
+    area: &mut [f32],
+    w: usize,
+    radius: usize,
+    pick: F,
+    scratch: &mut Scratch,
+) {
+    let h = area.len() / w.max(1);
+    for row in area.chunks_mut(w.max(1)) {
+        running_extreme(row, radius, pick, scratch);
+        row.copy_from_slice(&scratch.out);
+    }
+    for x in 0..w {
+        let mut line = std::mem::take(&mut scratch.line);
+        line.clear();
+        line.extend((0..h).map(|r| area[r * w + x]));
+        running_extreme(&line, radius, pick, scratch);
+        for (r, v) in scratch.out.iter().enumerate() {
+            area[r * w + x] = *v;
+        }
+        scratch.line = line;
+    }
+}
+
+/// Into `scratch.out`, for each position of `values`, `pick` (max or min) over `values`
+/// within `radius` of it (cut at the ends). Van Herk / Gil-Werman: prefix and suffix extremes
+/// over segments of the window's length, three comparisons per value whatever the radius.
+fn running_extreme<F: Fn(f32, f32) -> f32 + Copy>(
+    values: &[f32],
+    radius: usize,
+    pick: F,
+    scratch: &mut Scratch,
+) {
     let n = values.len();
+    let (prefix, suffix, out) = (&mut scratch.prefix, &mut scratch.suffix, &mut scratch.out);
     out.clear();
     if n == 0 {
         return;
     }
     let span = 2 * radius + 1;
-    let mut prefix = values.to_vec();
-    let mut suffix = values.to_vec();
-    for i in 1..n {
-        if i % span != 0 {
+    prefix.clear();
+    prefix.extend_from_slice(values);
+    suffix.clear();
+    suffix.extend_from_slice(values);
+    for start in (0..n).step_by(span) {
+        let end = (start + span).min(n);
+        for i in start + 1..end {
             prefix[i] = pick(prefix[i - 1], values[i]);
         }
-    }
-    for i in (0..n - 1).rev() {
-        if (i + 1) % span != 0 {
+        for i in (start..end - 1).rev() {
             suffix[i] = pick(suffix[i + 1], values[i]);
         }
     }
     // The window [i − radius, i + radius] cut to 0..n spans at most two segments: the suffix
-    // of the first from its start, the prefix of the second to its end.
+    // of the first from its start, the prefix of the second to its end. Within one segment it
+    // starts the segment (the prefix to its end) or, cut by the last value, ends it (the
+    // suffix from its start).
     out.extend((0..n).map(|i| {
         let (a, b) = (i.saturating_sub(radius), (i + radius).min(n - 1));
-        if a / span == b / span {
-            // Within one segment (only where the window is cut by an end): read it whole.
-            values[a..=b].iter().copied().fold(values[a], pick)
-        } else {
+        if a / span != b / span {
             pick(suffix[a], prefix[b])
+        } else if b == n - 1 {
+            suffix[a]
+        } else {
+            prefix[b]
         }
     }));
 }
@@ -237,11 +296,22 @@ mod tests {
         let values: Vec<f32> = (0..37u32)
             .map(|i| ((i * 7919) % 23) as f32 - 11.0)
             .collect();
-        let mut out = Vec::new();
+        let mut scratch = Scratch::default();
         for radius in [0, 1, 2, 5, 18, 40] {
-            for pick in [f32::max, f32::min] {
-                running_extreme(&values, radius, pick, &mut out);
-                assert_eq!(out, naive(&values, radius, pick), "radius {radius}");
+            for n in [1, 5, 36, 37] {
+                let values = &values[..n];
+                running_extreme(values, radius, f32::max, &mut scratch);
+                assert_eq!(
+                    scratch.out,
+                    naive(values, radius, f32::max),
+                    "max, {radius}, {n}"
+                );
+                running_extreme(values, radius, f32::min, &mut scratch);
+                assert_eq!(
+                    scratch.out,
+                    naive(values, radius, f32::min),
+                    "min, {radius}, {n}"
+                );
             }
         }
     }
