@@ -36,13 +36,7 @@ fn main() {
         for skin in [2u8, 4, 5, 6] {
             for ratio in [1.0, 1.5, 2.0, 3.0, 5.0] {
                 let mut scene = Scene::typical(&camera, skin, &preset(), seed);
-                let scar = Scar {
-                    from_mm: (-20.0, -1.5),
-                    to_mm: (20.0, 2.5),
-                    width_mm: 3.0,
-                    edge_mm: 1.0,
-                    srgb: Scar::tissue_srgb(scene.skin.srgb, ratio, 0.6),
-                };
+                let scar = scar_across(scene.skin.srgb, 3.0, 1.0, ratio);
                 if ratio != 1.0 {
                     scene.scars.push(scar);
                 }
@@ -101,6 +95,19 @@ fn main() {
     }
 }
 
+/// A scar across the frame's middle, slightly tilted, `width_mm` wide with edges of `edge_mm`,
+/// its tissue `ratio` times as light as skin of colour `skin` in linear light and 0.6 as
+/// saturated: the scar of both tables.
+fn scar_across(skin: [u8; 3], width_mm: f64, edge_mm: f64, ratio: f64) -> Scar {
+    Scar {
+        from_mm: (-20.0, -1.5),
+        to_mm: (20.0, 2.5),
+        width_mm,
+        edge_mm,
+        srgb: Scar::tissue_srgb(skin, ratio, 0.6),
+    }
+}
+
 /// Scars of other widths at other scales: a line per scale, kind of dots and skin type, a cell
 /// per scar (none first) with the count's error, the coverage found/true and the fraction of
 /// the frame on a tone edge.
@@ -126,13 +133,10 @@ fn widths(seed: u64) {
                 ] {
                     let mut scene = Scene::typical(&camera, skin, &preset(), seed);
                     if ratio != 1.0 {
-                        scene.scars.push(Scar {
-                            from_mm: (-20.0, -1.5),
-                            to_mm: (20.0, 2.5),
-                            width_mm,
-                            edge_mm: (width_mm / 3.0).min(1.0),
-                            srgb: Scar::tissue_srgb(scene.skin.srgb, ratio, 0.6),
-                        });
+                        let edge_mm = (width_mm / 3.0f64).min(1.0);
+                        scene
+                            .scars
+                            .push(scar_across(scene.skin.srgb, width_mm, edge_mm, ratio));
                     }
                     let image = DynamicImage::ImageRgb8(synth::render(&scene, &camera));
                     let truth = synth::truth(&scene, &camera, (0, 0, w, h));
